@@ -1,0 +1,153 @@
+//! Fan-out of change notices to every subscriber of every replica.
+//!
+//! `Bus::Local` is an in-process broadcast (one replica, the embedded mode).
+//! `Bus::Redis` publishes to a Redis channel and a listener task relays what
+//! the channel carries to the local subscribers, so a change made on one
+//! replica reaches the streams served by all of them. While the listener is
+//! not subscribed, [`Bus::is_live`] is false: servers stop sending heartbeats
+//! then, so their subscribers stop trusting their caches.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures::StreamExt;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+const BUFFER: usize = 4096;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+}
+
+#[derive(Clone)]
+pub enum Bus {
+    Local(broadcast::Sender<String>),
+    Redis(Arc<RedisBus>),
+}
+
+pub struct RedisBus {
+    channel: String,
+    publisher: redis::aio::ConnectionManager,
+    local: broadcast::Sender<String>,
+    live: AtomicBool,
+}
+
+impl Bus {
+    pub fn local() -> Self {
+        Self::Local(broadcast::channel(BUFFER).0)
+    }
+
+    /// Connects to Redis. The returned relay must be spawned by the caller
+    /// (it owns its background tasks); it runs until `shutdown` fires.
+    pub async fn redis(
+        url: &str,
+        channel: String,
+        shutdown: CancellationToken,
+    ) -> Result<(Self, impl Future<Output = ()> + Send + 'static), BusError> {
+        let client = redis::Client::open(url)?;
+        let publisher = redis::aio::ConnectionManager::new(client.clone()).await?;
+        let bus = Arc::new(RedisBus {
+            channel,
+            publisher,
+            local: broadcast::channel(BUFFER).0,
+            live: AtomicBool::new(false),
+        });
+        let relay = bus.clone().relay(client, shutdown);
+        Ok((Self::Redis(bus), relay))
+    }
+
+    /// Waits until notices flow (for start-up), at most `limit`.
+    pub async fn wait_live(&self, limit: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        while !self.is_live() {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        true
+    }
+
+    /// Sends a notice to every subscriber on every replica.
+    pub async fn publish(&self, message: String) -> Result<(), BusError> {
+        match self {
+            Self::Local(tx) => {
+                let _ = tx.send(message);
+                Ok(())
+            }
+            Self::Redis(bus) => {
+                let mut conn = bus.publisher.clone();
+                let result: Result<i64, _> = redis::cmd("PUBLISH")
+                    .arg(&bus.channel)
+                    .arg(&message)
+                    .query_async(&mut conn)
+                    .await;
+                if let Err(e) = result {
+                    // This replica's own subscribers still hear it.
+                    let _ = bus.local.send(message);
+                    return Err(e.into());
+                }
+                Ok(())
+            }
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<String> {
+        match self {
+            Self::Local(tx) => tx.subscribe(),
+            Self::Redis(bus) => bus.local.subscribe(),
+        }
+    }
+
+    /// Whether notices published anywhere are reaching this replica now.
+    pub fn is_live(&self) -> bool {
+        match self {
+            Self::Local(_) => true,
+            Self::Redis(bus) => bus.live.load(Ordering::Acquire),
+        }
+    }
+}
+
+impl RedisBus {
+    async fn relay(self: Arc<Self>, client: redis::Client, shutdown: CancellationToken) {
+        let mut backoff = Duration::from_millis(100);
+        while !shutdown.is_cancelled() {
+            match client.get_async_pubsub().await {
+                Ok(mut pubsub) => match pubsub.subscribe(&self.channel).await {
+                    Ok(()) => {
+                        self.live.store(true, Ordering::Release);
+                        backoff = Duration::from_millis(100);
+                        let mut messages = pubsub.on_message();
+                        loop {
+                            tokio::select! {
+                                _ = shutdown.cancelled() => break,
+                                next = messages.next() => match next {
+                                    Some(msg) => {
+                                        if let Ok(payload) = msg.get_payload::<String>() {
+                                            let _ = self.local.send(payload);
+                                        }
+                                    }
+                                    None => break,
+                                }
+                            }
+                        }
+                        self.live.store(false, Ordering::Release);
+                        tracing::warn!(channel = %self.channel, "change relay lost its Redis subscription");
+                    }
+                    Err(e) => tracing::warn!(error = %e, "cannot subscribe to the change channel"),
+                },
+                Err(e) => tracing::warn!(error = %e, "cannot reach Redis for changes"),
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = tokio::time::sleep(backoff) => {}
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(2));
+        }
+        self.live.store(false, Ordering::Release);
+    }
+}

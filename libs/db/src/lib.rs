@@ -1,0 +1,156 @@
+//! One way to open a database from a URL (`sqlite://…` or `postgres://…`) and
+//! one place where database errors are classified.
+
+use std::time::Duration;
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};
+
+pub use sea_orm;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// A unique or foreign-key constraint refused the write.
+    #[error("constraint {constraint} refused the write")]
+    Conflict { constraint: String },
+    /// The database cannot be reached or is too busy right now.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Unexpected(DbErr),
+}
+
+impl From<DbErr> for DbError {
+    fn from(e: DbErr) -> Self {
+        classify(e)
+    }
+}
+
+/// Sorts a sea-orm error into what a caller can act on.
+pub fn classify(e: DbErr) -> DbError {
+    match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(c)) | Some(SqlErr::ForeignKeyConstraintViolation(c)) => {
+            return DbError::Conflict { constraint: c };
+        }
+        Some(_) | None => {}
+    }
+    match &e {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => DbError::Unavailable(e.to_string()),
+        _ => DbError::Unexpected(e),
+    }
+}
+
+/// The kind of database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Self::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// Checks a `DATABASE_URL` before anything tries to use it.
+pub fn validate_url(url: &str) -> Result<(), String> {
+    match Backend::of(url) {
+        Some(_) => Ok(()),
+        None => Err("must start with sqlite:// or postgres://".to_owned()),
+    }
+}
+
+/// Opens a pool. For SQLite the file's folder is created, the file too, and
+/// writes are serialised through one connection in WAL mode: SQLite allows one
+/// writer at a time, and one connection makes that explicit instead of a
+/// `database is locked` under load.
+pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbError> {
+    let backend = Backend::of(url).ok_or_else(|| DbError::Unavailable(format!("unsupported database URL scheme in {}", redact(url))))?;
+    let mut url = url.to_owned();
+    if backend == Backend::Sqlite {
+        let path = url
+            .trim_start_matches("sqlite://")
+            .trim_start_matches("sqlite:")
+            .split('?')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        if path != ":memory:" {
+            if let Some(parent) = std::path::Path::new(&path).parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| DbError::Unavailable(format!("cannot create {}: {e}", parent.display())))?;
+                }
+            }
+        }
+        if !url.contains("mode=") {
+            url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
+        }
+    }
+    let mut options = ConnectOptions::new(url.clone());
+    options
+        .max_connections(if backend == Backend::Sqlite { 1 } else { max_connections.max(1) })
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    let db = Database::connect(options).await.map_err(|e| {
+        DbError::Unavailable(format!("cannot open {}: {e}", redact(&url)))
+    })?;
+    if backend == Backend::Sqlite {
+        for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 5000"] {
+            db.execute_unprepared(pragma).await.map_err(classify)?;
+        }
+    }
+    Ok(db)
+}
+
+/// A URL with its password hidden, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Whether the database answers a trivial query (for `/readyz`).
+pub async fn ping(db: &DatabaseConnection) -> Result<(), String> {
+    db.ping().await.map_err(|e| format!("database: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db:5432/auth"),
+            "postgres://app:***@db:5432/auth"
+        );
+        assert_eq!(redact("sqlite://./data/a.db"), "sqlite://./data/a.db");
+    }
+
+    #[test]
+    fn only_known_schemes_are_accepted() {
+        assert!(validate_url("mysql://x").is_err());
+        assert!(validate_url("postgresql://x/y").is_ok());
+    }
+}

@@ -1,0 +1,8 @@
+//! Verifying who the caller is: validation of Auth-issued access tokens
+//! against Auth's JWKS, and the extractors that put it in front of routes.
+
+pub mod extract;
+pub mod token;
+
+pub use extract::{Authenticated, PlatformAdmin, bearer_token};
+pub use token::{ed25519_jwk, AccessClaims, TokenError, TokenSettings, TokenValidator, ACCESS_TOKEN_TYPE, PLATFORM_ADMIN_ROLE};

@@ -1,0 +1,289 @@
+//! Access-token validation. Only asymmetric algorithms that the key itself
+//! declares are accepted (never `none`, never HMAC with a public key); `exp`,
+//! `nbf`, `iss`, `aud` and `typ` are checked with a small leeway. Keys come
+//! from a JWKS URL, are cached, and an unknown `kid` triggers a refetch at most
+//! once per `refetch_floor`, so a flood of made-up `kid`s cannot storm Auth.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, JwkSet};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Mutex, RwLock};
+use uuid::Uuid;
+
+pub const ACCESS_TOKEN_TYPE: &str = "access";
+pub const PLATFORM_ADMIN_ROLE: &str = "platform_admin";
+
+/// The claims of an access token issued by Auth.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub aud: String,
+    /// The user.
+    pub sub: Uuid,
+    /// The session the token belongs to.
+    pub sid: Uuid,
+    pub jti: Uuid,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub typ: String,
+    /// The user's base role (`user`, `platform_admin`).
+    pub role: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("the token is malformed")]
+    Malformed,
+    #[error("the token's algorithm is not accepted")]
+    AlgorithmRejected,
+    #[error("the token was signed by an unknown key")]
+    UnknownKey,
+    #[error("the token's signature is invalid")]
+    BadSignature,
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    #[error("the token was issued by someone else")]
+    WrongIssuer,
+    #[error("the token is meant for someone else")]
+    WrongAudience,
+    #[error("the token is not an access token")]
+    WrongType,
+    /// The signing keys could not be fetched: the token cannot be verified.
+    #[error("signing keys are unavailable")]
+    KeysUnavailable,
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenSettings {
+    pub issuer: String,
+    pub audience: String,
+    pub leeway: Duration,
+    /// An unknown `kid` refetches the JWKS at most this often.
+    pub refetch_floor: Duration,
+    /// Known keys are refreshed when older than this.
+    pub max_key_age: Duration,
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        Self {
+            issuer: "marquee-auth".to_owned(),
+            audience: "marquee".to_owned(),
+            leeway: Duration::from_secs(5),
+            refetch_floor: Duration::from_secs(10),
+            max_key_age: Duration::from_secs(300),
+        }
+    }
+}
+
+enum KeySource {
+    Url { url: String, http: reqwest::Client },
+    /// Keys handed over in process (Auth verifying its own tokens).
+    Fixed,
+}
+
+struct KeyCache {
+    keys: HashMap<String, (DecodingKey, Algorithm)>,
+    fetched_at: Option<Instant>,
+}
+
+/// Validates access tokens. Cheap to clone.
+#[derive(Clone)]
+pub struct TokenValidator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: TokenSettings,
+    source: KeySource,
+    cache: RwLock<KeyCache>,
+    fetching: Mutex<()>,
+    fetches: AtomicU64,
+}
+
+impl TokenValidator {
+    /// Keys from Auth's JWKS URL, fetched on first use.
+    pub fn from_jwks_url(url: impl Into<String>, settings: TokenSettings) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(3))
+            .build()
+            .unwrap_or_default();
+        Self::new(KeySource::Url { url: url.into(), http }, HashMap::new(), settings)
+    }
+
+    /// Keys given directly.
+    pub fn from_jwks(jwks: &JwkSet, settings: TokenSettings) -> Self {
+        Self::new(KeySource::Fixed, keys_of(jwks), settings)
+    }
+
+    fn new(source: KeySource, keys: HashMap<String, (DecodingKey, Algorithm)>, settings: TokenSettings) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                settings,
+                source,
+                cache: RwLock::new(KeyCache { keys, fetched_at: None }),
+                fetching: Mutex::new(()),
+                fetches: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// Replaces fixed keys (Auth after a rotation).
+    pub async fn set_keys(&self, jwks: &JwkSet) {
+        let mut cache = self.inner.cache.write().await;
+        cache.keys = keys_of(jwks);
+        cache.fetched_at = Some(Instant::now());
+    }
+
+    /// How many times the JWKS has been fetched.
+    pub fn fetch_count(&self) -> u64 {
+        self.inner.fetches.load(Ordering::Relaxed)
+    }
+
+    /// Checks the token and returns its claims.
+    pub async fn validate(&self, token: &str) -> Result<AccessClaims, TokenError> {
+        if token.len() > 8 * 1024 {
+            return Err(TokenError::Malformed);
+        }
+        let header = decode_header(token).map_err(|_| TokenError::Malformed)?;
+        let kid = header.kid.ok_or(TokenError::UnknownKey)?;
+        let (key, alg) = self.key_for(&kid).await?;
+        if header.alg != alg {
+            return Err(TokenError::AlgorithmRejected);
+        }
+        let settings = &self.inner.settings;
+        let mut validation = Validation::new(alg);
+        validation.algorithms = vec![alg];
+        validation.leeway = settings.leeway.as_secs();
+        validation.validate_nbf = true;
+        validation.set_issuer(&[&settings.issuer]);
+        validation.set_audience(&[&settings.audience]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
+        let data = decode::<AccessClaims>(token, &key, &validation).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind as K;
+            match e.kind() {
+                K::ExpiredSignature => TokenError::Expired,
+                K::ImmatureSignature => TokenError::NotYetValid,
+                K::InvalidIssuer => TokenError::WrongIssuer,
+                K::InvalidAudience => TokenError::WrongAudience,
+                K::InvalidSignature => TokenError::BadSignature,
+                K::InvalidAlgorithm | K::InvalidAlgorithmName => TokenError::AlgorithmRejected,
+                _ => TokenError::Malformed,
+            }
+        })?;
+        if data.claims.typ != ACCESS_TOKEN_TYPE {
+            return Err(TokenError::WrongType);
+        }
+        Ok(data.claims)
+    }
+
+    async fn key_for(&self, kid: &str) -> Result<(DecodingKey, Algorithm), TokenError> {
+        let (known, fresh_enough, may_refetch) = {
+            let cache = self.inner.cache.read().await;
+            let age = cache.fetched_at.map(|t| t.elapsed());
+            (
+                cache.keys.get(kid).cloned(),
+                age.is_some_and(|a| a < self.inner.settings.max_key_age),
+                age.is_none_or(|a| a >= self.inner.settings.refetch_floor),
+            )
+        };
+        if matches!(self.inner.source, KeySource::Fixed) {
+            return known.ok_or(TokenError::UnknownKey);
+        }
+        match known {
+            Some(key) if fresh_enough => Ok(key),
+            Some(key) => {
+                // Stale but known: refresh, and keep using what we had if Auth is away.
+                let _ = self.refetch().await;
+                Ok(self.lookup(kid).await.unwrap_or(key))
+            }
+            None if may_refetch => {
+                self.refetch().await?;
+                self.lookup(kid).await.ok_or(TokenError::UnknownKey)
+            }
+            None => Err(TokenError::UnknownKey),
+        }
+    }
+
+    async fn lookup(&self, kid: &str) -> Option<(DecodingKey, Algorithm)> {
+        self.inner.cache.read().await.keys.get(kid).cloned()
+    }
+
+    async fn refetch(&self) -> Result<(), TokenError> {
+        let KeySource::Url { url, http } = &self.inner.source else {
+            return Ok(());
+        };
+        let _single_flight = self.inner.fetching.lock().await;
+        // Someone else may have fetched while we waited.
+        if let Some(at) = self.inner.cache.read().await.fetched_at {
+            if at.elapsed() < self.inner.settings.refetch_floor {
+                return Ok(());
+            }
+        }
+        self.inner.fetches.fetch_add(1, Ordering::Relaxed);
+        let fetched = async {
+            let response = http.get(url).send().await.ok()?;
+            if !response.status().is_success() {
+                return None;
+            }
+            response.json::<JwkSet>().await.ok()
+        }
+        .await;
+        let mut cache = self.inner.cache.write().await;
+        match fetched {
+            Some(jwks) => {
+                cache.keys = keys_of(&jwks);
+                cache.fetched_at = Some(Instant::now());
+                Ok(())
+            }
+            None => {
+                tracing::warn!(jwks_url = %url, "cannot fetch signing keys");
+                // Count the failed attempt too, so failures are not retried per request.
+                cache.fetched_at = Some(Instant::now());
+                if cache.keys.is_empty() {
+                    cache.fetched_at = None;
+                }
+                Err(TokenError::KeysUnavailable)
+            }
+        }
+    }
+}
+
+fn keys_of(jwks: &JwkSet) -> HashMap<String, (DecodingKey, Algorithm)> {
+    jwks.keys
+        .iter()
+        .filter_map(|jwk| Some((jwk.common.key_id.clone()?, key_of(jwk)?)))
+        .collect()
+}
+
+/// Only asymmetric keys, and only the algorithm that fits the key.
+fn key_of(jwk: &Jwk) -> Option<(DecodingKey, Algorithm)> {
+    let alg = match &jwk.algorithm {
+        AlgorithmParameters::OctetKeyPair(_) => Algorithm::EdDSA,
+        AlgorithmParameters::EllipticCurve(_) => Algorithm::ES256,
+        // RSA, symmetric (HMAC) and any future kind: never accepted.
+        _ => return None,
+    };
+    DecodingKey::from_jwk(jwk).ok().map(|k| (k, alg))
+}
+
+/// The public JWK of an Ed25519 signing key, as published in a JWKS.
+pub fn ed25519_jwk(kid: &str, public_key: &[u8; 32]) -> serde_json::Value {
+    use base64::Engine;
+    serde_json::json!({
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(public_key),
+        "kid": kid,
+        "alg": "EdDSA",
+        "use": "sig",
+    })
+}

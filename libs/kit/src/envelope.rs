@@ -1,0 +1,86 @@
+//! Success envelopes: `{"success": true, "data": ..., "message": ...}`, and
+//! the paginated list shape with `pagination`.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::pagination::PageParams;
+
+#[derive(Serialize)]
+struct Envelope<'a, T: Serialize> {
+    success: bool,
+    data: &'a T,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+}
+
+fn envelope<T: Serialize>(status: StatusCode, data: &T, message: Option<&str>) -> Response {
+    (
+        status,
+        axum::Json(Envelope {
+            success: true,
+            data,
+            message,
+        }),
+    )
+        .into_response()
+}
+
+/// 200 with the data in the envelope.
+pub struct Ok<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Ok<T> {
+    fn into_response(self) -> Response {
+        envelope(StatusCode::OK, &self.0, None)
+    }
+}
+
+/// 201 with the created resource in the envelope.
+pub struct Created<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Created<T> {
+    fn into_response(self) -> Response {
+        envelope(StatusCode::CREATED, &self.0, Some("created"))
+    }
+}
+
+/// A page of a list, with the page it is and the total.
+pub struct Paginated<T> {
+    pub items: Vec<T>,
+    pub page: PageParams,
+    pub total: u64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PaginationOut {
+    page: u64,
+    limit: u64,
+    total: u64,
+    total_pages: u64,
+}
+
+#[derive(Serialize)]
+struct PageEnvelope<'a, T: Serialize> {
+    success: bool,
+    data: &'a [T],
+    pagination: PaginationOut,
+}
+
+impl<T: Serialize> IntoResponse for Paginated<T> {
+    fn into_response(self) -> Response {
+        let limit = self.page.limit();
+        let body = PageEnvelope {
+            success: true,
+            data: &self.items,
+            pagination: PaginationOut {
+                page: self.page.page(),
+                limit,
+                total: self.total,
+                total_pages: self.total.div_ceil(limit),
+            },
+        };
+        (StatusCode::OK, axum::Json(body)).into_response()
+    }
+}

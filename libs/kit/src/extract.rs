@@ -1,0 +1,191 @@
+//! Extractors that turn every kind of bad input into a 400 (or 413/415) with
+//! the field and the reason, in the error envelope: never axum's plain-text
+//! rejection, never a 5xx.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldIssue};
+
+/// Request bodies larger than this are refused with 413 unless a route sets
+/// its own limit.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Checks a decoded input beyond its types: ranges, lengths, formats.
+pub trait Validate {
+    fn validate(&self) -> Result<(), Vec<FieldIssue>> {
+        Ok(())
+    }
+}
+
+/// Collects field issues while validating a struct.
+#[derive(Default)]
+pub struct Issues(Vec<FieldIssue>);
+
+impl Issues {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn check(&mut self, ok: bool, field: &str, issue: impl Into<String>) {
+        if !ok {
+            self.0.push(FieldIssue::new(field, issue));
+        }
+    }
+    pub fn add(&mut self, field: &str, issue: impl Into<String>) {
+        self.0.push(FieldIssue::new(field, issue));
+    }
+    /// A required text of 1..=max characters after trimming.
+    pub fn text(&mut self, field: &str, value: &str, max: usize) {
+        let len = value.trim().chars().count();
+        if len == 0 {
+            self.add(field, "must not be empty");
+        } else if len > max {
+            self.add(field, format!("must be at most {max} characters"));
+        }
+    }
+    pub fn finish(self) -> Result<(), Vec<FieldIssue>> {
+        if self.0.is_empty() { Ok(()) } else { Err(self.0) }
+    }
+}
+
+/// A JSON body: content type checked, size bounded, unknown fields refused
+/// (the target type says `deny_unknown_fields`), every decoding error mapped
+/// to the path of the field that failed, then [`Validate`]d.
+pub struct Json<T>(pub T);
+
+impl<T, S> FromRequest<S> for Json<T>
+where
+    T: DeserializeOwned + Validate,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|m| {
+                let m = m.trim();
+                m.eq_ignore_ascii_case("application/json") || m.to_ascii_lowercase().ends_with("+json")
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(ApiError::from_status(StatusCode::UNSUPPORTED_MEDIA_TYPE));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::from_status(StatusCode::PAYLOAD_TOO_LARGE)
+            } else {
+                ApiError::bad_request("BAD_BODY", "the request body could not be read")
+            }
+        })?;
+        let value = decode_json::<T>(&bytes)?;
+        value.validate().map_err(ApiError::validation)?;
+        Ok(Json(value))
+    }
+}
+
+/// Decodes JSON, naming the failing field (`lineup[2].setTime`) on error.
+pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.is_empty() {
+        return Err(ApiError::field("body", "a JSON body is required"));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let field = if path == "." { "body".to_owned() } else { path };
+        ApiError::field(field, describe_json_error(&inner))
+    })?;
+    de.end()
+        .map_err(|_| ApiError::field("body", "unexpected data after the JSON value"))?;
+    Ok(value)
+}
+
+fn describe_json_error(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Syntax | Category::Eof => "is not valid JSON".to_owned(),
+        // serde's messages name the expected type or the unknown/missing field
+        // and carry no input beyond the field name.
+        Category::Data | Category::Io => strip_position(&e.to_string()),
+    }
+}
+
+fn strip_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// Query parameters, decoded and validated; errors name the parameter.
+pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned + Validate,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let message = e.into_inner().to_string();
+            ApiError::field(if path == "." { "query".to_owned() } else { path }, message)
+        })?;
+        value.validate().map_err(ApiError::validation)?;
+        Ok(Query(value))
+    }
+}
+
+/// Path parameters; a malformed id is a 400 naming the parameter. (An id
+/// that is well formed but not the caller's is the domain's 404.)
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(rejection) => {
+                use axum::extract::path::ErrorKind;
+                use axum::extract::rejection::PathRejection;
+                let issue = match &rejection {
+                    PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
+                        ErrorKind::ParseErrorAtKey { key, expected_type, .. } => {
+                            FieldIssue::new(key.clone(), format!("must be a valid {}", short_type(expected_type)))
+                        }
+                        ErrorKind::ParseError { expected_type, .. } => {
+                            FieldIssue::new("path", format!("must be a valid {}", short_type(expected_type)))
+                        }
+                        _ => FieldIssue::new("path", "is not valid"),
+                    },
+                    _ => FieldIssue::new("path", "is not valid"),
+                };
+                Err(ApiError::validation(vec![issue]))
+            }
+        }
+    }
+}
+
+fn short_type(name: &str) -> &str {
+    let last = name.rsplit("::").next().unwrap_or(name);
+    match last {
+        "Uuid" => "UUID",
+        other => other,
+    }
+}

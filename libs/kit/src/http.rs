@@ -1,0 +1,231 @@
+//! The layers every REST edge wears, applied once by [`finish`]: request id,
+//! a span per request with the caller's trace context, RED metrics, security
+//! headers, CORS, a body limit, a timeout, and error envelopes for answers
+//! produced outside our handlers (unknown route, wrong method, too large).
+
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use opentelemetry::trace::TraceContextExt;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+use crate::error::ApiError;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+tokio::task_local! {
+    static CURRENT_REQUEST_ID: String;
+}
+
+/// The id of the request being served on this task, if any.
+pub fn current_request_id() -> Option<String> {
+    CURRENT_REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+/// Settings of the REST edge shared by every service.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Origins allowed by CORS; empty means no cross-origin access.
+    pub cors_origins: Vec<String>,
+    pub body_limit: usize,
+    pub request_timeout: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            cors_origins: Vec::new(),
+            body_limit: crate::extract::DEFAULT_BODY_LIMIT,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Wraps a service's router with the fleet's layers and JSON fallbacks.
+pub fn finish(router: Router, settings: &HttpSettings) -> Router {
+    let router = router
+        .fallback(|| async { ApiError::from_status(StatusCode::NOT_FOUND) })
+        .method_not_allowed_fallback(|| async { ApiError::from_status(StatusCode::METHOD_NOT_ALLOWED) })
+        .layer(axum::extract::DefaultBodyLimit::max(settings.body_limit))
+        .layer(middleware::from_fn(envelope_bare_errors))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            settings.request_timeout,
+        ));
+    security_headers(router)
+        .layer(cors(&settings.cors_origins))
+        .layer(middleware::from_fn(observe))
+}
+
+fn security_headers(router: Router) -> Router {
+    let headers: [(HeaderName, &'static str); 6] = [
+        (header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        ),
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    headers.into_iter().fold(router, |router, (name, value)| {
+        router.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ))
+    })
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let allowed: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(allowed))
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("x-org"),
+            HeaderName::from_static("x-access-revision"),
+            REQUEST_ID,
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([REQUEST_ID, header::RETRY_AFTER])
+        .max_age(Duration::from_secs(600))
+}
+
+/// Answers produced by the router or a layer come without our envelope
+/// (an empty 405, a plain 413). Give them the same error body as ours.
+async fn envelope_bare_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if status.as_u16() < 400 || is_json {
+        return response;
+    }
+    let mut enveloped = ApiError::from_status(status).into_response();
+    for name in [header::ALLOW, header::RETRY_AFTER] {
+        if let Some(v) = response.headers().get(&name) {
+            enveloped.headers_mut().insert(name, v.clone());
+        }
+    }
+    enveloped
+}
+
+fn accept_request_id(value: &HeaderValue) -> Option<String> {
+    let s = value.to_str().ok()?;
+    let ok = !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+    ok.then(|| s.to_owned())
+}
+
+/// Request id (accepted from the caller or generated), one span per request
+/// joined to the caller's W3C trace, and RED metrics per route.
+async fn observe(mut request: Request, next: Next) -> Response {
+    let request_id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(accept_request_id)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        request.headers_mut().insert(REQUEST_ID, v);
+    }
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = request.method().clone();
+
+    let span = tracing::info_span!(
+        "http",
+        otel.name = %format!("{method} {route}"),
+        otel.kind = "server",
+        request_id = %request_id,
+        trace_id = tracing::field::Empty,
+        http.method = %method,
+        http.route = %route,
+        http.status = tracing::field::Empty,
+        company_id = tracing::field::Empty,
+        user_id = tracing::field::Empty,
+    );
+    let parent = crate::grpc::extract_trace_context(request.headers());
+    let _ = span.set_parent(parent);
+    let trace_id = span.context().span().span_context().trace_id();
+    if trace_id != opentelemetry::trace::TraceId::INVALID {
+        span.record("trace_id", tracing::field::display(trace_id));
+    }
+
+    let started = Instant::now();
+    let mut response = CURRENT_REQUEST_ID
+        .scope(request_id.clone(), next.run(request).instrument(span.clone()))
+        .await;
+    let status = response.status().as_u16();
+    span.record("http.status", status);
+    let elapsed = started.elapsed().as_secs_f64();
+    let labels = [
+        ("method", method.to_string()),
+        ("route", route),
+        ("status", status.to_string()),
+    ];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed);
+    if status >= 500 {
+        tracing::warn!(parent: &span, status, "request failed");
+    }
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID, v);
+    }
+    response
+}
+
+/// What `/readyz` asks before it says ready.
+pub trait Readiness: Send + Sync + 'static {
+    fn check(&self) -> impl std::future::Future<Output = Result<(), String>> + Send;
+}
+
+/// `/healthz` (the process is alive) and `/readyz` (it can serve: its database
+/// and required peers answer).
+pub fn health_routes<R: Readiness + Clone>(readiness: R) -> Router {
+    Router::new()
+        .route(
+            "/healthz",
+            axum::routing::get(|| async { crate::envelope::Ok(serde_json::json!({"status": "ok"})) }),
+        )
+        .route(
+            "/readyz",
+            axum::routing::get(move || {
+                let readiness = readiness.clone();
+                async move {
+                    match readiness.check().await {
+                        Result::Ok(()) => crate::envelope::Ok(serde_json::json!({"status": "ready"})).into_response(),
+                        Err(reason) => {
+                            tracing::warn!(%reason, "not ready");
+                            ApiError::unavailable("NOT_READY", reason, 1).into_response()
+                        }
+                    }
+                }
+            }),
+        )
+}

@@ -1,0 +1,19 @@
+//! The HTTP kit every Marquee service shares: the response envelope and error
+//! bodies (DESIGN §8), extractors that answer bad input with field-level 400s,
+//! pagination, request ids, security headers, CORS, observability middleware,
+//! gRPC service credentials and the serve-until-shutdown loop.
+
+pub mod clock;
+pub mod envelope;
+pub mod error;
+pub mod extract;
+pub mod grpc;
+pub mod http;
+pub mod pagination;
+pub mod server;
+
+pub use clock::Clock;
+pub use envelope::{Created, Ok, Paginated};
+pub use error::{ApiError, FieldIssue};
+pub use extract::{Json, Path, Query, Validate};
+pub use pagination::PageParams;

@@ -1,0 +1,64 @@
+//! `page` ≥ 1 and `limit` in 1..=100 (default 10), validated like any input.
+
+use serde::Deserialize;
+
+use crate::error::FieldIssue;
+use crate::extract::Validate;
+
+pub const MAX_LIMIT: u64 = 100;
+pub const DEFAULT_LIMIT: u64 = 10;
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct PageParams {
+    #[serde(default = "first_page")]
+    page: u64,
+    #[serde(default = "default_limit")]
+    limit: u64,
+}
+
+fn first_page() -> u64 {
+    1
+}
+
+fn default_limit() -> u64 {
+    DEFAULT_LIMIT
+}
+
+impl Default for PageParams {
+    fn default() -> Self {
+        Self {
+            page: 1,
+            limit: DEFAULT_LIMIT,
+        }
+    }
+}
+
+impl PageParams {
+    pub fn new(page: u64, limit: u64) -> Result<Self, Vec<FieldIssue>> {
+        let params = Self { page, limit };
+        params.validate().map(|()| params)
+    }
+    pub fn page(&self) -> u64 {
+        self.page
+    }
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+    /// Rows to skip for this page.
+    pub fn offset(&self) -> u64 {
+        (self.page - 1).saturating_mul(self.limit)
+    }
+}
+
+impl Validate for PageParams {
+    fn validate(&self) -> Result<(), Vec<FieldIssue>> {
+        let mut issues = Vec::new();
+        if self.page < 1 {
+            issues.push(FieldIssue::new("page", "must be at least 1"));
+        }
+        if !(1..=MAX_LIMIT).contains(&self.limit) {
+            issues.push(FieldIssue::new("limit", format!("must be between 1 and {MAX_LIMIT}")));
+        }
+        if issues.is_empty() { Ok(()) } else { Err(issues) }
+    }
+}

@@ -1,0 +1,19 @@
+//! platform-core's schema and the catalog it starts with. Runs on PostgreSQL
+//! and SQLite alike.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_schema;
+mod m20261122_000002_catalog;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_schema::Migration),
+            Box::new(m20261122_000002_catalog::Migration),
+        ]
+    }
+}

@@ -1,0 +1,3 @@
+pub mod catalog;
+pub mod plans;
+pub mod subscriptions;

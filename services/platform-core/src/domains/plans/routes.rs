@@ -1,0 +1,79 @@
+//! `/v1/packages` and `/v1/addons`: the same shape, one per kind.
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use marquee_guard::PlatformAdmin;
+use marquee_kit::{ApiError, Created, Json, Ok, PageParams, Paginated, Path, Query};
+use serde::Serialize;
+
+use super::model::{NewPlan, Plan, PlanContents, PlanKind};
+use super::service;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/packages", get(list::<true>).post(create::<true>))
+        .route("/v1/packages/{code}", get(show::<true>).put(revise::<true>))
+        .route("/v1/packages/{code}/versions/{version}", get(version::<true>))
+        .route("/v1/addons", get(list::<false>).post(create::<false>))
+        .route("/v1/addons/{code}", get(show::<false>).put(revise::<false>))
+        .route("/v1/addons/{code}/versions/{version}", get(version::<false>))
+}
+
+const fn kind(package: bool) -> PlanKind {
+    if package { PlanKind::Package } else { PlanKind::Addon }
+}
+
+async fn list<const PACKAGE: bool>(
+    _operator: PlatformAdmin,
+    State(state): State<AppState>,
+    Query(page): Query<PageParams>,
+) -> Result<Paginated<Plan>, ApiError> {
+    let (items, total) = service::list_latest(&state, kind(PACKAGE), page).await?;
+    Result::Ok(Paginated { items, page, total })
+}
+
+async fn create<const PACKAGE: bool>(
+    PlatformAdmin(operator): PlatformAdmin,
+    State(state): State<AppState>,
+    Json(body): Json<NewPlan>,
+) -> Result<Created<Plan>, ApiError> {
+    Result::Ok(Created(service::create(&state, kind(PACKAGE), body, operator.sub).await?))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PlanWithVersions {
+    #[serde(flatten)]
+    latest: Plan,
+    versions: Vec<u32>,
+}
+
+async fn show<const PACKAGE: bool>(
+    _operator: PlatformAdmin,
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Ok<PlanWithVersions>, ApiError> {
+    let mut versions = service::versions(&state, kind(PACKAGE), &code).await?;
+    let numbers = versions.iter().map(|p| p.version).collect();
+    let latest = versions.remove(0);
+    Result::Ok(Ok(PlanWithVersions { latest, versions: numbers }))
+}
+
+async fn revise<const PACKAGE: bool>(
+    PlatformAdmin(operator): PlatformAdmin,
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Json(body): Json<PlanContents>,
+) -> Result<Created<Plan>, ApiError> {
+    Result::Ok(Created(service::revise(&state, kind(PACKAGE), &code, body, operator.sub).await?))
+}
+
+async fn version<const PACKAGE: bool>(
+    _operator: PlatformAdmin,
+    State(state): State<AppState>,
+    Path((code, version)): Path<(String, u32)>,
+) -> Result<Ok<Plan>, ApiError> {
+    Result::Ok(Ok(service::get(&state, kind(PACKAGE), &code, Some(version)).await?))
+}

@@ -1,0 +1,45 @@
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use marquee_guard::PlatformAdmin;
+use marquee_kit::{ApiError, Json, Ok, PageParams, Paginated, Path, Query};
+use uuid::Uuid;
+
+use super::model::{SetSubscription, Subscription, SubscriptionChange};
+use super::{Entitlements, service};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/companies/{id}/subscription", get(show).put(set))
+        .route("/v1/companies/{id}/subscription/history", get(history))
+        .route("/v1/companies/{id}/entitlements", get(entitlements))
+}
+
+async fn show(_operator: PlatformAdmin, State(state): State<AppState>, Path(company): Path<Uuid>) -> Result<Ok<Subscription>, ApiError> {
+    let subscription = service::get(&state, company).await?.ok_or_else(|| ApiError::not_found("subscription"))?;
+    Result::Ok(Ok(subscription))
+}
+
+async fn set(
+    PlatformAdmin(operator): PlatformAdmin,
+    State(state): State<AppState>,
+    Path(company): Path<Uuid>,
+    Json(body): Json<SetSubscription>,
+) -> Result<Ok<Subscription>, ApiError> {
+    Result::Ok(Ok(service::set(&state, company, body, operator.sub.to_string()).await?))
+}
+
+async fn history(
+    _operator: PlatformAdmin,
+    State(state): State<AppState>,
+    Path(company): Path<Uuid>,
+    Query(page): Query<PageParams>,
+) -> Result<Paginated<SubscriptionChange>, ApiError> {
+    let (items, total) = service::history(&state, company, page).await?;
+    Result::Ok(Paginated { items, page, total })
+}
+
+async fn entitlements(_operator: PlatformAdmin, State(state): State<AppState>, Path(company): Path<Uuid>) -> Result<Ok<Entitlements>, ApiError> {
+    Result::Ok(Ok(service::entitlements(&state, company).await?))
+}
