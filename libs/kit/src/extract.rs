@@ -95,12 +95,24 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.is_empty() {
         return Err(ApiError::field("body", "a JSON body is required"));
     }
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::field("body", "must be a JSON object"));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let field = if path == "." { "body".to_owned() } else { path };
-        ApiError::field(field, describe_json_error(&inner))
+        let message = describe_json_error(&inner);
+        let field = if path.contains('?') {
+            "body".to_owned()
+        } else if let Some(missing) = missing_field(&message) {
+            if path == "." { missing.to_owned() } else { format!("{path}.{missing}") }
+        } else if path == "." {
+            "body".to_owned()
+        } else {
+            path
+        };
+        ApiError::field(field, message)
     })?;
     de.end()
         .map_err(|_| ApiError::field("body", "unexpected data after the JSON value"))?;
@@ -110,11 +122,17 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 fn describe_json_error(e: &serde_json::Error) -> String {
     use serde_json::error::Category;
     match e.classify() {
-        Category::Syntax | Category::Eof => "is not valid JSON".to_owned(),
-        // serde's messages name the expected type or the unknown/missing field
-        // and carry no input beyond the field name.
+        Category::Eof => "is not valid JSON: it ends too early".to_owned(),
+        // serde's messages name what was expected (a type, a field, a number in
+        // range) and echo no input beyond a field name.
+        Category::Syntax => format!("is not valid JSON: {}", strip_position(&e.to_string())),
         Category::Data | Category::Io => strip_position(&e.to_string()),
     }
+}
+
+/// The field named by serde's "missing field `x`".
+fn missing_field(message: &str) -> Option<&str> {
+    message.strip_prefix("missing field `")?.split('`').next()
 }
 
 fn strip_position(message: &str) -> String {
@@ -164,17 +182,32 @@ where
             Err(rejection) => {
                 use axum::extract::path::ErrorKind;
                 use axum::extract::rejection::PathRejection;
-                let issue = match &rejection {
+                let names: Vec<String> = axum::extract::RawPathParams::from_request_parts(parts, state)
+                    .await
+                    .map(|params| params.iter().map(|(k, _)| k.to_owned()).collect())
+                    .unwrap_or_default();
+                let keyed = match &rejection {
                     PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
                         ErrorKind::ParseErrorAtKey { key, expected_type, .. } => {
-                            FieldIssue::new(key.clone(), format!("must be a valid {}", short_type(expected_type)))
+                            Some(FieldIssue::new(key.clone(), format!("must be a valid {}", short_type(expected_type))))
                         }
-                        ErrorKind::ParseError { expected_type, .. } => {
-                            FieldIssue::new("path", format!("must be a valid {}", short_type(expected_type)))
-                        }
-                        _ => FieldIssue::new("path", "is not valid"),
+                        ErrorKind::ParseErrorAtIndex { index, expected_type, .. } => names
+                            .get(*index)
+                            .map(|name| FieldIssue::new(name.clone(), format!("must be a valid {}", short_type(expected_type)))),
+                        _ => None,
                     },
-                    _ => FieldIssue::new("path", "is not valid"),
+                    _ => None,
+                };
+                let issue = match keyed {
+                    Some(issue) => issue,
+                    // A single parameter: name it from the route.
+                    None => {
+                        let name = match names.as_slice() {
+                            [only] => only.clone(),
+                            _ => "path".to_owned(),
+                        };
+                        FieldIssue::new(name, format!("must be a valid {}", short_type(std::any::type_name::<T>())))
+                    }
                 };
                 Err(ApiError::validation(vec![issue]))
             }
