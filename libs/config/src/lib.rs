@@ -107,6 +107,15 @@ impl Env {
         }
     }
 
+    /// An optional URL that must start with one of `schemes`.
+    pub fn optional_url(&mut self, name: &str, schemes: &[&str]) -> Option<String> {
+        let url = self.raw(name)?;
+        if !schemes.iter().any(|s| url.starts_with(s)) {
+            self.problem(name, format!("must start with {}", schemes.join(" or ")));
+        }
+        Some(url)
+    }
+
     /// An optional secret.
     pub fn optional_secret(&mut self, name: &str) -> Option<Secret> {
         self.raw(name).map(Secret)
@@ -186,7 +195,6 @@ mod tests {
         let _: u16 = e.parse("PORT", 80);
         let _ = e.flag("DEBUG", false);
         let _ = e.required_secret("TOKEN");
-        let mut e = e;
         let err = e.finish().err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("PORT"), "{err}");
         assert!(err.contains("DEBUG"), "{err}");

@@ -28,7 +28,8 @@ impl From<DbErr> for DbError {
 /// Sorts a sea-orm error into what a caller can act on.
 pub fn classify(e: DbErr) -> DbError {
     match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(c)) | Some(SqlErr::ForeignKeyConstraintViolation(c)) => {
+        Some(SqlErr::UniqueConstraintViolation(c))
+        | Some(SqlErr::ForeignKeyConstraintViolation(c)) => {
             return DbError::Conflict { constraint: c };
         }
         Some(_) | None => {}
@@ -71,7 +72,12 @@ pub fn validate_url(url: &str) -> Result<(), String> {
 /// writer at a time, and one connection makes that explicit instead of a
 /// `database is locked` under load.
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbError> {
-    let backend = Backend::of(url).ok_or_else(|| DbError::Unavailable(format!("unsupported database URL scheme in {}", redact(url))))?;
+    let backend = Backend::of(url).ok_or_else(|| {
+        DbError::Unavailable(format!(
+            "unsupported database URL scheme in {}",
+            redact(url)
+        ))
+    })?;
     let mut url = url.to_owned();
     if backend == Backend::Sqlite {
         let path = url
@@ -81,30 +87,43 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
             .next()
             .unwrap_or_default()
             .to_owned();
-        if path != ":memory:" {
-            if let Some(parent) = std::path::Path::new(&path).parent() {
-                if !parent.as_os_str().is_empty() {
-                    std::fs::create_dir_all(parent)
-                        .map_err(|e| DbError::Unavailable(format!("cannot create {}: {e}", parent.display())))?;
-                }
-            }
+        let parent = std::path::Path::new(&path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty());
+        if let (false, Some(parent)) = (path == ":memory:", parent) {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                DbError::Unavailable(format!("cannot create {}: {e}", parent.display()))
+            })?;
         }
         if !url.contains("mode=") {
-            url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
+            url.push_str(if url.contains('?') {
+                "&mode=rwc"
+            } else {
+                "?mode=rwc"
+            });
         }
     }
     let mut options = ConnectOptions::new(url.clone());
     options
-        .max_connections(if backend == Backend::Sqlite { 1 } else { max_connections.max(1) })
+        .max_connections(if backend == Backend::Sqlite {
+            1
+        } else {
+            max_connections.max(1)
+        })
         .min_connections(1)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
         .sqlx_logging(false);
-    let db = Database::connect(options).await.map_err(|e| {
-        DbError::Unavailable(format!("cannot open {}: {e}", redact(&url)))
-    })?;
+    let db = Database::connect(options)
+        .await
+        .map_err(|e| DbError::Unavailable(format!("cannot open {}: {e}", redact(&url))))?;
     if backend == Backend::Sqlite {
-        for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 5000"] {
+        for pragma in [
+            "PRAGMA journal_mode = WAL",
+            "PRAGMA synchronous = NORMAL",
+            "PRAGMA foreign_keys = ON",
+            "PRAGMA busy_timeout = 5000",
+        ] {
             db.execute_unprepared(pragma).await.map_err(classify)?;
         }
     }

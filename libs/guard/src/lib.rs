@@ -5,4 +5,7 @@ pub mod extract;
 pub mod token;
 
 pub use extract::{Authenticated, PlatformAdmin, bearer_token};
-pub use token::{ed25519_jwk, AccessClaims, TokenError, TokenSettings, TokenValidator, ACCESS_TOKEN_TYPE, PLATFORM_ADMIN_ROLE};
+pub use token::{
+    ACCESS_TOKEN_TYPE, AccessClaims, PLATFORM_ADMIN_ROLE, TokenError, TokenSettings,
+    TokenValidator, ed25519_jwk,
+};

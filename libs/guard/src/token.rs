@@ -85,7 +85,10 @@ impl Default for TokenSettings {
 }
 
 enum KeySource {
-    Url { url: String, http: reqwest::Client },
+    Url {
+        url: String,
+        http: reqwest::Client,
+    },
     /// Keys handed over in process (Auth verifying its own tokens).
     Fixed,
 }
@@ -116,7 +119,14 @@ impl TokenValidator {
             .timeout(Duration::from_secs(3))
             .build()
             .unwrap_or_default();
-        Self::new(KeySource::Url { url: url.into(), http }, HashMap::new(), settings)
+        Self::new(
+            KeySource::Url {
+                url: url.into(),
+                http,
+            },
+            HashMap::new(),
+            settings,
+        )
     }
 
     /// Keys given directly.
@@ -124,12 +134,19 @@ impl TokenValidator {
         Self::new(KeySource::Fixed, keys_of(jwks), settings)
     }
 
-    fn new(source: KeySource, keys: HashMap<String, (DecodingKey, Algorithm)>, settings: TokenSettings) -> Self {
+    fn new(
+        source: KeySource,
+        keys: HashMap<String, (DecodingKey, Algorithm)>,
+        settings: TokenSettings,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 settings,
                 source,
-                cache: RwLock::new(KeyCache { keys, fetched_at: None }),
+                cache: RwLock::new(KeyCache {
+                    keys,
+                    fetched_at: None,
+                }),
                 fetching: Mutex::new(()),
                 fetches: AtomicU64::new(0),
             }),
@@ -223,10 +240,9 @@ impl TokenValidator {
         };
         let _single_flight = self.inner.fetching.lock().await;
         // Someone else may have fetched while we waited.
-        if let Some(at) = self.inner.cache.read().await.fetched_at {
-            if at.elapsed() < self.inner.settings.refetch_floor {
-                return Ok(());
-            }
+        let fetched_at = self.inner.cache.read().await.fetched_at;
+        if fetched_at.is_some_and(|at| at.elapsed() < self.inner.settings.refetch_floor) {
+            return Ok(());
         }
         self.inner.fetches.fetch_add(1, Ordering::Relaxed);
         let fetched = async {

@@ -35,7 +35,9 @@ impl tonic::service::Interceptor for RequireServiceToken {
         if bool::from(presented.ct_eq(&self.expected[..])) {
             Ok(request)
         } else {
-            Err(Status::unauthenticated("a valid service credential is required"))
+            Err(Status::unauthenticated(
+                "a valid service credential is required",
+            ))
         }
     }
 }

@@ -86,7 +86,10 @@ impl Tasks {
     /// Waits for every task to end (after the shutdown token fired).
     pub async fn join(&self, limit: std::time::Duration) {
         self.tracker.close();
-        if tokio::time::timeout(limit, self.tracker.wait()).await.is_err() {
+        if tokio::time::timeout(limit, self.tracker.wait())
+            .await
+            .is_err()
+        {
             tracing::warn!("background tasks did not stop in time");
         }
     }

@@ -58,19 +58,13 @@ pub struct Telemetry {
     provider: Option<SdkTracerProvider>,
 }
 
-impl Telemetry {
-    pub fn shutdown(&self) {
-        if let Some(provider) = &self.provider {
-            if let Err(e) = provider.shutdown() {
-                eprintln!("trace export did not flush: {e}");
-            }
-        }
-    }
-}
-
 impl Drop for Telemetry {
     fn drop(&mut self) {
-        self.shutdown();
+        if let Some(provider) = self.provider.take()
+            && let Err(e) = provider.shutdown()
+        {
+            eprintln!("trace export did not flush: {e}");
+        }
     }
 }
 

@@ -62,8 +62,18 @@ fn custom(e: impl std::fmt::Display) -> DbErr {
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let modules = [
-            ("basic", "Basic", "Artists, venues, vendors, events, calendar, ticketing, offers, workspace, media and crew", BASIC),
-            ("financial", "Financial", "Ledger, expenses and incomes, settlements, payouts and reports", FINANCIAL),
+            (
+                "basic",
+                "Basic",
+                "Artists, venues, vendors, events, calendar, ticketing, offers, workspace, media and crew",
+                BASIC,
+            ),
+            (
+                "financial",
+                "Financial",
+                "Ledger, expenses and incomes, settlements, payouts and reports",
+                FINANCIAL,
+            ),
         ];
         let mut all_permissions = Vec::new();
         for (position, (code, name, description, areas)) in modules.iter().enumerate() {
@@ -72,19 +82,35 @@ impl MigrationTrait for Migration {
                 .exec_stmt(
                     Query::insert()
                         .into_table(Modules::Table)
-                        .columns([Modules::Code, Modules::Name, Modules::Description, Modules::Position])
-                        .values([(*code).into(), (*name).into(), (*description).into(), position.into()])
+                        .columns([
+                            Modules::Code,
+                            Modules::Name,
+                            Modules::Description,
+                            Modules::Position,
+                        ])
+                        .values([
+                            (*code).into(),
+                            (*name).into(),
+                            (*description).into(),
+                            position.into(),
+                        ])
                         .map_err(custom)?
                         .to_owned(),
                 )
                 .await?;
             let mut insert = Query::insert();
-            insert
-                .into_table(Permissions::Table)
-                .columns([Permissions::Code, Permissions::ModuleCode, Permissions::Description]);
+            insert.into_table(Permissions::Table).columns([
+                Permissions::Code,
+                Permissions::ModuleCode,
+                Permissions::Description,
+            ]);
             for (permission, description) in permissions_of(code, areas) {
                 insert
-                    .values([permission.clone().into(), (*code).into(), description.into()])
+                    .values([
+                        permission.clone().into(),
+                        (*code).into(),
+                        description.into(),
+                    ])
                     .map_err(custom)?;
                 all_permissions.push(permission);
             }
@@ -128,9 +154,15 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.exec_stmt(Query::delete().from_table(Plans::Table).to_owned()).await?;
-        manager.exec_stmt(Query::delete().from_table(Permissions::Table).to_owned()).await?;
-        manager.exec_stmt(Query::delete().from_table(Modules::Table).to_owned()).await?;
+        manager
+            .exec_stmt(Query::delete().from_table(Plans::Table).to_owned())
+            .await?;
+        manager
+            .exec_stmt(Query::delete().from_table(Permissions::Table).to_owned())
+            .await?;
+        manager
+            .exec_stmt(Query::delete().from_table(Modules::Table).to_owned())
+            .await?;
         Ok(())
     }
 }

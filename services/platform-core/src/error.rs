@@ -46,7 +46,9 @@ impl From<Error> for ApiError {
                 "DEFAULT_PACKAGE_MISSING",
                 e.to_string(),
             ),
-            Error::Db(DbError::Conflict { .. }) => ApiError::conflict("CONFLICT", "the change conflicts with existing data"),
+            Error::Db(DbError::Conflict { .. }) => {
+                ApiError::conflict("CONFLICT", "the change conflicts with existing data")
+            }
             Error::Db(DbError::Unavailable(ref reason)) => {
                 tracing::warn!(%reason, "database unavailable");
                 ApiError::unavailable("DATABASE_UNAVAILABLE", "the database is unavailable", 2)

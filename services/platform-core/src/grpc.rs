@@ -48,7 +48,10 @@ type EventStream = Pin<Box<dyn Stream<Item = Result<pb::EntitlementEvent, Status
 
 #[tonic::async_trait]
 impl pb::platform_core_server::PlatformCore for PlatformCoreGrpc {
-    async fn get_entitlements(&self, request: Request<pb::GetEntitlementsRequest>) -> Result<Response<pb::Entitlements>, Status> {
+    async fn get_entitlements(
+        &self,
+        request: Request<pb::GetEntitlementsRequest>,
+    ) -> Result<Response<pb::Entitlements>, Status> {
         let company = company_id(&request.get_ref().company_id)?;
         let entitlements = service::entitlements(&self.state, company).await?;
         Ok(Response::new(to_proto(entitlements)))
@@ -69,7 +72,10 @@ impl pb::platform_core_server::PlatformCore for PlatformCoreGrpc {
         Ok(Response::new(to_proto(entitlements)))
     }
 
-    async fn list_modules(&self, _request: Request<pb::ListModulesRequest>) -> Result<Response<pb::ModuleCatalog>, Status> {
+    async fn list_modules(
+        &self,
+        _request: Request<pb::ListModulesRequest>,
+    ) -> Result<Response<pb::ModuleCatalog>, Status> {
         let modules = self
             .state
             .catalog
@@ -133,11 +139,17 @@ impl pb::platform_core_server::PlatformCore for PlatformCoreGrpc {
                         Err(RecvError::Closed) => break,
                     },
                 };
-                if tx.send(Ok(pb::EntitlementEvent { event: Some(event) })).await.is_err() {
+                if tx
+                    .send(Ok(pb::EntitlementEvent { event: Some(event) }))
+                    .await
+                    .is_err()
+                {
                     break;
                 }
             }
         });
-        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        )))
     }
 }

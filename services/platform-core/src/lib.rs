@@ -77,7 +77,11 @@ impl App {
         if !options.skip_migrations {
             Migrator::up(&db, None).await.context("migrations failed")?;
         }
-        let catalog = Catalog::new(domains::catalog::repo::load(&db).await.context("cannot read the module catalog")?);
+        let catalog = Catalog::new(
+            domains::catalog::repo::load(&db)
+                .await
+                .context("cannot read the module catalog")?,
+        );
         let shutdown = CancellationToken::new();
         let tasks = Tasks::new();
         let bus = match &config.redis_url {
@@ -89,14 +93,16 @@ impl App {
                     .context("cannot reach REDIS_URL")?;
                 tasks.spawn("entitlement-relay", relay);
                 if !bus.wait_live(Duration::from_secs(2)).await {
-                    tracing::warn!("Redis change channel not subscribed yet; watchers get no heartbeats until it is");
+                    tracing::warn!(
+                        "Redis change channel not subscribed yet; watchers get no heartbeats until it is"
+                    );
                 }
                 bus
             }
         };
-        let tokens = options
-            .tokens
-            .unwrap_or_else(|| TokenValidator::from_jwks_url(config.auth_jwks_url.clone(), config.tokens.clone()));
+        let tokens = options.tokens.unwrap_or_else(|| {
+            TokenValidator::from_jwks_url(config.auth_jwks_url.clone(), config.tokens.clone())
+        });
         let http = bind(&config.http_addr, "HTTP").await?;
         let grpc = bind(&config.grpc_addr, "gRPC").await?;
         let state = AppState {
@@ -107,15 +113,25 @@ impl App {
             clock: options.clock,
             config: Arc::new(config),
         };
-        Ok(Self { state, http, grpc, shutdown, tasks })
+        Ok(Self {
+            state,
+            http,
+            grpc,
+            shutdown,
+            tasks,
+        })
     }
 
     pub fn http_addr(&self) -> SocketAddr {
-        self.http.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        self.http
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
     pub fn grpc_addr(&self) -> SocketAddr {
-        self.grpc.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        self.grpc
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
     pub fn state(&self) -> &AppState {
@@ -134,7 +150,10 @@ impl App {
             .merge(domains::subscriptions::routes::router())
             .with_state(self.state.clone())
             .merge(marquee_kit::http::health_routes(Ready(self.state.clone())))
-            .route("/metrics", get(|| async { marquee_telemetry::render_metrics() }));
+            .route(
+                "/metrics",
+                get(|| async { marquee_telemetry::render_metrics() }),
+            );
         marquee_kit::http::finish(api, &self.state.config.http)
     }
 

@@ -37,7 +37,10 @@ async fn hostile_tokens_are_refused() {
     let signed_user = h.keys.sign(&h.keys.claims(user, "user"));
     let parts: Vec<&str> = signed_user.split('.').collect();
     let forged = B64.encode(serde_json::to_vec(&valid).unwrap());
-    cases.push(("tampered payload", format!("{}.{}.{}", parts[0], forged, parts[2])));
+    cases.push((
+        "tampered payload",
+        format!("{}.{}.{}", parts[0], forged, parts[2]),
+    ));
 
     let mut c = valid.clone();
     c.exp = now - 3600;
@@ -61,7 +64,8 @@ async fn hostile_tokens_are_refused() {
     c.typ = "refresh".into();
     cases.push(("not an access token", h.keys.sign(&c)));
 
-    let header_none = B64.encode(json!({"alg": "none", "typ": "JWT", "kid": h.keys.kid}).to_string());
+    let header_none =
+        B64.encode(json!({"alg": "none", "typ": "JWT", "kid": h.keys.kid}).to_string());
     let payload = B64.encode(serde_json::to_vec(&valid).unwrap());
     cases.push(("alg none", format!("{header_none}.{payload}.")));
 
@@ -69,15 +73,22 @@ async fn hostile_tokens_are_refused() {
     let jwks = h.keys.jwks();
     let public_x = jwks["keys"][0]["x"].as_str().unwrap().to_owned();
     let public_bytes = B64.decode(&public_x).unwrap();
-    for (name, secret) in [("HS256 with public key bytes", public_bytes), ("HS256 with public key text", public_x.into_bytes())] {
+    for (name, secret) in [
+        ("HS256 with public key bytes", public_bytes),
+        ("HS256 with public key text", public_x.into_bytes()),
+    ] {
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(h.keys.kid.clone());
-        let token = jsonwebtoken::encode(&header, &valid, &EncodingKey::from_secret(&secret)).unwrap();
+        let token =
+            jsonwebtoken::encode(&header, &valid, &EncodingKey::from_secret(&secret)).unwrap();
         cases.push((name, token));
     }
 
     let stranger = TestKeys::generate();
-    cases.push(("unknown kid", stranger.sign(&stranger.claims(user, "platform_admin"))));
+    cases.push((
+        "unknown kid",
+        stranger.sign(&stranger.claims(user, "platform_admin")),
+    ));
 
     let mut c = serde_json::to_value(&valid).unwrap();
     c.as_object_mut().unwrap().remove("exp");
@@ -109,7 +120,9 @@ async fn a_flood_of_unknown_kids_does_not_storm_the_jwks() {
         let stranger = TestKeys::generate();
         let token = stranger.token("platform_admin").1;
         let api = h.api.clone();
-        tasks.push(tokio::spawn(async move { api.get("/v1/modules", Some(&token)).await.status }));
+        tasks.push(tokio::spawn(async move {
+            api.get("/v1/modules", Some(&token)).await.status
+        }));
     }
     for task in tasks {
         assert_eq!(task.await.unwrap(), 401);
@@ -126,9 +139,13 @@ async fn grpc_refuses_anonymous_and_wrong_credentials() {
     use marquee_proto::platform_core::v1::GetEntitlementsRequest;
     use marquee_proto::platform_core::v1::platform_core_client::PlatformCoreClient;
     let h = start().await;
-    let request = || GetEntitlementsRequest { company_id: uuid::Uuid::now_v7().to_string() };
+    let request = || GetEntitlementsRequest {
+        company_id: uuid::Uuid::now_v7().to_string(),
+    };
 
-    let mut anonymous = PlatformCoreClient::connect(h.grpc_url.clone()).await.unwrap();
+    let mut anonymous = PlatformCoreClient::connect(h.grpc_url.clone())
+        .await
+        .unwrap();
     let err = anonymous.get_entitlements(request()).await.unwrap_err();
     assert_eq!(err.code(), tonic::Code::Unauthenticated);
 
@@ -137,6 +154,10 @@ async fn grpc_refuses_anonymous_and_wrong_credentials() {
     assert_eq!(err.code(), tonic::Code::Unauthenticated);
 
     let mut right = h.grpc().await;
-    let answer = right.get_entitlements(request()).await.unwrap().into_inner();
+    let answer = right
+        .get_entitlements(request())
+        .await
+        .unwrap()
+        .into_inner();
     assert!(!answer.entitled);
 }

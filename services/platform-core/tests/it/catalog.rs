@@ -6,7 +6,10 @@ async fn the_catalog_lists_modules_with_their_permissions() {
     let reply = h.api.get("/v1/modules", Some(&h.admin)).await;
     assert_eq!(reply.status, 200);
     let modules = reply.data().as_array().unwrap().clone();
-    let codes: Vec<&str> = modules.iter().map(|m| m["code"].as_str().unwrap()).collect();
+    let codes: Vec<&str> = modules
+        .iter()
+        .map(|m| m["code"].as_str().unwrap())
+        .collect();
     assert_eq!(codes, ["basic", "financial"]);
 
     let permissions = |i: usize| -> Vec<String> {
@@ -30,7 +33,10 @@ async fn the_catalog_lists_modules_with_their_permissions() {
         "basic.workspace.view",
         "basic.media.create",
     ] {
-        assert!(basic.contains(&expected.to_owned()), "{expected} missing from {basic:?}");
+        assert!(
+            basic.contains(&expected.to_owned()),
+            "{expected} missing from {basic:?}"
+        );
     }
     assert!(!basic.contains(&"basic.ticketing.delete".to_owned()));
     let financial = permissions(1);
@@ -42,7 +48,10 @@ async fn the_catalog_lists_modules_with_their_permissions() {
         "financial.payout.create",
         "financial.report.view",
     ] {
-        assert!(financial.contains(&expected.to_owned()), "{expected} missing");
+        assert!(
+            financial.contains(&expected.to_owned()),
+            "{expected} missing"
+        );
     }
     assert_eq!(financial.len(), 16);
 
@@ -84,12 +93,27 @@ async fn operations_endpoints_answer() {
         .await
         .unwrap();
     assert_eq!(response.headers()["x-request-id"], "trace-me-123");
-    for header in ["strict-transport-security", "x-content-type-options", "x-frame-options", "referrer-policy", "content-security-policy"] {
+    for header in [
+        "strict-transport-security",
+        "x-content-type-options",
+        "x-frame-options",
+        "referrer-policy",
+        "content-security-policy",
+    ] {
         assert!(response.headers().contains_key(header), "{header} missing");
     }
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["requestId"], "trace-me-123");
 
-    let metrics = h.api.http.get(h.api.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let metrics = h
+        .api
+        .http
+        .get(h.api.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("http_requests_total"), "{metrics}");
 }

@@ -64,7 +64,11 @@ pub async fn start() -> Harness {
 
 /// Starts one instance against `shared` and returns its REST client, its gRPC
 /// URL and the guard that stops it.
-pub async fn boot(shared: &Shared, jwks_url: &str, clock: Clock) -> (TestClient, String, tokio_util::sync::DropGuard) {
+pub async fn boot(
+    shared: &Shared,
+    jwks_url: &str,
+    clock: Clock,
+) -> (TestClient, String, tokio_util::sync::DropGuard) {
     let mut vars: HashMap<String, String> = [
         ("DATABASE_URL", shared.db.url.as_str()),
         ("HTTP_ADDR", "127.0.0.1:0"),
@@ -81,9 +85,15 @@ pub async fn boot(shared: &Shared, jwks_url: &str, clock: Clock) -> (TestClient,
         vars.insert("REDIS_URL".to_owned(), url);
     }
     let config = Config::load(&mut Env::from_map(vars)).expect("test configuration is valid");
-    let app = App::build(config, Options { clock, ..Options::default() })
-        .await
-        .expect("platform-core starts");
+    let app = App::build(
+        config,
+        Options {
+            clock,
+            ..Options::default()
+        },
+    )
+    .await
+    .expect("platform-core starts");
     let api = TestClient::new(format!("http://{}", app.http_addr()));
     let grpc_url = format!("http://{}", app.grpc_addr());
     let stop = app.shutdown_token();
@@ -107,7 +117,11 @@ impl Harness {
     pub async fn subscribe(&self, company: Uuid, body: Value) -> Value {
         let reply = self
             .api
-            .put(&format!("/v1/companies/{company}/subscription"), Some(&self.admin), &body)
+            .put(
+                &format!("/v1/companies/{company}/subscription"),
+                Some(&self.admin),
+                &body,
+            )
             .await;
         assert_eq!(reply.status, 200, "{:?}", reply.body);
         reply.data().clone()
@@ -116,7 +130,10 @@ impl Harness {
     pub async fn entitlements(&self, company: Uuid) -> Value {
         let reply = self
             .api
-            .get(&format!("/v1/companies/{company}/entitlements"), Some(&self.admin))
+            .get(
+                &format!("/v1/companies/{company}/entitlements"),
+                Some(&self.admin),
+            )
             .await;
         assert_eq!(reply.status, 200, "{:?}", reply.body);
         reply.data().clone()
@@ -146,6 +163,10 @@ pub async fn grpc_client(url: &str, token: &str) -> Grpc {
 pub fn strings(value: &Value) -> Vec<String> {
     value
         .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }

@@ -27,11 +27,28 @@ async fn bad_bodies_get_400_with_the_field() {
         ("trailing data", br#"{"code":"ok","name":"Ok","modules":["basic"]} {}"#.to_vec(), "body"),
     ];
     for (name, body, field) in cases {
-        let reply = h.api.raw(Method::POST, "/v1/packages", Some(&h.admin), "application/json", body).await;
+        let reply = h
+            .api
+            .raw(
+                Method::POST,
+                "/v1/packages",
+                Some(&h.admin),
+                "application/json",
+                body,
+            )
+            .await;
         assert_eq!(reply.status, 400, "{name}: {:?}", reply.body);
         assert_eq!(reply.code(), "VALIDATION_FAILED", "{name}");
-        assert!(reply.fields().contains(&field.to_owned()), "{name}: expected {field} in {:?}", reply.body);
-        assert!(reply.body["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(
+            reply.fields().contains(&field.to_owned()),
+            "{name}: expected {field} in {:?}",
+            reply.body
+        );
+        assert!(
+            reply.body["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
     }
 
     let reply = h
@@ -53,25 +70,61 @@ async fn bad_bodies_get_400_with_the_field() {
 #[tokio::test]
 async fn wrong_media_type_size_path_and_paging_are_4xx() {
     let h = start().await;
-    let reply = h.api.raw(Method::POST, "/v1/packages", Some(&h.admin), "text/plain", b"{}".to_vec()).await;
+    let reply = h
+        .api
+        .raw(
+            Method::POST,
+            "/v1/packages",
+            Some(&h.admin),
+            "text/plain",
+            b"{}".to_vec(),
+        )
+        .await;
     assert_eq!(reply.status, 415);
     assert_eq!(reply.code(), "UNSUPPORTED_MEDIA_TYPE");
 
-    let big = format!(r#"{{"code":"big","name":"{}","modules":["basic"]}}"#, "x".repeat(2 * 1024 * 1024));
-    let reply = h.api.raw(Method::POST, "/v1/packages", Some(&h.admin), "application/json", big.into_bytes()).await;
+    let big = format!(
+        r#"{{"code":"big","name":"{}","modules":["basic"]}}"#,
+        "x".repeat(2 * 1024 * 1024)
+    );
+    let reply = h
+        .api
+        .raw(
+            Method::POST,
+            "/v1/packages",
+            Some(&h.admin),
+            "application/json",
+            big.into_bytes(),
+        )
+        .await;
     assert_eq!(reply.status, 413);
     assert_eq!(reply.code(), "PAYLOAD_TOO_LARGE");
 
-    let reply = h.api.get("/v1/companies/not-a-uuid/entitlements", Some(&h.admin)).await;
+    let reply = h
+        .api
+        .get("/v1/companies/not-a-uuid/entitlements", Some(&h.admin))
+        .await;
     assert_eq!(reply.status, 400);
     assert_eq!(reply.fields(), ["id"]);
 
-    let reply = h.api.get("/v1/packages/standard/versions/first", Some(&h.admin)).await;
+    let reply = h
+        .api
+        .get("/v1/packages/standard/versions/first", Some(&h.admin))
+        .await;
     assert_eq!(reply.status, 400);
     assert_eq!(reply.fields(), ["version"]);
 
-    for (query, field) in [("page=0", "page"), ("limit=0", "limit"), ("limit=101", "limit"), ("page=abc", "page"), ("limit=-1", "limit")] {
-        let reply = h.api.get(&format!("/v1/packages?{query}"), Some(&h.admin)).await;
+    for (query, field) in [
+        ("page=0", "page"),
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("page=abc", "page"),
+        ("limit=-1", "limit"),
+    ] {
+        let reply = h
+            .api
+            .get(&format!("/v1/packages?{query}"), Some(&h.admin))
+            .await;
         assert_eq!(reply.status, 400, "{query}: {:?}", reply.body);
         assert_eq!(reply.fields(), [field], "{query}");
     }
@@ -79,7 +132,16 @@ async fn wrong_media_type_size_path_and_paging_are_4xx() {
     let reply = h.api.get("/v1/nothing-here", Some(&h.admin)).await;
     assert_eq!(reply.status, 404);
     assert_eq!(reply.code(), "NOT_FOUND");
-    let reply = h.api.raw(Method::DELETE, "/v1/packages", Some(&h.admin), "application/json", Vec::new()).await;
+    let reply = h
+        .api
+        .raw(
+            Method::DELETE,
+            "/v1/packages",
+            Some(&h.admin),
+            "application/json",
+            Vec::new(),
+        )
+        .await;
     assert_eq!(reply.status, 405);
     assert_eq!(reply.code(), "METHOD_NOT_ALLOWED");
 }

@@ -7,7 +7,7 @@ use marquee_proto::platform_core::v1::{WatchEntitlementsRequest, entitlement_eve
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::harness::{Harness, Shared, boot, grpc_client, start, SERVICE_TOKEN};
+use crate::harness::{Harness, SERVICE_TOKEN, Shared, boot, grpc_client, start};
 
 type Events = tonic::Streaming<marquee_proto::platform_core::v1::EntitlementEvent>;
 
@@ -19,16 +19,21 @@ async fn next_change(events: &mut Events, company: Uuid) -> u64 {
             .expect("a change arrives within a second")
             .expect("the stream stays open")
             .expect("no stream error");
-        if let Some(Event::Changed(change)) = event.event {
-            if change.company_id == company.to_string() {
-                return change.revision;
-            }
+        if let Some(Event::Changed(change)) = event.event
+            && change.company_id == company.to_string()
+        {
+            return change.revision;
         }
     }
 }
 
 async fn watch(h: &Harness) -> Events {
-    h.grpc().await.watch_entitlements(WatchEntitlementsRequest {}).await.unwrap().into_inner()
+    h.grpc()
+        .await
+        .watch_entitlements(WatchEntitlementsRequest {})
+        .await
+        .unwrap()
+        .into_inner()
 }
 
 #[tokio::test]
@@ -38,9 +43,14 @@ async fn a_subscription_edit_arrives_on_the_stream() {
     let mut events = watch(&h).await;
     let company = Uuid::now_v7();
 
-    h.subscribe(company, json!({"packageCode": package, "status": "active"})).await;
+    h.subscribe(company, json!({"packageCode": package, "status": "active"}))
+        .await;
     assert_eq!(next_change(&mut events, company).await, 1);
-    h.subscribe(company, json!({"packageCode": package, "status": "canceled"})).await;
+    h.subscribe(
+        company,
+        json!({"packageCode": package, "status": "canceled"}),
+    )
+    .await;
     assert_eq!(next_change(&mut events, company).await, 2);
 }
 
@@ -51,11 +61,13 @@ async fn the_stream_carries_heartbeats() {
     let mut beats = 0;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
     while beats < 3 {
-        let event = tokio::time::timeout_at(deadline, events.next()).await.expect("heartbeats keep coming");
-        if let Some(Ok(e)) = event {
-            if matches!(e.event, Some(Event::Heartbeat(_))) {
-                beats += 1;
-            }
+        let event = tokio::time::timeout_at(deadline, events.next())
+            .await
+            .expect("heartbeats keep coming");
+        if let Some(Ok(e)) = event
+            && matches!(e.event, Some(Event::Heartbeat(_)))
+        {
+            beats += 1;
         }
     }
 }
@@ -65,7 +77,9 @@ async fn the_stream_carries_heartbeats() {
 #[tokio::test]
 async fn changes_reach_watchers_of_every_replica() {
     if marquee_testkit::redis_url().is_none() {
-        eprintln!("TEST_REDIS_URL not set: the cross-replica path needs Redis; one replica is covered above");
+        eprintln!(
+            "TEST_REDIS_URL not set: the cross-replica path needs Redis; one replica is covered above"
+        );
         return;
     }
     let shared = Shared::new().await;
@@ -84,7 +98,11 @@ async fn changes_reach_watchers_of_every_replica() {
         .into_inner();
     let company = Uuid::now_v7();
     let reply = api_a
-        .put(&format!("/v1/companies/{company}/subscription"), Some(&admin), &json!({"packageCode": "standard", "status": "active"}))
+        .put(
+            &format!("/v1/companies/{company}/subscription"),
+            Some(&admin),
+            &json!({"packageCode": "standard", "status": "active"}),
+        )
         .await;
     assert_eq!(reply.status, 200, "{:?}", reply.body);
     assert_eq!(next_change(&mut events, company).await, 1);

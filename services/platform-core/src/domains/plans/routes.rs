@@ -15,14 +15,24 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/packages", get(list::<true>).post(create::<true>))
         .route("/v1/packages/{code}", get(show::<true>).put(revise::<true>))
-        .route("/v1/packages/{code}/versions/{version}", get(version::<true>))
+        .route(
+            "/v1/packages/{code}/versions/{version}",
+            get(version::<true>),
+        )
         .route("/v1/addons", get(list::<false>).post(create::<false>))
         .route("/v1/addons/{code}", get(show::<false>).put(revise::<false>))
-        .route("/v1/addons/{code}/versions/{version}", get(version::<false>))
+        .route(
+            "/v1/addons/{code}/versions/{version}",
+            get(version::<false>),
+        )
 }
 
 const fn kind(package: bool) -> PlanKind {
-    if package { PlanKind::Package } else { PlanKind::Addon }
+    if package {
+        PlanKind::Package
+    } else {
+        PlanKind::Addon
+    }
 }
 
 async fn list<const PACKAGE: bool>(
@@ -39,7 +49,9 @@ async fn create<const PACKAGE: bool>(
     State(state): State<AppState>,
     Json(body): Json<NewPlan>,
 ) -> Result<Created<Plan>, ApiError> {
-    Result::Ok(Created(service::create(&state, kind(PACKAGE), body, operator.sub).await?))
+    Result::Ok(Created(
+        service::create(&state, kind(PACKAGE), body, operator.sub).await?,
+    ))
 }
 
 #[derive(Serialize)]
@@ -58,7 +70,10 @@ async fn show<const PACKAGE: bool>(
     let mut versions = service::versions(&state, kind(PACKAGE), &code).await?;
     let numbers = versions.iter().map(|p| p.version).collect();
     let latest = versions.remove(0);
-    Result::Ok(Ok(PlanWithVersions { latest, versions: numbers }))
+    Result::Ok(Ok(PlanWithVersions {
+        latest,
+        versions: numbers,
+    }))
 }
 
 async fn revise<const PACKAGE: bool>(
@@ -67,7 +82,9 @@ async fn revise<const PACKAGE: bool>(
     Path(code): Path<String>,
     Json(body): Json<PlanContents>,
 ) -> Result<Created<Plan>, ApiError> {
-    Result::Ok(Created(service::revise(&state, kind(PACKAGE), &code, body, operator.sub).await?))
+    Result::Ok(Created(
+        service::revise(&state, kind(PACKAGE), &code, body, operator.sub).await?,
+    ))
 }
 
 async fn version<const PACKAGE: bool>(
@@ -75,5 +92,11 @@ async fn version<const PACKAGE: bool>(
     State(state): State<AppState>,
     Path((code, version)): Path<(String, u32)>,
 ) -> Result<Ok<Plan>, ApiError> {
-    Result::Ok(Ok(service::get(&state, kind(PACKAGE), &code, Some(version)).await?))
+    Result::Ok(Ok(service::get(
+        &state,
+        kind(PACKAGE),
+        &code,
+        Some(version),
+    )
+    .await?))
 }

@@ -45,7 +45,11 @@ impl Entitlements {
         }
     }
 
-    pub fn of(subscription: &Subscription, module_of: impl Fn(&str) -> Option<String>, now: DateTime<Utc>) -> Self {
+    pub fn of(
+        subscription: &Subscription,
+        module_of: impl Fn(&str) -> Option<String>,
+        now: DateTime<Utc>,
+    ) -> Self {
         let (entitled, valid_until) = subscription.entitles_at(now);
         let mut out = Self {
             entitled,

@@ -140,13 +140,19 @@ pub async fn find(db: &impl ConnectionTrait, company_id: Uuid) -> Result<Option<
 }
 
 pub async fn insert(db: &impl ConnectionTrait, record: &Record) -> Result<(), DbErr> {
-    subscription_row::Entity::insert(encode(record)?).exec_without_returning(db).await?;
+    subscription_row::Entity::insert(encode(record)?)
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 
 /// Writes `record` only if the stored revision is still `expected`; false when
 /// someone else changed it first.
-pub async fn update_if_revision(db: &impl ConnectionTrait, record: &Record, expected: u64) -> Result<bool, DbErr> {
+pub async fn update_if_revision(
+    db: &impl ConnectionTrait,
+    record: &Record,
+    expected: u64,
+) -> Result<bool, DbErr> {
     let result = subscription_row::Entity::update_many()
         .set(encode(record)?)
         .filter(subscription_row::Column::CompanyId.eq(record.company_id))
@@ -156,7 +162,10 @@ pub async fn update_if_revision(db: &impl ConnectionTrait, record: &Record, expe
     Ok(result.rows_affected == 1)
 }
 
-pub async fn insert_change(db: &impl ConnectionTrait, change: &SubscriptionChange) -> Result<(), DbErr> {
+pub async fn insert_change(
+    db: &impl ConnectionTrait,
+    change: &SubscriptionChange,
+) -> Result<(), DbErr> {
     change_row::ActiveModel {
         id: Set(change.id),
         company_id: Set(change.company_id),
@@ -175,7 +184,12 @@ pub async fn insert_change(db: &impl ConnectionTrait, change: &SubscriptionChang
 }
 
 /// A company's changes, newest first.
-pub async fn changes(db: &impl ConnectionTrait, company_id: Uuid, offset: u64, limit: u64) -> Result<(Vec<SubscriptionChange>, u64), DbErr> {
+pub async fn changes(
+    db: &impl ConnectionTrait,
+    company_id: Uuid,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<SubscriptionChange>, u64), DbErr> {
     let query = change_row::Entity::find().filter(change_row::Column::CompanyId.eq(company_id));
     let total = query.clone().count(db).await?;
     let rows = query

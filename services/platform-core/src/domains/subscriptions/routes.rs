@@ -16,8 +16,14 @@ pub fn router() -> Router<AppState> {
         .route("/v1/companies/{id}/entitlements", get(entitlements))
 }
 
-async fn show(_operator: PlatformAdmin, State(state): State<AppState>, Path(company): Path<Uuid>) -> Result<Ok<Subscription>, ApiError> {
-    let subscription = service::get(&state, company).await?.ok_or_else(|| ApiError::not_found("subscription"))?;
+async fn show(
+    _operator: PlatformAdmin,
+    State(state): State<AppState>,
+    Path(company): Path<Uuid>,
+) -> Result<Ok<Subscription>, ApiError> {
+    let subscription = service::get(&state, company)
+        .await?
+        .ok_or_else(|| ApiError::not_found("subscription"))?;
     Result::Ok(Ok(subscription))
 }
 
@@ -27,7 +33,13 @@ async fn set(
     Path(company): Path<Uuid>,
     Json(body): Json<SetSubscription>,
 ) -> Result<Ok<Subscription>, ApiError> {
-    Result::Ok(Ok(service::set(&state, company, body, operator.sub.to_string()).await?))
+    Result::Ok(Ok(service::set(
+        &state,
+        company,
+        body,
+        operator.sub.to_string(),
+    )
+    .await?))
 }
 
 async fn history(
@@ -40,6 +52,10 @@ async fn history(
     Result::Ok(Paginated { items, page, total })
 }
 
-async fn entitlements(_operator: PlatformAdmin, State(state): State<AppState>, Path(company): Path<Uuid>) -> Result<Ok<Entitlements>, ApiError> {
+async fn entitlements(
+    _operator: PlatformAdmin,
+    State(state): State<AppState>,
+    Path(company): Path<Uuid>,
+) -> Result<Ok<Entitlements>, ApiError> {
     Result::Ok(Ok(service::entitlements(&state, company).await?))
 }

@@ -59,22 +59,34 @@ pub async fn entitlements(state: &AppState, company_id: Uuid) -> Result<Entitlem
     })
 }
 
-async fn resolve_package(state: &AppState, current: Option<&Subscription>, code: &str, version: Option<u32>) -> Result<Plan, Error> {
-    if let (Some(current), None) = (current, version) {
-        if current.package.code == code {
-            return Ok(current.package.clone());
-        }
+async fn resolve_package(
+    state: &AppState,
+    current: Option<&Subscription>,
+    code: &str,
+    version: Option<u32>,
+) -> Result<Plan, Error> {
+    if let (Some(current), None) = (current, version)
+        && current.package.code == code
+    {
+        return Ok(current.package.clone());
     }
     plans::service::get(state, PlanKind::Package, code, version)
         .await
         .map_err(|e| match (e, version) {
-            (Error::NotFound(_), Some(v)) => Error::field("packageVersion", format!("package {code} has no version {v}")),
+            (Error::NotFound(_), Some(v)) => Error::field(
+                "packageVersion",
+                format!("package {code} has no version {v}"),
+            ),
             (Error::NotFound(_), None) => Error::field("packageCode", format!("no package {code}")),
             (other, _) => other,
         })
 }
 
-async fn resolve_addons(state: &AppState, current: Option<&Subscription>, codes: &[String]) -> Result<Vec<Plan>, Error> {
+async fn resolve_addons(
+    state: &AppState,
+    current: Option<&Subscription>,
+    codes: &[String],
+) -> Result<Vec<Plan>, Error> {
     let mut addons: Vec<Plan> = Vec::new();
     let mut issues = Vec::new();
     for (i, code) in codes.iter().enumerate() {
@@ -86,16 +98,28 @@ async fn resolve_addons(state: &AppState, current: Option<&Subscription>, codes:
             Some(addon) => addons.push(addon.clone()),
             None => match plans::service::get(state, PlanKind::Addon, code, None).await {
                 Ok(addon) => addons.push(addon),
-                Err(Error::NotFound(_)) => issues.push(FieldIssue::new(format!("addonCodes[{i}]"), format!("no add-on {code}"))),
+                Err(Error::NotFound(_)) => issues.push(FieldIssue::new(
+                    format!("addonCodes[{i}]"),
+                    format!("no add-on {code}"),
+                )),
                 Err(other) => return Err(other),
             },
         }
     }
-    if issues.is_empty() { Ok(addons) } else { Err(Error::Invalid(issues)) }
+    if issues.is_empty() {
+        Ok(addons)
+    } else {
+        Err(Error::Invalid(issues))
+    }
 }
 
 /// Applies an operator's change to a company's subscription.
-pub async fn set(state: &AppState, company_id: Uuid, change: SetSubscription, actor: String) -> Result<Subscription, Error> {
+pub async fn set(
+    state: &AppState,
+    company_id: Uuid,
+    change: SetSubscription,
+    actor: String,
+) -> Result<Subscription, Error> {
     let now = state.clock.now();
     let current = get(state, company_id).await?;
     let from = current.as_ref().map(|c| c.status);
@@ -103,8 +127,15 @@ pub async fn set(state: &AppState, company_id: Uuid, change: SetSubscription, ac
         Transition::Allowed => {}
         Transition::Refused => {
             return Err(Error::InvalidTransition(match from {
-                Some(from) => format!("a subscription cannot go from {} to {}", from.as_str(), change.status.as_str()),
-                None => format!("a new subscription starts as trialing or active, not {}", change.status.as_str()),
+                Some(from) => format!(
+                    "a subscription cannot go from {} to {}",
+                    from.as_str(),
+                    change.status.as_str()
+                ),
+                None => format!(
+                    "a new subscription starts as trialing or active, not {}",
+                    change.status.as_str()
+                ),
             }));
         }
         Transition::NeedsNewPeriod => {
@@ -123,7 +154,13 @@ pub async fn set(state: &AppState, company_id: Uuid, change: SetSubscription, ac
         }
     }
 
-    let package = resolve_package(state, current.as_ref(), &change.package_code, change.package_version).await?;
+    let package = resolve_package(
+        state,
+        current.as_ref(),
+        &change.package_code,
+        change.package_version,
+    )
+    .await?;
     let addons = resolve_addons(state, current.as_ref(), &change.addon_codes).await?;
 
     let start = change
@@ -132,19 +169,30 @@ pub async fn set(state: &AppState, company_id: Uuid, change: SetSubscription, ac
         .unwrap_or(now);
     let end = change
         .current_period_end
-        .or(current.as_ref().map(|c| c.current_period_end).filter(|end| *end > start))
+        .or(current
+            .as_ref()
+            .map(|c| c.current_period_end)
+            .filter(|end| *end > start))
         .unwrap_or(start + Duration::days(DEFAULT_PERIOD_DAYS));
     if end <= start {
-        return Err(Error::field("currentPeriodEnd", "must be after currentPeriodStart"));
+        return Err(Error::field(
+            "currentPeriodEnd",
+            "must be after currentPeriodStart",
+        ));
     }
     let trial_ends_at = match change.status {
         Status::Trialing => Some(
             change
                 .trial_ends_at
-                .or(current.as_ref().filter(|c| c.status == Status::Trialing).and_then(|c| c.trial_ends_at))
+                .or(current
+                    .as_ref()
+                    .filter(|c| c.status == Status::Trialing)
+                    .and_then(|c| c.trial_ends_at))
                 .unwrap_or(now + Duration::days(i64::from(state.config.trial_days))),
         ),
-        _ => change.trial_ends_at.or(current.as_ref().and_then(|c| c.trial_ends_at)),
+        _ => change
+            .trial_ends_at
+            .or(current.as_ref().and_then(|c| c.trial_ends_at)),
     };
     let past_due_since = match (change.status, current.as_ref()) {
         (Status::PastDue, Some(c)) if c.status == Status::PastDue => c.past_due_since,
@@ -169,12 +217,23 @@ pub async fn set(state: &AppState, company_id: Uuid, change: SetSubscription, ac
         updated_at: now,
         updated_by: actor,
     };
-    save(state, record, from, current.as_ref().map(|c| c.revision), change.note).await
+    save(
+        state,
+        record,
+        from,
+        current.as_ref().map(|c| c.revision),
+        change.note,
+    )
+    .await
 }
 
 /// Starts the default package as `trialing` unless the company already has a
 /// subscription; either way answers the company's subscription.
-pub async fn ensure_default(state: &AppState, company_id: Uuid, actor: String) -> Result<Subscription, Error> {
+pub async fn ensure_default(
+    state: &AppState,
+    company_id: Uuid,
+    actor: String,
+) -> Result<Subscription, Error> {
     if let Some(existing) = get(state, company_id).await? {
         return Ok(existing);
     }
@@ -202,14 +261,30 @@ pub async fn ensure_default(state: &AppState, company_id: Uuid, actor: String) -
         updated_at: now,
         updated_by: actor,
     };
-    match save(state, record, None, None, Some("default subscription for a new company".to_owned())).await {
+    match save(
+        state,
+        record,
+        None,
+        None,
+        Some("default subscription for a new company".to_owned()),
+    )
+    .await
+    {
         // Two callers raced; the other one created it.
-        Err(Error::ConcurrentChange) => get(state, company_id).await?.ok_or(Error::ConcurrentChange),
+        Err(Error::ConcurrentChange) => {
+            get(state, company_id).await?.ok_or(Error::ConcurrentChange)
+        }
         other => other,
     }
 }
 
-async fn save(state: &AppState, record: Record, from: Option<Status>, expected: Option<u64>, note: Option<String>) -> Result<Subscription, Error> {
+async fn save(
+    state: &AppState,
+    record: Record,
+    from: Option<Status>,
+    expected: Option<u64>,
+    note: Option<String>,
+) -> Result<Subscription, Error> {
     let change = SubscriptionChange {
         id: Uuid::now_v7(),
         company_id: record.company_id,
@@ -249,6 +324,10 @@ async fn announce(state: &AppState, company_id: Uuid, revision: u64) {
     }
 }
 
-pub async fn history(state: &AppState, company_id: Uuid, page: PageParams) -> Result<(Vec<SubscriptionChange>, u64), Error> {
+pub async fn history(
+    state: &AppState,
+    company_id: Uuid,
+    page: PageParams,
+) -> Result<(Vec<SubscriptionChange>, u64), Error> {
     Ok(repo::changes(&state.db, company_id, page.offset(), page.limit()).await?)
 }

@@ -1,0 +1,1 @@
+//! Tests of the fleet as a whole live in `tests/it`.
