@@ -24,6 +24,6 @@ echo "==> tests on the embedded defaults (SQLite, in-process cache)"
 (unset TEST_DATABASE_URL TEST_REDIS_URL; run)
 
 if [[ -n "${TEST_DATABASE_URL:-}" || -n "${TEST_REDIS_URL:-}" ]]; then
-  echo "==> tests on PostgreSQL (${TEST_DATABASE_URL:+given}${TEST_DATABASE_URL:-not set}) and Redis (${TEST_REDIS_URL:-not set})"
+  echo "==> tests on PostgreSQL (${TEST_DATABASE_URL:-not set}) and Redis (${TEST_REDIS_URL:-not set})"
   run
 fi

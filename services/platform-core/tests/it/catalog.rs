@@ -117,3 +117,27 @@ async fn operations_endpoints_answer() {
         .unwrap();
     assert!(metrics.contains("http_requests_total"), "{metrics}");
 }
+
+#[tokio::test]
+async fn grpc_health_reports_serving() {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_client::HealthClient;
+    let h = start().await;
+    let channel = tonic::transport::Endpoint::from_shared(h.grpc_url.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut health = HealthClient::new(channel);
+    let answer = health
+        .check(HealthCheckRequest {
+            service: "marquee.platform_core.v1.PlatformCore".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        answer.status,
+        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+    );
+}
