@@ -1,0 +1,242 @@
+//! Fixed-window counters for rate limits and lockouts.
+//!
+//! `Counters::Redis` counts across every replica with one atomic script per
+//! hit (INCR, and the window's expiry set by the first hit). `Counters::Memory`
+//! counts in-process for the embedded mode. The connection to Redis is made
+//! lazily and re-made after failures, so a service starts without Redis and
+//! answers "unavailable" (never "allowed") while Redis is away.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Mutex as AsyncMutex;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CounterError {
+    #[error("counter store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// The count in the current window after a hit, and when the window ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit {
+    pub count: u64,
+    pub resets_in: Duration,
+}
+
+impl Hit {
+    /// Seconds to put in `Retry-After` (at least 1).
+    pub fn retry_after_secs(&self) -> u64 {
+        self.resets_in.as_secs_f64().ceil().max(1.0) as u64
+    }
+}
+
+#[derive(Clone)]
+pub enum Counters {
+    Memory(Memory),
+    Redis(Arc<RedisCounters>),
+}
+
+#[derive(Clone)]
+pub struct Memory {
+    windows: moka::sync::Cache<String, Arc<Mutex<Window>>>,
+}
+
+struct Window {
+    count: u64,
+    ends: Instant,
+}
+
+pub struct RedisCounters {
+    client: redis::Client,
+    prefix: String,
+    connection: AsyncMutex<Option<redis::aio::MultiplexedConnection>>,
+    script: redis::Script,
+}
+
+const HIT_SCRIPT: &str = r"
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
+return {count, ttl}
+";
+
+impl Counters {
+    pub fn memory() -> Self {
+        Self::Memory(Memory {
+            windows: moka::sync::Cache::builder()
+                .max_capacity(1_000_000)
+                .time_to_idle(Duration::from_secs(3600))
+                .build(),
+        })
+    }
+
+    /// Counters in Redis under `prefix`; connects on first use.
+    pub fn redis(url: &str, prefix: &str) -> Result<Self, CounterError> {
+        let client =
+            redis::Client::open(url).map_err(|e| CounterError::Unavailable(e.to_string()))?;
+        Ok(Self::Redis(Arc::new(RedisCounters {
+            client,
+            prefix: prefix.to_owned(),
+            connection: AsyncMutex::new(None),
+            script: redis::Script::new(HIT_SCRIPT),
+        })))
+    }
+
+    /// Counts one hit on `key` in a window of `window`.
+    pub async fn hit(&self, key: &str, window: Duration) -> Result<Hit, CounterError> {
+        match self {
+            Self::Memory(m) => Ok(m.hit(key, window)),
+            Self::Redis(r) => r.hit(key, window).await,
+        }
+    }
+
+    /// Forgets `key` (a successful login clears its failures).
+    pub async fn reset(&self, key: &str) -> Result<(), CounterError> {
+        match self {
+            Self::Memory(m) => {
+                m.windows.invalidate(key);
+                Ok(())
+            }
+            Self::Redis(r) => r.reset(key).await,
+        }
+    }
+
+    /// Whether the store answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), CounterError> {
+        match self {
+            Self::Memory(_) => Ok(()),
+            Self::Redis(r) => {
+                r.with_connection(|mut c| async move {
+                    redis::cmd("PING")
+                        .query_async::<String>(&mut c)
+                        .await
+                        .map(|_| ())
+                })
+                .await
+            }
+        }
+    }
+}
+
+impl Memory {
+    fn hit(&self, key: &str, window: Duration) -> Hit {
+        let now = Instant::now();
+        let entry = self.windows.get_with(key.to_owned(), || {
+            Arc::new(Mutex::new(Window {
+                count: 0,
+                ends: now + window,
+            }))
+        });
+        let mut w = entry.lock().unwrap_or_else(|p| p.into_inner());
+        if now >= w.ends {
+            w.count = 0;
+            w.ends = now + window;
+        }
+        w.count += 1;
+        Hit {
+            count: w.count,
+            resets_in: w.ends.saturating_duration_since(now),
+        }
+    }
+}
+
+impl RedisCounters {
+    async fn with_connection<T, F, Fut>(&self, op: F) -> Result<T, CounterError>
+    where
+        F: FnOnce(redis::aio::MultiplexedConnection) -> Fut,
+        Fut: std::future::Future<Output = redis::RedisResult<T>>,
+    {
+        let connection = {
+            let mut slot = self.connection.lock().await;
+            match slot.as_ref() {
+                Some(c) => c.clone(),
+                None => {
+                    let config = redis::AsyncConnectionConfig::new()
+                        .set_connection_timeout(Some(Duration::from_millis(500)))
+                        .set_response_timeout(Some(Duration::from_millis(500)));
+                    let c = self
+                        .client
+                        .get_multiplexed_async_connection_with_config(&config)
+                        .await
+                        .map_err(|e| CounterError::Unavailable(e.to_string()))?;
+                    *slot = Some(c.clone());
+                    c
+                }
+            }
+        };
+        match op(connection).await {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                // Reconnect next time.
+                *self.connection.lock().await = None;
+                Err(CounterError::Unavailable(e.to_string()))
+            }
+        }
+    }
+
+    async fn hit(&self, key: &str, window: Duration) -> Result<Hit, CounterError> {
+        let key = format!("{}:{key}", self.prefix);
+        let millis = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
+        let script = self.script.clone();
+        let (count, ttl): (u64, i64) = self
+            .with_connection(|mut c| async move {
+                script.key(key).arg(millis).invoke_async(&mut c).await
+            })
+            .await?;
+        Ok(Hit {
+            count,
+            resets_in: Duration::from_millis(u64::try_from(ttl.max(0)).unwrap_or(0)),
+        })
+    }
+
+    async fn reset(&self, key: &str) -> Result<(), CounterError> {
+        let key = format!("{}:{key}", self.prefix);
+        self.with_connection(|mut c| async move {
+            redis::cmd("DEL")
+                .arg(key)
+                .query_async::<i64>(&mut c)
+                .await
+                .map(|_| ())
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn memory_windows_count_and_reset() {
+        let counters = Counters::memory();
+        for expected in 1..=3 {
+            let hit = counters
+                .hit("k", Duration::from_secs(60))
+                .await
+                .unwrap_or(Hit {
+                    count: 0,
+                    resets_in: Duration::ZERO,
+                });
+            assert_eq!(hit.count, expected);
+            assert!(hit.retry_after_secs() <= 60);
+        }
+        assert!(counters.reset("k").await.is_ok());
+        let hit = counters
+            .hit("k", Duration::from_secs(60))
+            .await
+            .map(|h| h.count)
+            .ok();
+        assert_eq!(hit, Some(1));
+    }
+
+    #[tokio::test]
+    async fn unreachable_redis_is_unavailable_not_allowed() {
+        let Ok(counters) = Counters::redis("redis://127.0.0.1:1", "t") else {
+            return;
+        };
+        assert!(counters.hit("k", Duration::from_secs(1)).await.is_err());
+        assert!(counters.ping().await.is_err());
+    }
+}

@@ -1,0 +1,142 @@
+//! auth's settings, read from the environment once at start.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use marquee_config::{ConfigError, Env, Secret};
+use marquee_guard::TokenSettings;
+use marquee_kit::http::HttpSettings;
+use marquee_telemetry::TelemetrySettings;
+
+use crate::crypto::{HashCost, Sealer};
+
+#[derive(Clone)]
+pub struct Config {
+    pub http_addr: String,
+    pub grpc_addr: String,
+    pub database_url: String,
+    pub database_max_connections: u32,
+    pub redis_url: Option<String>,
+    pub redis_prefix: String,
+    pub internal_service_token: Secret,
+    /// Seals signing keys and retry pairs at rest.
+    pub sealer: Sealer,
+    pub tokens: TokenSettings,
+    pub access_token_ttl: Duration,
+    pub key_rotation_interval: Duration,
+    pub session_idle_timeout: Duration,
+    pub session_lifetime: Duration,
+    pub refresh_retry_grace: Duration,
+    pub password_cost: HashCost,
+    pub password_concurrency: usize,
+    pub lockout_attempts: u64,
+    pub lockout_window: Duration,
+    pub ip_rate_limit: u64,
+    pub account_rate_limit: u64,
+    pub rate_window: Duration,
+    pub trust_forwarded_for: bool,
+    pub smtp_url: Option<Secret>,
+    pub mail_dir: PathBuf,
+    pub mail_from: String,
+    pub public_web_url: String,
+    pub admin_email: Option<String>,
+    pub admin_password: Option<Secret>,
+    pub http: HttpSettings,
+    pub telemetry: TelemetrySettings,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::load(&mut Env::from_process())
+    }
+
+    pub fn load(env: &mut Env) -> Result<Self, ConfigError> {
+        let database_url = env.string("DATABASE_URL", "sqlite://./data/auth.db");
+        if let Err(problem) = marquee_db::validate_url(&database_url) {
+            env.problem("DATABASE_URL", problem);
+        }
+        let internal_service_token = env.required_secret("INTERNAL_SERVICE_TOKEN");
+        if !internal_service_token.expose().is_empty() && internal_service_token.expose().len() < 16
+        {
+            env.problem("INTERNAL_SERVICE_TOKEN", "must be at least 16 characters");
+        }
+        let key = env.required_secret("SIGNING_KEY_ENCRYPTION_KEY");
+        let sealer = match Sealer::from_base64(key.expose()) {
+            Ok(sealer) => Some(sealer),
+            Err(problem) => {
+                if !key.expose().is_empty() {
+                    env.problem("SIGNING_KEY_ENCRYPTION_KEY", problem);
+                }
+                None
+            }
+        };
+        let secs =
+            |env: &mut Env, name: &str, default: u64| Duration::from_secs(env.parse(name, default));
+        let password_cost = HashCost {
+            memory_kib: env.parse("PASSWORD_HASH_MEMORY_KIB", HashCost::default().memory_kib),
+            iterations: env.parse("PASSWORD_HASH_ITERATIONS", HashCost::default().iterations),
+            parallelism: env.parse("PASSWORD_HASH_PARALLELISM", HashCost::default().parallelism),
+        };
+        if password_cost.memory_kib < 1024
+            || password_cost.iterations < 1
+            || password_cost.parallelism < 1
+        {
+            env.problem(
+                "PASSWORD_HASH_MEMORY_KIB",
+                "argon2 needs at least 1024 KiB, 1 iteration and 1 lane",
+            );
+        }
+        let admin_email = env.optional("MARQUEE_ADMIN_EMAIL");
+        let admin_password = env.optional_secret("MARQUEE_ADMIN_PASSWORD");
+        if admin_email.is_some() != admin_password.is_some() {
+            env.problem(
+                "MARQUEE_ADMIN_PASSWORD",
+                "MARQUEE_ADMIN_EMAIL and MARQUEE_ADMIN_PASSWORD go together",
+            );
+        }
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let config = Self {
+            http_addr: env.string("HTTP_ADDR", "127.0.0.1:8081"),
+            grpc_addr: env.string("GRPC_ADDR", "127.0.0.1:9081"),
+            database_url,
+            database_max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 16u32),
+            redis_url: env.optional_url("REDIS_URL", &["redis://", "rediss://"]),
+            redis_prefix: env.string("REDIS_PREFIX", "marquee"),
+            internal_service_token,
+            tokens: TokenSettings {
+                issuer: env.string("JWT_ISSUER", "marquee-auth"),
+                audience: env.string("JWT_AUDIENCE", "marquee"),
+                leeway: secs(env, "JWT_LEEWAY_SECS", 5),
+                ..TokenSettings::default()
+            },
+            access_token_ttl: secs(env, "ACCESS_TOKEN_TTL_SECS", 900),
+            key_rotation_interval: secs(env, "SIGNING_KEY_ROTATION_SECS", 30 * 86_400),
+            session_idle_timeout: secs(env, "SESSION_IDLE_TIMEOUT_SECS", 86_400),
+            session_lifetime: secs(env, "SESSION_LIFETIME_SECS", 7 * 86_400),
+            refresh_retry_grace: secs(env, "REFRESH_RETRY_GRACE_SECS", 10),
+            password_cost,
+            password_concurrency: env.parse("PASSWORD_HASH_CONCURRENCY", cores),
+            lockout_attempts: env.parse("LOGIN_LOCKOUT_ATTEMPTS", 5u64),
+            lockout_window: secs(env, "LOGIN_LOCKOUT_WINDOW_SECS", 900),
+            ip_rate_limit: env.parse("AUTH_RATE_LIMIT_PER_IP", 300u64),
+            account_rate_limit: env.parse("AUTH_RATE_LIMIT_PER_ACCOUNT", 30u64),
+            rate_window: secs(env, "AUTH_RATE_WINDOW_SECS", 60),
+            trust_forwarded_for: env.flag("TRUST_FORWARDED_FOR", false),
+            smtp_url: env.optional_secret("SMTP_URL"),
+            mail_dir: PathBuf::from(env.string("MAIL_DIR", "./data/mail")),
+            mail_from: env.string("MAIL_FROM", "Marquee <no-reply@marquee.local>"),
+            public_web_url: env.string("PUBLIC_WEB_URL", "http://localhost:3000"),
+            admin_email,
+            admin_password,
+            http: HttpSettings {
+                cors_origins: env.list("CORS_ORIGINS"),
+                ..HttpSettings::default()
+            },
+            telemetry: TelemetrySettings::from_env(env),
+            // Without a valid key a problem is already recorded and `finish` fails below.
+            sealer: sealer.unwrap_or_else(Sealer::throwaway),
+        };
+        env.finish()?;
+        Ok(config)
+    }
+}

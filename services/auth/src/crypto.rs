@@ -1,0 +1,291 @@
+//! The secrets auth handles: password hashes (argon2id on the blocking pool,
+//! behind a semaphore), high-entropy tokens (random, stored as SHA-256), and
+//! sealing of data at rest (AES-256-GCM with a key from the environment).
+
+use std::sync::Arc;
+
+use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce};
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Algorithm, Argon2, Params, Version};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+use tracing::Instrument;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoError {
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+    #[error("sealed data cannot be opened")]
+    Unseal,
+    #[error("the hashing pool is gone")]
+    Closed,
+}
+
+/// Argon2id cost parameters (OWASP: 19 MiB, 2 passes, 1 lane).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashCost {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for HashCost {
+    fn default() -> Self {
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+/// The outcome of checking a password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verified {
+    No,
+    Yes,
+    /// Correct, and here is a hash at today's parameters to store instead.
+    YesRehashed(String),
+}
+
+/// Hashes and verifies passwords without starving the async runtime.
+#[derive(Clone)]
+pub struct Passwords {
+    cost: HashCost,
+    permits: Arc<Semaphore>,
+    /// A hash of nothing anyone knows: unknown accounts are checked against it,
+    /// so they cost the same as real ones.
+    decoy: Arc<str>,
+}
+
+impl Passwords {
+    pub async fn new(cost: HashCost, concurrency: usize) -> Result<Self, CryptoError> {
+        let mut decoy_password = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut decoy_password);
+        let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+        let decoy = run_blocking(&permits, move || hash_with(cost, &decoy_password)).await??;
+        Ok(Self {
+            cost,
+            permits,
+            decoy: decoy.into(),
+        })
+    }
+
+    pub async fn hash(&self, password: &str) -> Result<String, CryptoError> {
+        let cost = self.cost;
+        let password = password.to_owned();
+        run_blocking(&self.permits, move || hash_with(cost, password.as_bytes())).await?
+    }
+
+    /// Checks `password` against `stored`, or against the decoy when there is no account.
+    pub async fn verify(
+        &self,
+        password: &str,
+        stored: Option<&str>,
+    ) -> Result<Verified, CryptoError> {
+        let cost = self.cost;
+        let real = stored.is_some();
+        let stored = stored.map_or_else(|| self.decoy.to_string(), str::to_owned);
+        let password = password.to_owned();
+        run_blocking(&self.permits, move || {
+            let Ok(parsed) = PasswordHash::new(&stored) else {
+                return Ok(Verified::No);
+            };
+            if argon2(cost)?
+                .verify_password(password.as_bytes(), &parsed)
+                .is_err()
+                || !real
+            {
+                return Ok(Verified::No);
+            }
+            let current = Params::try_from(&parsed).ok();
+            let up_to_date = current.is_some_and(|p| {
+                p.m_cost() == cost.memory_kib
+                    && p.t_cost() == cost.iterations
+                    && p.p_cost() == cost.parallelism
+            });
+            if up_to_date {
+                Ok(Verified::Yes)
+            } else {
+                hash_with(cost, password.as_bytes()).map(Verified::YesRehashed)
+            }
+        })
+        .await?
+    }
+}
+
+fn argon2(cost: HashCost) -> Result<Argon2<'static>, CryptoError> {
+    let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
+        .map_err(|e| CryptoError::Hash(e.to_string()))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+fn hash_with(cost: HashCost, password: &[u8]) -> Result<String, CryptoError> {
+    argon2(cost)?
+        .hash_password(password)
+        .map(|h| h.to_string())
+        .map_err(|e| CryptoError::Hash(e.to_string()))
+}
+
+/// Runs CPU-heavy work on the blocking pool, at most `permits` at once, in the current span.
+async fn run_blocking<T: Send + 'static>(
+    permits: &Arc<Semaphore>,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, CryptoError> {
+    let _permit = permits
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| CryptoError::Closed)?;
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(work))
+        .instrument(tracing::Span::current())
+        .await
+        .map_err(|_| CryptoError::Closed)
+}
+
+/// 256 random bits, URL-safe.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What is stored of a high-entropy token: its SHA-256, hex.
+pub fn token_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Seals data at rest with AES-256-GCM; the 96-bit nonce is random per seal.
+#[derive(Clone)]
+pub struct Sealer {
+    cipher: Arc<Aes256Gcm>,
+}
+
+impl Sealer {
+    /// From 32 key bytes, given base64-encoded.
+    pub fn from_base64(key: &str) -> Result<Self, String> {
+        let bytes = STANDARD
+            .decode(key.trim())
+            .or_else(|_| URL_SAFE_NO_PAD.decode(key.trim()))
+            .map_err(|_| "must be base64".to_owned())?;
+        if bytes.len() != 32 {
+            return Err(format!("must decode to 32 bytes, not {}", bytes.len()));
+        }
+        let cipher =
+            Aes256Gcm::new_from_slice(&bytes).map_err(|_| "not a valid AES-256 key".to_owned())?;
+        Ok(Self {
+            cipher: Arc::new(cipher),
+        })
+    }
+
+    /// A random key that nothing else knows (never used to keep data).
+    pub fn throwaway() -> Self {
+        let mut key = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut key);
+        Self {
+            cipher: Arc::new(Aes256Gcm::new(&key.into())),
+        }
+    }
+
+    pub fn seal(&self, plain: &[u8]) -> String {
+        let mut nonce = [0u8; 12];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        // Encryption with a valid key and a fresh nonce does not fail.
+        let sealed = self
+            .cipher
+            .encrypt(&Nonce::from(nonce), plain)
+            .unwrap_or_default();
+        let mut out = nonce.to_vec();
+        out.extend(sealed);
+        STANDARD.encode(out)
+    }
+
+    pub fn open(&self, sealed: &str) -> Result<Vec<u8>, CryptoError> {
+        let bytes = STANDARD.decode(sealed).map_err(|_| CryptoError::Unseal)?;
+        if bytes.len() < 12 {
+            return Err(CryptoError::Unseal);
+        }
+        let (nonce, body) = bytes.split_at(12);
+        let nonce = <[u8; 12]>::try_from(nonce).map_err(|_| CryptoError::Unseal)?;
+        self.cipher
+            .decrypt(&Nonce::from(nonce), body)
+            .map_err(|_| CryptoError::Unseal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHEAP: HashCost = HashCost {
+        memory_kib: 1024,
+        iterations: 1,
+        parallelism: 1,
+    };
+
+    #[tokio::test]
+    async fn passwords_verify_and_upgrade_old_parameters() {
+        let old = Passwords::new(CHEAP, 2).await.ok();
+        let new = Passwords::new(
+            HashCost {
+                memory_kib: 2048,
+                ..CHEAP
+            },
+            2,
+        )
+        .await
+        .ok();
+        let (Some(old), Some(new)) = (old, new) else {
+            unreachable!("hashers build")
+        };
+        let stored = old.hash("correct horse").await.unwrap_or_default();
+        assert!(stored.starts_with("$argon2id$"));
+        assert_eq!(
+            old.verify("correct horse", Some(&stored)).await.ok(),
+            Some(Verified::Yes)
+        );
+        assert_eq!(
+            old.verify("wrong horse", Some(&stored)).await.ok(),
+            Some(Verified::No)
+        );
+        assert_eq!(old.verify("anything", None).await.ok(), Some(Verified::No));
+        match new.verify("correct horse", Some(&stored)).await {
+            Ok(Verified::YesRehashed(upgraded)) => assert!(upgraded.contains("m=2048")),
+            other => unreachable!("expected a rehash, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn sealing_round_trips_and_detects_tampering() {
+        let key = STANDARD.encode([7u8; 32]);
+        let Ok(sealer) = Sealer::from_base64(&key) else {
+            unreachable!()
+        };
+        let sealed = sealer.seal(b"private key");
+        assert_eq!(
+            sealer.open(&sealed).ok().as_deref(),
+            Some(&b"private key"[..])
+        );
+        let mut tampered = STANDARD.decode(&sealed).unwrap_or_default();
+        if let Some(last) = tampered.last_mut() {
+            *last ^= 1;
+        }
+        assert!(sealer.open(&STANDARD.encode(tampered)).is_err());
+        assert!(Sealer::from_base64("short").is_err());
+    }
+
+    #[test]
+    fn tokens_are_long_and_stored_hashed() {
+        let t = random_token();
+        assert_eq!(t.len(), 43);
+        assert_ne!(random_token(), t);
+        assert_eq!(token_hash(&t).len(), 64);
+    }
+}

@@ -1,0 +1,154 @@
+//! Signing keys: Ed25519, stored sealed, rotated on a schedule or on command.
+//! The JWKS publishes the current and the previous public key, so tokens signed
+//! before a rotation stay valid until they expire.
+
+pub mod repo;
+pub mod routes;
+
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Utc};
+use ed25519_dalek::SigningKey;
+use ed25519_dalek::pkcs8::EncodePrivateKey;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use marquee_guard::{TokenSettings, TokenValidator, ed25519_jwk};
+use sea_orm::{DatabaseConnection, DbErr};
+use serde::Serialize;
+
+use crate::crypto::Sealer;
+
+struct Ring {
+    kid: String,
+    created_at: DateTime<Utc>,
+    encoding: EncodingKey,
+    jwks: serde_json::Value,
+}
+
+/// The keys this replica signs with and publishes.
+#[derive(Clone)]
+pub struct KeyRing {
+    ring: Arc<RwLock<Ring>>,
+    validator: TokenValidator,
+}
+
+fn custom(e: impl std::fmt::Display) -> DbErr {
+    DbErr::Custom(e.to_string())
+}
+
+/// A fresh key, as stored.
+pub fn generate(sealer: &Sealer, now: DateTime<Utc>) -> Result<repo::NewKey, DbErr> {
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let pem = key
+        .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
+        .map_err(custom)?;
+    Ok(repo::NewKey {
+        kid: format!("k{}", now.format("%Y%m%d%H%M%S%3f")),
+        private_sealed: sealer.seal(pem.as_bytes()),
+        public_key: key.verifying_key().to_bytes(),
+    })
+}
+
+fn build(keys: &[repo::StoredKey], sealer: &Sealer) -> Result<Ring, DbErr> {
+    let current = keys
+        .iter()
+        .find(|k| k.current)
+        .ok_or_else(|| custom("no current signing key"))?;
+    let pem = sealer
+        .open(&current.private_sealed)
+        .map_err(|_| custom("the current signing key cannot be opened: is SIGNING_KEY_ENCRYPTION_KEY the one it was sealed with?"))?;
+    let encoding = EncodingKey::from_ed_pem(&pem).map_err(custom)?;
+    let jwks = serde_json::json!({
+        "keys": keys.iter().map(|k| ed25519_jwk(&k.kid, &k.public_key)).collect::<Vec<_>>()
+    });
+    Ok(Ring {
+        kid: current.kid.clone(),
+        created_at: current.created_at,
+        encoding,
+        jwks,
+    })
+}
+
+fn jwk_set(jwks: &serde_json::Value) -> Result<JwkSet, DbErr> {
+    serde_json::from_value(jwks.clone()).map_err(custom)
+}
+
+impl KeyRing {
+    /// Loads the published keys, creating the first one on a fresh database.
+    pub async fn load(
+        db: &DatabaseConnection,
+        sealer: &Sealer,
+        settings: TokenSettings,
+        now: DateTime<Utc>,
+    ) -> Result<Self, DbErr> {
+        let mut keys = repo::published(db).await?;
+        if !keys.iter().any(|k| k.current) {
+            // Another replica may win this race; either way there is one current key.
+            let _ = repo::insert_current(db, &generate(sealer, now)?, now).await;
+            keys = repo::published(db).await?;
+        }
+        let ring = build(&keys, sealer)?;
+        let validator = TokenValidator::from_jwks(&jwk_set(&ring.jwks)?, settings);
+        Ok(Self {
+            ring: Arc::new(RwLock::new(ring)),
+            validator,
+        })
+    }
+
+    /// Re-reads the keys (another replica may have rotated them).
+    pub async fn reload(&self, db: &DatabaseConnection, sealer: &Sealer) -> Result<(), DbErr> {
+        let ring = build(&repo::published(db).await?, sealer)?;
+        self.validator.set_keys(&jwk_set(&ring.jwks)?).await;
+        *self.ring.write().unwrap_or_else(|p| p.into_inner()) = ring;
+        Ok(())
+    }
+
+    /// Makes a new current key; the old one stays published as previous.
+    pub async fn rotate(
+        &self,
+        db: &DatabaseConnection,
+        sealer: &Sealer,
+        now: DateTime<Utc>,
+    ) -> Result<String, DbErr> {
+        let key = generate(sealer, now)?;
+        let kid = key.kid.clone();
+        repo::rotate(db, &key, now).await?;
+        self.reload(db, sealer).await?;
+        Ok(kid)
+    }
+
+    pub fn validator(&self) -> TokenValidator {
+        self.validator.clone()
+    }
+
+    pub fn current_kid(&self) -> String {
+        self.ring
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .kid
+            .clone()
+    }
+
+    pub fn current_created_at(&self) -> DateTime<Utc> {
+        self.ring
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .created_at
+    }
+
+    pub fn jwks(&self) -> serde_json::Value {
+        self.ring
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .jwks
+            .clone()
+    }
+
+    /// Signs claims with the current key.
+    pub fn sign(&self, claims: &impl Serialize) -> Result<String, jsonwebtoken::errors::Error> {
+        let ring = self.ring.read().unwrap_or_else(|p| p.into_inner());
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(ring.kid.clone());
+        jsonwebtoken::encode(&header, claims, &ring.encoding)
+    }
+}

@@ -1,0 +1,224 @@
+use chrono::{DateTime, Utc};
+use sea_orm::entity::prelude::*;
+use sea_orm::{ConnectionTrait, QueryOrder, Set};
+
+use super::model::{RevokeReason, Session};
+
+pub mod session_row {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "sessions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub user_id: Uuid,
+        pub created_at: DateTimeUtc,
+        pub last_seen_at: DateTimeUtc,
+        pub expires_at: DateTimeUtc,
+        pub revoked_at: Option<DateTimeUtc>,
+        pub revoked_reason: Option<String>,
+        pub user_agent: Option<String>,
+        pub ip: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod refresh_row {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "refresh_tokens")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub session_id: Uuid,
+        pub token_hash: String,
+        pub created_at: DateTimeUtc,
+        pub rotated_at: Option<DateTimeUtc>,
+        pub reissue_sealed: Option<String>,
+        pub reissue_until: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod revocation_row {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "session_revocations")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub session_id: Uuid,
+        pub user_id: Uuid,
+        pub reason: String,
+        pub at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub use refresh_row::Model as RefreshToken;
+
+fn decode(r: session_row::Model) -> Session {
+    Session {
+        id: r.id,
+        user_id: r.user_id,
+        created_at: r.created_at,
+        last_seen_at: r.last_seen_at,
+        expires_at: r.expires_at,
+        revoked_at: r.revoked_at,
+        user_agent: r.user_agent,
+        ip: r.ip,
+    }
+}
+
+pub async fn by_id(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Session>, DbErr> {
+    Ok(session_row::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(decode))
+}
+
+pub async fn insert(db: &impl ConnectionTrait, s: &Session) -> Result<(), DbErr> {
+    session_row::ActiveModel {
+        id: Set(s.id),
+        user_id: Set(s.user_id),
+        created_at: Set(s.created_at),
+        last_seen_at: Set(s.last_seen_at),
+        expires_at: Set(s.expires_at),
+        revoked_at: Set(None),
+        revoked_reason: Set(None),
+        user_agent: Set(s.user_agent.clone()),
+        ip: Set(s.ip.clone()),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn touch(db: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
+    session_row::Entity::update_many()
+        .col_expr(session_row::Column::LastSeenAt, Expr::value(now))
+        .filter(session_row::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The user's live-looking sessions (not revoked, not past their lifetime), newest first.
+pub async fn of_user(
+    db: &impl ConnectionTrait,
+    user: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<Session>, DbErr> {
+    Ok(session_row::Entity::find()
+        .filter(session_row::Column::UserId.eq(user))
+        .filter(session_row::Column::RevokedAt.is_null())
+        .filter(session_row::Column::ExpiresAt.gt(now))
+        .order_by_desc(session_row::Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(decode)
+        .collect())
+}
+
+/// Revokes a session once and records it; false if it was already revoked.
+pub async fn revoke(
+    db: &impl ConnectionTrait,
+    session: Uuid,
+    user: Uuid,
+    reason: RevokeReason,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let done = session_row::Entity::update_many()
+        .col_expr(session_row::Column::RevokedAt, Expr::value(now))
+        .col_expr(
+            session_row::Column::RevokedReason,
+            Expr::value(reason.as_str()),
+        )
+        .filter(session_row::Column::Id.eq(session))
+        .filter(session_row::Column::UserId.eq(user))
+        .filter(session_row::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    if done.rows_affected == 0 {
+        return Ok(false);
+    }
+    revocation_row::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        session_id: Set(session),
+        user_id: Set(user),
+        reason: Set(reason.as_str().to_owned()),
+        at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(true)
+}
+
+pub async fn insert_refresh(
+    db: &impl ConnectionTrait,
+    session: Uuid,
+    hash: String,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    refresh_row::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        session_id: Set(session),
+        token_hash: Set(hash),
+        created_at: Set(now),
+        rotated_at: Set(None),
+        reissue_sealed: Set(None),
+        reissue_until: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn refresh_by_hash(
+    db: &impl ConnectionTrait,
+    hash: &str,
+) -> Result<Option<RefreshToken>, DbErr> {
+    refresh_row::Entity::find()
+        .filter(refresh_row::Column::TokenHash.eq(hash))
+        .one(db)
+        .await
+}
+
+/// Marks a token rotated, keeping the sealed successor pair for retries; false
+/// if another request rotated it first.
+pub async fn rotate_refresh(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    now: DateTime<Utc>,
+    sealed_pair: String,
+    reissue_until: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let done = refresh_row::Entity::update_many()
+        .col_expr(refresh_row::Column::RotatedAt, Expr::value(now))
+        .col_expr(refresh_row::Column::ReissueSealed, Expr::value(sealed_pair))
+        .col_expr(
+            refresh_row::Column::ReissueUntil,
+            Expr::value(reissue_until),
+        )
+        .filter(refresh_row::Column::Id.eq(id))
+        .filter(refresh_row::Column::RotatedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected == 1)
+}

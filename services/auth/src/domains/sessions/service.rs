@@ -1,0 +1,326 @@
+//! The rules of signing in and staying signed in.
+
+use chrono::Duration;
+use marquee_guard::{ACCESS_TOKEN_TYPE, AccessClaims};
+use sea_orm::{ConnectionTrait, TransactionTrait};
+use uuid::Uuid;
+
+use super::model::{LoginIn, RevokeReason, Session, SessionOut, TokenPair};
+use super::repo;
+use crate::client::ClientMeta;
+use crate::crypto::{Verified, random_token, token_hash};
+use crate::domains::audit::{AuditEntry, repo as audit};
+use crate::domains::users::model::{Email, Status, User};
+use crate::domains::users::repo as users;
+use crate::error::Error;
+use crate::state::AppState;
+
+fn dur(d: std::time::Duration) -> Duration {
+    Duration::from_std(d).unwrap_or(Duration::MAX)
+}
+
+/// Per-IP and per-account request limits on the auth endpoints.
+pub async fn check_rate(
+    state: &AppState,
+    client: &ClientMeta,
+    account: Option<&Email>,
+) -> Result<(), Error> {
+    let config = &state.config;
+    if let Some(ip) = &client.ip {
+        let hit = state
+            .counters
+            .hit(&format!("auth:ip:{ip}"), config.rate_window)
+            .await?;
+        if hit.count > config.ip_rate_limit {
+            return Err(Error::RateLimited {
+                retry_after_secs: hit.retry_after_secs(),
+            });
+        }
+    }
+    if let Some(email) = account {
+        let hit = state
+            .counters
+            .hit(
+                &format!("auth:account:{}", email.as_str()),
+                config.rate_window,
+            )
+            .await?;
+        if hit.count > config.account_rate_limit {
+            return Err(Error::RateLimited {
+                retry_after_secs: hit.retry_after_secs(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn lockout_key(email: &Email) -> String {
+    format!("auth:lockout:{}", email.as_str())
+}
+
+/// Checks the password and opens a session. Every attempt first takes a slot
+/// in the account's lockout window, atomically, so parallel guesses cannot get
+/// more password checks than the limit.
+pub async fn login(
+    state: &AppState,
+    input: LoginIn,
+    client: &ClientMeta,
+) -> Result<TokenPair, Error> {
+    let email = input.email().map_err(|issue| Error::Invalid(vec![issue]))?;
+    check_rate(state, client, Some(&email)).await?;
+    let now = state.clock.now();
+    let attempt = state
+        .counters
+        .hit(&lockout_key(&email), state.config.lockout_window)
+        .await?;
+    let user = users::by_email(&state.db, &email).await?;
+    if attempt.count > state.config.lockout_attempts {
+        if attempt.count == state.config.lockout_attempts + 1 {
+            let mut entry = AuditEntry::new("login.locked", now, client)
+                .detail(serde_json::json!({"email": email.as_str()}));
+            if let Some(u) = &user {
+                entry = entry.on(u.id);
+            }
+            audit::insert(&state.db, &entry).await?;
+        }
+        return Err(Error::LockedOut {
+            retry_after_secs: attempt.retry_after_secs(),
+        });
+    }
+
+    let verified = state
+        .passwords
+        .verify(
+            &input.password,
+            user.as_ref().map(|u| u.password_hash.as_str()),
+        )
+        .await?;
+    let user = match (verified, user) {
+        (Verified::No, user) => {
+            let mut entry = AuditEntry::new("login.failure", now, client)
+                .detail(serde_json::json!({"email": email.as_str()}));
+            if let Some(u) = &user {
+                entry = entry.on(u.id);
+            }
+            audit::insert(&state.db, &entry).await?;
+            return Err(Error::BadCredentials);
+        }
+        (Verified::Yes, Some(user)) => user,
+        (Verified::YesRehashed(hash), Some(user)) => {
+            users::set_password_hash(&state.db, user.id, &hash, now).await?;
+            user
+        }
+        (Verified::Yes | Verified::YesRehashed(_), None) => return Err(Error::BadCredentials),
+    };
+    state.counters.reset(&lockout_key(&email)).await?;
+    if user.status == Status::Disabled {
+        return Err(Error::AccountDisabled);
+    }
+    let session = Session {
+        id: Uuid::now_v7(),
+        user_id: user.id,
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + dur(state.config.session_lifetime),
+        revoked_at: None,
+        user_agent: client.user_agent.clone(),
+        ip: client.ip.clone(),
+    };
+    let txn = state.db.begin().await?;
+    repo::insert(&txn, &session).await?;
+    let pair = issue(state, &txn, &user, session.id).await?;
+    audit::insert(
+        &txn,
+        &AuditEntry::new("login.success", now, client)
+            .by(user.id)
+            .session(session.id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(pair)
+}
+
+/// A new access token and a new refresh token for a session.
+async fn issue(
+    state: &AppState,
+    db: &impl ConnectionTrait,
+    user: &User,
+    session: Uuid,
+) -> Result<TokenPair, Error> {
+    let now = state.clock.now();
+    let refresh_token = random_token();
+    repo::insert_refresh(db, session, token_hash(&refresh_token), now).await?;
+    Ok(TokenPair {
+        access_token: access_token(state, user, session)?,
+        refresh_token,
+        token_type: "Bearer".to_owned(),
+        expires_in: state.config.access_token_ttl.as_secs(),
+    })
+}
+
+fn access_token(state: &AppState, user: &User, session: Uuid) -> Result<String, Error> {
+    let now = state.clock.now().timestamp();
+    let ttl = i64::try_from(state.config.access_token_ttl.as_secs()).unwrap_or(900);
+    let claims = AccessClaims {
+        iss: state.config.tokens.issuer.clone(),
+        aud: state.config.tokens.audience.clone(),
+        sub: user.id,
+        sid: session,
+        jti: Uuid::now_v7(),
+        iat: now,
+        nbf: now,
+        exp: now + ttl,
+        typ: ACCESS_TOKEN_TYPE.to_owned(),
+        role: user.base_role.clone(),
+    };
+    state.keys.sign(&claims).map_err(|e| {
+        Error::Crypto(crate::crypto::CryptoError::Hash(format!(
+            "signing failed: {e}"
+        )))
+    })
+}
+
+/// Rotates a refresh token. A token already rotated is either a retry within
+/// the grace (answered with the very same pair) or a reuse, which ends the
+/// whole session.
+pub async fn refresh(
+    state: &AppState,
+    presented: &str,
+    client: &ClientMeta,
+) -> Result<TokenPair, Error> {
+    check_rate(state, client, None).await?;
+    let now = state.clock.now();
+    let token = repo::refresh_by_hash(&state.db, &token_hash(presented))
+        .await?
+        .ok_or(Error::InvalidRefreshToken)?;
+    let session = repo::by_id(&state.db, token.session_id)
+        .await?
+        .ok_or(Error::InvalidRefreshToken)?;
+    if token.rotated_at.is_some() {
+        return retry_or_reuse(state, &token, &session, client).await;
+    }
+    if !session.is_live(now, state.config.session_idle_timeout) {
+        return Err(Error::SessionEnded);
+    }
+    let user = users::by_id(&state.db, session.user_id)
+        .await?
+        .ok_or(Error::SessionEnded)?;
+    if user.status == Status::Disabled {
+        return Err(Error::AccountDisabled);
+    }
+    let txn = state.db.begin().await?;
+    let pair = issue(state, &txn, &user, session.id).await?;
+    let sealed = state
+        .config
+        .sealer
+        .seal(&serde_json::to_vec(&pair).unwrap_or_default());
+    let until = now + dur(state.config.refresh_retry_grace);
+    if !repo::rotate_refresh(&txn, token.id, now, sealed, until).await? {
+        // A concurrent request rotated it first: answer as its retry.
+        txn.rollback().await?;
+        let token = repo::refresh_by_hash(&state.db, &token_hash(presented))
+            .await?
+            .ok_or(Error::InvalidRefreshToken)?;
+        return retry_or_reuse(state, &token, &session, client).await;
+    }
+    repo::touch(&txn, session.id, now).await?;
+    txn.commit().await?;
+    Ok(pair)
+}
+
+async fn retry_or_reuse(
+    state: &AppState,
+    token: &repo::RefreshToken,
+    session: &Session,
+    client: &ClientMeta,
+) -> Result<TokenPair, Error> {
+    let now = state.clock.now();
+    let within_grace = token.reissue_until.is_some_and(|until| now < until);
+    if within_grace && session.revoked_at.is_none() {
+        if let Some(pair) = token
+            .reissue_sealed
+            .as_deref()
+            .and_then(|sealed| state.config.sealer.open(sealed).ok())
+            .and_then(|plain| serde_json::from_slice::<TokenPair>(&plain).ok())
+        {
+            return Ok(pair);
+        }
+    }
+    let txn = state.db.begin().await?;
+    if repo::revoke(
+        &txn,
+        session.id,
+        session.user_id,
+        RevokeReason::ReuseDetected,
+        now,
+    )
+    .await?
+    {
+        let entry = AuditEntry::new("refresh.reuse_detected", now, client)
+            .on(session.user_id)
+            .session(session.id);
+        audit::insert(&txn, &entry).await?;
+        tracing::warn!(session_id = %session.id, user_id = %session.user_id, "refresh token reuse: session revoked");
+    }
+    txn.commit().await?;
+    Err(Error::RefreshTokenReused)
+}
+
+/// Ends one session of `user`; false if it was not theirs or already ended.
+pub async fn revoke(
+    state: &AppState,
+    user: Uuid,
+    session: Uuid,
+    reason: RevokeReason,
+    actor: Option<Uuid>,
+    client: &ClientMeta,
+) -> Result<bool, Error> {
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let revoked = repo::revoke(&txn, session, user, reason, now).await?;
+    if revoked {
+        let entry = AuditEntry::new("session.revoked", now, client)
+            .by(actor.unwrap_or(user))
+            .on(user)
+            .session(session)
+            .detail(serde_json::json!({"reason": reason.as_str()}));
+        audit::insert(&txn, &entry).await?;
+    }
+    txn.commit().await?;
+    Ok(revoked)
+}
+
+/// Ends every session of `user` but `except`, inside the caller's transaction.
+pub async fn revoke_all(
+    db: &impl ConnectionTrait,
+    user: Uuid,
+    except: Option<Uuid>,
+    reason: RevokeReason,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, Error> {
+    let mut count = 0;
+    for session in repo::of_user(db, user, now).await? {
+        if Some(session.id) != except && repo::revoke(db, session.id, user, reason, now).await? {
+            count += 1;
+        }
+    }
+    Ok(count)
+}
+
+pub async fn list(state: &AppState, user: Uuid, current: Uuid) -> Result<Vec<SessionOut>, Error> {
+    let now = state.clock.now();
+    Ok(repo::of_user(&state.db, user, now)
+        .await?
+        .into_iter()
+        .filter(|s| s.is_live(now, state.config.session_idle_timeout))
+        .map(|s| SessionOut {
+            current: s.id == current,
+            id: s.id,
+            created_at: s.created_at,
+            last_seen_at: s.last_seen_at,
+            expires_at: s.expires_at,
+            user_agent: s.user_agent,
+            ip: s.ip,
+        })
+        .collect())
+}

@@ -1,0 +1,231 @@
+//! auth: identity, login, tokens and sessions (and, next, companies,
+//! memberships and effective access). Its REST edge serves people; its gRPC
+//! serves the business services.
+
+pub mod client;
+pub mod config;
+pub mod crypto;
+pub mod domains;
+pub mod error;
+pub mod mail;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::routing::get;
+use marquee_counters::Counters;
+use marquee_kit::Clock;
+use marquee_kit::http::Readiness;
+use marquee_kit::server::{Tasks, bind, serve_http};
+use migration_auth::{Migrator, MigratorTrait};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use config::Config;
+use crypto::Passwords;
+use domains::keys::KeyRing;
+use mail::{Mailer, Outbox};
+pub use state::AppState;
+
+/// How the service is started.
+#[derive(Clone, Default)]
+pub struct Options {
+    pub skip_migrations: bool,
+    pub clock: Clock,
+}
+
+/// A built service: listeners bound, state ready, not yet serving.
+pub struct App {
+    state: AppState,
+    http: TcpListener,
+    grpc: TcpListener,
+    shutdown: CancellationToken,
+    tasks: Tasks,
+}
+
+#[derive(Clone)]
+struct Ready(AppState);
+
+impl Readiness for Ready {
+    async fn check(&self) -> Result<(), String> {
+        marquee_db::ping(&self.0.db).await?;
+        self.0.counters.ping().await.map_err(|e| e.to_string())
+    }
+}
+
+/// Applies pending migrations.
+pub async fn migrate(config: &Config) -> anyhow::Result<()> {
+    let db = marquee_db::connect(&config.database_url, 1).await?;
+    Migrator::up(&db, None).await.context("migrations failed")?;
+    Ok(())
+}
+
+/// Rotates the signing key now (the `rotate-keys` command).
+pub async fn rotate_keys(config: &Config) -> anyhow::Result<String> {
+    let db = marquee_db::connect(&config.database_url, 1).await?;
+    let now = chrono::Utc::now();
+    let ring = KeyRing::load(&db, &config.sealer, config.tokens.clone(), now).await?;
+    Ok(ring.rotate(&db, &config.sealer, now).await?)
+}
+
+impl App {
+    pub async fn build(config: Config, options: Options) -> anyhow::Result<Self> {
+        let _ = marquee_telemetry::metrics_handle();
+        let db = marquee_db::connect(&config.database_url, config.database_max_connections).await?;
+        if !options.skip_migrations {
+            Migrator::up(&db, None).await.context("migrations failed")?;
+        }
+        let keys = KeyRing::load(
+            &db,
+            &config.sealer,
+            config.tokens.clone(),
+            options.clock.now(),
+        )
+        .await
+        .context("cannot load signing keys")?;
+        let passwords = Passwords::new(config.password_cost, config.password_concurrency)
+            .await
+            .context("password hashing")?;
+        let counters = match &config.redis_url {
+            Some(url) => Counters::redis(url, &format!("{}:auth", config.redis_prefix))
+                .context("REDIS_URL")?,
+            None => Counters::memory(),
+        };
+        let mailer = Mailer::new(
+            config.smtp_url.as_ref().map(|s| s.expose()),
+            &config.mail_dir,
+        )?;
+        let http = bind(&config.http_addr, "HTTP").await?;
+        let grpc = bind(&config.grpc_addr, "gRPC").await?;
+        let shutdown = CancellationToken::new();
+        let tasks = Tasks::new();
+        let state = AppState {
+            db: db.clone(),
+            clock: options.clock.clone(),
+            config: Arc::new(config),
+            keys,
+            passwords,
+            counters,
+            outbox: Outbox::default(),
+        };
+        domains::users::service::bootstrap_admin(&state)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot create the platform admin: {e}"))?;
+        tasks.spawn(
+            "mail-relay",
+            state.outbox.clone().relay(
+                db,
+                mailer,
+                state.config.mail_from.clone(),
+                options.clock,
+                shutdown.clone(),
+            ),
+        );
+        tasks.spawn(
+            "key-maintenance",
+            key_maintenance(state.clone(), shutdown.clone()),
+        );
+        Ok(Self {
+            state,
+            http,
+            grpc,
+            shutdown,
+            tasks,
+        })
+    }
+
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn grpc_addr(&self) -> SocketAddr {
+        self.grpc
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    fn router(&self) -> Router {
+        let api = Router::new()
+            .merge(domains::keys::routes::router())
+            .merge(domains::users::routes::router())
+            .merge(domains::sessions::routes::router())
+            .merge(domains::audit::routes::router())
+            .with_state(self.state.clone())
+            .merge(marquee_kit::http::health_routes(Ready(self.state.clone())))
+            .route(
+                "/metrics",
+                get(|| async { marquee_telemetry::render_metrics() }),
+            );
+        marquee_kit::http::finish(api, &self.state.config.http)
+    }
+
+    /// Serves REST and gRPC until the shutdown token fires.
+    pub async fn run(self) -> anyhow::Result<()> {
+        let router = self.router();
+        tracing::info!(http = %self.http_addr(), grpc = %self.grpc_addr(), "auth serving");
+        let (_health_reporter, health_service) = tonic_health::server::health_reporter();
+        let reflection = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(marquee_proto::FILE_DESCRIPTOR_SET)
+            .build_v1()
+            .context("gRPC reflection")?;
+        let shutdown = self.shutdown.clone();
+        let grpc = tonic::transport::Server::builder()
+            .trace_fn(marquee_kit::grpc::grpc_span)
+            .add_service(health_service)
+            .add_service(reflection)
+            .serve_with_incoming_shutdown(
+                tokio_stream::wrappers::TcpListenerStream::new(self.grpc),
+                async move { shutdown.cancelled().await },
+            );
+        let http = serve_http(self.http, router, self.shutdown.clone());
+        let (http_result, grpc_result) = tokio::join!(http, grpc);
+        self.shutdown.cancel();
+        self.tasks.join(Duration::from_secs(5)).await;
+        http_result.context("HTTP server")?;
+        grpc_result.context("gRPC server")?;
+        tracing::info!("auth stopped");
+        Ok(())
+    }
+}
+
+/// Picks up rotations made by other replicas, and rotates on schedule.
+async fn key_maintenance(state: AppState, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+        }
+        if let Err(e) = state.keys.reload(&state.db, &state.config.sealer).await {
+            tracing::warn!(error = %e, "cannot reload signing keys");
+            continue;
+        }
+        let age = state.clock.now() - state.keys.current_created_at();
+        if age
+            .to_std()
+            .is_ok_and(|age| age >= state.config.key_rotation_interval)
+        {
+            match state
+                .keys
+                .rotate(&state.db, &state.config.sealer, state.clock.now())
+                .await
+            {
+                Ok(kid) => tracing::info!(%kid, "signing key rotated on schedule"),
+                Err(e) => tracing::warn!(error = %e, "scheduled key rotation failed"),
+            }
+        }
+    }
+}

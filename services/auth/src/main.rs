@@ -1,0 +1,42 @@
+//! `marquee-auth [migrate | rotate-keys] [--no-migrate]`
+
+use marquee_auth::{App, Config, Options, migrate, rotate_keys};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("marquee-auth: {e}");
+            std::process::exit(2);
+        }
+    };
+    let _telemetry = marquee_telemetry::init("marquee-auth", &config.telemetry)?;
+    match args.first().map(String::as_str) {
+        Some("migrate") => {
+            migrate(&config).await?;
+            tracing::info!("migrations applied");
+            return Ok(());
+        }
+        Some("rotate-keys") => {
+            let kid = rotate_keys(&config).await?;
+            tracing::info!(%kid, "signing key rotated");
+            return Ok(());
+        }
+        _ => {}
+    }
+    if let Some(unknown) = args.iter().find(|a| *a != "--no-migrate") {
+        eprintln!(
+            "marquee-auth: unknown argument {unknown:?} (expected `migrate`, `rotate-keys` or `--no-migrate`)"
+        );
+        std::process::exit(2);
+    }
+    let options = Options {
+        skip_migrations: args.iter().any(|a| a == "--no-migrate"),
+        ..Options::default()
+    };
+    let app = App::build(config, options).await?;
+    marquee_kit::server::cancel_on_signal(app.shutdown_token());
+    app.run().await
+}

@@ -1,0 +1,30 @@
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use marquee_counters::Counters;
+use marquee_guard::TokenValidator;
+use marquee_kit::Clock;
+use sea_orm::DatabaseConnection;
+
+use crate::config::Config;
+use crate::crypto::Passwords;
+use crate::domains::keys::KeyRing;
+use crate::mail::Outbox;
+
+/// Everything a request or a gRPC call needs, built once at start.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub clock: Clock,
+    pub config: Arc<Config>,
+    pub keys: KeyRing,
+    pub passwords: Passwords,
+    pub counters: Counters,
+    pub outbox: Outbox,
+}
+
+impl FromRef<AppState> for TokenValidator {
+    fn from_ref(state: &AppState) -> Self {
+        state.keys.validator()
+    }
+}
