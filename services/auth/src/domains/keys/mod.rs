@@ -37,13 +37,13 @@ fn custom(e: impl std::fmt::Display) -> DbErr {
 }
 
 /// A fresh key, as stored.
-pub fn generate(sealer: &Sealer, now: DateTime<Utc>) -> Result<repo::NewKey, DbErr> {
+pub fn generate(sealer: &Sealer) -> Result<repo::NewKey, DbErr> {
     let key = SigningKey::generate(&mut rand::rngs::OsRng);
     let pem = key
         .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
         .map_err(custom)?;
     Ok(repo::NewKey {
-        kid: format!("k{}", now.format("%Y%m%d%H%M%S%3f")),
+        kid: format!("k{}", uuid::Uuid::now_v7().simple()),
         private_sealed: sealer.seal(pem.as_bytes()),
         public_key: key.verifying_key().to_bytes(),
     })
@@ -84,7 +84,7 @@ impl KeyRing {
         let mut keys = repo::published(db).await?;
         if !keys.iter().any(|k| k.current) {
             // Another replica may win this race; either way there is one current key.
-            let _ = repo::insert_current(db, &generate(sealer, now)?, now).await;
+            let _ = repo::insert_current(db, &generate(sealer)?, now).await;
             keys = repo::published(db).await?;
         }
         let ring = build(&keys, sealer)?;
@@ -110,7 +110,7 @@ impl KeyRing {
         sealer: &Sealer,
         now: DateTime<Utc>,
     ) -> Result<String, DbErr> {
-        let key = generate(sealer, now)?;
+        let key = generate(sealer)?;
         let kid = key.kid.clone();
         repo::rotate(db, &key, now).await?;
         self.reload(db, sealer).await?;

@@ -64,7 +64,10 @@ pub async fn published(db: &impl ConnectionTrait) -> Result<Vec<StoredKey>, DbEr
         .order_by_desc(row::Column::CreatedAt)
         .all(db)
         .await?;
-    rows.iter()
+    let (current, previous): (Vec<_>, Vec<_>) = rows.iter().partition(|r| r.status == CURRENT);
+    current
+        .into_iter()
+        .chain(previous)
         .map(|r| {
             Ok(StoredKey {
                 kid: r.kid.clone(),

@@ -236,15 +236,15 @@ async fn retry_or_reuse(
 ) -> Result<TokenPair, Error> {
     let now = state.clock.now();
     let within_grace = token.reissue_until.is_some_and(|until| now < until);
-    if within_grace && session.revoked_at.is_none() {
-        if let Some(pair) = token
+    if within_grace
+        && session.revoked_at.is_none()
+        && let Some(pair) = token
             .reissue_sealed
             .as_deref()
             .and_then(|sealed| state.config.sealer.open(sealed).ok())
             .and_then(|plain| serde_json::from_slice::<TokenPair>(&plain).ok())
-        {
-            return Ok(pair);
-        }
+    {
+        return Ok(pair);
     }
     let txn = state.db.begin().await?;
     if repo::revoke(

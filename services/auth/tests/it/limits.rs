@@ -1,0 +1,177 @@
+//! Brute force and floods: lockout, parallel guesses, rate limits, and what
+//! happens when the counter store is away.
+
+use std::time::Duration;
+
+use crate::harness::{start, start_with, unique_email};
+
+#[tokio::test]
+async fn five_failures_lock_the_account_until_the_window_passes() {
+    let a = start_with(&[("LOGIN_LOCKOUT_WINDOW_SECS", "2")]).await;
+    let email = unique_email();
+    a.signup(&email, "correct horse battery").await;
+    for _ in 0..5 {
+        let reply = a.login(&email, "wrong guess").await;
+        assert_eq!(reply.status, 401);
+        assert_eq!(reply.code(), "INVALID_CREDENTIALS");
+    }
+    let locked = a.login(&email, "correct horse battery").await;
+    assert_eq!(locked.status, 429, "even the right password waits");
+    assert_eq!(locked.code(), "ACCOUNT_LOCKED");
+    let retry_after: u64 = locked.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry_after), "{retry_after}");
+
+    // The window is real time in the counter store (Redis or in-process).
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(a.login(&email, "correct horse battery").await.status, 200);
+    // A success clears the count.
+    for _ in 0..4 {
+        assert_eq!(a.login(&email, "wrong guess").await.status, 401);
+    }
+    assert_eq!(a.login(&email, "correct horse battery").await.status, 200);
+}
+
+#[tokio::test]
+async fn fifty_parallel_guesses_get_at_most_five_password_checks() {
+    let a = start().await;
+    let email = unique_email();
+    a.signup(&email, "correct horse battery").await;
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(50));
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let api = a.api.clone();
+        let email = email.clone();
+        let barrier = barrier.clone();
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            api.post(
+                "/v1/auth/login",
+                None,
+                &serde_json::json!({"email": email, "password": format!("guess {i}")}),
+            )
+            .await
+            .status
+            .as_u16()
+        }));
+    }
+    let mut checked = 0;
+    let mut refused = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            401 => checked += 1,
+            429 => refused += 1,
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert_eq!((checked, refused), (5, 45));
+}
+
+#[tokio::test]
+async fn unknown_accounts_lock_too_and_cost_a_hash() {
+    let a = start().await;
+    let ghost = unique_email();
+    for _ in 0..5 {
+        assert_eq!(a.login(&ghost, "anything at all").await.status, 401);
+    }
+    assert_eq!(
+        a.login(&ghost, "anything at all").await.status,
+        429,
+        "no difference between known and unknown accounts"
+    );
+}
+
+#[tokio::test]
+async fn per_ip_rate_limits_answer_429_with_retry_after() {
+    let a = start_with(&[("AUTH_RATE_LIMIT_PER_IP", "8")]).await;
+    let mut statuses = Vec::new();
+    for _ in 0..10 {
+        let reply = a
+            .api
+            .post(
+                "/v1/auth/refresh",
+                None,
+                &serde_json::json!({"refreshToken": "nonsense"}),
+            )
+            .await;
+        statuses.push(reply.status.as_u16());
+        if reply.status == 429 {
+            assert_eq!(reply.code(), "RATE_LIMITED");
+            assert!(reply.headers.contains_key("retry-after"));
+        }
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 8);
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 2);
+}
+
+#[tokio::test]
+async fn per_account_rate_limits_apply_across_addresses() {
+    let a = start_with(&[("AUTH_RATE_LIMIT_PER_ACCOUNT", "3")]).await;
+    let email = unique_email();
+    for _ in 0..3 {
+        let reply = a
+            .api
+            .post(
+                "/v1/auth/password/reset",
+                None,
+                &serde_json::json!({"email": email}),
+            )
+            .await;
+        assert_eq!(reply.status, 202);
+    }
+    let reply = a
+        .api
+        .post(
+            "/v1/auth/password/reset",
+            None,
+            &serde_json::json!({"email": email}),
+        )
+        .await;
+    assert_eq!(reply.status, 429);
+}
+
+#[tokio::test]
+async fn an_unreachable_counter_store_refuses_logins_with_503() {
+    let a = start_with(&[("REDIS_URL", "redis://127.0.0.1:1")]).await;
+    let reply = a.login(&unique_email(), "correct horse battery").await;
+    assert_eq!(reply.status, 503);
+    assert_eq!(reply.code(), "RATE_LIMIT_UNAVAILABLE");
+    assert!(reply.headers.contains_key("retry-after"));
+    assert_eq!(
+        a.api.get("/readyz", None).await.status,
+        503,
+        "not ready without its counter store"
+    );
+}
+
+#[tokio::test]
+async fn hostile_bodies_and_tokens_are_4xx() {
+    let a = start().await;
+    for body in [
+        &b"{"[..],
+        b"[]",
+        b"{\"email\": 5, \"password\": \"x\"}",
+        b"{\"email\":\"a@b.co\",\"password\":\"x\",\"admin\":true}",
+    ] {
+        let reply = a
+            .api
+            .raw(
+                reqwest::Method::POST,
+                "/v1/auth/login",
+                None,
+                "application/json",
+                body.to_vec(),
+            )
+            .await;
+        assert_eq!(reply.status, 400, "{:?}", String::from_utf8_lossy(body));
+    }
+    for token in ["garbage", "a.b.c", "eyJhbGciOiJub25lIn0.e30."] {
+        let reply = a.api.get("/v1/auth/me", Some(token)).await;
+        assert_eq!(reply.status, 401);
+        assert_eq!(reply.code(), "INVALID_TOKEN");
+    }
+    assert_eq!(a.api.get("/v1/auth/me", None).await.code(), "MISSING_TOKEN");
+}
