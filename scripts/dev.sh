@@ -21,6 +21,15 @@ if [[ ! -s ./data/internal-service-token ]]; then
   head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > ./data/internal-service-token
 fi
 export INTERNAL_SERVICE_TOKEN="$(cat ./data/internal-service-token)"
+# The key that seals auth's signing keys at rest, and the first platform admin.
+if [[ ! -s ./data/signing-key-encryption-key ]]; then
+  head -c 32 /dev/urandom | base64 > ./data/signing-key-encryption-key
+fi
+if [[ ! -s ./data/admin-password ]]; then
+  head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' > ./data/admin-password
+fi
+export MARQUEE_ADMIN_EMAIL="${MARQUEE_ADMIN_EMAIL:-admin@marquee.local}"
+export MARQUEE_ADMIN_PASSWORD="${MARQUEE_ADMIN_PASSWORD:-$(cat ./data/admin-password)}"
 export LOG_FORMAT="${LOG_FORMAT:-pretty}"
 
 cargo build --bins
@@ -44,16 +53,32 @@ start() {
   pids+=("$!")
 }
 
+start auth marquee-auth "sqlite://./data/auth.db" \
+  SIGNING_KEY_ENCRYPTION_KEY="$(cat ./data/signing-key-encryption-key)" MAIL_DIR=./data/mail
 start platform-core marquee-platform-core "sqlite://./data/platform-core.db"
+
+# Wait until both answer.
+for port in 8081 8082; do
+  for _ in $(seq 1 100); do
+    curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+done
 
 cat <<INFO
 
-Marquee is starting:
+Marquee is running:
+  auth           REST http://127.0.0.1:8081   gRPC 127.0.0.1:9081
   platform-core  REST http://127.0.0.1:8082   gRPC 127.0.0.1:9082
 
+Platform admin: $MARQUEE_ADMIN_EMAIL / $MARQUEE_ADMIN_PASSWORD
+Mail (verification and reset links) is written to ./data/mail as .eml files.
+
 Try:
-  curl -s http://127.0.0.1:8082/healthz
-  curl -s http://127.0.0.1:8082/readyz
+  TOKEN=\$(curl -s http://127.0.0.1:8081/v1/auth/login -H 'content-type: application/json' \\
+    -d '{"email":"$MARQUEE_ADMIN_EMAIL","password":"$MARQUEE_ADMIN_PASSWORD"}' | sed -E 's/.*"accessToken":"([^"]+)".*/\1/')
+  curl -s http://127.0.0.1:8081/v1/auth/me -H "authorization: Bearer \$TOKEN"
+  curl -s http://127.0.0.1:8082/v1/modules -H "authorization: Bearer \$TOKEN"
 
 Ctrl-C stops every service.
 INFO
