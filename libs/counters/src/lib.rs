@@ -74,8 +74,7 @@ impl Counters {
 
     /// Counters in Redis under `prefix`; connects on first use.
     pub fn redis(url: &str, prefix: &str) -> Result<Self, CounterError> {
-        let client =
-            redis::Client::open(url).map_err(|e| CounterError::Unavailable(e.to_string()))?;
+        let client = redis::Client::open(url).map_err(|e| CounterError::Unavailable(e.to_string()))?;
         Ok(Self::Redis(Arc::new(RedisCounters {
             client,
             prefix: prefix.to_owned(),
@@ -108,12 +107,9 @@ impl Counters {
         match self {
             Self::Memory(_) => Ok(()),
             Self::Redis(r) => {
-                r.with_connection(|mut c| async move {
-                    redis::cmd("PING")
-                        .query_async::<String>(&mut c)
-                        .await
-                        .map(|_| ())
-                })
+                r.with_connection(
+                    |mut c| async move { redis::cmd("PING").query_async::<String>(&mut c).await.map(|_| ()) },
+                )
                 .await
             }
         }
@@ -181,9 +177,7 @@ impl RedisCounters {
         let millis = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
         let script = self.script.clone();
         let (count, ttl): (u64, i64) = self
-            .with_connection(|mut c| async move {
-                script.key(key).arg(millis).invoke_async(&mut c).await
-            })
+            .with_connection(|mut c| async move { script.key(key).arg(millis).invoke_async(&mut c).await })
             .await?;
         Ok(Hit {
             count,
@@ -193,13 +187,9 @@ impl RedisCounters {
 
     async fn reset(&self, key: &str) -> Result<(), CounterError> {
         let key = format!("{}:{key}", self.prefix);
-        self.with_connection(|mut c| async move {
-            redis::cmd("DEL")
-                .arg(key)
-                .query_async::<i64>(&mut c)
-                .await
-                .map(|_| ())
-        })
+        self.with_connection(
+            |mut c| async move { redis::cmd("DEL").arg(key).query_async::<i64>(&mut c).await.map(|_| ()) },
+        )
         .await
     }
 }
@@ -212,22 +202,15 @@ mod tests {
     async fn memory_windows_count_and_reset() {
         let counters = Counters::memory();
         for expected in 1..=3 {
-            let hit = counters
-                .hit("k", Duration::from_secs(60))
-                .await
-                .unwrap_or(Hit {
-                    count: 0,
-                    resets_in: Duration::ZERO,
-                });
+            let hit = counters.hit("k", Duration::from_secs(60)).await.unwrap_or(Hit {
+                count: 0,
+                resets_in: Duration::ZERO,
+            });
             assert_eq!(hit.count, expected);
             assert!(hit.retry_after_secs() <= 60);
         }
         assert!(counters.reset("k").await.is_ok());
-        let hit = counters
-            .hit("k", Duration::from_secs(60))
-            .await
-            .map(|h| h.count)
-            .ok();
+        let hit = counters.hit("k", Duration::from_secs(60)).await.map(|h| h.count).ok();
         assert_eq!(hit, Some(1));
     }
 

@@ -28,8 +28,7 @@ impl From<DbErr> for DbError {
 /// Sorts a sea-orm error into what a caller can act on.
 pub fn classify(e: DbErr) -> DbError {
     match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(c))
-        | Some(SqlErr::ForeignKeyConstraintViolation(c)) => {
+        Some(SqlErr::UniqueConstraintViolation(c)) | Some(SqlErr::ForeignKeyConstraintViolation(c)) => {
             return DbError::Conflict { constraint: c };
         }
         Some(_) | None => {}
@@ -72,12 +71,8 @@ pub fn validate_url(url: &str) -> Result<(), String> {
 /// writer at a time, and one connection makes that explicit instead of a
 /// `database is locked` under load.
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbError> {
-    let backend = Backend::of(url).ok_or_else(|| {
-        DbError::Unavailable(format!(
-            "unsupported database URL scheme in {}",
-            redact(url)
-        ))
-    })?;
+    let backend = Backend::of(url)
+        .ok_or_else(|| DbError::Unavailable(format!("unsupported database URL scheme in {}", redact(url))))?;
     let mut url = url.to_owned();
     if backend == Backend::Sqlite {
         let path = url
@@ -91,16 +86,11 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
             .parent()
             .filter(|p| !p.as_os_str().is_empty());
         if let (false, Some(parent)) = (path == ":memory:", parent) {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                DbError::Unavailable(format!("cannot create {}: {e}", parent.display()))
-            })?;
+            std::fs::create_dir_all(parent)
+                .map_err(|e| DbError::Unavailable(format!("cannot create {}: {e}", parent.display())))?;
         }
         if !url.contains("mode=") {
-            url.push_str(if url.contains('?') {
-                "&mode=rwc"
-            } else {
-                "?mode=rwc"
-            });
+            url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
         }
     }
     let mut options = ConnectOptions::new(url.clone());
@@ -136,12 +126,7 @@ pub fn redact(url: &str) -> String {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let userinfo = &url[scheme_end + 3..at];
             match userinfo.find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &url[..scheme_end + 3],
-                    &userinfo[..colon],
-                    &url[at..]
-                ),
+                Some(colon) => format!("{}{}:***{}", &url[..scheme_end + 3], &userinfo[..colon], &url[at..]),
                 None => url.to_owned(),
             }
         }

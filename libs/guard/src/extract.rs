@@ -18,11 +18,9 @@ pub fn bearer_token(parts: &Parts) -> Option<&str> {
 impl From<TokenError> for ApiError {
     fn from(e: TokenError) -> Self {
         match e {
-            TokenError::KeysUnavailable => ApiError::unavailable(
-                "ACCESS_UNAVAILABLE",
-                "the token cannot be verified right now",
-                2,
-            ),
+            TokenError::KeysUnavailable => {
+                ApiError::unavailable("ACCESS_UNAVAILABLE", "the token cannot be verified right now", 2)
+            }
             TokenError::Malformed
             | TokenError::AlgorithmRejected
             | TokenError::UnknownKey
@@ -47,12 +45,8 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(parts).ok_or_else(|| {
-            ApiError::unauthorized(
-                "MISSING_TOKEN",
-                "an Authorization: Bearer token is required",
-            )
-        })?;
+        let token = bearer_token(parts)
+            .ok_or_else(|| ApiError::unauthorized("MISSING_TOKEN", "an Authorization: Bearer token is required"))?;
         let claims = TokenValidator::from_ref(state).validate(token).await?;
         tracing::Span::current().record("user_id", tracing::field::display(claims.sub));
         Ok(Authenticated(claims))

@@ -6,6 +6,5 @@ pub mod token;
 
 pub use extract::{Authenticated, PlatformAdmin, bearer_token};
 pub use token::{
-    ACCESS_TOKEN_TYPE, AccessClaims, PLATFORM_ADMIN_ROLE, TokenError, TokenSettings,
-    TokenValidator, ed25519_jwk,
+    ACCESS_TOKEN_TYPE, AccessClaims, PLATFORM_ADMIN_ROLE, TokenError, TokenSettings, TokenValidator, ed25519_jwk,
 };

@@ -119,14 +119,7 @@ impl TokenValidator {
             .timeout(Duration::from_secs(3))
             .build()
             .unwrap_or_default();
-        Self::new(
-            KeySource::Url {
-                url: url.into(),
-                http,
-            },
-            HashMap::new(),
-            settings,
-        )
+        Self::new(KeySource::Url { url: url.into(), http }, HashMap::new(), settings)
     }
 
     /// Keys given directly.
@@ -134,19 +127,12 @@ impl TokenValidator {
         Self::new(KeySource::Fixed, keys_of(jwks), settings)
     }
 
-    fn new(
-        source: KeySource,
-        keys: HashMap<String, (DecodingKey, Algorithm)>,
-        settings: TokenSettings,
-    ) -> Self {
+    fn new(source: KeySource, keys: HashMap<String, (DecodingKey, Algorithm)>, settings: TokenSettings) -> Self {
         Self {
             inner: Arc::new(Inner {
                 settings,
                 source,
-                cache: RwLock::new(KeyCache {
-                    keys,
-                    fetched_at: None,
-                }),
+                cache: RwLock::new(KeyCache { keys, fetched_at: None }),
                 fetching: Mutex::new(()),
                 fetches: AtomicU64::new(0),
             }),

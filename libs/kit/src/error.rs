@@ -70,11 +70,7 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            format!("{what} not found"),
-        )
+        Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", format!("{what} not found"))
     }
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
@@ -88,11 +84,7 @@ impl ApiError {
         }
     }
 
-    pub fn unavailable(
-        code: &'static str,
-        message: impl Into<String>,
-        retry_after_secs: u64,
-    ) -> Self {
+    pub fn unavailable(code: &'static str, message: impl Into<String>, retry_after_secs: u64) -> Self {
         Self {
             retry_after_secs: Some(retry_after_secs.max(1)),
             ..Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
@@ -110,25 +102,16 @@ impl ApiError {
             source = s.source();
         }
         tracing::error!(error = %chain, "internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL",
-            "internal error",
-        )
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error")
     }
 
     /// The answer for a bare status produced outside our handlers (router, layers).
     pub fn from_status(status: StatusCode) -> Self {
         let (code, message) = match status {
             StatusCode::NOT_FOUND => ("NOT_FOUND", "no such resource"),
-            StatusCode::METHOD_NOT_ALLOWED => {
-                ("METHOD_NOT_ALLOWED", "method not allowed on this resource")
-            }
+            StatusCode::METHOD_NOT_ALLOWED => ("METHOD_NOT_ALLOWED", "method not allowed on this resource"),
             StatusCode::PAYLOAD_TOO_LARGE => ("PAYLOAD_TOO_LARGE", "the request body is too large"),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-                "UNSUPPORTED_MEDIA_TYPE",
-                "expected content-type application/json",
-            ),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ("UNSUPPORTED_MEDIA_TYPE", "expected content-type application/json"),
             StatusCode::REQUEST_TIMEOUT => ("TIMEOUT", "the request took too long"),
             StatusCode::TOO_MANY_REQUESTS => ("RATE_LIMITED", "too many requests"),
             StatusCode::UNAUTHORIZED => ("UNAUTHORIZED", "authentication required"),
@@ -160,13 +143,7 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} {}: {}",
-            self.status.as_u16(),
-            self.code,
-            self.message
-        )
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
     }
 }
 

@@ -47,11 +47,7 @@ impl Issues {
         }
     }
     pub fn finish(self) -> Result<(), Vec<FieldIssue>> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(self.0)
-        }
+        if self.0.is_empty() { Ok(()) } else { Err(self.0) }
     }
 }
 
@@ -75,8 +71,7 @@ where
             .and_then(|v| v.split(';').next())
             .map(|m| {
                 let m = m.trim();
-                m.eq_ignore_ascii_case("application/json")
-                    || m.to_ascii_lowercase().ends_with("+json")
+                m.eq_ignore_ascii_case("application/json") || m.to_ascii_lowercase().ends_with("+json")
             })
             .unwrap_or(false);
         if !is_json {
@@ -167,14 +162,7 @@ where
         let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
             let message = e.into_inner().to_string();
-            ApiError::field(
-                if path == "." {
-                    "query".to_owned()
-                } else {
-                    path
-                },
-                message,
-            )
+            ApiError::field(if path == "." { "query".to_owned() } else { path }, message)
         })?;
         value.validate().map_err(ApiError::validation)?;
         Ok(Query(value))
@@ -198,28 +186,20 @@ where
             Err(rejection) => {
                 use axum::extract::path::ErrorKind;
                 use axum::extract::rejection::PathRejection;
-                let names: Vec<String> =
-                    axum::extract::RawPathParams::from_request_parts(parts, state)
-                        .await
-                        .map(|params| params.iter().map(|(k, _)| k.to_owned()).collect())
-                        .unwrap_or_default();
+                let names: Vec<String> = axum::extract::RawPathParams::from_request_parts(parts, state)
+                    .await
+                    .map(|params| params.iter().map(|(k, _)| k.to_owned()).collect())
+                    .unwrap_or_default();
                 let keyed = match &rejection {
                     PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
-                        ErrorKind::ParseErrorAtKey {
-                            key, expected_type, ..
-                        } => Some(FieldIssue::new(
+                        ErrorKind::ParseErrorAtKey { key, expected_type, .. } => Some(FieldIssue::new(
                             key.clone(),
                             format!("must be a valid {}", short_type(expected_type)),
                         )),
                         ErrorKind::ParseErrorAtIndex {
-                            index,
-                            expected_type,
-                            ..
+                            index, expected_type, ..
                         } => names.get(*index).map(|name| {
-                            FieldIssue::new(
-                                name.clone(),
-                                format!("must be a valid {}", short_type(expected_type)),
-                            )
+                            FieldIssue::new(name.clone(), format!("must be a valid {}", short_type(expected_type)))
                         }),
                         _ => None,
                     },

@@ -35,9 +35,7 @@ impl tonic::service::Interceptor for RequireServiceToken {
         if bool::from(presented.ct_eq(&self.expected[..])) {
             Ok(request)
         } else {
-            Err(Status::unauthenticated(
-                "a valid service credential is required",
-            ))
+            Err(Status::unauthenticated("a valid service credential is required"))
         }
     }
 }
@@ -59,9 +57,7 @@ impl ServiceCredentials {
 
 impl tonic::service::Interceptor for ServiceCredentials {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        request
-            .metadata_mut()
-            .insert("authorization", self.header.clone());
+        request.metadata_mut().insert("authorization", self.header.clone());
         inject_trace_context(request.metadata_mut());
         Ok(request)
     }
@@ -100,9 +96,7 @@ pub fn extract_trace_context(headers: &HeaderMap) -> opentelemetry::Context {
 /// Puts the current span's trace context into outgoing gRPC metadata.
 pub fn inject_trace_context(metadata: &mut MetadataMap) {
     let context = tracing::Span::current().context();
-    opentelemetry::global::get_text_map_propagator(|p| {
-        p.inject_context(&context, &mut MetadataInjector(metadata))
-    });
+    opentelemetry::global::get_text_map_propagator(|p| p.inject_context(&context, &mut MetadataInjector(metadata)));
 }
 
 /// A server span per gRPC call, joined to the caller's trace. Use with

@@ -52,9 +52,7 @@ impl Default for HttpSettings {
 pub fn finish(router: Router, settings: &HttpSettings) -> Router {
     let router = router
         .fallback(|| async { ApiError::from_status(StatusCode::NOT_FOUND) })
-        .method_not_allowed_fallback(|| async {
-            ApiError::from_status(StatusCode::METHOD_NOT_ALLOWED)
-        })
+        .method_not_allowed_fallback(|| async { ApiError::from_status(StatusCode::METHOD_NOT_ALLOWED) })
         .layer(axum::extract::DefaultBodyLimit::max(settings.body_limit))
         .layer(middleware::from_fn(envelope_bare_errors))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
@@ -68,10 +66,7 @@ pub fn finish(router: Router, settings: &HttpSettings) -> Router {
 
 fn security_headers(router: Router) -> Router {
     let headers: [(HeaderName, &'static str); 6] = [
-        (
-            header::STRICT_TRANSPORT_SECURITY,
-            "max-age=63072000; includeSubDomains",
-        ),
+        (header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "no-referrer"),
@@ -90,19 +85,10 @@ fn security_headers(router: Router) -> Router {
 }
 
 fn cors(origins: &[String]) -> CorsLayer {
-    let allowed: Vec<HeaderValue> = origins
-        .iter()
-        .filter_map(|o| HeaderValue::from_str(o).ok())
-        .collect();
+    let allowed: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(allowed))
-        .allow_methods([
-            Method::GET,
-            Method::POST,
-            Method::PUT,
-            Method::PATCH,
-            Method::DELETE,
-        ])
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
         .allow_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
@@ -184,10 +170,7 @@ async fn observe(mut request: Request, next: Next) -> Response {
 
     let started = Instant::now();
     let mut response = CURRENT_REQUEST_ID
-        .scope(
-            request_id.clone(),
-            next.run(request).instrument(span.clone()),
-        )
+        .scope(request_id.clone(), next.run(request).instrument(span.clone()))
         .await;
     let status = response.status().as_u16();
     span.record("http.status", status);
@@ -219,9 +202,7 @@ pub fn health_routes<R: Readiness + Clone>(readiness: R) -> Router {
     Router::new()
         .route(
             "/healthz",
-            axum::routing::get(|| async {
-                crate::envelope::Ok(serde_json::json!({"status": "ok"}))
-            }),
+            axum::routing::get(|| async { crate::envelope::Ok(serde_json::json!({"status": "ok"})) }),
         )
         .route(
             "/readyz",
@@ -229,10 +210,7 @@ pub fn health_routes<R: Readiness + Clone>(readiness: R) -> Router {
                 let readiness = readiness.clone();
                 async move {
                     match readiness.check().await {
-                        Result::Ok(()) => {
-                            crate::envelope::Ok(serde_json::json!({"status": "ready"}))
-                                .into_response()
-                        }
+                        Result::Ok(()) => crate::envelope::Ok(serde_json::json!({"status": "ready"})).into_response(),
                         Err(reason) => {
                             tracing::warn!(%reason, "not ready");
                             ApiError::unavailable("NOT_READY", reason, 1).into_response()

@@ -57,15 +57,8 @@ impl Validate for PageParams {
             issues.push(FieldIssue::new("page", "must be at least 1"));
         }
         if !(1..=MAX_LIMIT).contains(&self.limit) {
-            issues.push(FieldIssue::new(
-                "limit",
-                format!("must be between 1 and {MAX_LIMIT}"),
-            ));
+            issues.push(FieldIssue::new("limit", format!("must be between 1 and {MAX_LIMIT}")));
         }
-        if issues.is_empty() {
-            Ok(())
-        } else {
-            Err(issues)
-        }
+        if issues.is_empty() { Ok(()) } else { Err(issues) }
     }
 }

@@ -41,12 +41,9 @@ pub async fn serve_http(
     router: axum::Router,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move { shutdown.cancelled().await })
-    .await
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
 }
 
 /// Binds a listener, naming the address on failure.
@@ -86,10 +83,7 @@ impl Tasks {
     /// Waits for every task to end (after the shutdown token fired).
     pub async fn join(&self, limit: std::time::Duration) {
         self.tracker.close();
-        if tokio::time::timeout(limit, self.tracker.wait())
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout(limit, self.tracker.wait()).await.is_err() {
             tracing::warn!("background tasks did not stop in time");
         }
     }

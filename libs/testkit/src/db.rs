@@ -7,9 +7,7 @@ pub fn unique_name(prefix: &str) -> String {
 
 /// `TEST_REDIS_URL`, when the tests should use a real Redis.
 pub fn redis_url() -> Option<String> {
-    std::env::var("TEST_REDIS_URL")
-        .ok()
-        .filter(|v| !v.trim().is_empty())
+    std::env::var("TEST_REDIS_URL").ok().filter(|v| !v.trim().is_empty())
 }
 
 /// A database that exists for one test and is dropped after it.
@@ -23,10 +21,7 @@ impl TestDb {
     /// A fresh, empty database: PostgreSQL when `TEST_DATABASE_URL` is set,
     /// otherwise a SQLite file in a temporary folder.
     pub async fn fresh() -> Self {
-        match std::env::var("TEST_DATABASE_URL")
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-        {
+        match std::env::var("TEST_DATABASE_URL").ok().filter(|v| !v.trim().is_empty()) {
             Some(admin_url) => Self::postgres(admin_url).await,
             None => {
                 let dir = tempfile::tempdir().expect("temporary folder");
@@ -74,19 +69,14 @@ impl Drop for TestDb {
         };
         // Drop runs outside any runtime guarantee: use a small one of our own.
         let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
                 return;
             };
             rt.block_on(async move {
                 use sea_orm::ConnectionTrait;
                 if let Ok(admin) = marquee_db::connect(&admin_url, 1).await {
                     let _ = admin
-                        .execute_unprepared(&format!(
-                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                        ))
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
                         .await;
                     let _ = admin.close().await;
                 }

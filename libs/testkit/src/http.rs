@@ -56,17 +56,10 @@ impl TestClient {
         let headers = response.headers().clone();
         let bytes = response.bytes().await.expect("body");
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        Reply { status, headers, body }
     }
 
-    fn with_token(
-        request: reqwest::RequestBuilder,
-        token: Option<&str>,
-    ) -> reqwest::RequestBuilder {
+    fn with_token(request: reqwest::RequestBuilder, token: Option<&str>) -> reqwest::RequestBuilder {
         match token {
             Some(t) => request.bearer_auth(t),
             None => request,
@@ -74,24 +67,17 @@ impl TestClient {
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
-        self.send(Self::with_token(self.http.get(self.url(path)), token))
-            .await
+        self.send(Self::with_token(self.http.get(self.url(path)), token)).await
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
-        self.send(Self::with_token(
-            self.http.post(self.url(path)).json(body),
-            token,
-        ))
-        .await
+        self.send(Self::with_token(self.http.post(self.url(path)).json(body), token))
+            .await
     }
 
     pub async fn put(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
-        self.send(Self::with_token(
-            self.http.put(self.url(path)).json(body),
-            token,
-        ))
-        .await
+        self.send(Self::with_token(self.http.put(self.url(path)).json(body), token))
+            .await
     }
 
     /// A raw body with a chosen content type (for hostile-input tests).

@@ -28,9 +28,7 @@ impl Default for TestKeys {
 impl TestKeys {
     pub fn generate() -> Self {
         let signing = SigningKey::generate(&mut rand::rngs::OsRng);
-        let pem = signing
-            .to_pkcs8_pem(Default::default())
-            .expect("encode test key");
+        let pem = signing.to_pkcs8_pem(Default::default()).expect("encode test key");
         let encoding = EncodingKey::from_ed_pem(pem.as_bytes()).expect("test key");
         Self {
             kid: unique_name_kid(),

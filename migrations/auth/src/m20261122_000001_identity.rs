@@ -119,25 +119,14 @@ enum AuditLog {
 }
 
 fn ts<T: IntoIden>(col: T) -> ColumnDef {
-    ColumnDef::new(col)
-        .timestamp_with_time_zone()
-        .not_null()
-        .to_owned()
+    ColumnDef::new(col).timestamp_with_time_zone().not_null().to_owned()
 }
 
 fn ts_null<T: IntoIden>(col: T) -> ColumnDef {
-    ColumnDef::new(col)
-        .timestamp_with_time_zone()
-        .null()
-        .to_owned()
+    ColumnDef::new(col).timestamp_with_time_zone().null().to_owned()
 }
 
-fn index(
-    name: &str,
-    table: impl IntoIden,
-    cols: Vec<DynIden>,
-    unique: bool,
-) -> IndexCreateStatement {
+fn index(name: &str, table: impl IntoIden, cols: Vec<DynIden>, unique: bool) -> IndexCreateStatement {
     let mut i = Index::create();
     i.name(name).table(table);
     for c in cols {
@@ -157,17 +146,8 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Users::Table)
                     .col(ColumnDef::new(Users::Id).uuid().not_null().primary_key())
-                    .col(
-                        ColumnDef::new(Users::Email)
-                            .string_len(254)
-                            .not_null()
-                            .unique_key(),
-                    )
-                    .col(
-                        ColumnDef::new(Users::PasswordHash)
-                            .string_len(255)
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(Users::Email).string_len(254).not_null().unique_key())
+                    .col(ColumnDef::new(Users::PasswordHash).string_len(255).not_null())
                     .col(ColumnDef::new(Users::BaseRole).string_len(32).not_null())
                     .col(ColumnDef::new(Users::Status).string_len(16).not_null())
                     .col(ts_null(Users::EmailVerifiedAt))
@@ -180,24 +160,11 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(UserProfiles::Table)
-                    .col(
-                        ColumnDef::new(UserProfiles::UserId)
-                            .uuid()
-                            .not_null()
-                            .primary_key(),
-                    )
-                    .col(
-                        ColumnDef::new(UserProfiles::Name)
-                            .string_len(200)
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(UserProfiles::UserId).uuid().not_null().primary_key())
+                    .col(ColumnDef::new(UserProfiles::Name).string_len(200).not_null())
                     .col(ColumnDef::new(UserProfiles::Phone).string_len(40).null())
                     .col(ColumnDef::new(UserProfiles::Locale).string_len(35).null())
-                    .col(
-                        ColumnDef::new(UserProfiles::AvatarRef)
-                            .string_len(500)
-                            .null(),
-                    )
+                    .col(ColumnDef::new(UserProfiles::AvatarRef).string_len(500).null())
                     .col(ts(UserProfiles::UpdatedAt))
                     .foreign_key(
                         ForeignKey::create()
@@ -217,11 +184,7 @@ impl MigrationTrait for Migration {
                     .col(ts(Sessions::LastSeenAt))
                     .col(ts(Sessions::ExpiresAt))
                     .col(ts_null(Sessions::RevokedAt))
-                    .col(
-                        ColumnDef::new(Sessions::RevokedReason)
-                            .string_len(64)
-                            .null(),
-                    )
+                    .col(ColumnDef::new(Sessions::RevokedReason).string_len(64).null())
                     .col(ColumnDef::new(Sessions::UserAgent).string_len(500).null())
                     .col(ColumnDef::new(Sessions::Ip).string_len(64).null())
                     .foreign_key(
@@ -244,12 +207,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(RefreshTokens::Table)
-                    .col(
-                        ColumnDef::new(RefreshTokens::Id)
-                            .uuid()
-                            .not_null()
-                            .primary_key(),
-                    )
+                    .col(ColumnDef::new(RefreshTokens::Id).uuid().not_null().primary_key())
                     .col(ColumnDef::new(RefreshTokens::SessionId).uuid().not_null())
                     .col(
                         ColumnDef::new(RefreshTokens::TokenHash)
@@ -273,23 +231,10 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(SessionRevocations::Table)
-                    .col(
-                        ColumnDef::new(SessionRevocations::Id)
-                            .uuid()
-                            .not_null()
-                            .primary_key(),
-                    )
-                    .col(
-                        ColumnDef::new(SessionRevocations::SessionId)
-                            .uuid()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(SessionRevocations::Id).uuid().not_null().primary_key())
+                    .col(ColumnDef::new(SessionRevocations::SessionId).uuid().not_null())
                     .col(ColumnDef::new(SessionRevocations::UserId).uuid().not_null())
-                    .col(
-                        ColumnDef::new(SessionRevocations::Reason)
-                            .string_len(64)
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(SessionRevocations::Reason).string_len(64).not_null())
                     .col(ts(SessionRevocations::At))
                     .to_owned(),
             )
@@ -298,18 +243,9 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(OneTimeTokens::Table)
-                    .col(
-                        ColumnDef::new(OneTimeTokens::Id)
-                            .uuid()
-                            .not_null()
-                            .primary_key(),
-                    )
+                    .col(ColumnDef::new(OneTimeTokens::Id).uuid().not_null().primary_key())
                     .col(ColumnDef::new(OneTimeTokens::UserId).uuid().not_null())
-                    .col(
-                        ColumnDef::new(OneTimeTokens::Purpose)
-                            .string_len(32)
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(OneTimeTokens::Purpose).string_len(32).not_null())
                     .col(
                         ColumnDef::new(OneTimeTokens::TokenHash)
                             .string_len(64)
@@ -326,36 +262,13 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(SigningKeys::Table)
-                    .col(
-                        ColumnDef::new(SigningKeys::Id)
-                            .uuid()
-                            .not_null()
-                            .primary_key(),
-                    )
-                    .col(
-                        ColumnDef::new(SigningKeys::Kid)
-                            .string_len(64)
-                            .not_null()
-                            .unique_key(),
-                    )
+                    .col(ColumnDef::new(SigningKeys::Id).uuid().not_null().primary_key())
+                    .col(ColumnDef::new(SigningKeys::Kid).string_len(64).not_null().unique_key())
                     .col(ColumnDef::new(SigningKeys::PrivateSealed).text().not_null())
-                    .col(
-                        ColumnDef::new(SigningKeys::PublicKey)
-                            .string_len(128)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(SigningKeys::Status)
-                            .string_len(16)
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(SigningKeys::PublicKey).string_len(128).not_null())
+                    .col(ColumnDef::new(SigningKeys::Status).string_len(16).not_null())
                     // 1 on the current key, NULL otherwise: the unique index allows one current key.
-                    .col(
-                        ColumnDef::new(SigningKeys::CurrentMarker)
-                            .integer()
-                            .null()
-                            .unique_key(),
-                    )
+                    .col(ColumnDef::new(SigningKeys::CurrentMarker).integer().null().unique_key())
                     .col(ts(SigningKeys::CreatedAt))
                     .col(ts_null(SigningKeys::RotatedAt))
                     .to_owned(),
@@ -365,22 +278,9 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(MailOutbox::Table)
-                    .col(
-                        ColumnDef::new(MailOutbox::Id)
-                            .uuid()
-                            .not_null()
-                            .primary_key(),
-                    )
-                    .col(
-                        ColumnDef::new(MailOutbox::ToAddress)
-                            .string_len(254)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(MailOutbox::Subject)
-                            .string_len(200)
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(MailOutbox::Id).uuid().not_null().primary_key())
+                    .col(ColumnDef::new(MailOutbox::ToAddress).string_len(254).not_null())
+                    .col(ColumnDef::new(MailOutbox::Subject).string_len(200).not_null())
                     .col(ColumnDef::new(MailOutbox::Body).text().not_null())
                     .col(ts(MailOutbox::CreatedAt))
                     .col(ts_null(MailOutbox::SentAt))
@@ -394,10 +294,7 @@ impl MigrationTrait for Migration {
             .create_index(index(
                 "mail_outbox_pending",
                 MailOutbox::Table,
-                vec![
-                    MailOutbox::SentAt.into_iden(),
-                    MailOutbox::NextAttemptAt.into_iden(),
-                ],
+                vec![MailOutbox::SentAt.into_iden(), MailOutbox::NextAttemptAt.into_iden()],
                 false,
             ))
             .await?;
@@ -421,10 +318,7 @@ impl MigrationTrait for Migration {
             .create_index(index(
                 "audit_subject",
                 AuditLog::Table,
-                vec![
-                    AuditLog::SubjectUserId.into_iden(),
-                    AuditLog::At.into_iden(),
-                ],
+                vec![AuditLog::SubjectUserId.into_iden(), AuditLog::At.into_iden()],
                 false,
             ))
             .await?;
@@ -443,9 +337,7 @@ impl MigrationTrait for Migration {
             UserProfiles::Table.into_iden(),
             Users::Table.into_iden(),
         ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
+            manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }
         Ok(())
     }

@@ -76,12 +76,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Modules::Table)
-                    .col(
-                        ColumnDef::new(Modules::Code)
-                            .string_len(64)
-                            .not_null()
-                            .primary_key(),
-                    )
+                    .col(ColumnDef::new(Modules::Code).string_len(64).not_null().primary_key())
                     .col(ColumnDef::new(Modules::Name).string_len(200).not_null())
                     .col(ColumnDef::new(Modules::Description).text().not_null())
                     .col(ColumnDef::new(Modules::Position).integer().not_null())
@@ -98,11 +93,7 @@ impl MigrationTrait for Migration {
                             .not_null()
                             .primary_key(),
                     )
-                    .col(
-                        ColumnDef::new(Permissions::ModuleCode)
-                            .string_len(64)
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(Permissions::ModuleCode).string_len(64).not_null())
                     .col(ColumnDef::new(Permissions::Description).text().not_null())
                     .foreign_key(
                         ForeignKey::create()
@@ -126,11 +117,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Plans::Permissions).text().not_null())
                     .col(ColumnDef::new(Plans::Limits).text().not_null())
                     .col(ColumnDef::new(Plans::CreatedBy).uuid().null())
-                    .col(
-                        ColumnDef::new(Plans::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(Plans::CreatedAt).timestamp_with_time_zone().not_null())
                     .to_owned(),
             )
             .await?;
@@ -150,17 +137,8 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Subscriptions::Table)
-                    .col(
-                        ColumnDef::new(Subscriptions::CompanyId)
-                            .uuid()
-                            .not_null()
-                            .primary_key(),
-                    )
-                    .col(
-                        ColumnDef::new(Subscriptions::Status)
-                            .string_len(16)
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(Subscriptions::CompanyId).uuid().not_null().primary_key())
+                    .col(ColumnDef::new(Subscriptions::Status).string_len(16).not_null())
                     .col(ColumnDef::new(Subscriptions::PackageId).uuid().not_null())
                     .col(ColumnDef::new(Subscriptions::AddonIds).text().not_null())
                     .col(
@@ -183,16 +161,8 @@ impl MigrationTrait for Migration {
                             .timestamp_with_time_zone()
                             .null(),
                     )
-                    .col(
-                        ColumnDef::new(Subscriptions::GraceDays)
-                            .integer()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Subscriptions::Revision)
-                            .big_integer()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(Subscriptions::GraceDays).integer().not_null())
+                    .col(ColumnDef::new(Subscriptions::Revision).big_integer().not_null())
                     .col(
                         ColumnDef::new(Subscriptions::CreatedAt)
                             .timestamp_with_time_zone()
@@ -203,11 +173,7 @@ impl MigrationTrait for Migration {
                             .timestamp_with_time_zone()
                             .not_null(),
                     )
-                    .col(
-                        ColumnDef::new(Subscriptions::UpdatedBy)
-                            .string_len(128)
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(Subscriptions::UpdatedBy).string_len(128).not_null())
                     .foreign_key(
                         ForeignKey::create()
                             .from(Subscriptions::Table, Subscriptions::PackageId)
@@ -220,47 +186,14 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(SubscriptionChanges::Table)
-                    .col(
-                        ColumnDef::new(SubscriptionChanges::Id)
-                            .uuid()
-                            .not_null()
-                            .primary_key(),
-                    )
-                    .col(
-                        ColumnDef::new(SubscriptionChanges::CompanyId)
-                            .uuid()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(SubscriptionChanges::Revision)
-                            .big_integer()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(SubscriptionChanges::FromStatus)
-                            .string_len(16)
-                            .null(),
-                    )
-                    .col(
-                        ColumnDef::new(SubscriptionChanges::ToStatus)
-                            .string_len(16)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(SubscriptionChanges::PackageId)
-                            .uuid()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(SubscriptionChanges::AddonIds)
-                            .text()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(SubscriptionChanges::Actor)
-                            .string_len(128)
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(SubscriptionChanges::Id).uuid().not_null().primary_key())
+                    .col(ColumnDef::new(SubscriptionChanges::CompanyId).uuid().not_null())
+                    .col(ColumnDef::new(SubscriptionChanges::Revision).big_integer().not_null())
+                    .col(ColumnDef::new(SubscriptionChanges::FromStatus).string_len(16).null())
+                    .col(ColumnDef::new(SubscriptionChanges::ToStatus).string_len(16).not_null())
+                    .col(ColumnDef::new(SubscriptionChanges::PackageId).uuid().not_null())
+                    .col(ColumnDef::new(SubscriptionChanges::AddonIds).text().not_null())
+                    .col(ColumnDef::new(SubscriptionChanges::Actor).string_len(128).not_null())
                     .col(ColumnDef::new(SubscriptionChanges::Note).text().null())
                     .col(
                         ColumnDef::new(SubscriptionChanges::At)
@@ -291,9 +224,7 @@ impl MigrationTrait for Migration {
         manager
             .drop_table(Table::drop().table(Subscriptions::Table).to_owned())
             .await?;
-        manager
-            .drop_table(Table::drop().table(Plans::Table).to_owned())
-            .await?;
+        manager.drop_table(Table::drop().table(Plans::Table).to_owned()).await?;
         manager
             .drop_table(Table::drop().table(Permissions::Table).to_owned())
             .await?;

@@ -82,18 +82,8 @@ impl MigrationTrait for Migration {
                 .exec_stmt(
                     Query::insert()
                         .into_table(Modules::Table)
-                        .columns([
-                            Modules::Code,
-                            Modules::Name,
-                            Modules::Description,
-                            Modules::Position,
-                        ])
-                        .values([
-                            (*code).into(),
-                            (*name).into(),
-                            (*description).into(),
-                            position.into(),
-                        ])
+                        .columns([Modules::Code, Modules::Name, Modules::Description, Modules::Position])
+                        .values([(*code).into(), (*name).into(), (*description).into(), position.into()])
                         .map_err(custom)?
                         .to_owned(),
                 )
@@ -106,11 +96,7 @@ impl MigrationTrait for Migration {
             ]);
             for (permission, description) in permissions_of(code, areas) {
                 insert
-                    .values([
-                        permission.clone().into(),
-                        (*code).into(),
-                        description.into(),
-                    ])
+                    .values([permission.clone().into(), (*code).into(), description.into()])
                     .map_err(custom)?;
                 all_permissions.push(permission);
             }

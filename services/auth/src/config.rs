@@ -39,6 +39,14 @@ pub struct Config {
     pub mail_dir: PathBuf,
     pub mail_from: String,
     pub public_web_url: String,
+    pub platform_core_grpc_url: String,
+    pub peer_timeout: Duration,
+    pub invitation_ttl: Duration,
+    /// How long base and financial may cache a `ResolveAccess` answer.
+    pub access_cache_ttl: Duration,
+    pub heartbeat_interval: Duration,
+    /// A change stream silent for this long is treated as down.
+    pub stream_stale_after: Duration,
     pub admin_email: Option<String>,
     pub admin_password: Option<Secret>,
     pub http: HttpSettings,
@@ -56,8 +64,7 @@ impl Config {
             env.problem("DATABASE_URL", problem);
         }
         let internal_service_token = env.required_secret("INTERNAL_SERVICE_TOKEN");
-        if !internal_service_token.expose().is_empty() && internal_service_token.expose().len() < 16
-        {
+        if !internal_service_token.expose().is_empty() && internal_service_token.expose().len() < 16 {
             env.problem("INTERNAL_SERVICE_TOKEN", "must be at least 16 characters");
         }
         let key = env.required_secret("SIGNING_KEY_ENCRYPTION_KEY");
@@ -70,17 +77,13 @@ impl Config {
                 None
             }
         };
-        let secs =
-            |env: &mut Env, name: &str, default: u64| Duration::from_secs(env.parse(name, default));
+        let secs = |env: &mut Env, name: &str, default: u64| Duration::from_secs(env.parse(name, default));
         let password_cost = HashCost {
             memory_kib: env.parse("PASSWORD_HASH_MEMORY_KIB", HashCost::default().memory_kib),
             iterations: env.parse("PASSWORD_HASH_ITERATIONS", HashCost::default().iterations),
             parallelism: env.parse("PASSWORD_HASH_PARALLELISM", HashCost::default().parallelism),
         };
-        if password_cost.memory_kib < 1024
-            || password_cost.iterations < 1
-            || password_cost.parallelism < 1
-        {
+        if password_cost.memory_kib < 1024 || password_cost.iterations < 1 || password_cost.parallelism < 1 {
             env.problem(
                 "PASSWORD_HASH_MEMORY_KIB",
                 "argon2 needs at least 1024 KiB, 1 iteration and 1 lane",
@@ -126,6 +129,12 @@ impl Config {
             mail_dir: PathBuf::from(env.string("MAIL_DIR", "./data/mail")),
             mail_from: env.string("MAIL_FROM", "Marquee <no-reply@marquee.local>"),
             public_web_url: env.string("PUBLIC_WEB_URL", "http://localhost:3000"),
+            platform_core_grpc_url: env.string("PLATFORM_CORE_GRPC_URL", "http://127.0.0.1:9082"),
+            peer_timeout: Duration::from_millis(env.parse("PEER_TIMEOUT_MS", 2000u64)),
+            invitation_ttl: secs(env, "INVITATION_TTL_SECS", 7 * 86_400),
+            access_cache_ttl: Duration::from_millis(env.parse("ACCESS_CACHE_TTL_MS", 30_000u64)),
+            heartbeat_interval: Duration::from_millis(env.parse("HEARTBEAT_INTERVAL_MS", 1000u64)),
+            stream_stale_after: Duration::from_millis(env.parse("STREAM_STALE_AFTER_MS", 3000u64)),
             admin_email,
             admin_password,
             http: HttpSettings {

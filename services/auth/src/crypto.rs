@@ -83,11 +83,7 @@ impl Passwords {
     }
 
     /// Checks `password` against `stored`, or against the decoy when there is no account.
-    pub async fn verify(
-        &self,
-        password: &str,
-        stored: Option<&str>,
-    ) -> Result<Verified, CryptoError> {
+    pub async fn verify(&self, password: &str, stored: Option<&str>) -> Result<Verified, CryptoError> {
         let cost = self.cost;
         let real = stored.is_some();
         let stored = stored.map_or_else(|| self.decoy.to_string(), str::to_owned);
@@ -96,18 +92,12 @@ impl Passwords {
             let Ok(parsed) = PasswordHash::new(&stored) else {
                 return Ok(Verified::No);
             };
-            if argon2(cost)?
-                .verify_password(password.as_bytes(), &parsed)
-                .is_err()
-                || !real
-            {
+            if argon2(cost)?.verify_password(password.as_bytes(), &parsed).is_err() || !real {
                 return Ok(Verified::No);
             }
             let current = Params::try_from(&parsed).ok();
             let up_to_date = current.is_some_and(|p| {
-                p.m_cost() == cost.memory_kib
-                    && p.t_cost() == cost.iterations
-                    && p.p_cost() == cost.parallelism
+                p.m_cost() == cost.memory_kib && p.t_cost() == cost.iterations && p.p_cost() == cost.parallelism
             });
             if up_to_date {
                 Ok(Verified::Yes)
@@ -137,11 +127,7 @@ async fn run_blocking<T: Send + 'static>(
     permits: &Arc<Semaphore>,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, CryptoError> {
-    let _permit = permits
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|_| CryptoError::Closed)?;
+    let _permit = permits.clone().acquire_owned().await.map_err(|_| CryptoError::Closed)?;
     let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || span.in_scope(work))
         .instrument(tracing::Span::current())
@@ -178,8 +164,7 @@ impl Sealer {
         if bytes.len() != 32 {
             return Err(format!("must decode to 32 bytes, not {}", bytes.len()));
         }
-        let cipher =
-            Aes256Gcm::new_from_slice(&bytes).map_err(|_| "not a valid AES-256 key".to_owned())?;
+        let cipher = Aes256Gcm::new_from_slice(&bytes).map_err(|_| "not a valid AES-256 key".to_owned())?;
         Ok(Self {
             cipher: Arc::new(cipher),
         })
@@ -198,10 +183,7 @@ impl Sealer {
         let mut nonce = [0u8; 12];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         // Encryption with a valid key and a fresh nonce does not fail.
-        let sealed = self
-            .cipher
-            .encrypt(&Nonce::from(nonce), plain)
-            .unwrap_or_default();
+        let sealed = self.cipher.encrypt(&Nonce::from(nonce), plain).unwrap_or_default();
         let mut out = nonce.to_vec();
         out.extend(sealed);
         STANDARD.encode(out)
@@ -251,10 +233,7 @@ mod tests {
             old.verify("correct horse", Some(&stored)).await.ok(),
             Some(Verified::Yes)
         );
-        assert_eq!(
-            old.verify("wrong horse", Some(&stored)).await.ok(),
-            Some(Verified::No)
-        );
+        assert_eq!(old.verify("wrong horse", Some(&stored)).await.ok(), Some(Verified::No));
         assert_eq!(old.verify("anything", None).await.ok(), Some(Verified::No));
         match new.verify("correct horse", Some(&stored)).await {
             Ok(Verified::YesRehashed(upgraded)) => assert!(upgraded.contains("m=2048")),
@@ -269,10 +248,7 @@ mod tests {
             unreachable!()
         };
         let sealed = sealer.seal(b"private key");
-        assert_eq!(
-            sealer.open(&sealed).ok().as_deref(),
-            Some(&b"private key"[..])
-        );
+        assert_eq!(sealer.open(&sealed).ok().as_deref(), Some(&b"private key"[..]));
         let mut tampered = STANDARD.decode(&sealed).unwrap_or_default();
         if let Some(last) = tampered.last_mut() {
             *last ^= 1;

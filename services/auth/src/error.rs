@@ -32,6 +32,34 @@ pub enum Error {
     InvalidOneTimeToken,
     #[error("the current password is wrong")]
     WrongCurrentPassword,
+    #[error("no such company")]
+    NoCompany,
+    #[error("only the company's owners and admins may do this")]
+    TenantAdminRequired,
+    #[error("only owners may change owners")]
+    OwnerRequired,
+    #[error("the company must keep at least one active owner")]
+    LastOwner,
+    #[error("you cannot grant {0}: it is more than you have yourself")]
+    Escalation(String),
+    #[error("the company has reached its member limit ({0})")]
+    CompanyFull(i64),
+    #[error("already a member of this company")]
+    AlreadyMember,
+    #[error("system roles cannot be changed")]
+    SystemRole,
+    #[error("a role with this name already exists")]
+    RoleExists,
+    #[error("the invitation is not valid: {0}")]
+    InvitationInvalid(&'static str),
+    #[error("verify your email address before accepting invitations")]
+    EmailNotVerified,
+    #[error("this invitation was sent to another email address")]
+    InvitationEmailMismatch,
+    #[error("platform-core is unavailable")]
+    PlatformUnavailable(String),
+    #[error("access at revision {0} is not visible yet")]
+    RevisionNotVisible(u64),
     #[error("counters unavailable: {0}")]
     CountersUnavailable(String),
     #[error(transparent)]
@@ -52,6 +80,12 @@ impl From<sea_orm::DbErr> for Error {
     }
 }
 
+impl From<crate::platform::PlatformError> for Error {
+    fn from(e: crate::platform::PlatformError) -> Self {
+        Self::PlatformUnavailable(e.to_string())
+    }
+}
+
 impl From<marquee_counters::CounterError> for Error {
     fn from(e: marquee_counters::CounterError) -> Self {
         Self::CountersUnavailable(e.to_string())
@@ -66,27 +100,34 @@ impl From<Error> for ApiError {
             Error::NotFound(what) => ApiError::not_found(what),
             Error::EmailTaken => ApiError::conflict("EMAIL_TAKEN", message),
             Error::BadCredentials => ApiError::unauthorized("INVALID_CREDENTIALS", message),
-            Error::LockedOut { retry_after_secs } => {
-                ApiError::too_many("ACCOUNT_LOCKED", message, retry_after_secs)
-            }
-            Error::RateLimited { retry_after_secs } => {
-                ApiError::too_many("RATE_LIMITED", message, retry_after_secs)
-            }
+            Error::LockedOut { retry_after_secs } => ApiError::too_many("ACCOUNT_LOCKED", message, retry_after_secs),
+            Error::RateLimited { retry_after_secs } => ApiError::too_many("RATE_LIMITED", message, retry_after_secs),
             Error::AccountDisabled => ApiError::forbidden("ACCOUNT_DISABLED", message),
             Error::InvalidRefreshToken => ApiError::unauthorized("INVALID_REFRESH_TOKEN", message),
             Error::RefreshTokenReused => ApiError::unauthorized("REFRESH_TOKEN_REUSED", message),
             Error::SessionEnded => ApiError::unauthorized("SESSION_REVOKED", message),
             Error::InvalidOneTimeToken => ApiError::bad_request("INVALID_TOKEN", message),
-            Error::WrongCurrentPassword => {
-                ApiError::new(StatusCode::FORBIDDEN, "WRONG_PASSWORD", message)
+            Error::WrongCurrentPassword => ApiError::new(StatusCode::FORBIDDEN, "WRONG_PASSWORD", message),
+            Error::NoCompany => ApiError::not_found("company"),
+            Error::TenantAdminRequired => ApiError::forbidden("TENANT_ADMIN_REQUIRED", message),
+            Error::OwnerRequired => ApiError::forbidden("OWNER_REQUIRED", message),
+            Error::LastOwner => ApiError::conflict("LAST_OWNER", message),
+            Error::Escalation(_) => ApiError::forbidden("ESCALATION_REFUSED", message),
+            Error::CompanyFull(_) => ApiError::conflict("COMPANY_FULL", message),
+            Error::AlreadyMember => ApiError::conflict("ALREADY_MEMBER", message),
+            Error::SystemRole => ApiError::conflict("SYSTEM_ROLE", message),
+            Error::RoleExists => ApiError::conflict("ROLE_EXISTS", message),
+            Error::InvitationInvalid(_) => ApiError::bad_request("INVITATION_INVALID", message),
+            Error::EmailNotVerified => ApiError::forbidden("EMAIL_NOT_VERIFIED", message),
+            Error::InvitationEmailMismatch => ApiError::forbidden("INVITATION_EMAIL_MISMATCH", message),
+            Error::PlatformUnavailable(ref reason) => {
+                tracing::warn!(%reason, "platform-core unavailable");
+                ApiError::unavailable("ACCESS_UNAVAILABLE", "entitlements cannot be read right now", 2)
             }
+            Error::RevisionNotVisible(_) => ApiError::unavailable("REVISION_NOT_VISIBLE", message, 1),
             Error::CountersUnavailable(ref reason) => {
                 tracing::warn!(%reason, "rate-limit store unavailable; refusing");
-                ApiError::unavailable(
-                    "RATE_LIMIT_UNAVAILABLE",
-                    "sign-in is temporarily unavailable",
-                    2,
-                )
+                ApiError::unavailable("RATE_LIMIT_UNAVAILABLE", "sign-in is temporarily unavailable", 2)
             }
             Error::Crypto(ref cause) => ApiError::internal(cause),
             Error::Db(DbError::Conflict { .. }) => {

@@ -7,7 +7,10 @@ pub mod config;
 pub mod crypto;
 pub mod domains;
 pub mod error;
+pub mod events;
+pub mod grpc;
 pub mod mail;
+pub mod platform;
 pub mod state;
 
 use std::net::SocketAddr;
@@ -17,10 +20,13 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use axum::routing::get;
+use marquee_bus::Bus;
 use marquee_counters::Counters;
 use marquee_kit::Clock;
+use marquee_kit::grpc::RequireServiceToken;
 use marquee_kit::http::Readiness;
 use marquee_kit::server::{Tasks, bind, serve_http};
+use marquee_proto::auth::v1::access_server::AccessServer;
 use migration_auth::{Migrator, MigratorTrait};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -28,7 +34,9 @@ use tokio_util::sync::CancellationToken;
 pub use config::Config;
 use crypto::Passwords;
 use domains::keys::KeyRing;
+use events::Events;
 use mail::{Mailer, Outbox};
+use platform::Platform;
 pub use state::AppState;
 
 /// How the service is started.
@@ -51,9 +59,15 @@ pub struct App {
 struct Ready(AppState);
 
 impl Readiness for Ready {
+    // platform-core is left out on purpose: without it sign-in still works and
+    // access questions are answered 503, which beats taking every replica out.
     async fn check(&self) -> Result<(), String> {
         marquee_db::ping(&self.0.db).await?;
-        self.0.counters.ping().await.map_err(|e| e.to_string())
+        self.0.counters.ping().await.map_err(|e| e.to_string())?;
+        if !self.0.events.is_live() {
+            return Err("access change fan-out is not connected".to_owned());
+        }
+        Ok(())
     }
 }
 
@@ -79,30 +93,42 @@ impl App {
         if !options.skip_migrations {
             Migrator::up(&db, None).await.context("migrations failed")?;
         }
-        let keys = KeyRing::load(
-            &db,
-            &config.sealer,
-            config.tokens.clone(),
-            options.clock.now(),
-        )
-        .await
-        .context("cannot load signing keys")?;
+        let keys = KeyRing::load(&db, &config.sealer, config.tokens.clone(), options.clock.now())
+            .await
+            .context("cannot load signing keys")?;
         let passwords = Passwords::new(config.password_cost, config.password_concurrency)
             .await
             .context("password hashing")?;
         let counters = match &config.redis_url {
-            Some(url) => Counters::redis(url, &format!("{}:auth", config.redis_prefix))
-                .context("REDIS_URL")?,
+            Some(url) => Counters::redis(url, &format!("{}:auth", config.redis_prefix)).context("REDIS_URL")?,
             None => Counters::memory(),
         };
-        let mailer = Mailer::new(
-            config.smtp_url.as_ref().map(|s| s.expose()),
-            &config.mail_dir,
-        )?;
+        let mailer = Mailer::new(config.smtp_url.as_ref().map(|s| s.expose()), &config.mail_dir)?;
         let http = bind(&config.http_addr, "HTTP").await?;
         let grpc = bind(&config.grpc_addr, "gRPC").await?;
         let shutdown = CancellationToken::new();
         let tasks = Tasks::new();
+        let bus = match &config.redis_url {
+            None => Bus::local(),
+            Some(url) => {
+                let channel = format!("{}:auth:access", config.redis_prefix);
+                let (bus, relay) = Bus::redis(url, channel, shutdown.clone())
+                    .await
+                    .context("cannot reach REDIS_URL")?;
+                tasks.spawn("access-relay", relay);
+                if !bus.wait_live(Duration::from_secs(2)).await {
+                    tracing::warn!("Redis access channel not subscribed yet; watchers get no heartbeats until it is");
+                }
+                bus
+            }
+        };
+        let events = Events::new(bus);
+        let platform = Platform::new(
+            &config.platform_core_grpc_url,
+            config.internal_service_token.expose(),
+            config.peer_timeout,
+            config.stream_stale_after,
+        )?;
         let state = AppState {
             db: db.clone(),
             clock: options.clock.clone(),
@@ -111,6 +137,9 @@ impl App {
             passwords,
             counters,
             outbox: Outbox::default(),
+            platform: platform.clone(),
+            events: events.clone(),
+            grants_cache: Default::default(),
         };
         domains::users::service::bootstrap_admin(&state)
             .await
@@ -125,10 +154,9 @@ impl App {
                 shutdown.clone(),
             ),
         );
-        tasks.spawn(
-            "key-maintenance",
-            key_maintenance(state.clone(), shutdown.clone()),
-        );
+        tasks.spawn("key-maintenance", key_maintenance(state.clone(), shutdown.clone()));
+        tasks.spawn("entitlement-watch", platform.watch(events, shutdown.clone()));
+        tasks.spawn("subscription-reconciler", reconcile(state.clone(), shutdown.clone()));
         Ok(Self {
             state,
             http,
@@ -164,12 +192,11 @@ impl App {
             .merge(domains::users::routes::router())
             .merge(domains::sessions::routes::router())
             .merge(domains::audit::routes::router())
+            .merge(domains::companies::routes::router())
+            .merge(domains::access::routes::router())
             .with_state(self.state.clone())
             .merge(marquee_kit::http::health_routes(Ready(self.state.clone())))
-            .route(
-                "/metrics",
-                get(|| async { marquee_telemetry::render_metrics() }),
-            );
+            .route("/metrics", get(|| async { marquee_telemetry::render_metrics() }));
         marquee_kit::http::finish(api, &self.state.config.http)
     }
 
@@ -177,7 +204,16 @@ impl App {
     pub async fn run(self) -> anyhow::Result<()> {
         let router = self.router();
         tracing::info!(http = %self.http_addr(), grpc = %self.grpc_addr(), "auth serving");
-        let (_health_reporter, health_service) = tonic_health::server::health_reporter();
+        let (health_reporter, health_service) = tonic_health::server::health_reporter();
+        health_reporter.set_serving::<AccessServer<grpc::AccessGrpc>>().await;
+        let access = AccessServer::with_interceptor(
+            grpc::AccessGrpc {
+                state: self.state.clone(),
+                shutdown: self.shutdown.clone(),
+                heartbeat: self.state.config.heartbeat_interval,
+            },
+            RequireServiceToken::new(self.state.config.internal_service_token.expose()),
+        );
         let reflection = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(marquee_proto::FILE_DESCRIPTOR_SET)
             .build_v1()
@@ -187,10 +223,10 @@ impl App {
             .trace_fn(marquee_kit::grpc::grpc_span)
             .add_service(health_service)
             .add_service(reflection)
-            .serve_with_incoming_shutdown(
-                tokio_stream::wrappers::TcpListenerStream::new(self.grpc),
-                async move { shutdown.cancelled().await },
-            );
+            .add_service(access)
+            .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(self.grpc), async move {
+                shutdown.cancelled().await
+            });
         let http = serve_http(self.http, router, self.shutdown.clone());
         let (http_result, grpc_result) = tokio::join!(http, grpc);
         self.shutdown.cancel();
@@ -199,6 +235,17 @@ impl App {
         grpc_result.context("gRPC server")?;
         tracing::info!("auth stopped");
         Ok(())
+    }
+}
+
+/// Starts default subscriptions that platform-core could not start at creation.
+async fn reconcile(state: AppState, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+        }
+        domains::companies::service::reconcile_subscriptions(&state).await;
     }
 }
 
@@ -214,10 +261,7 @@ async fn key_maintenance(state: AppState, shutdown: CancellationToken) {
             continue;
         }
         let age = state.clock.now() - state.keys.current_created_at();
-        if age
-            .to_std()
-            .is_ok_and(|age| age >= state.config.key_rotation_interval)
-        {
+        if age.to_std().is_ok_and(|age| age >= state.config.key_rotation_interval) {
             match state
                 .keys
                 .rotate(&state.db, &state.config.sealer, state.clock.now())

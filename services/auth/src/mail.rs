@@ -56,12 +56,9 @@ impl Mailer {
                     .build(),
             )),
             None => {
-                std::fs::create_dir_all(mail_dir).map_err(|e| {
-                    anyhow::anyhow!("cannot create MAIL_DIR {}: {e}", mail_dir.display())
-                })?;
-                Ok(Self::Files(AsyncFileTransport::<Tokio1Executor>::new(
-                    mail_dir,
-                )))
+                std::fs::create_dir_all(mail_dir)
+                    .map_err(|e| anyhow::anyhow!("cannot create MAIL_DIR {}: {e}", mail_dir.display()))?;
+                Ok(Self::Files(AsyncFileTransport::<Tokio1Executor>::new(mail_dir)))
             }
         }
     }
@@ -131,12 +128,7 @@ impl Outbox {
     }
 }
 
-async fn deliver_pending(
-    db: &DatabaseConnection,
-    mailer: &Mailer,
-    from: &str,
-    clock: &Clock,
-) -> Result<(), DbErr> {
+async fn deliver_pending(db: &DatabaseConnection, mailer: &Mailer, from: &str, clock: &Clock) -> Result<(), DbErr> {
     let now = clock.now();
     let pending = row::Entity::find()
         .filter(row::Column::SentAt.is_null())
@@ -187,9 +179,7 @@ async fn mark(
     error: Option<String>,
 ) -> Result<(), DbErr> {
     let attempts = mail.attempts + 1;
-    let backoff = chrono::Duration::seconds(
-        2_i64.saturating_pow(u32::try_from(attempts.min(10)).unwrap_or(10)),
-    );
+    let backoff = chrono::Duration::seconds(2_i64.saturating_pow(u32::try_from(attempts.min(10)).unwrap_or(10)));
     let mut active: row::ActiveModel = mail.into();
     active.attempts = Set(attempts);
     active.last_error = Set(error);

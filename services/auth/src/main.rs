@@ -27,9 +27,7 @@ async fn main() -> anyhow::Result<()> {
         _ => {}
     }
     if let Some(unknown) = args.iter().find(|a| *a != "--no-migrate") {
-        eprintln!(
-            "marquee-auth: unknown argument {unknown:?} (expected `migrate`, `rotate-keys` or `--no-migrate`)"
-        );
+        eprintln!("marquee-auth: unknown argument {unknown:?} (expected `migrate`, `rotate-keys` or `--no-migrate`)");
         std::process::exit(2);
     }
     let options = Options {

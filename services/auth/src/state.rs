@@ -8,8 +8,11 @@ use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
 use crate::crypto::Passwords;
+use crate::domains::access::GrantsCache;
 use crate::domains::keys::KeyRing;
+use crate::events::Events;
 use crate::mail::Outbox;
+use crate::platform::Platform;
 
 /// Everything a request or a gRPC call needs, built once at start.
 #[derive(Clone)]
@@ -21,6 +24,9 @@ pub struct AppState {
     pub passwords: Passwords,
     pub counters: Counters,
     pub outbox: Outbox,
+    pub platform: Platform,
+    pub events: Events,
+    pub grants_cache: GrantsCache,
 }
 
 impl FromRef<AppState> for TokenValidator {

@@ -39,8 +39,7 @@ impl Config {
         }
         let redis_url = env.optional_url("REDIS_URL", &["redis://", "rediss://"]);
         let internal_service_token = env.required_secret("INTERNAL_SERVICE_TOKEN");
-        if !internal_service_token.expose().is_empty() && internal_service_token.expose().len() < 16
-        {
+        if !internal_service_token.expose().is_empty() && internal_service_token.expose().len() < 16 {
             env.problem("INTERNAL_SERVICE_TOKEN", "must be at least 16 characters");
         }
         let trial_days = env.parse("DEFAULT_TRIAL_DAYS", 14u32);
@@ -58,10 +57,7 @@ impl Config {
             database_max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 16u32),
             redis_url,
             redis_prefix: env.string("REDIS_PREFIX", "marquee"),
-            auth_jwks_url: env.string(
-                "AUTH_JWKS_URL",
-                "http://127.0.0.1:8081/.well-known/jwks.json",
-            ),
+            auth_jwks_url: env.string("AUTH_JWKS_URL", "http://127.0.0.1:8081/.well-known/jwks.json"),
             internal_service_token,
             tokens: TokenSettings {
                 issuer: env.string("JWT_ISSUER", "marquee-auth"),

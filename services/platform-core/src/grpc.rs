@@ -139,17 +139,11 @@ impl pb::platform_core_server::PlatformCore for PlatformCoreGrpc {
                         Err(RecvError::Closed) => break,
                     },
                 };
-                if tx
-                    .send(Ok(pb::EntitlementEvent { event: Some(event) }))
-                    .await
-                    .is_err()
-                {
+                if tx.send(Ok(pb::EntitlementEvent { event: Some(event) })).await.is_err() {
                     break;
                 }
             }
         });
-        Ok(Response::new(Box::pin(
-            tokio_stream::wrappers::ReceiverStream::new(rx),
-        )))
+        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
     }
 }

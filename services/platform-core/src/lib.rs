@@ -93,16 +93,14 @@ impl App {
                     .context("cannot reach REDIS_URL")?;
                 tasks.spawn("entitlement-relay", relay);
                 if !bus.wait_live(Duration::from_secs(2)).await {
-                    tracing::warn!(
-                        "Redis change channel not subscribed yet; watchers get no heartbeats until it is"
-                    );
+                    tracing::warn!("Redis change channel not subscribed yet; watchers get no heartbeats until it is");
                 }
                 bus
             }
         };
-        let tokens = options.tokens.unwrap_or_else(|| {
-            TokenValidator::from_jwks_url(config.auth_jwks_url.clone(), config.tokens.clone())
-        });
+        let tokens = options
+            .tokens
+            .unwrap_or_else(|| TokenValidator::from_jwks_url(config.auth_jwks_url.clone(), config.tokens.clone()));
         let http = bind(&config.http_addr, "HTTP").await?;
         let grpc = bind(&config.grpc_addr, "gRPC").await?;
         let state = AppState {
@@ -150,10 +148,7 @@ impl App {
             .merge(domains::subscriptions::routes::router())
             .with_state(self.state.clone())
             .merge(marquee_kit::http::health_routes(Ready(self.state.clone())))
-            .route(
-                "/metrics",
-                get(|| async { marquee_telemetry::render_metrics() }),
-            );
+            .route("/metrics", get(|| async { marquee_telemetry::render_metrics() }));
         marquee_kit::http::finish(api, &self.state.config.http)
     }
 
@@ -182,10 +177,9 @@ impl App {
             .add_service(health_service)
             .add_service(reflection)
             .add_service(service)
-            .serve_with_incoming_shutdown(
-                tokio_stream::wrappers::TcpListenerStream::new(self.grpc),
-                async move { shutdown.cancelled().await },
-            );
+            .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(self.grpc), async move {
+                shutdown.cancelled().await
+            });
         let http = serve_http(self.http, router, self.shutdown.clone());
         let (http_result, grpc_result) = tokio::join!(http, grpc);
         self.shutdown.cancel();

@@ -19,9 +19,7 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     if let Some(unknown) = args.iter().find(|a| *a != "--no-migrate") {
-        eprintln!(
-            "marquee-platform-core: unknown argument {unknown:?} (expected `migrate` or `--no-migrate`)"
-        );
+        eprintln!("marquee-platform-core: unknown argument {unknown:?} (expected `migrate` or `--no-migrate`)");
         std::process::exit(2);
     }
     let options = Options {

@@ -1,4 +1,6 @@
+pub mod access;
 pub mod audit;
+pub mod companies;
 pub mod keys;
 pub mod sessions;
 pub mod users;

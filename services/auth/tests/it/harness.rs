@@ -22,11 +22,7 @@ pub struct Auth {
 }
 
 /// Settings every test instance shares; `overrides` change or add some.
-pub fn settings(
-    db: &TestDb,
-    mail_dir: &std::path::Path,
-    overrides: &[(&str, &str)],
-) -> HashMap<String, String> {
+pub fn settings(db: &TestDb, mail_dir: &std::path::Path, overrides: &[(&str, &str)]) -> HashMap<String, String> {
     let key = base64::engine::general_purpose::STANDARD.encode([42u8; 32]);
     let mut vars: HashMap<String, String> = [
         ("DATABASE_URL", db.url.as_str()),
@@ -75,10 +71,7 @@ pub async fn start_with(overrides: &[(&str, &str)]) -> Auth {
     }
 }
 
-pub async fn boot(
-    vars: HashMap<String, String>,
-    clock: Clock,
-) -> (TestClient, tokio_util::sync::DropGuard) {
+pub async fn boot(vars: HashMap<String, String>, clock: Clock) -> (TestClient, tokio_util::sync::DropGuard) {
     let config = Config::load(&mut Env::from_map(vars)).expect("test configuration is valid");
     let app = App::build(
         config,
@@ -115,11 +108,7 @@ impl Auth {
 
     pub async fn login(&self, email: &str, password: &str) -> Reply {
         self.api
-            .post(
-                "/v1/auth/login",
-                None,
-                &json!({"email": email, "password": password}),
-            )
+            .post("/v1/auth/login", None, &json!({"email": email, "password": password}))
             .await
     }
 
@@ -132,11 +121,7 @@ impl Auth {
 
     pub async fn refresh(&self, refresh_token: &str) -> Reply {
         self.api
-            .post(
-                "/v1/auth/refresh",
-                None,
-                &json!({"refreshToken": refresh_token}),
-            )
+            .post("/v1/auth/refresh", None, &json!({"refreshToken": refresh_token}))
             .await
     }
 
@@ -227,9 +212,7 @@ fn find_token(dir: &std::path::Path, to: &str, path: &str) -> Option<String> {
 /// The `kid` in a token's header.
 pub fn kid_of(token: &str) -> String {
     let header = token.split('.').next().unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(header)
-        .unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).unwrap();
     let value: Value = serde_json::from_slice(&bytes).unwrap();
     value["kid"].as_str().unwrap().to_owned()
 }

@@ -17,10 +17,7 @@ async fn rotation_keeps_old_tokens_valid_and_publishes_both_keys() {
     assert_eq!(jwks.body["keys"].as_array().unwrap().len(), 1);
     assert_eq!(jwks.body["keys"][0]["kid"], old_kid.as_str());
     assert_eq!(jwks.body["keys"][0]["alg"], "EdDSA");
-    assert!(
-        jwks.body["keys"][0].get("d").is_none(),
-        "no private part is published"
-    );
+    assert!(jwks.body["keys"][0].get("d").is_none(), "no private part is published");
 
     let admin = a.admin().await;
     assert_eq!(
@@ -30,10 +27,7 @@ async fn rotation_keeps_old_tokens_valid_and_publishes_both_keys() {
             .status,
         403
     );
-    let rotated = a
-        .api
-        .post("/v1/admin/keys/rotate", Some(&admin), &json!({}))
-        .await;
+    let rotated = a.api.post("/v1/admin/keys/rotate", Some(&admin), &json!({})).await;
     assert_eq!(rotated.status, 200, "{:?}", rotated.body);
     let new_kid = rotated.data()["kid"].as_str().unwrap().to_owned();
     assert_ne!(new_kid, old_kid);
@@ -58,9 +52,7 @@ async fn rotation_keeps_old_tokens_valid_and_publishes_both_keys() {
 
     // A second rotation retires the first key.
     let admin = a.admin().await;
-    a.api
-        .post("/v1/admin/keys/rotate", Some(&admin), &json!({}))
-        .await;
+    a.api.post("/v1/admin/keys/rotate", Some(&admin), &json!({})).await;
     let jwks = a.api.get("/.well-known/jwks.json", None).await;
     assert_eq!(jwks.body["keys"].as_array().unwrap().len(), 2);
     assert_eq!(
@@ -93,8 +85,5 @@ async fn signing_keys_are_stored_sealed() {
         .unwrap()
         .unwrap();
     let sealed: String = row.try_get("", "private_sealed").unwrap();
-    assert!(
-        !sealed.contains("PRIVATE KEY"),
-        "the private key is encrypted at rest"
-    );
+    assert!(!sealed.contains("PRIVATE KEY"), "the private key is encrypted at rest");
 }

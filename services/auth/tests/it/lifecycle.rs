@@ -9,9 +9,7 @@ use crate::harness::{pair, start, unique_email};
 async fn signup_login_me_refresh_retry_reuse_logout() {
     let a = start().await;
     let email = unique_email();
-    let user = a
-        .signup(&email.to_uppercase(), "correct horse battery")
-        .await;
+    let user = a.signup(&email.to_uppercase(), "correct horse battery").await;
     assert_eq!(user["email"], email, "stored normalised");
     assert_eq!(user["emailVerified"], false);
     assert_eq!(user["baseRole"], "user");
@@ -49,20 +47,14 @@ async fn signup_login_me_refresh_retry_reuse_logout() {
     assert_eq!(reuse.status, 401);
     assert_eq!(reuse.code(), "REFRESH_TOKEN_REUSED");
     let after = a.refresh(&refresh3).await;
-    assert_eq!(
-        after.status, 401,
-        "the live token of a revoked session is refused too"
-    );
+    assert_eq!(after.status, 401, "the live token of a revoked session is refused too");
     let me = a.api.get("/v1/auth/me", Some(&access3)).await;
     assert_eq!(me.status, 401);
     assert_eq!(me.code(), "SESSION_REVOKED");
 
     // A fresh login, then logout ends it.
     let (access, refresh) = a.tokens(&email, "correct horse battery").await;
-    let out = a
-        .api
-        .post("/v1/auth/logout", Some(&access), &json!({}))
-        .await;
+    let out = a.api.post("/v1/auth/logout", Some(&access), &json!({})).await;
     assert_eq!(out.status, 200);
     assert_eq!(a.refresh(&refresh).await.status, 401);
     assert_eq!(a.api.get("/v1/auth/me", Some(&access)).await.status, 401);
@@ -72,10 +64,7 @@ async fn signup_login_me_refresh_retry_reuse_logout() {
     let audit = a
         .api
         .get(
-            &format!(
-                "/v1/admin/audit?userId={}&limit=100",
-                user["id"].as_str().unwrap()
-            ),
+            &format!("/v1/admin/audit?userId={}&limit=100", user["id"].as_str().unwrap()),
             Some(&admin),
         )
         .await;
@@ -87,26 +76,15 @@ async fn signup_login_me_refresh_retry_reuse_logout() {
         .iter()
         .map(|e| e["action"].as_str().unwrap())
         .collect();
-    for expected in [
-        "signup",
-        "login.success",
-        "refresh.reuse_detected",
-        "session.revoked",
-    ] {
-        assert!(
-            actions.contains(&expected),
-            "{expected} missing from {actions:?}"
-        );
+    for expected in ["signup", "login.success", "refresh.reuse_detected", "session.revoked"] {
+        assert!(actions.contains(&expected), "{expected} missing from {actions:?}");
     }
     assert!(
         audit.data()[0]["ip"].as_str().is_some(),
         "the caller's address is recorded"
     );
     let user_token = a.tokens(&email, "correct horse battery").await.0;
-    assert_eq!(
-        a.api.get("/v1/admin/audit", Some(&user_token)).await.status,
-        403
-    );
+    assert_eq!(a.api.get("/v1/admin/audit", Some(&user_token)).await.status, 403);
 }
 
 #[tokio::test]
@@ -131,11 +109,7 @@ async fn concurrent_refreshes_of_one_token_get_one_pair() {
         pairs.push(pair(&reply));
     }
     pairs.dedup();
-    assert_eq!(
-        pairs.len(),
-        1,
-        "every concurrent retry sees the same new pair"
-    );
+    assert_eq!(pairs.len(), 1, "every concurrent retry sees the same new pair");
 }
 
 #[tokio::test]
@@ -200,11 +174,7 @@ async fn an_idle_session_ends() {
     a.signup(&email, "correct horse battery").await;
     let (_, refresh) = a.tokens(&email, "correct horse battery").await;
     a.clock.advance(Duration::hours(25));
-    assert_eq!(
-        a.refresh(&refresh).await.status,
-        401,
-        "idle for longer than a day"
-    );
+    assert_eq!(a.refresh(&refresh).await.status, 401, "idle for longer than a day");
 }
 
 #[tokio::test]
@@ -217,17 +187,11 @@ async fn profiles_are_edited_and_validated() {
         let api = a.api.clone();
         let token = access.clone();
         async move {
-            api.send(
-                api.http
-                    .patch(api.url("/v1/auth/me"))
-                    .bearer_auth(token)
-                    .json(&body),
-            )
-            .await
+            api.send(api.http.patch(api.url("/v1/auth/me")).bearer_auth(token).json(&body))
+                .await
         }
     };
-    let ok =
-        patch(json!({"name": "Ana Lima", "phone": "+351 912 345 678", "locale": "pt-PT"})).await;
+    let ok = patch(json!({"name": "Ana Lima", "phone": "+351 912 345 678", "locale": "pt-PT"})).await;
     assert_eq!(ok.status, 200, "{:?}", ok.body);
     assert_eq!(ok.data()["profile"]["phone"], "+351 912 345 678");
     let cleared = patch(json!({"phone": null})).await;
@@ -253,10 +217,7 @@ async fn a_disabled_account_is_signed_out_everywhere() {
         403,
         "users cannot disable anyone"
     );
-    assert_eq!(
-        a.api.post(&path, Some(&admin), &json!({})).await.status,
-        200
-    );
+    assert_eq!(a.api.post(&path, Some(&admin), &json!({})).await.status, 200);
     assert_eq!(a.api.get("/v1/auth/me", Some(&access)).await.status, 401);
     assert_eq!(a.refresh(&refresh).await.status, 401);
     let login = a.login(&email, "correct horse battery").await;

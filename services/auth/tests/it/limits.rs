@@ -18,11 +18,7 @@ async fn five_failures_lock_the_account_until_the_window_passes() {
     let locked = a.login(&email, "correct horse battery").await;
     assert_eq!(locked.status, 429, "even the right password waits");
     assert_eq!(locked.code(), "ACCOUNT_LOCKED");
-    let retry_after: u64 = locked.headers["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry_after: u64 = locked.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=2).contains(&retry_after), "{retry_after}");
 
     // The window is real time in the counter store (Redis or in-process).
@@ -114,21 +110,13 @@ async fn per_account_rate_limits_apply_across_addresses() {
     for _ in 0..3 {
         let reply = a
             .api
-            .post(
-                "/v1/auth/password/reset",
-                None,
-                &serde_json::json!({"email": email}),
-            )
+            .post("/v1/auth/password/reset", None, &serde_json::json!({"email": email}))
             .await;
         assert_eq!(reply.status, 202);
     }
     let reply = a
         .api
-        .post(
-            "/v1/auth/password/reset",
-            None,
-            &serde_json::json!({"email": email}),
-        )
+        .post("/v1/auth/password/reset", None, &serde_json::json!({"email": email}))
         .await;
     assert_eq!(reply.status, 429);
 }

@@ -59,11 +59,7 @@ async fn a_reset_link_sets_the_password_and_ends_every_session() {
         .await;
     let unknown = a
         .api
-        .post(
-            "/v1/auth/password/reset",
-            None,
-            &json!({"email": unique_email()}),
-        )
+        .post("/v1/auth/password/reset", None, &json!({"email": unique_email()}))
         .await;
     assert_eq!(known.status, 202);
     assert_eq!(unknown.status, 202);
@@ -111,9 +107,7 @@ async fn a_reset_link_sets_the_password_and_ends_every_session() {
     a.api
         .post("/v1/auth/password/reset", None, &json!({"email": email}))
         .await;
-    let later = a
-        .mailed_token_except(&email, "reset-password", &token)
-        .await;
+    let later = a.mailed_token_except(&email, "reset-password", &token).await;
     assert_ne!(later, token);
     a.clock.advance(chrono::Duration::hours(1));
     let expired = a
@@ -198,16 +192,9 @@ async fn hashes_made_with_old_parameters_are_upgraded_at_login() {
         )
         .await;
     assert_eq!(login.status, 200);
-    assert!(
-        stored().await.contains("m=2048,t=2"),
-        "upgraded on a successful login"
-    );
+    assert!(stored().await.contains("m=2048,t=2"), "upgraded on a successful login");
     let wrong = stronger
-        .post(
-            "/v1/auth/login",
-            None,
-            &json!({"email": email, "password": "wrong"}),
-        )
+        .post("/v1/auth/login", None, &json!({"email": email, "password": "wrong"}))
         .await;
     assert_eq!(wrong.status, 401);
 }

@@ -17,11 +17,7 @@ async fn secrets_never_reach_the_logs() {
     let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = probe.local_addr().unwrap().port();
     drop(probe);
-    let mut vars = settings(
-        &db,
-        mail.path(),
-        &[("LOG_LEVEL", "trace"), ("LOG_FORMAT", "json")],
-    );
+    let mut vars = settings(&db, mail.path(), &[("LOG_LEVEL", "trace"), ("LOG_FORMAT", "json")]);
     vars.insert("HTTP_ADDR".into(), format!("127.0.0.1:{port}"));
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_marquee-auth"))
         .env_clear()
@@ -61,11 +57,7 @@ async fn secrets_never_reach_the_logs() {
         .await;
     assert_eq!(wrong.status, 401);
     let login = api
-        .post(
-            "/v1/auth/login",
-            None,
-            &json!({"email": email, "password": password}),
-        )
+        .post("/v1/auth/login", None, &json!({"email": email, "password": password}))
         .await;
     let (access, refresh) = pair(&login);
     let refreshed = api
@@ -97,24 +89,9 @@ async fn secrets_never_reach_the_logs() {
     let _ = child.start_kill();
     let _ = child.wait().await;
     let mut logs = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .await
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .await
-        .unwrap();
-    assert!(
-        logs.contains("auth serving"),
-        "the logs were captured: {logs}"
-    );
+    child.stdout.take().unwrap().read_to_string(&mut logs).await.unwrap();
+    child.stderr.take().unwrap().read_to_string(&mut logs).await.unwrap();
+    assert!(logs.contains("auth serving"), "the logs were captured: {logs}");
 
     let secrets = [
         ("password", password.to_owned()),
@@ -127,10 +104,7 @@ async fn secrets_never_reach_the_logs() {
         ("second refresh token", refresh2),
         ("reset token", reset_token),
         ("password hash", "$argon2id$".to_owned()),
-        (
-            "signing key encryption key",
-            vars["SIGNING_KEY_ENCRYPTION_KEY"].clone(),
-        ),
+        ("signing key encryption key", vars["SIGNING_KEY_ENCRYPTION_KEY"].clone()),
         ("service token", vars["INTERNAL_SERVICE_TOKEN"].clone()),
         ("private key", "PRIVATE KEY".to_owned()),
     ];

@@ -37,10 +37,7 @@ async fn hostile_tokens_are_refused() {
     let signed_user = h.keys.sign(&h.keys.claims(user, "user"));
     let parts: Vec<&str> = signed_user.split('.').collect();
     let forged = B64.encode(serde_json::to_vec(&valid).unwrap());
-    cases.push((
-        "tampered payload",
-        format!("{}.{}.{}", parts[0], forged, parts[2]),
-    ));
+    cases.push(("tampered payload", format!("{}.{}.{}", parts[0], forged, parts[2])));
 
     let mut c = valid.clone();
     c.exp = now - 3600;
@@ -64,8 +61,7 @@ async fn hostile_tokens_are_refused() {
     c.typ = "refresh".into();
     cases.push(("not an access token", h.keys.sign(&c)));
 
-    let header_none =
-        B64.encode(json!({"alg": "none", "typ": "JWT", "kid": h.keys.kid}).to_string());
+    let header_none = B64.encode(json!({"alg": "none", "typ": "JWT", "kid": h.keys.kid}).to_string());
     let payload = B64.encode(serde_json::to_vec(&valid).unwrap());
     cases.push(("alg none", format!("{header_none}.{payload}.")));
 
@@ -79,16 +75,12 @@ async fn hostile_tokens_are_refused() {
     ] {
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(h.keys.kid.clone());
-        let token =
-            jsonwebtoken::encode(&header, &valid, &EncodingKey::from_secret(&secret)).unwrap();
+        let token = jsonwebtoken::encode(&header, &valid, &EncodingKey::from_secret(&secret)).unwrap();
         cases.push((name, token));
     }
 
     let stranger = TestKeys::generate();
-    cases.push((
-        "unknown kid",
-        stranger.sign(&stranger.claims(user, "platform_admin")),
-    ));
+    cases.push(("unknown kid", stranger.sign(&stranger.claims(user, "platform_admin"))));
 
     let mut c = serde_json::to_value(&valid).unwrap();
     c.as_object_mut().unwrap().remove("exp");
@@ -143,9 +135,7 @@ async fn grpc_refuses_anonymous_and_wrong_credentials() {
         company_id: uuid::Uuid::now_v7().to_string(),
     };
 
-    let mut anonymous = PlatformCoreClient::connect(h.grpc_url.clone())
-        .await
-        .unwrap();
+    let mut anonymous = PlatformCoreClient::connect(h.grpc_url.clone()).await.unwrap();
     let err = anonymous.get_entitlements(request()).await.unwrap_err();
     assert_eq!(err.code(), tonic::Code::Unauthenticated);
 
@@ -154,10 +144,6 @@ async fn grpc_refuses_anonymous_and_wrong_credentials() {
     assert_eq!(err.code(), tonic::Code::Unauthenticated);
 
     let mut right = h.grpc().await;
-    let answer = right
-        .get_entitlements(request())
-        .await
-        .unwrap()
-        .into_inner();
+    let answer = right.get_entitlements(request()).await.unwrap().into_inner();
     assert!(!answer.entitled);
 }

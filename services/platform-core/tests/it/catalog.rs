@@ -6,10 +6,7 @@ async fn the_catalog_lists_modules_with_their_permissions() {
     let reply = h.api.get("/v1/modules", Some(&h.admin)).await;
     assert_eq!(reply.status, 200);
     let modules = reply.data().as_array().unwrap().clone();
-    let codes: Vec<&str> = modules
-        .iter()
-        .map(|m| m["code"].as_str().unwrap())
-        .collect();
+    let codes: Vec<&str> = modules.iter().map(|m| m["code"].as_str().unwrap()).collect();
     assert_eq!(codes, ["basic", "financial"]);
 
     let permissions = |i: usize| -> Vec<String> {
@@ -48,10 +45,7 @@ async fn the_catalog_lists_modules_with_their_permissions() {
         "financial.payout.create",
         "financial.report.view",
     ] {
-        assert!(
-            financial.contains(&expected.to_owned()),
-            "{expected} missing"
-        );
+        assert!(financial.contains(&expected.to_owned()), "{expected} missing");
     }
     assert_eq!(financial.len(), 16);
 

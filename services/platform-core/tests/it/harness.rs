@@ -64,11 +64,7 @@ pub async fn start() -> Harness {
 
 /// Starts one instance against `shared` and returns its REST client, its gRPC
 /// URL and the guard that stops it.
-pub async fn boot(
-    shared: &Shared,
-    jwks_url: &str,
-    clock: Clock,
-) -> (TestClient, String, tokio_util::sync::DropGuard) {
+pub async fn boot(shared: &Shared, jwks_url: &str, clock: Clock) -> (TestClient, String, tokio_util::sync::DropGuard) {
     let mut vars: HashMap<String, String> = [
         ("DATABASE_URL", shared.db.url.as_str()),
         ("HTTP_ADDR", "127.0.0.1:0"),
@@ -130,10 +126,7 @@ impl Harness {
     pub async fn entitlements(&self, company: Uuid) -> Value {
         let reply = self
             .api
-            .get(
-                &format!("/v1/companies/{company}/entitlements"),
-                Some(&self.admin),
-            )
+            .get(&format!("/v1/companies/{company}/entitlements"), Some(&self.admin))
             .await;
         assert_eq!(reply.status, 200, "{:?}", reply.body);
         reply.data().clone()
@@ -163,10 +156,6 @@ pub async fn grpc_client(url: &str, token: &str) -> Grpc {
 pub fn strings(value: &Value) -> Vec<String> {
     value
         .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
         .unwrap_or_default()
 }

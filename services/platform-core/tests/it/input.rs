@@ -14,28 +14,80 @@ async fn bad_bodies_get_400_with_the_field() {
         ("not json", b"{code: nope".to_vec(), "body"),
         ("empty", Vec::new(), "body"),
         ("an array", b"[1,2]".to_vec(), "body"),
-        ("unknown field", json!({"code": "ok", "name": "Ok", "modules": ["basic"], "price": 5}).to_string().into_bytes(), "price"),
-        ("missing field", json!({"code": "ok", "modules": ["basic"]}).to_string().into_bytes(), "name"),
-        ("wrong type", json!({"code": "ok", "name": "Ok", "modules": "basic"}).to_string().into_bytes(), "modules"),
-        ("wrong nested type", json!({"code": "ok", "name": "Ok", "modules": ["basic"], "limits": {"maxMembers": "ten"}}).to_string().into_bytes(), "limits.maxMembers"),
-        ("out of range", json!({"code": "ok", "name": "Ok", "modules": ["basic"], "limits": {"maxMembers": -1}}).to_string().into_bytes(), "limits.maxMembers"),
-        ("bad code", json!({"code": "../../etc", "name": "Ok", "modules": ["basic"]}).to_string().into_bytes(), "code"),
-        ("blank name", json!({"code": "ok", "name": "   ", "modules": ["basic"]}).to_string().into_bytes(), "name"),
-        ("huge name", json!({"code": "ok", "name": "n".repeat(5000), "modules": ["basic"]}).to_string().into_bytes(), "name"),
-        ("number too large", br#"{"code":"ok","name":"Ok","modules":["basic"],"limits":{"maxMembers":1e400}}"#.to_vec(), "limits.maxMembers"),
-        ("deep nesting", format!("{}{}", "[".repeat(5000), "]".repeat(5000)).into_bytes(), "body"),
-        ("trailing data", br#"{"code":"ok","name":"Ok","modules":["basic"]} {}"#.to_vec(), "body"),
+        (
+            "unknown field",
+            json!({"code": "ok", "name": "Ok", "modules": ["basic"], "price": 5})
+                .to_string()
+                .into_bytes(),
+            "price",
+        ),
+        (
+            "missing field",
+            json!({"code": "ok", "modules": ["basic"]}).to_string().into_bytes(),
+            "name",
+        ),
+        (
+            "wrong type",
+            json!({"code": "ok", "name": "Ok", "modules": "basic"})
+                .to_string()
+                .into_bytes(),
+            "modules",
+        ),
+        (
+            "wrong nested type",
+            json!({"code": "ok", "name": "Ok", "modules": ["basic"], "limits": {"maxMembers": "ten"}})
+                .to_string()
+                .into_bytes(),
+            "limits.maxMembers",
+        ),
+        (
+            "out of range",
+            json!({"code": "ok", "name": "Ok", "modules": ["basic"], "limits": {"maxMembers": -1}})
+                .to_string()
+                .into_bytes(),
+            "limits.maxMembers",
+        ),
+        (
+            "bad code",
+            json!({"code": "../../etc", "name": "Ok", "modules": ["basic"]})
+                .to_string()
+                .into_bytes(),
+            "code",
+        ),
+        (
+            "blank name",
+            json!({"code": "ok", "name": "   ", "modules": ["basic"]})
+                .to_string()
+                .into_bytes(),
+            "name",
+        ),
+        (
+            "huge name",
+            json!({"code": "ok", "name": "n".repeat(5000), "modules": ["basic"]})
+                .to_string()
+                .into_bytes(),
+            "name",
+        ),
+        (
+            "number too large",
+            br#"{"code":"ok","name":"Ok","modules":["basic"],"limits":{"maxMembers":1e400}}"#.to_vec(),
+            "limits.maxMembers",
+        ),
+        (
+            "deep nesting",
+            format!("{}{}", "[".repeat(5000), "]".repeat(5000)).into_bytes(),
+            "body",
+        ),
+        (
+            "trailing data",
+            br#"{"code":"ok","name":"Ok","modules":["basic"]} {}"#.to_vec(),
+            "body",
+        ),
     ];
     for (name, body, field) in cases {
         let reply = h
             .api
-            .raw(
-                Method::POST,
-                "/v1/packages",
-                Some(&h.admin),
-                "application/json",
-                body,
-            )
+            .raw(Method::POST, "/v1/packages", Some(&h.admin), "application/json", body)
             .await;
         assert_eq!(reply.status, 400, "{name}: {:?}", reply.body);
         assert_eq!(reply.code(), "VALIDATION_FAILED", "{name}");
@@ -44,11 +96,7 @@ async fn bad_bodies_get_400_with_the_field() {
             "{name}: expected {field} in {:?}",
             reply.body
         );
-        assert!(
-            reply.body["message"]
-                .as_str()
-                .is_some_and(|m| !m.is_empty())
-        );
+        assert!(reply.body["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
 
     let reply = h
@@ -100,17 +148,11 @@ async fn wrong_media_type_size_path_and_paging_are_4xx() {
     assert_eq!(reply.status, 413);
     assert_eq!(reply.code(), "PAYLOAD_TOO_LARGE");
 
-    let reply = h
-        .api
-        .get("/v1/companies/not-a-uuid/entitlements", Some(&h.admin))
-        .await;
+    let reply = h.api.get("/v1/companies/not-a-uuid/entitlements", Some(&h.admin)).await;
     assert_eq!(reply.status, 400);
     assert_eq!(reply.fields(), ["id"]);
 
-    let reply = h
-        .api
-        .get("/v1/packages/standard/versions/first", Some(&h.admin))
-        .await;
+    let reply = h.api.get("/v1/packages/standard/versions/first", Some(&h.admin)).await;
     assert_eq!(reply.status, 400);
     assert_eq!(reply.fields(), ["version"]);
 
@@ -121,10 +163,7 @@ async fn wrong_media_type_size_path_and_paging_are_4xx() {
         ("page=abc", "page"),
         ("limit=-1", "limit"),
     ] {
-        let reply = h
-            .api
-            .get(&format!("/v1/packages?{query}"), Some(&h.admin))
-            .await;
+        let reply = h.api.get(&format!("/v1/packages?{query}"), Some(&h.admin)).await;
         assert_eq!(reply.status, 400, "{query}: {:?}", reply.body);
         assert_eq!(reply.fields(), [field], "{query}");
     }

@@ -44,10 +44,7 @@ async fn a_package_revision_is_a_new_version_and_subscribers_keep_theirs() {
     let shown = h.api.get("/v1/packages/touring", Some(&h.admin)).await;
     assert_eq!(shown.data()["version"], 2);
     assert_eq!(shown.data()["versions"], json!([2, 1]));
-    let v1 = h
-        .api
-        .get("/v1/packages/touring/versions/1", Some(&h.admin))
-        .await;
+    let v1 = h.api.get("/v1/packages/touring/versions/1", Some(&h.admin)).await;
     assert_eq!(v1.data()["limits"]["maxEvents"], 3);
 
     // The early subscriber is still on version 1, even after an unrelated edit.
@@ -58,10 +55,7 @@ async fn a_package_revision_is_a_new_version_and_subscribers_keep_theirs() {
     .await;
     let e = h.entitlements(early).await;
     assert_eq!(e["packageVersion"], 1);
-    assert_eq!(
-        strings(&e["permissions"]),
-        ["basic.event.create", "basic.event.view"]
-    );
+    assert_eq!(strings(&e["permissions"]), ["basic.event.create", "basic.event.view"]);
     assert_eq!(e["limits"]["maxEvents"], 3);
 
     // A new subscriber gets version 2.
@@ -81,10 +75,7 @@ async fn a_package_revision_is_a_new_version_and_subscribers_keep_theirs() {
     .await;
     assert_eq!(h.entitlements(early).await["packageVersion"], 2);
 
-    let list = h
-        .api
-        .get("/v1/packages?page=1&limit=100", Some(&h.admin))
-        .await;
+    let list = h.api.get("/v1/packages?page=1&limit=100", Some(&h.admin)).await;
     assert_eq!(list.status, 200);
     let codes: Vec<&str> = list
         .data()
@@ -125,10 +116,7 @@ async fn add_ons_extend_modules_permissions_and_limits() {
     let e = h.entitlements(company).await;
     assert_eq!(strings(&e["modules"]), ["basic", "financial"]);
     assert!(strings(&e["permissions"]).contains(&"financial.ledger.post".to_owned()));
-    assert_eq!(
-        e["limits"]["maxMembers"], 15,
-        "5 from the package + 10 from the add-on"
-    );
+    assert_eq!(e["limits"]["maxMembers"], 15, "5 from the package + 10 from the add-on");
     assert_eq!(e["limits"]["maxEvents"], 110);
     assert_eq!(e["limits"]["storageBytes"], 1000);
     assert_eq!(strings(&e["addonCodes"]), ["money", "bigger"]);
@@ -138,11 +126,7 @@ async fn add_ons_extend_modules_permissions_and_limits() {
         .await;
     let e = h.entitlements(company).await;
     assert_eq!(strings(&e["modules"]), ["basic"]);
-    assert!(
-        !strings(&e["permissions"])
-            .iter()
-            .any(|p| p.starts_with("financial."))
-    );
+    assert!(!strings(&e["permissions"]).iter().any(|p| p.starts_with("financial.")));
     assert_eq!(e["limits"]["maxMembers"], 5);
 
     let unknown = h
@@ -161,10 +145,7 @@ async fn add_ons_extend_modules_permissions_and_limits() {
 async fn plans_must_name_catalog_modules_and_permissions() {
     let h = start().await;
     let cases = [
-        (
-            json!({"code": "x1", "name": "X", "modules": ["karaoke"]}),
-            "modules",
-        ),
+        (json!({"code": "x1", "name": "X", "modules": ["karaoke"]}), "modules"),
         (
             json!({"code": "x2", "name": "X", "modules": ["basic"], "permissions": ["basic.event.fly"]}),
             "permissions",

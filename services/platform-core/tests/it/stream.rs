@@ -46,11 +46,8 @@ async fn a_subscription_edit_arrives_on_the_stream() {
     h.subscribe(company, json!({"packageCode": package, "status": "active"}))
         .await;
     assert_eq!(next_change(&mut events, company).await, 1);
-    h.subscribe(
-        company,
-        json!({"packageCode": package, "status": "canceled"}),
-    )
-    .await;
+    h.subscribe(company, json!({"packageCode": package, "status": "canceled"}))
+        .await;
     assert_eq!(next_change(&mut events, company).await, 2);
 }
 
@@ -77,9 +74,7 @@ async fn the_stream_carries_heartbeats() {
 #[tokio::test]
 async fn changes_reach_watchers_of_every_replica() {
     if marquee_testkit::redis_url().is_none() {
-        eprintln!(
-            "TEST_REDIS_URL not set: the cross-replica path needs Redis; one replica is covered above"
-        );
+        eprintln!("TEST_REDIS_URL not set: the cross-replica path needs Redis; one replica is covered above");
         return;
     }
     let shared = Shared::new().await;

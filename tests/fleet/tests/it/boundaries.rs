@@ -10,21 +10,11 @@ use serde_json::Value;
 /// Every workspace package and the workspace packages it depends on.
 fn workspace_graph() -> BTreeMap<String, (String, Vec<String>)> {
     let output = Command::new(env!("CARGO"))
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--offline",
-        ])
+        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .output()
         .expect("cargo metadata runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let metadata: Value = serde_json::from_slice(&output.stdout).unwrap();
     let packages = metadata["packages"].as_array().unwrap();
     let names: Vec<String> = packages
@@ -63,31 +53,19 @@ fn kind_of(manifest_path: &str) -> &'static str {
 #[test]
 fn services_and_libs_keep_to_their_side_of_the_split() {
     let graph = workspace_graph();
-    let kind = |name: &str| {
-        graph
-            .get(name)
-            .map_or("external", |(path, _)| kind_of(path))
-    };
+    let kind = |name: &str| graph.get(name).map_or("external", |(path, _)| kind_of(path));
     let mut violations = Vec::new();
     for (name, (path, deps)) in &graph {
         for dep in deps {
             match (kind_of(path), kind(dep)) {
-                ("service", "service") => {
-                    violations.push(format!("service {name} depends on service {dep}"))
-                }
-                ("lib", "service") => {
-                    violations.push(format!("lib {name} depends on service {dep}"))
-                }
-                ("lib", "migration") => {
-                    violations.push(format!("lib {name} depends on migration {dep}"))
-                }
+                ("service", "service") => violations.push(format!("service {name} depends on service {dep}")),
+                ("lib", "service") => violations.push(format!("lib {name} depends on service {dep}")),
+                ("lib", "migration") => violations.push(format!("lib {name} depends on migration {dep}")),
                 ("service", "migration") => {
                     // marquee-<svc> may use migration-<svc> only.
                     let own = name.trim_start_matches("marquee-");
                     if dep.trim_start_matches("migration-") != own {
-                        violations.push(format!(
-                            "service {name} runs another service's migrations ({dep})"
-                        ));
+                        violations.push(format!("service {name} runs another service's migrations ({dep})"));
                     }
                 }
                 _ => {}
@@ -95,8 +73,5 @@ fn services_and_libs_keep_to_their_side_of_the_split() {
         }
     }
     assert!(violations.is_empty(), "{violations:#?}");
-    assert!(
-        graph.contains_key("marquee-platform-core"),
-        "the graph was read"
-    );
+    assert!(graph.contains_key("marquee-platform-core"), "the graph was read");
 }

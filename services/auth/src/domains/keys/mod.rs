@@ -54,9 +54,9 @@ fn build(keys: &[repo::StoredKey], sealer: &Sealer) -> Result<Ring, DbErr> {
         .iter()
         .find(|k| k.current)
         .ok_or_else(|| custom("no current signing key"))?;
-    let pem = sealer
-        .open(&current.private_sealed)
-        .map_err(|_| custom("the current signing key cannot be opened: is SIGNING_KEY_ENCRYPTION_KEY the one it was sealed with?"))?;
+    let pem = sealer.open(&current.private_sealed).map_err(|_| {
+        custom("the current signing key cannot be opened: is SIGNING_KEY_ENCRYPTION_KEY the one it was sealed with?")
+    })?;
     let encoding = EncodingKey::from_ed_pem(&pem).map_err(custom)?;
     let jwks = serde_json::json!({
         "keys": keys.iter().map(|k| ed25519_jwk(&k.kid, &k.public_key)).collect::<Vec<_>>()
@@ -104,12 +104,7 @@ impl KeyRing {
     }
 
     /// Makes a new current key; the old one stays published as previous.
-    pub async fn rotate(
-        &self,
-        db: &DatabaseConnection,
-        sealer: &Sealer,
-        now: DateTime<Utc>,
-    ) -> Result<String, DbErr> {
+    pub async fn rotate(&self, db: &DatabaseConnection, sealer: &Sealer, now: DateTime<Utc>) -> Result<String, DbErr> {
         let key = generate(sealer)?;
         let kid = key.kid.clone();
         repo::rotate(db, &key, now).await?;
@@ -122,26 +117,15 @@ impl KeyRing {
     }
 
     pub fn current_kid(&self) -> String {
-        self.ring
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .kid
-            .clone()
+        self.ring.read().unwrap_or_else(|p| p.into_inner()).kid.clone()
     }
 
     pub fn current_created_at(&self) -> DateTime<Utc> {
-        self.ring
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .created_at
+        self.ring.read().unwrap_or_else(|p| p.into_inner()).created_at
     }
 
     pub fn jwks(&self) -> serde_json::Value {
-        self.ring
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .jwks
-            .clone()
+        self.ring.read().unwrap_or_else(|p| p.into_inner()).jwks.clone()
     }
 
     /// Signs claims with the current key.

@@ -49,12 +49,7 @@ fn public_key_of(row: &row::Model) -> Result<[u8; 32], DbErr> {
         .decode(&row.public_key)
         .ok()
         .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .ok_or_else(|| {
-            DbErr::Custom(format!(
-                "signing key {} has a malformed public key",
-                row.kid
-            ))
-        })
+        .ok_or_else(|| DbErr::Custom(format!("signing key {} has a malformed public key", row.kid)))
 }
 
 /// The current and previous keys, current first.
@@ -94,21 +89,13 @@ fn active(key: &NewKey, now: DateTime<Utc>) -> row::ActiveModel {
     }
 }
 
-pub async fn insert_current(
-    db: &impl ConnectionTrait,
-    key: &NewKey,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+pub async fn insert_current(db: &impl ConnectionTrait, key: &NewKey, now: DateTime<Utc>) -> Result<(), DbErr> {
     active(key, now).insert(db).await?;
     Ok(())
 }
 
 /// previous → retired, current → previous, new → current; in one transaction.
-pub async fn rotate(
-    db: &DatabaseConnection,
-    key: &NewKey,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+pub async fn rotate(db: &DatabaseConnection, key: &NewKey, now: DateTime<Utc>) -> Result<(), DbErr> {
     let txn = db.begin().await?;
     row::Entity::update_many()
         .col_expr(row::Column::Status, Expr::value(RETIRED))

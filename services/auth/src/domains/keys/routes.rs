@@ -37,9 +37,7 @@ async fn rotate(
     let entry = AuditEntry::new("keys.rotated", now, &client)
         .by(operator.claims.sub)
         .detail(serde_json::json!({"kid": kid}));
-    audit::insert(&state.db, &entry)
-        .await
-        .map_err(Error::from)?;
+    audit::insert(&state.db, &entry).await.map_err(Error::from)?;
     tracing::info!(%kid, "signing key rotated");
     Ok(marquee_kit::Ok(serde_json::json!({"kid": kid})))
 }

@@ -33,8 +33,7 @@ where
             .await
             .map_err(Error::from)?
             .is_some_and(|s| {
-                s.user_id == claims.sub
-                    && s.is_live(state.clock.now(), state.config.session_idle_timeout)
+                s.user_id == claims.sub && s.is_live(state.clock.now(), state.config.session_idle_timeout)
             });
         if !live {
             return Err(Error::SessionEnded.into());

@@ -71,11 +71,7 @@ impl Validate for LoginIn {
             issues.add(&issue.field, issue.issue);
         }
         issues.check(!self.password.is_empty(), "password", "is required");
-        issues.check(
-            self.password.len() <= MAX_PASSWORD_BYTES,
-            "password",
-            "is too long",
-        );
+        issues.check(self.password.len() <= MAX_PASSWORD_BYTES, "password", "is too long");
         issues.finish()
     }
 }

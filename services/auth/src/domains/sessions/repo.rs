@@ -86,10 +86,7 @@ fn decode(r: session_row::Model) -> Session {
 }
 
 pub async fn by_id(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Session>, DbErr> {
-    Ok(session_row::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .map(decode))
+    Ok(session_row::Entity::find_by_id(id).one(db).await?.map(decode))
 }
 
 pub async fn insert(db: &impl ConnectionTrait, s: &Session) -> Result<(), DbErr> {
@@ -119,11 +116,7 @@ pub async fn touch(db: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> R
 }
 
 /// The user's live-looking sessions (not revoked, not past their lifetime), newest first.
-pub async fn of_user(
-    db: &impl ConnectionTrait,
-    user: Uuid,
-    now: DateTime<Utc>,
-) -> Result<Vec<Session>, DbErr> {
+pub async fn of_user(db: &impl ConnectionTrait, user: Uuid, now: DateTime<Utc>) -> Result<Vec<Session>, DbErr> {
     Ok(session_row::Entity::find()
         .filter(session_row::Column::UserId.eq(user))
         .filter(session_row::Column::RevokedAt.is_null())
@@ -146,10 +139,7 @@ pub async fn revoke(
 ) -> Result<bool, DbErr> {
     let done = session_row::Entity::update_many()
         .col_expr(session_row::Column::RevokedAt, Expr::value(now))
-        .col_expr(
-            session_row::Column::RevokedReason,
-            Expr::value(reason.as_str()),
-        )
+        .col_expr(session_row::Column::RevokedReason, Expr::value(reason.as_str()))
         .filter(session_row::Column::Id.eq(session))
         .filter(session_row::Column::UserId.eq(user))
         .filter(session_row::Column::RevokedAt.is_null())
@@ -190,10 +180,7 @@ pub async fn insert_refresh(
     Ok(())
 }
 
-pub async fn refresh_by_hash(
-    db: &impl ConnectionTrait,
-    hash: &str,
-) -> Result<Option<RefreshToken>, DbErr> {
+pub async fn refresh_by_hash(db: &impl ConnectionTrait, hash: &str) -> Result<Option<RefreshToken>, DbErr> {
     refresh_row::Entity::find()
         .filter(refresh_row::Column::TokenHash.eq(hash))
         .one(db)
@@ -212,10 +199,7 @@ pub async fn rotate_refresh(
     let done = refresh_row::Entity::update_many()
         .col_expr(refresh_row::Column::RotatedAt, Expr::value(now))
         .col_expr(refresh_row::Column::ReissueSealed, Expr::value(sealed_pair))
-        .col_expr(
-            refresh_row::Column::ReissueUntil,
-            Expr::value(reissue_until),
-        )
+        .col_expr(refresh_row::Column::ReissueUntil, Expr::value(reissue_until))
         .filter(refresh_row::Column::Id.eq(id))
         .filter(refresh_row::Column::RotatedAt.is_null())
         .exec(db)

@@ -33,16 +33,10 @@ async fn refresh(
     client: ClientMeta,
     Json(body): Json<RefreshIn>,
 ) -> Result<Ok<TokenPair>, ApiError> {
-    Result::Ok(Ok(
-        service::refresh(&state, &body.refresh_token, &client).await?
-    ))
+    Result::Ok(Ok(service::refresh(&state, &body.refresh_token, &client).await?))
 }
 
-async fn logout(
-    me: SignedIn,
-    State(state): State<AppState>,
-    client: ClientMeta,
-) -> Result<Ok<Value>, ApiError> {
+async fn logout(me: SignedIn, State(state): State<AppState>, client: ClientMeta) -> Result<Ok<Value>, ApiError> {
     service::revoke(
         &state,
         me.claims.sub,
@@ -55,13 +49,8 @@ async fn logout(
     Result::Ok(Ok(json!({"revoked": true})))
 }
 
-async fn list(
-    me: SignedIn,
-    State(state): State<AppState>,
-) -> Result<Ok<Vec<SessionOut>>, ApiError> {
-    Result::Ok(Ok(
-        service::list(&state, me.claims.sub, me.claims.sid).await?
-    ))
+async fn list(me: SignedIn, State(state): State<AppState>) -> Result<Ok<Vec<SessionOut>>, ApiError> {
+    Result::Ok(Ok(service::list(&state, me.claims.sub, me.claims.sid).await?))
 }
 
 async fn revoke_one(
@@ -70,16 +59,7 @@ async fn revoke_one(
     client: ClientMeta,
     Path(id): Path<Uuid>,
 ) -> Result<Ok<Value>, ApiError> {
-    if !service::revoke(
-        &state,
-        me.claims.sub,
-        id,
-        RevokeReason::UserRevoked,
-        None,
-        &client,
-    )
-    .await?
-    {
+    if !service::revoke(&state, me.claims.sub, id, RevokeReason::UserRevoked, None, &client).await? {
         return Err(Error::NotFound("session").into());
     }
     Result::Ok(Ok(json!({"revoked": true})))
@@ -88,13 +68,7 @@ async fn revoke_one(
 /// Ends every session of the caller, the current one included.
 async fn revoke_all(me: SignedIn, State(state): State<AppState>) -> Result<Ok<Value>, ApiError> {
     let now = state.clock.now();
-    let count = service::revoke_all(
-        &state.db,
-        me.claims.sub,
-        None,
-        RevokeReason::UserRevoked,
-        now,
-    )
-    .await?;
-    Result::Ok(Ok(json!({"revoked": count})))
+    let revoked = service::revoke_all(&state.db, me.claims.sub, None, RevokeReason::UserRevoked, now).await?;
+    service::announce(&state, me.claims.sub, &revoked).await;
+    Result::Ok(Ok(json!({"revoked": revoked.len()})))
 }

@@ -13,6 +13,7 @@ use crate::domains::audit::{AuditEntry, repo as audit};
 use crate::domains::users::model::{Email, Status, User};
 use crate::domains::users::repo as users;
 use crate::error::Error;
+use crate::events::AccessChange;
 use crate::state::AppState;
 
 fn dur(d: std::time::Duration) -> Duration {
@@ -20,17 +21,10 @@ fn dur(d: std::time::Duration) -> Duration {
 }
 
 /// Per-IP and per-account request limits on the auth endpoints.
-pub async fn check_rate(
-    state: &AppState,
-    client: &ClientMeta,
-    account: Option<&Email>,
-) -> Result<(), Error> {
+pub async fn check_rate(state: &AppState, client: &ClientMeta, account: Option<&Email>) -> Result<(), Error> {
     let config = &state.config;
     if let Some(ip) = &client.ip {
-        let hit = state
-            .counters
-            .hit(&format!("auth:ip:{ip}"), config.rate_window)
-            .await?;
+        let hit = state.counters.hit(&format!("auth:ip:{ip}"), config.rate_window).await?;
         if hit.count > config.ip_rate_limit {
             return Err(Error::RateLimited {
                 retry_after_secs: hit.retry_after_secs(),
@@ -40,10 +34,7 @@ pub async fn check_rate(
     if let Some(email) = account {
         let hit = state
             .counters
-            .hit(
-                &format!("auth:account:{}", email.as_str()),
-                config.rate_window,
-            )
+            .hit(&format!("auth:account:{}", email.as_str()), config.rate_window)
             .await?;
         if hit.count > config.account_rate_limit {
             return Err(Error::RateLimited {
@@ -61,11 +52,7 @@ fn lockout_key(email: &Email) -> String {
 /// Checks the password and opens a session. Every attempt first takes a slot
 /// in the account's lockout window, atomically, so parallel guesses cannot get
 /// more password checks than the limit.
-pub async fn login(
-    state: &AppState,
-    input: LoginIn,
-    client: &ClientMeta,
-) -> Result<TokenPair, Error> {
+pub async fn login(state: &AppState, input: LoginIn, client: &ClientMeta) -> Result<TokenPair, Error> {
     let email = input.email().map_err(|issue| Error::Invalid(vec![issue]))?;
     check_rate(state, client, Some(&email)).await?;
     let now = state.clock.now();
@@ -76,8 +63,8 @@ pub async fn login(
     let user = users::by_email(&state.db, &email).await?;
     if attempt.count > state.config.lockout_attempts {
         if attempt.count == state.config.lockout_attempts + 1 {
-            let mut entry = AuditEntry::new("login.locked", now, client)
-                .detail(serde_json::json!({"email": email.as_str()}));
+            let mut entry =
+                AuditEntry::new("login.locked", now, client).detail(serde_json::json!({"email": email.as_str()}));
             if let Some(u) = &user {
                 entry = entry.on(u.id);
             }
@@ -90,15 +77,12 @@ pub async fn login(
 
     let verified = state
         .passwords
-        .verify(
-            &input.password,
-            user.as_ref().map(|u| u.password_hash.as_str()),
-        )
+        .verify(&input.password, user.as_ref().map(|u| u.password_hash.as_str()))
         .await?;
     let user = match (verified, user) {
         (Verified::No, user) => {
-            let mut entry = AuditEntry::new("login.failure", now, client)
-                .detail(serde_json::json!({"email": email.as_str()}));
+            let mut entry =
+                AuditEntry::new("login.failure", now, client).detail(serde_json::json!({"email": email.as_str()}));
             if let Some(u) = &user {
                 entry = entry.on(u.id);
             }
@@ -141,12 +125,7 @@ pub async fn login(
 }
 
 /// A new access token and a new refresh token for a session.
-async fn issue(
-    state: &AppState,
-    db: &impl ConnectionTrait,
-    user: &User,
-    session: Uuid,
-) -> Result<TokenPair, Error> {
+async fn issue(state: &AppState, db: &impl ConnectionTrait, user: &User, session: Uuid) -> Result<TokenPair, Error> {
     let now = state.clock.now();
     let refresh_token = random_token();
     repo::insert_refresh(db, session, token_hash(&refresh_token), now).await?;
@@ -173,21 +152,16 @@ fn access_token(state: &AppState, user: &User, session: Uuid) -> Result<String, 
         typ: ACCESS_TOKEN_TYPE.to_owned(),
         role: user.base_role.clone(),
     };
-    state.keys.sign(&claims).map_err(|e| {
-        Error::Crypto(crate::crypto::CryptoError::Hash(format!(
-            "signing failed: {e}"
-        )))
-    })
+    state
+        .keys
+        .sign(&claims)
+        .map_err(|e| Error::Crypto(crate::crypto::CryptoError::Hash(format!("signing failed: {e}"))))
 }
 
 /// Rotates a refresh token. A token already rotated is either a retry within
 /// the grace (answered with the very same pair) or a reuse, which ends the
 /// whole session.
-pub async fn refresh(
-    state: &AppState,
-    presented: &str,
-    client: &ClientMeta,
-) -> Result<TokenPair, Error> {
+pub async fn refresh(state: &AppState, presented: &str, client: &ClientMeta) -> Result<TokenPair, Error> {
     check_rate(state, client, None).await?;
     let now = state.clock.now();
     let token = repo::refresh_by_hash(&state.db, &token_hash(presented))
@@ -210,10 +184,7 @@ pub async fn refresh(
     }
     let txn = state.db.begin().await?;
     let pair = issue(state, &txn, &user, session.id).await?;
-    let sealed = state
-        .config
-        .sealer
-        .seal(&serde_json::to_vec(&pair).unwrap_or_default());
+    let sealed = state.config.sealer.seal(&serde_json::to_vec(&pair).unwrap_or_default());
     let until = now + dur(state.config.refresh_retry_grace);
     if !repo::rotate_refresh(&txn, token.id, now, sealed, until).await? {
         // A concurrent request rotated it first: answer as its retry.
@@ -247,15 +218,7 @@ async fn retry_or_reuse(
         return Ok(pair);
     }
     let txn = state.db.begin().await?;
-    if repo::revoke(
-        &txn,
-        session.id,
-        session.user_id,
-        RevokeReason::ReuseDetected,
-        now,
-    )
-    .await?
-    {
+    if repo::revoke(&txn, session.id, session.user_id, RevokeReason::ReuseDetected, now).await? {
         let entry = AuditEntry::new("refresh.reuse_detected", now, client)
             .on(session.user_id)
             .session(session.id);
@@ -263,6 +226,7 @@ async fn retry_or_reuse(
         tracing::warn!(session_id = %session.id, user_id = %session.user_id, "refresh token reuse: session revoked");
     }
     txn.commit().await?;
+    announce(state, session.user_id, &[session.id]).await;
     Err(Error::RefreshTokenReused)
 }
 
@@ -287,6 +251,9 @@ pub async fn revoke(
         audit::insert(&txn, &entry).await?;
     }
     txn.commit().await?;
+    if revoked {
+        announce(state, user, &[session]).await;
+    }
     Ok(revoked)
 }
 
@@ -297,14 +264,21 @@ pub async fn revoke_all(
     except: Option<Uuid>,
     reason: RevokeReason,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<u64, Error> {
-    let mut count = 0;
+) -> Result<Vec<Uuid>, Error> {
+    let mut revoked = Vec::new();
     for session in repo::of_user(db, user, now).await? {
         if Some(session.id) != except && repo::revoke(db, session.id, user, reason, now).await? {
-            count += 1;
+            revoked.push(session.id);
         }
     }
-    Ok(count)
+    Ok(revoked)
+}
+
+/// Tells watchers that sessions ended (after the commit that ended them).
+pub async fn announce(state: &AppState, user: Uuid, sessions: &[Uuid]) {
+    for session in sessions {
+        state.events.publish(AccessChange::session(user, *session)).await;
+    }
 }
 
 pub async fn list(state: &AppState, user: Uuid, current: Uuid) -> Result<Vec<SessionOut>, Error> {

@@ -44,15 +44,9 @@ impl Email {
 pub fn check_password(issues: &mut Issues, field: &str, password: &str) {
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_CHARS {
-        issues.add(
-            field,
-            format!("must be at least {MIN_PASSWORD_CHARS} characters"),
-        );
+        issues.add(field, format!("must be at least {MIN_PASSWORD_CHARS} characters"));
     } else if chars > MAX_PASSWORD_CHARS || password.len() > MAX_PASSWORD_BYTES {
-        issues.add(
-            field,
-            format!("must be at most {MAX_PASSWORD_CHARS} characters"),
-        );
+        issues.add(field, format!("must be at most {MAX_PASSWORD_CHARS} characters"));
     }
 }
 
@@ -166,15 +160,9 @@ impl Validate for ProfileIn {
             issues.text("name", name, 200);
         }
         if let Some(Some(phone)) = &self.phone {
-            let ok = (3..=40).contains(&phone.len())
-                && phone
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || " +-().".contains(c));
-            issues.check(
-                ok,
-                "phone",
-                "must be a phone number of digits, spaces and + - ( ) .",
-            );
+            let ok =
+                (3..=40).contains(&phone.len()) && phone.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+            issues.check(ok, "phone", "must be a phone number of digits, spaces and + - ( ) .");
         }
         if let Some(Some(locale)) = &self.locale {
             let ok = (2..=35).contains(&locale.len())

@@ -99,11 +99,7 @@ pub async fn by_id(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<User>, 
     Ok(user_row::Entity::find_by_id(id).one(db).await?.map(decode))
 }
 
-pub async fn insert(
-    db: &impl ConnectionTrait,
-    user: &User,
-    profile: &Profile,
-) -> Result<(), DbErr> {
+pub async fn insert(db: &impl ConnectionTrait, user: &User, profile: &Profile) -> Result<(), DbErr> {
     user_row::ActiveModel {
         id: Set(user.id),
         email: Set(user.email.clone()),
@@ -159,11 +155,7 @@ pub async fn set_status(
     Ok(result.rows_affected == 1)
 }
 
-pub async fn mark_verified(
-    db: &impl ConnectionTrait,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+pub async fn mark_verified(db: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
     user_row::Entity::update_many()
         .col_expr(user_row::Column::EmailVerifiedAt, Expr::value(now))
         .col_expr(user_row::Column::UpdatedAt, Expr::value(now))

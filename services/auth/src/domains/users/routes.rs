@@ -8,9 +8,7 @@ use marquee_kit::{ApiError, Created, Json, Ok, Path};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::model::{
-    Me, PasswordChangeIn, ProfileIn, ResetConfirmIn, ResetRequestIn, SignupIn, TokenIn,
-};
+use super::model::{Me, PasswordChangeIn, ProfileIn, ResetConfirmIn, ResetRequestIn, SignupIn, TokenIn};
 use super::service;
 use crate::client::ClientMeta;
 use crate::domains::sessions::SignedIn;
@@ -45,9 +43,7 @@ async fn update_me(
     State(state): State<AppState>,
     Json(body): Json<ProfileIn>,
 ) -> Result<Ok<Me>, ApiError> {
-    Result::Ok(Ok(
-        service::update_profile(&state, me.claims.sub, body).await?
-    ))
+    Result::Ok(Ok(service::update_profile(&state, me.claims.sub, body).await?))
 }
 
 async fn change_password(
@@ -56,11 +52,8 @@ async fn change_password(
     client: ClientMeta,
     Json(body): Json<PasswordChangeIn>,
 ) -> Result<Ok<Value>, ApiError> {
-    let revoked =
-        service::change_password(&state, me.claims.sub, me.claims.sid, body, &client).await?;
-    Result::Ok(Ok(
-        json!({"changed": true, "otherSessionsRevoked": revoked}),
-    ))
+    let revoked = service::change_password(&state, me.claims.sub, me.claims.sid, body, &client).await?;
+    Result::Ok(Ok(json!({"changed": true, "otherSessionsRevoked": revoked})))
 }
 
 /// 202 whether or not the email belongs to an account.
@@ -96,10 +89,7 @@ async fn verify_email(
     Result::Ok(Ok(json!({"verified": true})))
 }
 
-async fn resend_verification(
-    me: SignedIn,
-    State(state): State<AppState>,
-) -> Result<Ok<Value>, ApiError> {
+async fn resend_verification(me: SignedIn, State(state): State<AppState>) -> Result<Ok<Value>, ApiError> {
     service::resend_verification(&state, me.claims.sub).await?;
     Result::Ok(Ok(json!({"sent": true})))
 }

@@ -5,8 +5,8 @@ use sea_orm::TransactionTrait;
 use uuid::Uuid;
 
 use super::model::{
-    Email, Me, PasswordChangeIn, Profile, ProfileIn, Purpose, ROLE_PLATFORM_ADMIN, ROLE_USER,
-    ResetConfirmIn, SignupIn, Status, User,
+    Email, Me, PasswordChangeIn, Profile, ProfileIn, Purpose, ROLE_PLATFORM_ADMIN, ROLE_USER, ResetConfirmIn, SignupIn,
+    Status, User,
 };
 use super::repo;
 use crate::client::ClientMeta;
@@ -57,10 +57,7 @@ async fn create(
         avatar_ref: None,
     };
     let txn = state.db.begin().await?;
-    match repo::insert(&txn, &user, &profile)
-        .await
-        .map_err(Error::from)
-    {
+    match repo::insert(&txn, &user, &profile).await.map_err(Error::from) {
         Err(Error::Db(marquee_db::DbError::Conflict { .. })) => return Err(Error::EmailTaken),
         other => other?,
     }
@@ -74,11 +71,7 @@ async fn create(
     Ok((user, verification))
 }
 
-async fn send_verification(
-    state: &AppState,
-    db: &impl sea_orm::ConnectionTrait,
-    user: &User,
-) -> Result<String, Error> {
+async fn send_verification(state: &AppState, db: &impl sea_orm::ConnectionTrait, user: &User) -> Result<String, Error> {
     let now = state.clock.now();
     let token = random_token();
     repo::insert_token(
@@ -112,8 +105,7 @@ pub async fn signup(state: &AppState, input: SignupIn, client: &ClientMeta) -> R
 
 /// Creates the platform admin from the environment when that user does not exist yet.
 pub async fn bootstrap_admin(state: &AppState) -> Result<(), Error> {
-    let (Some(email), Some(password)) = (&state.config.admin_email, &state.config.admin_password)
-    else {
+    let (Some(email), Some(password)) = (&state.config.admin_email, &state.config.admin_password) else {
         return Ok(());
     };
     let email = Email::parse(email).map_err(|e| Error::field("MARQUEE_ADMIN_EMAIL", e))?;
@@ -141,9 +133,7 @@ pub async fn bootstrap_admin(state: &AppState) -> Result<(), Error> {
 }
 
 pub async fn me(state: &AppState, user: Uuid) -> Result<Me, Error> {
-    let found = repo::by_id(&state.db, user)
-        .await?
-        .ok_or(Error::NotFound("user"))?;
+    let found = repo::by_id(&state.db, user).await?.ok_or(Error::NotFound("user"))?;
     Ok(Me::of(&found, repo::profile(&state.db, user).await?))
 }
 
@@ -172,19 +162,13 @@ pub async fn verify_email(state: &AppState, token: &str, client: &ClientMeta) ->
         .await?
         .ok_or(Error::InvalidOneTimeToken)?;
     repo::mark_verified(&txn, user, now).await?;
-    audit::insert(
-        &txn,
-        &AuditEntry::new("email.verified", now, client).by(user),
-    )
-    .await?;
+    audit::insert(&txn, &AuditEntry::new("email.verified", now, client).by(user)).await?;
     txn.commit().await?;
     Ok(())
 }
 
 pub async fn resend_verification(state: &AppState, user: Uuid) -> Result<(), Error> {
-    let found = repo::by_id(&state.db, user)
-        .await?
-        .ok_or(Error::NotFound("user"))?;
+    let found = repo::by_id(&state.db, user).await?.ok_or(Error::NotFound("user"))?;
     if found.email_verified_at.is_some() {
         return Ok(());
     }
@@ -203,9 +187,7 @@ pub async fn change_password(
     input: PasswordChangeIn,
     client: &ClientMeta,
 ) -> Result<u64, Error> {
-    let found = repo::by_id(&state.db, user)
-        .await?
-        .ok_or(Error::NotFound("user"))?;
+    let found = repo::by_id(&state.db, user).await?.ok_or(Error::NotFound("user"))?;
     if state
         .passwords
         .verify(&input.current_password, Some(&found.password_hash))
@@ -223,40 +205,29 @@ pub async fn change_password(
     let now = state.clock.now();
     let txn = state.db.begin().await?;
     repo::set_password_hash(&txn, user, &hash, now).await?;
-    let revoked = sessions::revoke_all(
-        &txn,
-        user,
-        Some(session),
-        RevokeReason::PasswordChanged,
-        now,
-    )
-    .await?;
+    let revoked = sessions::revoke_all(&txn, user, Some(session), RevokeReason::PasswordChanged, now).await?;
     audit::insert(
         &txn,
         &AuditEntry::new("password.changed", now, client)
             .by(user)
             .session(session)
-            .detail(serde_json::json!({"sessionsRevoked": revoked})),
+            .detail(serde_json::json!({"sessionsRevoked": revoked.len()})),
     )
     .await?;
     txn.commit().await?;
-    Ok(revoked)
+    sessions::announce(state, user, &revoked).await;
+    Ok(revoked.len() as u64)
 }
 
 /// Sends a reset link if the account exists; the answer is the same either way.
-pub async fn request_reset(
-    state: &AppState,
-    email: &str,
-    client: &ClientMeta,
-) -> Result<(), Error> {
+pub async fn request_reset(state: &AppState, email: &str, client: &ClientMeta) -> Result<(), Error> {
     let email = Email::parse(email).map_err(|e| Error::field("email", e))?;
     sessions::check_rate(state, client, Some(&email)).await?;
     let now = state.clock.now();
     let Some(user) = repo::by_email(&state.db, &email).await? else {
         audit::insert(
             &state.db,
-            &AuditEntry::new("password.reset_requested", now, client)
-                .detail(serde_json::json!({"known": false})),
+            &AuditEntry::new("password.reset_requested", now, client).detail(serde_json::json!({"known": false})),
         )
         .await?;
         return Ok(());
@@ -288,11 +259,7 @@ pub async fn request_reset(
 }
 
 /// Sets a new password from a reset link and ends every session of the user.
-pub async fn confirm_reset(
-    state: &AppState,
-    input: ResetConfirmIn,
-    client: &ClientMeta,
-) -> Result<(), Error> {
+pub async fn confirm_reset(state: &AppState, input: ResetConfirmIn, client: &ClientMeta) -> Result<(), Error> {
     let hash = state.passwords.hash(&input.password).await?;
     let now = state.clock.now();
     let txn = state.db.begin().await?;
@@ -305,20 +272,16 @@ pub async fn confirm_reset(
         &txn,
         &AuditEntry::new("password.reset", now, client)
             .by(user)
-            .detail(serde_json::json!({"sessionsRevoked": revoked})),
+            .detail(serde_json::json!({"sessionsRevoked": revoked.len()})),
     )
     .await?;
     txn.commit().await?;
+    sessions::announce(state, user, &revoked).await;
     Ok(())
 }
 
 /// A platform admin disables an account: every session ends at once.
-pub async fn disable(
-    state: &AppState,
-    admin: Uuid,
-    user: Uuid,
-    client: &ClientMeta,
-) -> Result<(), Error> {
+pub async fn disable(state: &AppState, admin: Uuid, user: Uuid, client: &ClientMeta) -> Result<(), Error> {
     let now = state.clock.now();
     let txn = state.db.begin().await?;
     if !repo::set_status(&txn, user, Status::Disabled, now).await? {
@@ -330,9 +293,10 @@ pub async fn disable(
         &AuditEntry::new("user.disabled", now, client)
             .by(admin)
             .on(user)
-            .detail(serde_json::json!({"sessionsRevoked": revoked})),
+            .detail(serde_json::json!({"sessionsRevoked": revoked.len()})),
     )
     .await?;
     txn.commit().await?;
+    sessions::announce(state, user, &revoked).await;
     Ok(())
 }

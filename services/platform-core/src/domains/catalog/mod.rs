@@ -34,11 +34,7 @@ impl Catalog {
     pub fn new(modules: Vec<Module>) -> Self {
         let module_of = modules
             .iter()
-            .flat_map(|m| {
-                m.permissions
-                    .iter()
-                    .map(|p| (p.code.clone(), m.code.clone()))
-            })
+            .flat_map(|m| m.permissions.iter().map(|p| (p.code.clone(), m.code.clone())))
             .collect();
         Self { modules, module_of }
     }
@@ -57,10 +53,7 @@ impl Catalog {
     }
 
     /// Every permission of the given modules.
-    pub fn permissions_of<'a>(
-        &'a self,
-        modules: &'a BTreeSet<String>,
-    ) -> impl Iterator<Item = &'a str> + 'a {
+    pub fn permissions_of<'a>(&'a self, modules: &'a BTreeSet<String>) -> impl Iterator<Item = &'a str> + 'a {
         self.modules
             .iter()
             .filter(|m| modules.contains(&m.code))

@@ -32,27 +32,20 @@ pub mod plan_row {
 }
 
 fn decode(row: plan_row::Model) -> Result<Plan, DbErr> {
-    let bad =
-        |what: &str, e: serde_json::Error| DbErr::Custom(format!("plan {} {what}: {e}", row.id));
+    let bad = |what: &str, e: serde_json::Error| DbErr::Custom(format!("plan {} {what}: {e}", row.id));
     let kind = match row.kind.as_str() {
         "package" => PlanKind::Package,
         "addon" => PlanKind::Addon,
         other => {
-            return Err(DbErr::Custom(format!(
-                "plan {} has unknown kind {other}",
-                row.id
-            )));
+            return Err(DbErr::Custom(format!("plan {} has unknown kind {other}", row.id)));
         }
     };
     Ok(Plan {
         id: row.id,
         kind: Some(kind),
-        modules: serde_json::from_str::<BTreeSet<String>>(&row.modules)
-            .map_err(|e| bad("modules", e))?,
-        permissions: serde_json::from_str::<BTreeSet<String>>(&row.permissions)
-            .map_err(|e| bad("permissions", e))?,
-        limits: serde_json::from_str::<BTreeMap<String, i64>>(&row.limits)
-            .map_err(|e| bad("limits", e))?,
+        modules: serde_json::from_str::<BTreeSet<String>>(&row.modules).map_err(|e| bad("modules", e))?,
+        permissions: serde_json::from_str::<BTreeSet<String>>(&row.permissions).map_err(|e| bad("permissions", e))?,
+        limits: serde_json::from_str::<BTreeMap<String, i64>>(&row.limits).map_err(|e| bad("limits", e))?,
         version: u32::try_from(row.version).map_err(|e| DbErr::Custom(e.to_string()))?,
         code: row.code,
         name: row.name,
@@ -90,11 +83,7 @@ fn json<T: serde::Serialize>(value: &T) -> Result<String, DbErr> {
 }
 
 /// Every version of one code, newest first.
-pub async fn versions(
-    db: &impl ConnectionTrait,
-    kind: PlanKind,
-    code: &str,
-) -> Result<Vec<Plan>, DbErr> {
+pub async fn versions(db: &impl ConnectionTrait, kind: PlanKind, code: &str) -> Result<Vec<Plan>, DbErr> {
     decode_all(
         plan_row::Entity::find()
             .filter(plan_row::Column::Kind.eq(kind.as_str()))

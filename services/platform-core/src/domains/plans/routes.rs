@@ -15,24 +15,14 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/packages", get(list::<true>).post(create::<true>))
         .route("/v1/packages/{code}", get(show::<true>).put(revise::<true>))
-        .route(
-            "/v1/packages/{code}/versions/{version}",
-            get(version::<true>),
-        )
+        .route("/v1/packages/{code}/versions/{version}", get(version::<true>))
         .route("/v1/addons", get(list::<false>).post(create::<false>))
         .route("/v1/addons/{code}", get(show::<false>).put(revise::<false>))
-        .route(
-            "/v1/addons/{code}/versions/{version}",
-            get(version::<false>),
-        )
+        .route("/v1/addons/{code}/versions/{version}", get(version::<false>))
 }
 
 const fn kind(package: bool) -> PlanKind {
-    if package {
-        PlanKind::Package
-    } else {
-        PlanKind::Addon
-    }
+    if package { PlanKind::Package } else { PlanKind::Addon }
 }
 
 async fn list<const PACKAGE: bool>(
@@ -92,11 +82,5 @@ async fn version<const PACKAGE: bool>(
     State(state): State<AppState>,
     Path((code, version)): Path<(String, u32)>,
 ) -> Result<Ok<Plan>, ApiError> {
-    Result::Ok(Ok(service::get(
-        &state,
-        kind(PACKAGE),
-        &code,
-        Some(version),
-    )
-    .await?))
+    Result::Ok(Ok(service::get(&state, kind(PACKAGE), &code, Some(version)).await?))
 }

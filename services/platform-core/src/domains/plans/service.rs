@@ -12,18 +12,11 @@ use crate::error::Error;
 use crate::state::AppState;
 
 /// Checks contents against the catalog and fills in the permissions.
-fn resolve(
-    state: &AppState,
-    kind: PlanKind,
-    contents: &PlanContents,
-) -> Result<BTreeSet<String>, Error> {
+fn resolve(state: &AppState, kind: PlanKind, contents: &PlanContents) -> Result<BTreeSet<String>, Error> {
     let catalog = &state.catalog;
     let mut issues = Vec::new();
     if kind == PlanKind::Package && contents.modules.is_empty() {
-        issues.push(FieldIssue::new(
-            "modules",
-            "a package enables at least one module",
-        ));
+        issues.push(FieldIssue::new("modules", "a package enables at least one module"));
     }
     for module in &contents.modules {
         if !catalog.has_module(module) {
@@ -34,10 +27,7 @@ fn resolve(
         }
     }
     let permissions = match &contents.permissions {
-        None => catalog
-            .permissions_of(&contents.modules)
-            .map(str::to_owned)
-            .collect(),
+        None => catalog.permissions_of(&contents.modules).map(str::to_owned).collect(),
         Some(listed) => {
             for permission in listed {
                 match catalog.module_of(permission) {
@@ -59,11 +49,7 @@ fn resolve(
             listed.clone()
         }
     };
-    if kind == PlanKind::Addon
-        && contents.modules.is_empty()
-        && permissions.is_empty()
-        && contents.limits.is_empty()
-    {
+    if kind == PlanKind::Addon && contents.modules.is_empty() && permissions.is_empty() && contents.limits.is_empty() {
         issues.push(FieldIssue::new(
             "modules",
             "an add-on adds at least a module, a permission or a limit",
@@ -100,27 +86,16 @@ fn build(
     })
 }
 
-pub async fn create(
-    state: &AppState,
-    kind: PlanKind,
-    new: NewPlan,
-    actor: Uuid,
-) -> Result<Plan, Error> {
+pub async fn create(state: &AppState, kind: PlanKind, new: NewPlan, actor: Uuid) -> Result<Plan, Error> {
     let (code, contents) = new.split();
     let plan = build(state, kind, code, 1, contents, actor)?;
-    if !repo::versions(&state.db, kind, &plan.code)
-        .await?
-        .is_empty()
-    {
+    if !repo::versions(&state.db, kind, &plan.code).await?.is_empty() {
         return Err(Error::PlanExists {
             kind: kind.noun(),
             code: plan.code,
         });
     }
-    match repo::insert(&state.db, &plan, kind)
-        .await
-        .map_err(Error::from)
-    {
+    match repo::insert(&state.db, &plan, kind).await.map_err(Error::from) {
         Err(Error::Db(marquee_db::DbError::Conflict { .. })) => Err(Error::PlanExists {
             kind: kind.noun(),
             code: plan.code,
@@ -142,18 +117,8 @@ pub async fn revise(
         .into_iter()
         .next()
         .ok_or(Error::NotFound(kind.noun()))?;
-    let plan = build(
-        state,
-        kind,
-        latest.code,
-        latest.version + 1,
-        contents,
-        actor,
-    )?;
-    match repo::insert(&state.db, &plan, kind)
-        .await
-        .map_err(Error::from)
-    {
+    let plan = build(state, kind, latest.code, latest.version + 1, contents, actor)?;
+    match repo::insert(&state.db, &plan, kind).await.map_err(Error::from) {
         // Two revisions raced for the same version number.
         Err(Error::Db(marquee_db::DbError::Conflict { .. })) => Err(Error::ConcurrentChange),
         other => other.map(|()| plan),
@@ -161,11 +126,7 @@ pub async fn revise(
 }
 
 /// The latest version of each code, a page at a time.
-pub async fn list_latest(
-    state: &AppState,
-    kind: PlanKind,
-    page: PageParams,
-) -> Result<(Vec<Plan>, u64), Error> {
+pub async fn list_latest(state: &AppState, kind: PlanKind, page: PageParams) -> Result<(Vec<Plan>, u64), Error> {
     let mut latest: Vec<Plan> = Vec::new();
     for plan in repo::all(&state.db, kind).await? {
         if latest.last().is_none_or(|l| l.code != plan.code) {
@@ -191,12 +152,7 @@ pub async fn versions(state: &AppState, kind: PlanKind, code: &str) -> Result<Ve
 }
 
 /// One version, or the latest when none is named.
-pub async fn get(
-    state: &AppState,
-    kind: PlanKind,
-    code: &str,
-    version: Option<u32>,
-) -> Result<Plan, Error> {
+pub async fn get(state: &AppState, kind: PlanKind, code: &str, version: Option<u32>) -> Result<Plan, Error> {
     versions(state, kind, code)
         .await?
         .into_iter()

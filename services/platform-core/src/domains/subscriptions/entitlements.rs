@@ -45,11 +45,7 @@ impl Entitlements {
         }
     }
 
-    pub fn of(
-        subscription: &Subscription,
-        module_of: impl Fn(&str) -> Option<String>,
-        now: DateTime<Utc>,
-    ) -> Self {
+    pub fn of(subscription: &Subscription, module_of: impl Fn(&str) -> Option<String>, now: DateTime<Utc>) -> Self {
         let (entitled, valid_until) = subscription.entitles_at(now);
         let mut out = Self {
             entitled,

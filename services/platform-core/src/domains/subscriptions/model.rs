@@ -142,16 +142,8 @@ impl Validate for SetSubscription {
     fn validate(&self) -> Result<(), Vec<marquee_kit::FieldIssue>> {
         let mut issues = Issues::new();
         issues.text("packageCode", &self.package_code, 64);
-        issues.check(
-            self.package_version != Some(0),
-            "packageVersion",
-            "versions start at 1",
-        );
-        issues.check(
-            self.addon_codes.len() <= 32,
-            "addonCodes",
-            "at most 32 add-ons",
-        );
+        issues.check(self.package_version != Some(0), "packageVersion", "versions start at 1");
+        issues.check(self.addon_codes.len() <= 32, "addonCodes", "at most 32 add-ons");
         for (i, code) in self.addon_codes.iter().enumerate() {
             issues.check(
                 !code.trim().is_empty() && code.len() <= 64,
@@ -160,11 +152,7 @@ impl Validate for SetSubscription {
             );
         }
         if let (Some(start), Some(end)) = (self.current_period_start, self.current_period_end) {
-            issues.check(
-                end > start,
-                "currentPeriodEnd",
-                "must be after currentPeriodStart",
-            );
+            issues.check(end > start, "currentPeriodEnd", "must be after currentPeriodStart");
         }
         issues.check(
             self.grace_days.is_none_or(|d| d <= 90),
@@ -172,11 +160,7 @@ impl Validate for SetSubscription {
             "must be between 0 and 90",
         );
         if let Some(note) = &self.note {
-            issues.check(
-                note.chars().count() <= 1000,
-                "note",
-                "must be at most 1000 characters",
-            );
+            issues.check(note.chars().count() <= 1000, "note", "must be at most 1000 characters");
         }
         issues.finish()
     }

@@ -148,11 +148,7 @@ pub async fn insert(db: &impl ConnectionTrait, record: &Record) -> Result<(), Db
 
 /// Writes `record` only if the stored revision is still `expected`; false when
 /// someone else changed it first.
-pub async fn update_if_revision(
-    db: &impl ConnectionTrait,
-    record: &Record,
-    expected: u64,
-) -> Result<bool, DbErr> {
+pub async fn update_if_revision(db: &impl ConnectionTrait, record: &Record, expected: u64) -> Result<bool, DbErr> {
     let result = subscription_row::Entity::update_many()
         .set(encode(record)?)
         .filter(subscription_row::Column::CompanyId.eq(record.company_id))
@@ -162,10 +158,7 @@ pub async fn update_if_revision(
     Ok(result.rows_affected == 1)
 }
 
-pub async fn insert_change(
-    db: &impl ConnectionTrait,
-    change: &SubscriptionChange,
-) -> Result<(), DbErr> {
+pub async fn insert_change(db: &impl ConnectionTrait, change: &SubscriptionChange) -> Result<(), DbErr> {
     change_row::ActiveModel {
         id: Set(change.id),
         company_id: Set(change.company_id),

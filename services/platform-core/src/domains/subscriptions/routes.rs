@@ -33,13 +33,7 @@ async fn set(
     Path(company): Path<Uuid>,
     Json(body): Json<SetSubscription>,
 ) -> Result<Ok<Subscription>, ApiError> {
-    Result::Ok(Ok(service::set(
-        &state,
-        company,
-        body,
-        operator.sub.to_string(),
-    )
-    .await?))
+    Result::Ok(Ok(service::set(&state, company, body, operator.sub.to_string()).await?))
 }
 
 async fn history(

@@ -73,10 +73,9 @@ async fn resolve_package(
     plans::service::get(state, PlanKind::Package, code, version)
         .await
         .map_err(|e| match (e, version) {
-            (Error::NotFound(_), Some(v)) => Error::field(
-                "packageVersion",
-                format!("package {code} has no version {v}"),
-            ),
+            (Error::NotFound(_), Some(v)) => {
+                Error::field("packageVersion", format!("package {code} has no version {v}"))
+            }
             (Error::NotFound(_), None) => Error::field("packageCode", format!("no package {code}")),
             (other, _) => other,
         })
@@ -98,10 +97,9 @@ async fn resolve_addons(
             Some(addon) => addons.push(addon.clone()),
             None => match plans::service::get(state, PlanKind::Addon, code, None).await {
                 Ok(addon) => addons.push(addon),
-                Err(Error::NotFound(_)) => issues.push(FieldIssue::new(
-                    format!("addonCodes[{i}]"),
-                    format!("no add-on {code}"),
-                )),
+                Err(Error::NotFound(_)) => {
+                    issues.push(FieldIssue::new(format!("addonCodes[{i}]"), format!("no add-on {code}")))
+                }
                 Err(other) => return Err(other),
             },
         }
@@ -154,13 +152,7 @@ pub async fn set(
         }
     }
 
-    let package = resolve_package(
-        state,
-        current.as_ref(),
-        &change.package_code,
-        change.package_version,
-    )
-    .await?;
+    let package = resolve_package(state, current.as_ref(), &change.package_code, change.package_version).await?;
     let addons = resolve_addons(state, current.as_ref(), &change.addon_codes).await?;
 
     let start = change
@@ -175,10 +167,7 @@ pub async fn set(
             .filter(|end| *end > start))
         .unwrap_or(start + Duration::days(DEFAULT_PERIOD_DAYS));
     if end <= start {
-        return Err(Error::field(
-            "currentPeriodEnd",
-            "must be after currentPeriodStart",
-        ));
+        return Err(Error::field("currentPeriodEnd", "must be after currentPeriodStart"));
     }
     let trial_ends_at = match change.status {
         Status::Trialing => Some(
@@ -190,9 +179,7 @@ pub async fn set(
                     .and_then(|c| c.trial_ends_at))
                 .unwrap_or(now + Duration::days(i64::from(state.config.trial_days))),
         ),
-        _ => change
-            .trial_ends_at
-            .or(current.as_ref().and_then(|c| c.trial_ends_at)),
+        _ => change.trial_ends_at.or(current.as_ref().and_then(|c| c.trial_ends_at)),
     };
     let past_due_since = match (change.status, current.as_ref()) {
         (Status::PastDue, Some(c)) if c.status == Status::PastDue => c.past_due_since,
@@ -217,23 +204,12 @@ pub async fn set(
         updated_at: now,
         updated_by: actor,
     };
-    save(
-        state,
-        record,
-        from,
-        current.as_ref().map(|c| c.revision),
-        change.note,
-    )
-    .await
+    save(state, record, from, current.as_ref().map(|c| c.revision), change.note).await
 }
 
 /// Starts the default package as `trialing` unless the company already has a
 /// subscription; either way answers the company's subscription.
-pub async fn ensure_default(
-    state: &AppState,
-    company_id: Uuid,
-    actor: String,
-) -> Result<Subscription, Error> {
+pub async fn ensure_default(state: &AppState, company_id: Uuid, actor: String) -> Result<Subscription, Error> {
     if let Some(existing) = get(state, company_id).await? {
         return Ok(existing);
     }
@@ -271,9 +247,7 @@ pub async fn ensure_default(
     .await
     {
         // Two callers raced; the other one created it.
-        Err(Error::ConcurrentChange) => {
-            get(state, company_id).await?.ok_or(Error::ConcurrentChange)
-        }
+        Err(Error::ConcurrentChange) => get(state, company_id).await?.ok_or(Error::ConcurrentChange),
         other => other,
     }
 }

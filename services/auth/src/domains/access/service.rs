@@ -1,0 +1,291 @@
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::domains::companies::model::{ADMIN, MemberStatus, Membership, OWNER, pattern_matches};
+use crate::domains::companies::repo;
+use crate::error::Error;
+use crate::state::AppState;
+
+/// What a member holds in a company before entitlements are applied.
+#[derive(Debug, Clone, Default)]
+pub struct Grants {
+    pub membership: Option<Membership>,
+    /// (role id, role name, its patterns)
+    pub roles: Vec<(Uuid, String, Vec<String>)>,
+    pub direct: BTreeSet<String>,
+    /// Every catalog permission the roles and direct grants cover.
+    pub permissions: BTreeSet<String>,
+}
+
+impl Grants {
+    pub fn has_role(&self, name: &str) -> bool {
+        self.roles.iter().any(|(_, n, _)| n == name)
+    }
+    pub fn is_owner(&self) -> bool {
+        self.active() && self.has_role(OWNER)
+    }
+    pub fn is_admin(&self) -> bool {
+        self.active() && (self.has_role(OWNER) || self.has_role(ADMIN))
+    }
+    pub fn active(&self) -> bool {
+        self.membership
+            .as_ref()
+            .is_some_and(|m| m.status == MemberStatus::Active)
+    }
+}
+
+/// Expands permission patterns over the catalog.
+pub fn expand<'a>(
+    catalog: &'a BTreeMap<String, String>,
+    patterns: impl IntoIterator<Item = &'a String> + Clone,
+) -> BTreeSet<String> {
+    catalog
+        .keys()
+        .filter(|perm| patterns.clone().into_iter().any(|p| pattern_matches(p, perm)))
+        .cloned()
+        .collect()
+}
+
+/// A member's grants, read from the database (or the cache, keyed by revision).
+pub async fn grants(
+    state: &AppState,
+    db: &impl sea_orm::ConnectionTrait,
+    company: Uuid,
+    user: Uuid,
+) -> Result<Grants, Error> {
+    let Some(membership) = repo::membership(db, company, user).await? else {
+        return Ok(Grants::default());
+    };
+    let role_ids = repo::role_ids(db, membership.id).await?;
+    let roles: Vec<_> = repo::roles(db, company)
+        .await?
+        .into_iter()
+        .filter(|r| role_ids.contains(&r.id))
+        .map(|r| (r.id, r.name, r.permissions))
+        .collect();
+    let direct = repo::grants(db, membership.id).await?;
+    let catalog = state.platform.catalog().await?;
+    let patterns: Vec<String> = roles
+        .iter()
+        .flat_map(|(_, _, p)| p.iter().cloned())
+        .chain(direct.iter().cloned())
+        .collect();
+    let permissions = expand(&catalog, &patterns);
+    Ok(Grants {
+        membership: Some(membership),
+        roles,
+        direct,
+        permissions,
+    })
+}
+
+async fn cached_grants(state: &AppState, company: Uuid, user: Uuid, revision: u64) -> Result<Arc<Grants>, Error> {
+    let key = (company, user, revision);
+    if let Some(hit) = state.grants_cache.0.get(&key).await {
+        return Ok(hit);
+    }
+    let fresh = Arc::new(grants(state, &state.db, company, user).await?);
+    state.grants_cache.0.insert(key, fresh.clone()).await;
+    Ok(fresh)
+}
+
+/// The answer to "what may this user do in this company".
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Access {
+    pub company_id: Uuid,
+    pub user_id: Uuid,
+    pub membership: &'static str,
+    pub roles: Vec<String>,
+    pub modules: BTreeSet<String>,
+    pub permissions: BTreeSet<String>,
+    pub limits: BTreeMap<String, i64>,
+    pub revision: u64,
+    #[serde(skip)]
+    pub cache_ttl_ms: u32,
+}
+
+/// Effective access = entitlements ∩ grants. Never answers from anything older
+/// than `min_revision`; fails (never guesses) when platform-core cannot say.
+pub async fn resolve(state: &AppState, company: Uuid, user: Uuid, min_revision: u64) -> Result<Access, Error> {
+    let local = repo::revision(&state.db, company).await?;
+    let Some(local) = local else {
+        // No such company: no membership, nothing.
+        return Ok(nothing(company, user, 0, "none"));
+    };
+    let mut entitlements = state.platform.entitlements(company, false).await?;
+    let mut local = local;
+    if local + entitlements.revision < min_revision {
+        entitlements = state.platform.entitlements(company, true).await?;
+        local = repo::revision(&state.db, company).await?.unwrap_or(local);
+        if local + entitlements.revision < min_revision {
+            return Err(Error::RevisionNotVisible(min_revision));
+        }
+    }
+    let revision = local + entitlements.revision;
+    let grants = cached_grants(state, company, user, local).await?;
+    let membership = match grants.membership.as_ref().map(|m| m.status) {
+        None => return Ok(nothing(company, user, revision, "none")),
+        Some(MemberStatus::Suspended) => return Ok(nothing(company, user, revision, "suspended")),
+        Some(MemberStatus::Active) => "active",
+    };
+    let catalog = state.platform.catalog().await?;
+    let (modules, permissions, limits) = if entitlements.entitled {
+        let permissions = grants
+            .permissions
+            .iter()
+            .filter(|p| entitlements.permissions.contains(*p))
+            .filter(|p| catalog.get(*p).is_some_and(|m| entitlements.modules.contains(m)))
+            .cloned()
+            .collect();
+        (entitlements.modules.clone(), permissions, entitlements.limits.clone())
+    } else {
+        Default::default()
+    };
+    let now_ms = state.clock.now().timestamp_millis();
+    let mut ttl = u32::try_from(state.config.access_cache_ttl.as_millis()).unwrap_or(u32::MAX);
+    if !state.platform.is_live() {
+        ttl = 0;
+    }
+    if entitlements.valid_until_ms > 0 {
+        ttl = ttl.min(u32::try_from((entitlements.valid_until_ms - now_ms).max(0)).unwrap_or(u32::MAX));
+    }
+    Ok(Access {
+        company_id: company,
+        user_id: user,
+        membership,
+        roles: grants.roles.iter().map(|(_, n, _)| n.clone()).collect(),
+        modules,
+        permissions,
+        limits,
+        revision,
+        cache_ttl_ms: ttl,
+    })
+}
+
+fn nothing(company: Uuid, user: Uuid, revision: u64, membership: &'static str) -> Access {
+    Access {
+        company_id: company,
+        user_id: user,
+        membership,
+        roles: Vec::new(),
+        modules: BTreeSet::new(),
+        permissions: BTreeSet::new(),
+        limits: BTreeMap::new(),
+        revision,
+        cache_ttl_ms: 0,
+    }
+}
+
+/// Why a user has or lacks a permission.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Explanation {
+    pub allowed: bool,
+    pub reason: &'static str,
+    pub message: String,
+    pub permission: String,
+    pub module: Option<String>,
+    pub roles: Vec<String>,
+    pub granting_roles: Vec<String>,
+    pub direct_grant: bool,
+    pub package_code: Option<String>,
+    pub package_version: Option<u32>,
+    pub subscription_status: Option<String>,
+}
+
+pub async fn explain(state: &AppState, company: Uuid, user: Uuid, permission: &str) -> Result<Explanation, Error> {
+    let catalog = state.platform.catalog().await?;
+    let grants = grants(state, &state.db, company, user).await?;
+    let entitlements = state.platform.entitlements(company, true).await?;
+    let module = catalog.get(permission).cloned();
+    let roles: Vec<String> = grants.roles.iter().map(|(_, n, _)| n.clone()).collect();
+    let granting_roles: Vec<String> = grants
+        .roles
+        .iter()
+        .filter(|(_, _, patterns)| patterns.iter().any(|p| pattern_matches(p, permission)))
+        .map(|(_, n, _)| n.clone())
+        .collect();
+    let direct_grant = grants.direct.contains(permission);
+    let (allowed, reason, message) = if module.is_none() {
+        (
+            false,
+            "UNKNOWN_PERMISSION",
+            format!("{permission} is not in the catalog"),
+        )
+    } else if grants.membership.is_none() {
+        (
+            false,
+            "NO_MEMBERSHIP",
+            "the user is not a member of this company".to_owned(),
+        )
+    } else if !grants.active() {
+        (
+            false,
+            "MEMBERSHIP_SUSPENDED",
+            "the user's membership is suspended".to_owned(),
+        )
+    } else if !entitlements.entitled {
+        let status = if entitlements.status.is_empty() {
+            "none".to_owned()
+        } else {
+            entitlements.status.clone()
+        };
+        (
+            false,
+            "SUBSCRIPTION_NOT_ENTITLING",
+            format!("the company's subscription ({status}) entitles nothing"),
+        )
+    } else if !module.as_ref().is_some_and(|m| entitlements.modules.contains(m)) {
+        (
+            false,
+            "MODULE_NOT_ENTITLED",
+            format!(
+                "module {} is not in the company's package {}",
+                module.clone().unwrap_or_default(),
+                entitlements.package_code
+            ),
+        )
+    } else if !entitlements.permissions.contains(permission) {
+        (
+            false,
+            "PERMISSION_NOT_ENTITLED",
+            format!("package {} does not include {permission}", entitlements.package_code),
+        )
+    } else if !grants.permissions.contains(permission) {
+        (
+            false,
+            "NOT_GRANTED",
+            format!("none of the user's roles ({}) grants {permission}", roles.join(", ")),
+        )
+    } else {
+        (
+            true,
+            "GRANTED",
+            format!(
+                "granted by {}",
+                if direct_grant && granting_roles.is_empty() {
+                    "a direct grant".to_owned()
+                } else {
+                    granting_roles.join(", ")
+                }
+            ),
+        )
+    };
+    Ok(Explanation {
+        allowed,
+        reason,
+        message,
+        permission: permission.to_owned(),
+        module,
+        roles,
+        granting_roles,
+        direct_grant,
+        package_code: (!entitlements.package_code.is_empty()).then(|| entitlements.package_code.clone()),
+        package_version: (entitlements.package_version > 0).then_some(entitlements.package_version),
+        subscription_status: (!entitlements.status.is_empty()).then(|| entitlements.status.clone()),
+    })
+}

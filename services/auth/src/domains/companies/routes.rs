@@ -1,0 +1,214 @@
+use axum::Router;
+use axum::extract::State;
+use axum::routing::{delete, get, patch, post};
+use marquee_kit::{ApiError, Created, Json, Ok, PageParams, Paginated, Path, Query};
+use serde::Serialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::model::{
+    AddMember, Company, Invitation, InvitationIn, Member, MyCompany, NewCompany, Role, RoleEdit, RoleIn,
+    TenantAuditEntry, UpdateMember,
+};
+use super::service;
+use crate::domains::sessions::SignedIn;
+use crate::domains::users::model::TokenIn;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/companies", get(list).post(create))
+        .route("/v1/companies/{id}/members", get(members).post(add_member))
+        .route(
+            "/v1/companies/{id}/members/{user_id}",
+            patch(update_member).delete(remove_member),
+        )
+        .route("/v1/companies/{id}/roles", get(roles).post(create_role))
+        .route(
+            "/v1/companies/{id}/roles/{role_id}",
+            patch(update_role).delete(delete_role),
+        )
+        .route("/v1/companies/{id}/invitations", get(invitations).post(invite))
+        .route(
+            "/v1/companies/{id}/invitations/{invitation_id}",
+            delete(revoke_invitation),
+        )
+        .route(
+            "/v1/companies/{id}/invitations/{invitation_id}/resend",
+            post(resend_invitation),
+        )
+        .route("/v1/companies/{id}/audit", get(audit))
+        .route("/v1/invitations/accept", post(accept))
+}
+
+/// A write's result with the company's new access revision, which the client
+/// may send back as `x-access-revision` to read its own write.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Revised<T: Serialize> {
+    #[serde(flatten)]
+    item: T,
+    revision: u64,
+}
+
+async fn create(
+    me: SignedIn,
+    State(state): State<AppState>,
+    Json(body): Json<NewCompany>,
+) -> Result<Created<Company>, ApiError> {
+    Result::Ok(Created(service::create_company(&state, me.claims.sub, body).await?))
+}
+
+async fn list(
+    me: SignedIn,
+    State(state): State<AppState>,
+    Query(page): Query<PageParams>,
+) -> Result<Paginated<MyCompany>, ApiError> {
+    let all = service::my_companies(&state, me.claims.sub).await?;
+    let total = all.len() as u64;
+    let items = all
+        .into_iter()
+        .skip(page.offset() as usize)
+        .take(page.limit() as usize)
+        .collect();
+    Result::Ok(Paginated { items, page, total })
+}
+
+async fn members(
+    me: SignedIn,
+    State(state): State<AppState>,
+    Path(company): Path<Uuid>,
+    Query(page): Query<PageParams>,
+) -> Result<Paginated<Member>, ApiError> {
+    let all = service::members(&state, company, me.claims.sub).await?;
+    let total = all.len() as u64;
+    let items = all
+        .into_iter()
+        .skip(page.offset() as usize)
+        .take(page.limit() as usize)
+        .collect();
+    Result::Ok(Paginated { items, page, total })
+}
+
+async fn add_member(
+    me: SignedIn,
+    State(state): State<AppState>,
+    Path(company): Path<Uuid>,
+    Json(body): Json<AddMember>,
+) -> Result<Created<Revised<Member>>, ApiError> {
+    let (item, revision) = service::add_member(&state, company, me.claims.sub, body).await?;
+    Result::Ok(Created(Revised { item, revision }))
+}
+
+async fn update_member(
+    me: SignedIn,
+    State(state): State<AppState>,
+    Path((company, user)): Path<(Uuid, Uuid)>,
+    Json(body): Json<UpdateMember>,
+) -> Result<Ok<Revised<Member>>, ApiError> {
+    let (item, revision) = service::update_member(&state, company, me.claims.sub, user, body).await?;
+    Result::Ok(Ok(Revised { item, revision }))
+}
+
+async fn remove_member(
+    me: SignedIn,
+    State(state): State<AppState>,
+    Path((company, user)): Path<(Uuid, Uuid)>,
+) -> Result<Ok<Value>, ApiError> {
+    let revision = service::remove_member(&state, company, me.claims.sub, user).await?;
+    Result::Ok(Ok(json!({"removed": true, "revision": revision})))
+}
+
+async fn roles(
+    me: SignedIn,
+    State(state): State<AppState>,
+    Path(company): Path<Uuid>,
+) -> Result<Ok<Vec<Role>>, ApiError> {
+    Result::Ok(Ok(service::roles(&state, company, me.claims.sub).await?))
+}
+
+async fn create_role(
+    me: SignedIn,
+    State(state): State<AppState>,
+    Path(company): Path<Uuid>,
+    Json(body): Json<RoleIn>,
+) -> Result<Created<Revised<Role>>, ApiError> {
+    let (item, revision) = service::create_role(&state, company, me.claims.sub, body).await?;
+    Result::Ok(Created(Revised { item, revision }))
+}
+
+async fn update_role(
+    me: SignedIn,
+    State(state): State<AppState>,
+    Path((company, role)): Path<(Uuid, Uuid)>,
+    Json(body): Json<RoleEdit>,
+) -> Result<Ok<Revised<Role>>, ApiError> {
+    let (item, revision) = service::update_role(&state, company, me.claims.sub, role, body).await?;
+    Result::Ok(Ok(Revised { item, revision }))
+}
+
+async fn delete_role(
+    me: SignedIn,
+    State(state): State<AppState>,
+    Path((company, role)): Path<(Uuid, Uuid)>,
+) -> Result<Ok<Value>, ApiError> {
+    let revision = service::delete_role(&state, company, me.claims.sub, role).await?;
+    Result::Ok(Ok(json!({"deleted": true, "revision": revision})))
+}
+
+async fn invite(
+    me: SignedIn,
+    State(state): State<AppState>,
+    Path(company): Path<Uuid>,
+    Json(body): Json<InvitationIn>,
+) -> Result<Created<Revised<Invitation>>, ApiError> {
+    let (item, revision) = service::invite(&state, company, me.claims.sub, body).await?;
+    Result::Ok(Created(Revised { item, revision }))
+}
+
+async fn invitations(
+    me: SignedIn,
+    State(state): State<AppState>,
+    Path(company): Path<Uuid>,
+    Query(page): Query<PageParams>,
+) -> Result<Paginated<Invitation>, ApiError> {
+    let (items, total) = service::invitations(&state, company, me.claims.sub, page.offset(), page.limit()).await?;
+    Result::Ok(Paginated { items, page, total })
+}
+
+async fn revoke_invitation(
+    me: SignedIn,
+    State(state): State<AppState>,
+    Path((company, id)): Path<(Uuid, Uuid)>,
+) -> Result<Ok<Value>, ApiError> {
+    let revision = service::revoke_invitation(&state, company, me.claims.sub, id).await?;
+    Result::Ok(Ok(json!({"revoked": true, "revision": revision})))
+}
+
+async fn resend_invitation(
+    me: SignedIn,
+    State(state): State<AppState>,
+    Path((company, id)): Path<(Uuid, Uuid)>,
+) -> Result<Ok<Revised<Invitation>>, ApiError> {
+    let (item, revision) = service::resend_invitation(&state, company, me.claims.sub, id).await?;
+    Result::Ok(Ok(Revised { item, revision }))
+}
+
+async fn accept(
+    me: SignedIn,
+    State(state): State<AppState>,
+    Json(body): Json<TokenIn>,
+) -> Result<Ok<Revised<Company>>, ApiError> {
+    let (item, revision) = service::accept_invitation(&state, me.claims.sub, &body.token).await?;
+    Result::Ok(Ok(Revised { item, revision }))
+}
+
+async fn audit(
+    me: SignedIn,
+    State(state): State<AppState>,
+    Path(company): Path<Uuid>,
+    Query(page): Query<PageParams>,
+) -> Result<Paginated<TenantAuditEntry>, ApiError> {
+    let (items, total) = service::audit(&state, company, me.claims.sub, page.offset(), page.limit()).await?;
+    Result::Ok(Paginated { items, page, total })
+}

@@ -1,0 +1,226 @@
+//! auth's view of platform-core: entitlements per company (cached only while
+//! the change stream is live and heard), the permission catalog, and the
+//! default subscription of new companies. Every call has a deadline; a failed
+//! call is an error, never a guess.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use futures::StreamExt;
+use marquee_kit::grpc::ServiceCredentials;
+use marquee_proto::platform_core::v1 as pb;
+use marquee_proto::platform_core::v1::platform_core_client::PlatformCoreClient;
+use tokio::sync::RwLock;
+use tokio_util::sync::CancellationToken;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+use uuid::Uuid;
+
+use crate::events::{AccessChange, ChangeKind, Events};
+
+type Client = PlatformCoreClient<InterceptedService<Channel, ServiceCredentials>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlatformError {
+    #[error("platform-core is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A company's entitlements as auth uses them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entitlements {
+    pub entitled: bool,
+    pub status: String,
+    pub package_code: String,
+    pub package_version: u32,
+    pub modules: BTreeSet<String>,
+    pub permissions: BTreeSet<String>,
+    pub limits: BTreeMap<String, i64>,
+    pub revision: u64,
+    pub valid_until_ms: i64,
+}
+
+impl From<pb::Entitlements> for Entitlements {
+    fn from(e: pb::Entitlements) -> Self {
+        Self {
+            entitled: e.entitled,
+            status: e.subscription_status,
+            package_code: e.package_code,
+            package_version: e.package_version,
+            modules: e.modules.into_iter().collect(),
+            permissions: e.permissions.into_iter().collect(),
+            limits: e.limits.into_iter().collect(),
+            revision: e.revision,
+            valid_until_ms: e.valid_until_unix_ms,
+        }
+    }
+}
+
+/// Permission → module, from the catalog.
+pub type Catalog = Arc<BTreeMap<String, String>>;
+
+#[derive(Clone)]
+pub struct Platform {
+    client: Client,
+    timeout: Duration,
+    cache: moka::future::Cache<Uuid, Entitlements>,
+    catalog: Arc<RwLock<Option<Catalog>>>,
+    /// When the change stream was last heard from (Unix ms); 0 when down.
+    last_heard_ms: Arc<AtomicI64>,
+    stale_after: Duration,
+}
+
+fn unavailable(e: impl std::fmt::Display) -> PlatformError {
+    PlatformError::Unavailable(e.to_string())
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl Platform {
+    pub fn new(url: &str, service_token: &str, timeout: Duration, stale_after: Duration) -> anyhow::Result<Self> {
+        let channel = Endpoint::from_shared(url.to_owned())
+            .map_err(|e| anyhow::anyhow!("PLATFORM_CORE_GRPC_URL {url:?}: {e}"))?
+            .connect_timeout(timeout)
+            .timeout(timeout)
+            .connect_lazy();
+        let credentials = ServiceCredentials::new(service_token).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(Self {
+            client: PlatformCoreClient::with_interceptor(channel, credentials),
+            timeout,
+            cache: moka::future::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(60))
+                .build(),
+            catalog: Arc::new(RwLock::new(None)),
+            last_heard_ms: Arc::new(AtomicI64::new(0)),
+            stale_after,
+        })
+    }
+
+    /// Whether cached answers can be trusted: the change stream is heard.
+    pub fn is_live(&self) -> bool {
+        let last = self.last_heard_ms.load(Ordering::Acquire);
+        last > 0 && now_ms() - last < i64::try_from(self.stale_after.as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// Entitlements, from the cache while the stream is live, else asked afresh.
+    pub async fn entitlements(&self, company: Uuid, fresh: bool) -> Result<Entitlements, PlatformError> {
+        if !fresh
+            && self.is_live()
+            && let Some(cached) = self.cache.get(&company).await
+            && (cached.valid_until_ms == 0 || cached.valid_until_ms > now_ms())
+        {
+            return Ok(cached);
+        }
+        let mut client = self.client.clone();
+        let answer: Entitlements = client
+            .get_entitlements(pb::GetEntitlementsRequest {
+                company_id: company.to_string(),
+            })
+            .await
+            .map_err(|s| unavailable(s.message()))?
+            .into_inner()
+            .into();
+        if self.is_live() {
+            self.cache.insert(company, answer.clone()).await;
+        }
+        Ok(answer)
+    }
+
+    pub async fn ensure_default_subscription(
+        &self,
+        company: Uuid,
+        requested_by: Uuid,
+    ) -> Result<Entitlements, PlatformError> {
+        let mut client = self.client.clone();
+        let answer = client
+            .ensure_default_subscription(pb::EnsureDefaultSubscriptionRequest {
+                company_id: company.to_string(),
+                requested_by: requested_by.to_string(),
+            })
+            .await
+            .map_err(|s| unavailable(s.message()))?
+            .into_inner();
+        self.cache.invalidate(&company).await;
+        Ok(answer.into())
+    }
+
+    /// The permission catalog (permission → module), fetched once and kept.
+    pub async fn catalog(&self) -> Result<Catalog, PlatformError> {
+        if let Some(catalog) = self.catalog.read().await.clone() {
+            return Ok(catalog);
+        }
+        let mut client = self.client.clone();
+        let modules = client
+            .list_modules(pb::ListModulesRequest {})
+            .await
+            .map_err(|s| unavailable(s.message()))?
+            .into_inner()
+            .modules;
+        let catalog: Catalog = Arc::new(
+            modules
+                .into_iter()
+                .flat_map(|m| {
+                    let module = m.code;
+                    m.permissions.into_iter().map(move |p| (p.code, module.clone()))
+                })
+                .collect(),
+        );
+        *self.catalog.write().await = Some(catalog.clone());
+        Ok(catalog)
+    }
+
+    /// Follows platform-core's change stream until `shutdown`: invalidates the
+    /// cache and announces each change; drops the whole cache while the
+    /// stream is down.
+    pub async fn watch(self, events: Events, shutdown: CancellationToken) {
+        let mut backoff = Duration::from_millis(100);
+        while !shutdown.is_cancelled() {
+            let mut client = self.client.clone();
+            let stream = tokio::select! {
+                _ = shutdown.cancelled() => break,
+                s = client.watch_entitlements(pb::WatchEntitlementsRequest {}) => s,
+            };
+            match stream {
+                Ok(response) => {
+                    let mut stream = response.into_inner();
+                    backoff = Duration::from_millis(100);
+                    loop {
+                        let next = tokio::select! {
+                            _ = shutdown.cancelled() => break,
+                            _ = tokio::time::sleep(self.stale_after) => None,
+                            next = stream.next() => next,
+                        };
+                        let Some(Ok(event)) = next else { break };
+                        self.last_heard_ms.store(now_ms(), Ordering::Release);
+                        if let Some(pb::entitlement_event::Event::Changed(change)) = event.event
+                            && let Ok(company) = Uuid::parse_str(&change.company_id)
+                        {
+                            self.cache.invalidate(&company).await;
+                            events
+                                .publish(AccessChange::company(ChangeKind::EntitlementsChanged, company, 0))
+                                .await;
+                        }
+                    }
+                }
+                Err(status) => tracing::warn!(error = %status.message(), "cannot watch platform-core entitlements"),
+            }
+            // Down: nothing cached can be trusted.
+            self.last_heard_ms.store(0, Ordering::Release);
+            self.cache.invalidate_all();
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = tokio::time::sleep(backoff) => {}
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(2));
+        }
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+}
