@@ -31,7 +31,9 @@ pub enum Bus {
 
 pub struct RedisBus {
     channel: String,
-    publisher: redis::aio::ConnectionManager,
+    client: redis::Client,
+    /// Made on first publish, so a replica starts (not ready) while Redis is away.
+    publisher: tokio::sync::Mutex<Option<redis::aio::MultiplexedConnection>>,
     local: broadcast::Sender<String>,
     live: AtomicBool,
 }
@@ -49,14 +51,15 @@ impl Bus {
         shutdown: CancellationToken,
     ) -> Result<(Self, impl Future<Output = ()> + Send + 'static), BusError> {
         let client = redis::Client::open(url)?;
-        let publisher = redis::aio::ConnectionManager::new(client.clone()).await?;
         let bus = Arc::new(RedisBus {
             channel,
-            publisher,
+            client: client.clone(),
+            publisher: tokio::sync::Mutex::new(None),
             local: broadcast::channel(BUFFER).0,
             live: AtomicBool::new(false),
         });
         let relay = bus.clone().relay(client, shutdown);
+        // The subscription is made by the relay; its failures are retried there.
         Ok((Self::Redis(bus), relay))
     }
 
@@ -80,12 +83,7 @@ impl Bus {
                 Ok(())
             }
             Self::Redis(bus) => {
-                let mut conn = bus.publisher.clone();
-                let result: Result<i64, _> = redis::cmd("PUBLISH")
-                    .arg(&bus.channel)
-                    .arg(&message)
-                    .query_async(&mut conn)
-                    .await;
+                let result = bus.publish(&message).await;
                 if let Err(e) = result {
                     // This replica's own subscribers still hear it.
                     let _ = bus.local.send(message);
@@ -113,6 +111,35 @@ impl Bus {
 }
 
 impl RedisBus {
+    async fn publish(&self, message: &str) -> redis::RedisResult<()> {
+        let mut slot = self.publisher.lock().await;
+        let mut conn = match slot.as_ref() {
+            Some(c) => c.clone(),
+            None => {
+                let config = redis::AsyncConnectionConfig::new()
+                    .set_connection_timeout(Some(Duration::from_millis(500)))
+                    .set_response_timeout(Some(Duration::from_millis(500)));
+                let c = self
+                    .client
+                    .get_multiplexed_async_connection_with_config(&config)
+                    .await?;
+                *slot = Some(c.clone());
+                c
+            }
+        };
+        drop(slot);
+        let result: redis::RedisResult<i64> = redis::cmd("PUBLISH")
+            .arg(&self.channel)
+            .arg(message)
+            .query_async(&mut conn)
+            .await;
+        if result.is_err() {
+            // Reconnect next time.
+            *self.publisher.lock().await = None;
+        }
+        result.map(|_| ())
+    }
+
     async fn relay(self: Arc<Self>, client: redis::Client, shutdown: CancellationToken) {
         let mut backoff = Duration::from_millis(100);
         while !shutdown.is_cancelled() {

@@ -192,7 +192,7 @@ fn decode_quoted_printable(raw: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn find_token(dir: &std::path::Path, to: &str, path: &str) -> Option<String> {
+pub fn find_token(dir: &std::path::Path, to: &str, path: &str) -> Option<String> {
     mails(dir)
         .into_iter()
         .rev()

@@ -4,9 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod access;
+mod fleet;
 mod harness;
 mod keys;
 mod lifecycle;
 mod limits;
 mod passwords;
 mod secrecy;
+mod tenancy;
+mod watch;

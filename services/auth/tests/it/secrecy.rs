@@ -27,6 +27,19 @@ async fn secrets_never_reach_the_logs() {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
+    // Drain the output while it runs, or a full pipe would stall the service.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out = tokio::spawn(async move {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text).await;
+        text
+    });
+    let err = tokio::spawn(async move {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text).await;
+        text
+    });
     let api = marquee_testkit::TestClient::new(format!("http://127.0.0.1:{port}"));
     let mut up = false;
     for _ in 0..100 {
@@ -88,9 +101,7 @@ async fn secrets_never_reach_the_logs() {
 
     let _ = child.start_kill();
     let _ = child.wait().await;
-    let mut logs = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut logs).await.unwrap();
-    child.stderr.take().unwrap().read_to_string(&mut logs).await.unwrap();
+    let logs = out.await.unwrap() + &err.await.unwrap();
     assert!(logs.contains("auth serving"), "the logs were captured: {logs}");
 
     let secrets = [

@@ -1,0 +1,280 @@
+//! auth with a real platform-core beside it, for companies and access.
+
+use std::collections::HashMap;
+
+use marquee_kit::Clock;
+use marquee_kit::grpc::ServiceCredentials;
+use marquee_proto::auth::v1::access_client::AccessClient;
+use marquee_proto::auth::v1::{AccessDecision, ResolveAccessRequest};
+use marquee_testkit::{Reply, TestClient, TestDb, redis_url, unique_name};
+use serde_json::{Value, json};
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+use uuid::Uuid;
+
+use crate::harness::{ADMIN_EMAIL, ADMIN_PASSWORD, boot, pair, settings, unique_email};
+
+pub const SERVICE_TOKEN: &str = "test-internal-service-token";
+
+pub type Access = AccessClient<InterceptedService<Channel, ServiceCredentials>>;
+
+pub struct Fleet {
+    pub auth: TestClient,
+    pub core: TestClient,
+    pub auth_grpc: String,
+    pub clock: Clock,
+    pub mail_dir: std::path::PathBuf,
+    pub core_stop: Option<tokio_util::sync::DropGuard>,
+    _auth_stop: tokio_util::sync::DropGuard,
+    _dbs: (TestDb, TestDb),
+    _mail: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    probe.local_addr().unwrap().port()
+}
+
+pub async fn fleet() -> Fleet {
+    fleet_with(&[]).await
+}
+
+pub async fn fleet_with(overrides: &[(&str, &str)]) -> Fleet {
+    let auth_http = free_port();
+    let auth_grpc = free_port();
+    let core_db = TestDb::fresh().await;
+    let mut core_vars: HashMap<String, String> = [
+        ("DATABASE_URL", core_db.url.clone()),
+        ("HTTP_ADDR", "127.0.0.1:0".into()),
+        ("GRPC_ADDR", "127.0.0.1:0".into()),
+        ("INTERNAL_SERVICE_TOKEN", SERVICE_TOKEN.into()),
+        (
+            "AUTH_JWKS_URL",
+            format!("http://127.0.0.1:{auth_http}/.well-known/jwks.json"),
+        ),
+        ("HEARTBEAT_INTERVAL_MS", "100".into()),
+        ("REDIS_PREFIX", unique_name("pc")),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    if let Some(url) = redis_url() {
+        core_vars.insert("REDIS_URL".into(), url);
+    }
+    let core_config = marquee_platform_core::Config::load(&mut marquee_config::Env::from_map(core_vars)).unwrap();
+    let core_app = marquee_platform_core::App::build(core_config, Default::default())
+        .await
+        .unwrap();
+    let core = TestClient::new(format!("http://{}", core_app.http_addr()));
+    let core_grpc = format!("http://{}", core_app.grpc_addr());
+    let core_stop = core_app.shutdown_token();
+    tokio::spawn(async move { core_app.run().await.unwrap() });
+
+    let auth_db = TestDb::fresh().await;
+    let mail = tempfile::tempdir().unwrap();
+    let http_addr = format!("127.0.0.1:{auth_http}");
+    let grpc_addr = format!("127.0.0.1:{auth_grpc}");
+    let mut all: Vec<(&str, &str)> = vec![
+        ("HTTP_ADDR", &http_addr),
+        ("GRPC_ADDR", &grpc_addr),
+        ("PLATFORM_CORE_GRPC_URL", &core_grpc),
+        ("HEARTBEAT_INTERVAL_MS", "100"),
+        ("STREAM_STALE_AFTER_MS", "600"),
+    ];
+    all.extend_from_slice(overrides);
+    let vars = settings(&auth_db, mail.path(), &all);
+    let clock = Clock::manual(chrono::Utc::now());
+    let (auth, auth_stop) = boot(vars, clock.clone()).await;
+    let fleet = Fleet {
+        auth,
+        core,
+        auth_grpc: format!("http://127.0.0.1:{auth_grpc}"),
+        clock,
+        mail_dir: mail.path().to_owned(),
+        core_stop: Some(core_stop.drop_guard()),
+        _auth_stop: auth_stop,
+        _dbs: (core_db, auth_db),
+        _mail: mail,
+    };
+    // auth hears platform-core's stream before the test begins.
+    let admin = fleet.token(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    for _ in 0..100 {
+        if fleet.auth.get("/readyz", None).await.status == 200
+            && fleet.core.get("/v1/modules", Some(&admin)).await.status == 200
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    fleet
+}
+
+/// A signed-up, verified user.
+pub struct Person {
+    pub id: Uuid,
+    pub email: String,
+    pub token: String,
+}
+
+impl Fleet {
+    pub async fn token(&self, email: &str, password: &str) -> String {
+        let reply = self
+            .auth
+            .post("/v1/auth/login", None, &json!({"email": email, "password": password}))
+            .await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+        pair(&reply).0
+    }
+
+    pub async fn admin(&self) -> String {
+        self.token(ADMIN_EMAIL, ADMIN_PASSWORD).await
+    }
+
+    /// Signs up and verifies a new person.
+    pub async fn person(&self) -> Person {
+        let email = unique_email();
+        let reply = self
+            .auth
+            .post(
+                "/v1/auth/signup",
+                None,
+                &json!({"email": email, "password": "correct horse battery", "name": "Pat"}),
+            )
+            .await;
+        assert_eq!(reply.status, 201);
+        let id = Uuid::parse_str(reply.data()["id"].as_str().unwrap()).unwrap();
+        let token = self.mailed(&email, "verify-email").await;
+        let verified = self
+            .auth
+            .post("/v1/auth/email/verify", None, &json!({"token": token}))
+            .await;
+        assert_eq!(verified.status, 200);
+        let token = self.token(&email, "correct horse battery").await;
+        Person { id, email, token }
+    }
+
+    /// A company owned by a new person.
+    pub async fn company(&self) -> (Uuid, Person) {
+        let owner = self.person().await;
+        let reply = self
+            .auth
+            .post("/v1/companies", Some(&owner.token), &json!({"name": "Acme Live"}))
+            .await;
+        assert_eq!(reply.status, 201, "{:?}", reply.body);
+        assert_eq!(reply.data()["subscriptionReady"], true);
+        (Uuid::parse_str(reply.data()["id"].as_str().unwrap()).unwrap(), owner)
+    }
+
+    pub async fn roles(&self, company: Uuid, token: &str) -> HashMap<String, String> {
+        let reply = self
+            .auth
+            .get(&format!("/v1/companies/{company}/roles"), Some(token))
+            .await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+        reply
+            .data()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["name"].as_str().unwrap().to_owned(),
+                    r["id"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    pub async fn custom_role(&self, company: Uuid, token: &str, name: &str, permissions: &[&str]) -> String {
+        let reply = self
+            .auth
+            .post(
+                &format!("/v1/companies/{company}/roles"),
+                Some(token),
+                &json!({"name": name, "permissions": permissions}),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{:?}", reply.body);
+        reply.data()["id"].as_str().unwrap().to_owned()
+    }
+
+    /// An admin adds `person` with `roles` (role ids).
+    pub async fn add(&self, company: Uuid, admin: &str, person: &Person, roles: &[&str]) -> Reply {
+        self.auth
+            .post(
+                &format!("/v1/companies/{company}/members"),
+                Some(admin),
+                &json!({"email": person.email, "roleIds": roles}),
+            )
+            .await
+    }
+
+    pub async fn patch_member(&self, company: Uuid, admin: &str, user: Uuid, body: Value) -> Reply {
+        self.auth
+            .send(
+                self.auth
+                    .http
+                    .patch(self.auth.url(&format!("/v1/companies/{company}/members/{user}")))
+                    .bearer_auth(admin)
+                    .json(&body),
+            )
+            .await
+    }
+
+    pub async fn my_access(&self, company: Uuid, token: &str) -> Reply {
+        self.auth
+            .send(
+                self.auth
+                    .http
+                    .get(self.auth.url("/v1/me/access"))
+                    .bearer_auth(token)
+                    .header("x-org", company.to_string()),
+            )
+            .await
+    }
+
+    pub async fn set_package(&self, company: Uuid, body: Value) {
+        let admin = self.admin().await;
+        let reply = self
+            .core
+            .put(&format!("/v1/companies/{company}/subscription"), Some(&admin), &body)
+            .await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+    }
+
+    pub async fn grpc(&self) -> Access {
+        let channel = tonic::transport::Endpoint::from_shared(self.auth_grpc.clone())
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        AccessClient::with_interceptor(channel, ServiceCredentials::new(SERVICE_TOKEN).unwrap())
+    }
+
+    pub async fn resolve(
+        &self,
+        token: &str,
+        company: Uuid,
+        min_revision: u64,
+    ) -> Result<AccessDecision, tonic::Status> {
+        self.grpc()
+            .await
+            .resolve_access(ResolveAccessRequest {
+                access_token: token.to_owned(),
+                company_id: company.to_string(),
+                min_revision,
+            })
+            .await
+            .map(|r| r.into_inner())
+    }
+
+    pub async fn mailed(&self, to: &str, path: &str) -> String {
+        for _ in 0..100 {
+            if let Some(token) = crate::harness::find_token(&self.mail_dir, to, path) {
+                return token;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        }
+        panic!("no mail to {to}");
+    }
+}

@@ -1,0 +1,121 @@
+//! `WatchAccess`: every kind of change arrives within a second, with heartbeats.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use marquee_proto::auth::v1::{AccessChangeKind, AccessEvent, WatchAccessRequest, access_event::Event};
+use serde_json::json;
+
+use crate::fleet::fleet;
+
+type Events = tonic::Streaming<AccessEvent>;
+
+async fn next_change(
+    events: &mut Events,
+    kind: AccessChangeKind,
+    matches: impl Fn(&marquee_proto::auth::v1::AccessChange) -> bool,
+) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
+    loop {
+        let event = tokio::time::timeout_at(deadline, events.next())
+            .await
+            .unwrap_or_else(|_| panic!("{kind:?} did not arrive within a second"))
+            .expect("stream open")
+            .expect("no error");
+        if let Some(Event::Change(change)) = event.event
+            && change.kind == kind as i32
+            && matches(&change)
+        {
+            return;
+        }
+    }
+}
+
+#[tokio::test]
+async fn changes_arrive_on_the_stream_within_a_second() {
+    let f = fleet().await;
+    let (company, owner) = f.company().await;
+    let roles = f.roles(company, &owner.token).await;
+    let pat = f.person().await;
+    assert_eq!(
+        f.add(company, &owner.token, &pat, &[&roles["member"]]).await.status,
+        201
+    );
+    let mut events = f
+        .grpc()
+        .await
+        .watch_access(WatchAccessRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    let company_id = company.to_string();
+    let user_id = pat.id.to_string();
+
+    // Heartbeats first: the stream is live.
+    let beat = tokio::time::timeout(Duration::from_secs(1), async {
+        loop {
+            if let Some(Ok(AccessEvent {
+                event: Some(Event::Heartbeat(_)),
+            })) = events.next().await
+            {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(beat.is_ok(), "heartbeats arrive");
+
+    // Role removed.
+    assert_eq!(
+        f.patch_member(company, &owner.token, pat.id, json!({"roleIds": []}))
+            .await
+            .status,
+        200
+    );
+    next_change(&mut events, AccessChangeKind::RoleChanged, |c| {
+        c.company_id == company_id && c.user_id == user_id && c.revision > 0
+    })
+    .await;
+
+    // Member suspended.
+    assert_eq!(
+        f.patch_member(company, &owner.token, pat.id, json!({"status": "suspended"}))
+            .await
+            .status,
+        200
+    );
+    next_change(&mut events, AccessChangeKind::MembershipChanged, |c| {
+        c.user_id == user_id
+    })
+    .await;
+
+    // Subscription canceled in platform-core.
+    f.set_package(company, json!({"packageCode": "standard", "status": "canceled"}))
+        .await;
+    next_change(&mut events, AccessChangeKind::EntitlementsChanged, |c| {
+        c.company_id == company_id
+    })
+    .await;
+
+    // Session revoked.
+    assert_eq!(
+        f.auth
+            .post("/v1/auth/logout", Some(&pat.token), &json!({}))
+            .await
+            .status,
+        200
+    );
+    next_change(&mut events, AccessChangeKind::SessionRevoked, |c| {
+        c.user_id == user_id && !c.session_id.is_empty()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_stream_refuses_anonymous_watchers() {
+    use marquee_proto::auth::v1::access_client::AccessClient;
+    let f = fleet().await;
+    let mut anonymous = AccessClient::connect(f.auth_grpc.clone()).await.unwrap();
+    let err = anonymous.watch_access(WatchAccessRequest {}).await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::Unauthenticated);
+}
