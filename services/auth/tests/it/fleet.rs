@@ -25,6 +25,7 @@ pub struct Fleet {
     pub clock: Clock,
     pub mail_dir: std::path::PathBuf,
     pub core_stop: Option<tokio_util::sync::DropGuard>,
+    pub auth_env: HashMap<String, String>,
     _auth_stop: tokio_util::sync::DropGuard,
     _dbs: (TestDb, TestDb),
     _mail: tempfile::TempDir,
@@ -84,7 +85,7 @@ pub async fn fleet_with(overrides: &[(&str, &str)]) -> Fleet {
     all.extend_from_slice(overrides);
     let vars = settings(&auth_db, mail.path(), &all);
     let clock = Clock::manual(chrono::Utc::now());
-    let (auth, auth_stop) = boot(vars, clock.clone()).await;
+    let (auth, auth_stop) = boot(vars.clone(), clock.clone()).await;
     let fleet = Fleet {
         auth,
         core,
@@ -92,6 +93,7 @@ pub async fn fleet_with(overrides: &[(&str, &str)]) -> Fleet {
         clock,
         mail_dir: mail.path().to_owned(),
         core_stop: Some(core_stop.drop_guard()),
+        auth_env: vars,
         _auth_stop: auth_stop,
         _dbs: (core_db, auth_db),
         _mail: mail,
@@ -117,6 +119,17 @@ pub struct Person {
 }
 
 impl Fleet {
+    /// Another auth replica on the same database (and Redis, when set): its
+    /// gRPC URL and the guard that stops it.
+    pub async fn replica(&self) -> (String, tokio_util::sync::DropGuard) {
+        let grpc = free_port();
+        let mut vars = self.auth_env.clone();
+        vars.insert("HTTP_ADDR".into(), "127.0.0.1:0".into());
+        vars.insert("GRPC_ADDR".into(), format!("127.0.0.1:{grpc}"));
+        let (_, stop) = boot(vars, self.clock.clone()).await;
+        (format!("http://127.0.0.1:{grpc}"), stop)
+    }
+
     pub async fn token(&self, email: &str, password: &str) -> String {
         let reply = self
             .auth

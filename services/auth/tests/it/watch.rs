@@ -119,3 +119,42 @@ async fn the_stream_refuses_anonymous_watchers() {
     let err = anonymous.watch_access(WatchAccessRequest {}).await.unwrap_err();
     assert_eq!(err.code(), tonic::Code::Unauthenticated);
 }
+
+/// With Redis, a change made through one auth replica reaches the watchers of another.
+#[tokio::test]
+async fn changes_reach_watchers_of_every_auth_replica() {
+    use marquee_kit::grpc::ServiceCredentials;
+    use marquee_proto::auth::v1::access_client::AccessClient;
+    if marquee_testkit::redis_url().is_none() {
+        eprintln!("TEST_REDIS_URL not set: the cross-replica path needs Redis");
+        return;
+    }
+    let f = fleet().await;
+    let (company, owner) = f.company().await;
+    let roles = f.roles(company, &owner.token).await;
+    let pat = f.person().await;
+    assert_eq!(
+        f.add(company, &owner.token, &pat, &[&roles["member"]]).await.status,
+        201
+    );
+    let (replica, _stop) = f.replica().await;
+    let channel = tonic::transport::Endpoint::from_shared(replica)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client =
+        AccessClient::with_interceptor(channel, ServiceCredentials::new(crate::fleet::SERVICE_TOKEN).unwrap());
+    let mut events = client.watch_access(WatchAccessRequest {}).await.unwrap().into_inner();
+    let user_id = pat.id.to_string();
+    assert_eq!(
+        f.patch_member(company, &owner.token, pat.id, json!({"status": "suspended"}))
+            .await
+            .status,
+        200
+    );
+    next_change(&mut events, AccessChangeKind::MembershipChanged, |c| {
+        c.user_id == user_id
+    })
+    .await;
+}
