@@ -1,0 +1,465 @@
+//! The access guard of the business services (DESIGN §3): every protected
+//! route is checked, in order, for a bearer token, the company header, a valid
+//! token, effective access from auth (cache, then gRPC), a live session,
+//! membership, the service's module and the route's permission. Anything that
+//! cannot be verified is refused; nothing is allowed "for now".
+//!
+//! Answers from auth are cached per (session, company) only while the
+//! `WatchAccess` stream is heard, never longer than the answer's own cache
+//! time and a hard cap, and never when the caller demands a newer revision.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::handler::Handler;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter};
+use futures::StreamExt;
+use marquee_counters::Counters;
+use marquee_kit::ApiError;
+use marquee_kit::grpc::ServiceCredentials;
+use marquee_proto::auth::v1 as pb;
+use marquee_proto::auth::v1::access_client::AccessClient;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+use uuid::Uuid;
+
+use crate::token::TokenValidator;
+
+type Client = AccessClient<InterceptedService<Channel, ServiceCredentials>>;
+
+/// Who is calling, in which company, allowed to do what: what business code
+/// receives once the guard has passed.
+#[derive(Debug, Clone)]
+pub struct AccessContext {
+    pub user_id: Uuid,
+    pub company_id: Uuid,
+    pub session_id: Uuid,
+    pub permissions: Arc<BTreeSet<String>>,
+    pub limits: Arc<BTreeMap<String, i64>>,
+    pub revision: u64,
+}
+
+impl AccessContext {
+    pub fn can(&self, permission: &str) -> bool {
+        self.permissions.contains(permission)
+    }
+    pub fn limit(&self, name: &str) -> Option<i64> {
+        self.limits.get(name).copied()
+    }
+}
+
+/// The guard's context, for handlers.
+pub struct Ctx(pub AccessContext);
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        // Only guarded routes have a context; anything else is refused.
+        parts
+            .extensions
+            .get::<AccessContext>()
+            .cloned()
+            .map(Ctx)
+            .ok_or_else(|| ApiError::forbidden("PERMISSION_DENIED", "this route is not guarded"))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct GuardSettings {
+    pub auth_grpc_url: String,
+    pub service_token: String,
+    /// The module every route of this service needs (`basic`, `financial`).
+    pub module: &'static str,
+    /// Time allowed for asking auth, per request.
+    pub budget: Duration,
+    /// No cached answer is used for longer than this.
+    pub hard_ttl: Duration,
+    /// The stream counts as down this long after its last message.
+    pub stale_after: Duration,
+    pub rate_per_user: u64,
+    pub rate_per_company: u64,
+    pub rate_window: Duration,
+}
+
+struct Decision {
+    session_active: bool,
+    membership: i32,
+    user_id: Uuid,
+    session_id: Uuid,
+    modules: BTreeSet<String>,
+    permissions: Arc<BTreeSet<String>>,
+    limits: Arc<BTreeMap<String, i64>>,
+    revision: u64,
+    fetched: Instant,
+    ttl: Duration,
+}
+
+/// The guard: cheap to clone, one per service.
+#[derive(Clone)]
+pub struct Guard {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: Client,
+    tokens: TokenValidator,
+    counters: Counters,
+    settings: GuardSettings,
+    cache: moka::future::Cache<(Uuid, Uuid), Arc<Decision>>,
+    last_heard_ms: AtomicI64,
+    asked: AtomicU64,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn unavailable(message: &str) -> ApiError {
+    ApiError::unavailable("ACCESS_UNAVAILABLE", message, 2)
+}
+
+impl Guard {
+    pub fn new(settings: GuardSettings, tokens: TokenValidator, counters: Counters) -> Result<Self, String> {
+        let channel = Endpoint::from_shared(settings.auth_grpc_url.clone())
+            .map_err(|e| format!("AUTH_GRPC_URL {:?}: {e}", settings.auth_grpc_url))?
+            .connect_timeout(settings.budget)
+            .connect_lazy();
+        let credentials = ServiceCredentials::new(&settings.service_token).map_err(|e| e.to_string())?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                client: AccessClient::with_interceptor(channel, credentials),
+                tokens,
+                counters,
+                cache: moka::future::Cache::builder()
+                    .max_capacity(500_000)
+                    .time_to_live(settings.hard_ttl)
+                    .support_invalidation_closures()
+                    .build(),
+                settings,
+                last_heard_ms: AtomicI64::new(0),
+                asked: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    /// Whether cached answers may be used: auth's stream is heard.
+    pub fn is_live(&self) -> bool {
+        let last = self.inner.last_heard_ms.load(Ordering::Acquire);
+        last > 0 && now_ms() - last < i64::try_from(self.inner.settings.stale_after.as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// How many times auth has been asked (for metrics and tests).
+    pub fn asked(&self) -> u64 {
+        self.inner.asked.load(Ordering::Relaxed)
+    }
+
+    /// Runs the checks of DESIGN §3 for `permission`.
+    pub async fn check(
+        &self,
+        headers: &HeaderMap,
+        parts_token: Option<&str>,
+        permission: &str,
+    ) -> Result<AccessContext, ApiError> {
+        let token = parts_token
+            .ok_or_else(|| ApiError::unauthorized("MISSING_TOKEN", "an Authorization: Bearer token is required"))?;
+        let company = match headers.get("x-org") {
+            None => {
+                return Err(ApiError::bad_request(
+                    "MISSING_ORG",
+                    "the x-org header must name the company",
+                ));
+            }
+            Some(v) => v
+                .to_str()
+                .ok()
+                .and_then(|s| Uuid::parse_str(s.trim()).ok())
+                .ok_or_else(|| ApiError::bad_request("MALFORMED_ORG", "x-org must be a company id (UUID)"))?,
+        };
+        let claims = self.inner.tokens.validate(token).await?;
+        let min_revision = match headers.get("x-access-revision") {
+            None => 0,
+            Some(v) => v
+                .to_str()
+                .ok()
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .ok_or_else(|| ApiError::field("x-access-revision", "must be a whole number"))?,
+        };
+        self.rate_limit(claims.sub, company).await?;
+        let decision = self.decision(token, claims.sid, company, min_revision).await?;
+        if !decision.session_active || decision.user_id != claims.sub {
+            return Err(ApiError::unauthorized("SESSION_REVOKED", "the session has ended"));
+        }
+        match pb::MembershipStatus::try_from(decision.membership) {
+            Ok(pb::MembershipStatus::Active) => {}
+            Ok(pb::MembershipStatus::Suspended) => {
+                return Err(ApiError::forbidden(
+                    "MEMBERSHIP_SUSPENDED",
+                    "your membership of this company is suspended",
+                ));
+            }
+            _ => {
+                return Err(ApiError::forbidden(
+                    "NO_MEMBERSHIP",
+                    "you are not a member of this company",
+                ));
+            }
+        }
+        if !decision.modules.contains(self.inner.settings.module) {
+            return Err(ApiError::forbidden(
+                "MODULE_NOT_ENABLED",
+                format!(
+                    "the company's plan does not include the {} module",
+                    self.inner.settings.module
+                ),
+            ));
+        }
+        if !decision.permissions.contains(permission) {
+            return Err(ApiError::forbidden(
+                "PERMISSION_DENIED",
+                format!("this needs the {permission} permission"),
+            ));
+        }
+        let span = tracing::Span::current();
+        span.record("user_id", tracing::field::display(claims.sub));
+        span.record("company_id", tracing::field::display(company));
+        Ok(AccessContext {
+            user_id: claims.sub,
+            company_id: company,
+            session_id: decision.session_id,
+            permissions: decision.permissions.clone(),
+            limits: decision.limits.clone(),
+            revision: decision.revision,
+        })
+    }
+
+    async fn rate_limit(&self, user: Uuid, company: Uuid) -> Result<(), ApiError> {
+        let s = &self.inner.settings;
+        for (key, limit) in [
+            (format!("rl:user:{user}"), s.rate_per_user),
+            (format!("rl:company:{company}"), s.rate_per_company),
+        ] {
+            let hit = self.inner.counters.hit(&key, s.rate_window).await.map_err(|_| {
+                ApiError::unavailable("RATE_LIMIT_UNAVAILABLE", "rate limits cannot be checked right now", 2)
+            })?;
+            if hit.count > limit {
+                return Err(ApiError::too_many(
+                    "RATE_LIMITED",
+                    "too many requests; slow down",
+                    hit.retry_after_secs(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    async fn decision(
+        &self,
+        token: &str,
+        session: Uuid,
+        company: Uuid,
+        min_revision: u64,
+    ) -> Result<Arc<Decision>, ApiError> {
+        let key = (session, company);
+        if self.is_live()
+            && let Some(hit) = self.inner.cache.get(&key).await
+            && hit.fetched.elapsed() < hit.ttl
+            && hit.revision >= min_revision
+        {
+            return Ok(hit);
+        }
+        self.inner.asked.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("access_resolutions_total").increment(1);
+        let mut client = self.inner.client.clone();
+        let mut request = tonic::Request::new(pb::ResolveAccessRequest {
+            access_token: token.to_owned(),
+            company_id: company.to_string(),
+            min_revision,
+        });
+        request.set_timeout(self.inner.settings.budget);
+        let answer = tokio::time::timeout(self.inner.settings.budget, client.resolve_access(request))
+            .await
+            .map_err(|_| unavailable("auth did not answer in time"))?;
+        let answer = match answer {
+            Ok(a) => a.into_inner(),
+            Err(status) if status.code() == tonic::Code::Unauthenticated => {
+                return Err(ApiError::unauthorized("INVALID_TOKEN", "the token was refused"));
+            }
+            Err(status) => {
+                tracing::warn!(code = ?status.code(), "auth could not resolve access");
+                return Err(unavailable("access cannot be verified right now"));
+            }
+        };
+        let ttl = Duration::from_millis(u64::from(answer.cache_ttl_ms)).min(self.inner.settings.hard_ttl);
+        let decision = Arc::new(Decision {
+            session_active: answer.session_status == pb::SessionStatus::Active as i32,
+            membership: answer.membership_status,
+            user_id: Uuid::parse_str(&answer.user_id).unwrap_or_default(),
+            session_id: Uuid::parse_str(&answer.session_id).unwrap_or(session),
+            modules: answer.modules.into_iter().collect(),
+            permissions: Arc::new(answer.permissions.into_iter().collect()),
+            limits: Arc::new(answer.limits.into_iter().collect()),
+            revision: answer.revision,
+            fetched: Instant::now(),
+            ttl,
+        });
+        if self.is_live() && !ttl.is_zero() {
+            self.inner.cache.insert(key, decision.clone()).await;
+        }
+        Ok(decision)
+    }
+
+    /// Follows auth's `WatchAccess` stream until `shutdown`, dropping what each
+    /// change touches, and everything while the stream is down.
+    pub async fn watch(self, shutdown: CancellationToken) {
+        let mut backoff = Duration::from_millis(100);
+        while !shutdown.is_cancelled() {
+            let mut client = self.inner.client.clone();
+            let opened = tokio::select! {
+                _ = shutdown.cancelled() => break,
+                s = client.watch_access(pb::WatchAccessRequest {}) => s,
+            };
+            if let Ok(response) = opened {
+                let mut stream = response.into_inner();
+                backoff = Duration::from_millis(100);
+                loop {
+                    let next = tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = tokio::time::sleep(self.inner.settings.stale_after) => None,
+                        next = stream.next() => next,
+                    };
+                    let Some(Ok(event)) = next else { break };
+                    match event.event {
+                        Some(pb::access_event::Event::Heartbeat(_)) => {
+                            self.inner.last_heard_ms.store(now_ms(), Ordering::Release)
+                        }
+                        Some(pb::access_event::Event::Change(change)) => {
+                            self.forget(&change);
+                            self.inner.last_heard_ms.store(now_ms(), Ordering::Release);
+                        }
+                        None => {}
+                    }
+                }
+            }
+            self.inner.last_heard_ms.store(0, Ordering::Release);
+            self.inner.cache.invalidate_all();
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = tokio::time::sleep(backoff) => {}
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(2));
+        }
+    }
+
+    fn forget(&self, change: &pb::AccessChange) {
+        let session = Uuid::parse_str(&change.session_id).ok();
+        let company = Uuid::parse_str(&change.company_id).ok();
+        let result = match (session, company) {
+            (Some(s), _) => self.inner.cache.invalidate_entries_if(move |k, _| k.0 == s),
+            (None, Some(c)) => self.inner.cache.invalidate_entries_if(move |k, _| k.1 == c),
+            (None, None) => {
+                self.inner.cache.invalidate_all();
+                return;
+            }
+        };
+        if result.is_err() {
+            self.inner.cache.invalidate_all();
+        }
+    }
+}
+
+/// One protected route: method, path, and the permission it needs.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoutePermission {
+    pub method: String,
+    pub path: &'static str,
+    pub permission: &'static str,
+}
+
+/// The one place a service declares its protected routes: each route is added
+/// with its permission, so no protected route can exist without one.
+pub struct RouteTable<S> {
+    router: axum::Router<S>,
+    guard: Guard,
+    entries: Vec<RoutePermission>,
+}
+
+#[derive(Clone)]
+struct Needs {
+    guard: Guard,
+    permission: &'static str,
+}
+
+async fn enforce(State(needs): State<Needs>, mut request: Request, next: Next) -> Response {
+    let token = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, t)| scheme.eq_ignore_ascii_case("bearer") && !t.trim().is_empty())
+        .map(|(_, t)| t.trim().to_owned());
+    match needs
+        .guard
+        .check(request.headers(), token.as_deref(), needs.permission)
+        .await
+    {
+        Ok(context) => {
+            request.extensions_mut().insert(context);
+            next.run(request).await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+impl<S: Clone + Send + Sync + 'static> RouteTable<S> {
+    pub fn new(guard: Guard) -> Self {
+        Self {
+            router: axum::Router::new(),
+            guard,
+            entries: Vec::new(),
+        }
+    }
+
+    pub fn route<H, T>(mut self, method: Method, path: &'static str, permission: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, S>,
+        T: 'static,
+    {
+        let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
+        let handler: MethodRouter<S> = axum::routing::on(filter, handler);
+        let needs = Needs {
+            guard: self.guard.clone(),
+            permission,
+        };
+        self.router = self.router.route(
+            path,
+            handler.layer(axum::middleware::from_fn_with_state(needs, enforce)),
+        );
+        self.entries.push(RoutePermission {
+            method: method.to_string(),
+            path,
+            permission,
+        });
+        self
+    }
+
+    pub fn entries(&self) -> &[RoutePermission] {
+        &self.entries
+    }
+
+    pub fn into_parts(self) -> (axum::Router<S>, Vec<RoutePermission>) {
+        (self.router, self.entries)
+    }
+}

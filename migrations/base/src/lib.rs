@@ -1,0 +1,15 @@
+//! base's schema. Every tenant-scoped table carries `company_id`,
+//! `created_by`, `updated_by` and timestamps. Runs on PostgreSQL and SQLite.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_directory;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_directory::Migration)]
+    }
+}

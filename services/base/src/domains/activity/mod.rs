@@ -1,0 +1,53 @@
+//! The activity log: every business change (who, what, when, and before/after
+//! for edits), per company.
+
+pub mod repo;
+pub mod routes;
+
+use chrono::{DateTime, Utc};
+use marquee_guard::AccessContext;
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityEntry {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor_user_id: Uuid,
+    pub entity: String,
+    pub entity_id: Uuid,
+    pub action: String,
+    pub before: Value,
+    pub after: Value,
+}
+
+/// One business change.
+pub struct Change<'a> {
+    pub at: DateTime<Utc>,
+    pub entity: &'a str,
+    pub entity_id: Uuid,
+    pub action: &'a str,
+    pub before: Value,
+    pub after: Value,
+}
+
+/// Records a change in the caller's transaction.
+pub async fn record(
+    db: &impl sea_orm::ConnectionTrait,
+    ctx: &AccessContext,
+    change: Change<'_>,
+) -> Result<(), sea_orm::DbErr> {
+    let entry = ActivityEntry {
+        id: Uuid::now_v7(),
+        at: change.at,
+        actor_user_id: ctx.user_id,
+        entity: change.entity.to_owned(),
+        entity_id: change.entity_id,
+        action: change.action.to_owned(),
+        before: change.before,
+        after: change.after,
+    };
+    repo::insert(db, ctx.company_id, &entry).await
+}

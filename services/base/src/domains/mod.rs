@@ -1,0 +1,3 @@
+pub mod activity;
+pub mod artists;
+pub mod meta;

@@ -1,0 +1,9 @@
+//! base over real sockets, with real auth and platform-core beside it, on a
+//! fresh database each (SQLite, or PostgreSQL with TEST_DATABASE_URL) and
+//! Redis when TEST_REDIS_URL is set.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod artists;
+mod fleet;
+mod guard;
