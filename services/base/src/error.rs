@@ -9,8 +9,18 @@ pub enum Error {
     Invalid(Vec<FieldIssue>),
     #[error("{0} not found")]
     NotFound(&'static str),
+    #[error("{1}")]
+    Conflict(&'static str, String),
+    #[error("{1}")]
+    LimitReached(&'static str, String),
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+impl Error {
+    pub fn field(field: &str, issue: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldIssue::new(field, issue)])
+    }
 }
 
 impl From<sea_orm::DbErr> for Error {
@@ -24,6 +34,8 @@ impl From<Error> for ApiError {
         match e {
             Error::Invalid(details) => ApiError::validation(details),
             Error::NotFound(what) => ApiError::not_found(what),
+            Error::Conflict(code, message) => ApiError::conflict(code, message),
+            Error::LimitReached(code, message) => ApiError::forbidden(code, message),
             Error::Db(DbError::Conflict { .. }) => {
                 ApiError::conflict("CONFLICT", "the change conflicts with existing data")
             }

@@ -4,6 +4,7 @@
 pub mod config;
 pub mod domains;
 pub mod error;
+pub mod listing;
 pub mod routes;
 pub mod state;
 

@@ -5,5 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod artists;
+mod events;
 mod fleet;
 mod guard;

@@ -165,26 +165,13 @@ impl Validate for ArtistPatch {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
-pub enum ArtistSort {
-    #[default]
-    #[serde(rename = "name")]
-    NameAsc,
-    #[serde(rename = "-name")]
-    NameDesc,
-    #[serde(rename = "createdAt")]
-    CreatedAsc,
-    #[serde(rename = "-createdAt")]
-    CreatedDesc,
-}
-
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ArtistFilter {
     /// Part of the name, any case.
     pub q: Option<String>,
     pub genre: Option<String>,
     #[serde(default)]
-    pub sort: ArtistSort,
+    pub sort: crate::listing::Sort,
 }
 
 impl Validate for ArtistFilter {

@@ -2,10 +2,10 @@
 //! `scoped(company)`.
 
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{ConnectionTrait, ExprTrait, PaginatorTrait, QueryOrder, QuerySelect, Select, Set};
+use sea_orm::{ConnectionTrait, PaginatorTrait, QuerySelect, Select, Set};
 
-use super::model::{Artist, ArtistFilter, ArtistSort, FeeRange};
+use super::model::{Artist, ArtistFilter, FeeRange};
+use crate::listing;
 
 pub mod row {
     use sea_orm::entity::prelude::*;
@@ -126,28 +126,23 @@ pub async fn list(
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<Artist>, u64), DbErr> {
-    let mut query = scoped(company);
-    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
-        query = query.filter(Expr::expr(Func::lower(Expr::col((row::Entity, row::Column::Name)))).like(pattern));
-    }
+    let mut query = listing::containing(scoped(company), row::Column::Name, filter.q.as_deref());
     if let Some(genre) = filter.genre.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
         // Genres are stored as a JSON array of strings.
         let needle = serde_json::to_string(genre).map_err(corrupt)?.replace(['%', '_'], "");
         query = query.filter(row::Column::Genres.contains(needle));
     }
     let total = query.clone().count(db).await?;
-    query = match filter.sort {
-        ArtistSort::NameAsc => query.order_by_asc(row::Column::Name),
-        ArtistSort::NameDesc => query.order_by_desc(row::Column::Name),
-        ArtistSort::CreatedAsc => query.order_by_asc(row::Column::CreatedAt),
-        ArtistSort::CreatedDesc => query.order_by_desc(row::Column::CreatedAt),
-    };
-    let rows = query
-        .order_by_asc(row::Column::Id)
-        .offset(offset)
-        .limit(limit)
-        .all(db)
-        .await?;
+    let rows = listing::sorted(
+        query,
+        filter.sort,
+        row::Column::Name,
+        row::Column::CreatedAt,
+        row::Column::Id,
+    )
+    .offset(offset)
+    .limit(limit)
+    .all(db)
+    .await?;
     Ok((rows.into_iter().map(decode).collect::<Result<_, _>>()?, total))
 }

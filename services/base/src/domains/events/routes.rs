@@ -1,0 +1,56 @@
+use axum::extract::State;
+use marquee_guard::Ctx;
+use marquee_kit::{ApiError, Created, Json, Ok, PageParams, Paginated, Path, Query};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::model::{Action, Event, EventFilter, EventIn, EventPatch};
+use super::service;
+use crate::error::Error;
+use crate::state::AppState;
+
+pub async fn list(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Query(page): Query<PageParams>,
+    Query(filter): Query<EventFilter>,
+) -> Result<Paginated<Event>, ApiError> {
+    let (items, total) = service::list(&state, &ctx, &filter, page.offset(), page.limit()).await?;
+    Result::Ok(Paginated { items, page, total })
+}
+
+pub async fn create(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Json(body): Json<EventIn>,
+) -> Result<Created<Event>, ApiError> {
+    Result::Ok(Created(service::create(&state, &ctx, body).await?))
+}
+
+pub async fn show(Ctx(ctx): Ctx, State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Ok<Event>, ApiError> {
+    Result::Ok(Ok(service::get(&state, &ctx, id).await?))
+}
+
+pub async fn update(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Json(body): Json<EventPatch>,
+) -> Result<Ok<Event>, ApiError> {
+    Result::Ok(Ok(service::update(&state, &ctx, id, body).await?))
+}
+
+pub async fn delete(Ctx(ctx): Ctx, State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Ok<Value>, ApiError> {
+    service::delete(&state, &ctx, id).await?;
+    Result::Ok(Ok(json!({"deleted": true})))
+}
+
+/// `POST /v1/events/{id}/{action}`: announce, start-sales, sell-out, reopen-sales, complete, cancel.
+pub async fn act(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Path((id, action)): Path<(Uuid, String)>,
+) -> Result<Ok<Event>, ApiError> {
+    let action = Action::parse(&action).ok_or(Error::NotFound("action"))?;
+    Result::Ok(Ok(service::transition(&state, &ctx, id, action).await?))
+}

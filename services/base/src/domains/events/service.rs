@@ -1,0 +1,244 @@
+//! The rules of events: a known venue, a lineup of known artists, no overlap at
+//! a venue, the company's `maxEvents`, and only allowed status moves. Bookings
+//! are decided under the company's and the venue's locks, so two racing
+//! requests cannot both win.
+
+use marquee_guard::AccessContext;
+use sea_orm::{ConnectionTrait, TransactionTrait};
+use uuid::Uuid;
+
+use super::model::{Action, Event, EventFilter, EventIn, EventPatch, Slot, Status, check_lineup, check_times};
+use super::repo;
+use crate::domains::activity::{self, Change};
+use crate::domains::{artists, venues};
+use crate::error::Error;
+use crate::state::AppState;
+
+fn snapshot(e: &Event) -> serde_json::Value {
+    serde_json::to_value(e).unwrap_or_default()
+}
+
+fn change(
+    at: chrono::DateTime<chrono::Utc>,
+    id: Uuid,
+    action: &'static str,
+    before: serde_json::Value,
+    after: serde_json::Value,
+) -> Change<'static> {
+    Change {
+        at,
+        entity: "event",
+        entity_id: id,
+        action,
+        before,
+        after,
+    }
+}
+
+async fn check_artists(db: &impl ConnectionTrait, company: Uuid, lineup: &[Slot]) -> Result<(), Error> {
+    for (i, slot) in lineup.iter().enumerate() {
+        if artists::repo::find(db, company, slot.artist_id).await?.is_none() {
+            return Err(Error::field(
+                &format!("lineup[{i}].artistId"),
+                "no such artist in this company",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Locks the venue and refuses an overlapping booking.
+async fn book(db: &impl ConnectionTrait, company: Uuid, venue: Uuid, event: &Event) -> Result<(), Error> {
+    if !venues::repo::lock(db, company, venue).await? {
+        return Err(Error::field("venueId", "no such venue in this company"));
+    }
+    let clashes = repo::overlapping(db, company, venue, event.starts_at, event.ends_at, Some(event.id)).await?;
+    if let Some(clash) = clashes.first() {
+        return Err(Error::Conflict(
+            "VENUE_DOUBLE_BOOKED",
+            format!(
+                "the venue is booked for \"{}\" from {} to {}",
+                clash.name,
+                clash.starts_at.to_rfc3339(),
+                clash.ends_at.to_rfc3339()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+pub async fn create(state: &AppState, ctx: &AccessContext, input: EventIn) -> Result<Event, Error> {
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    repo::lock_company(&txn, ctx.company_id).await?;
+    if let Some(max) = ctx.limit("maxEvents") {
+        let live = repo::count_live(&txn, ctx.company_id).await?;
+        if i64::try_from(live).unwrap_or(i64::MAX) >= max {
+            return Err(Error::LimitReached(
+                "EVENT_LIMIT_REACHED",
+                format!("the company's plan allows {max} events"),
+            ));
+        }
+    }
+    let venue = venues::repo::find(&txn, ctx.company_id, input.venue_id)
+        .await?
+        .ok_or_else(|| Error::field("venueId", "no such venue in this company"))?;
+    check_artists(&txn, ctx.company_id, &input.lineup).await?;
+    let event = Event {
+        id: Uuid::now_v7(),
+        name: input.name.trim().to_owned(),
+        venue_id: venue.id,
+        starts_at: input.starts_at,
+        ends_at: input.ends_at,
+        timezone: input.timezone.unwrap_or(venue.timezone),
+        status: Status::Draft,
+        lineup: input.lineup,
+        description: input.description,
+        created_by: ctx.user_id,
+        updated_by: ctx.user_id,
+        created_at: now,
+        updated_at: now,
+    };
+    book(&txn, ctx.company_id, venue.id, &event).await?;
+    repo::insert(&txn, ctx.company_id, &event).await?;
+    activity::record(
+        &txn,
+        ctx,
+        change(now, event.id, "created", serde_json::Value::Null, snapshot(&event)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(event)
+}
+
+pub async fn get(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<Event, Error> {
+    repo::find(&state.db, ctx.company_id, id)
+        .await?
+        .ok_or(Error::NotFound("event"))
+}
+
+pub async fn list(
+    state: &AppState,
+    ctx: &AccessContext,
+    filter: &EventFilter,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<Event>, u64), Error> {
+    Ok(repo::list(&state.db, ctx.company_id, filter, offset, limit).await?)
+}
+
+pub async fn update(state: &AppState, ctx: &AccessContext, id: Uuid, patch: EventPatch) -> Result<Event, Error> {
+    let txn = state.db.begin().await?;
+    let before = repo::find(&txn, ctx.company_id, id)
+        .await?
+        .ok_or(Error::NotFound("event"))?;
+    if matches!(before.status, Status::Completed | Status::Canceled) {
+        return Err(Error::Conflict(
+            "EVENT_CLOSED",
+            format!("a {} event cannot be edited", before.status.as_str()),
+        ));
+    }
+    let mut after = before.clone();
+    if let Some(name) = patch.name {
+        after.name = name.trim().to_owned();
+    }
+    if let Some(venue) = patch.venue_id {
+        after.venue_id = venue;
+    }
+    if let Some(s) = patch.starts_at {
+        after.starts_at = s;
+    }
+    if let Some(e) = patch.ends_at {
+        after.ends_at = e;
+    }
+    if let Some(tz) = patch.timezone {
+        after.timezone = tz;
+    }
+    if let Some(lineup) = patch.lineup {
+        after.lineup = lineup;
+    }
+    if let Some(d) = patch.description {
+        after.description = d;
+    }
+    let mut issues = marquee_kit::extract::Issues::new();
+    check_times(&mut issues, after.starts_at, after.ends_at);
+    check_lineup(&mut issues, &after.lineup, after.starts_at, after.ends_at);
+    issues.finish().map_err(Error::Invalid)?;
+    check_artists(&txn, ctx.company_id, &after.lineup).await?;
+    if after.venue_id != before.venue_id || after.starts_at != before.starts_at || after.ends_at != before.ends_at {
+        book(&txn, ctx.company_id, after.venue_id, &after).await?;
+    }
+    after.updated_by = ctx.user_id;
+    after.updated_at = state.clock.now();
+    repo::update(&txn, ctx.company_id, &after).await?;
+    activity::record(
+        &txn,
+        ctx,
+        change(after.updated_at, id, "updated", snapshot(&before), snapshot(&after)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// A status move; refused (409) when the event's status does not allow it.
+pub async fn transition(state: &AppState, ctx: &AccessContext, id: Uuid, action: Action) -> Result<Event, Error> {
+    let txn = state.db.begin().await?;
+    let before = repo::find(&txn, ctx.company_id, id)
+        .await?
+        .ok_or(Error::NotFound("event"))?;
+    let to = action.apply(before.status).ok_or_else(|| {
+        Error::Conflict(
+            "INVALID_TRANSITION",
+            format!("a {} event cannot do that", before.status.as_str()),
+        )
+    })?;
+    let mut after = before.clone();
+    after.status = to;
+    after.updated_by = ctx.user_id;
+    after.updated_at = state.clock.now();
+    repo::update(&txn, ctx.company_id, &after).await?;
+    activity::record(
+        &txn,
+        ctx,
+        change(
+            after.updated_at,
+            id,
+            to.as_str(),
+            serde_json::json!({"status": before.status}),
+            serde_json::json!({"status": to}),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Drafts and canceled events may be deleted; others are canceled first.
+pub async fn delete(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<(), Error> {
+    let txn = state.db.begin().await?;
+    let before = repo::find(&txn, ctx.company_id, id)
+        .await?
+        .ok_or(Error::NotFound("event"))?;
+    if !matches!(before.status, Status::Draft | Status::Canceled) {
+        return Err(Error::Conflict(
+            "EVENT_NOT_DELETABLE",
+            "only draft or canceled events can be deleted; cancel it first".to_owned(),
+        ));
+    }
+    repo::delete(&txn, ctx.company_id, id).await?;
+    activity::record(
+        &txn,
+        ctx,
+        change(
+            state.clock.now(),
+            id,
+            "deleted",
+            snapshot(&before),
+            serde_json::Value::Null,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,44 @@
+use axum::extract::State;
+use marquee_guard::Ctx;
+use marquee_kit::{ApiError, Created, Json, Ok, PageParams, Paginated, Path, Query};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::{Vendor, VendorFilter, VendorIn, VendorPatch, service};
+use crate::state::AppState;
+
+pub async fn list(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Query(page): Query<PageParams>,
+    Query(filter): Query<VendorFilter>,
+) -> Result<Paginated<Vendor>, ApiError> {
+    let (items, total) = service::list(&state, &ctx, &filter, page.offset(), page.limit()).await?;
+    Result::Ok(Paginated { items, page, total })
+}
+
+pub async fn create(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Json(body): Json<VendorIn>,
+) -> Result<Created<Vendor>, ApiError> {
+    Result::Ok(Created(service::create(&state, &ctx, body).await?))
+}
+
+pub async fn show(Ctx(ctx): Ctx, State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Ok<Vendor>, ApiError> {
+    Result::Ok(Ok(service::get(&state, &ctx, id).await?))
+}
+
+pub async fn update(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Json(body): Json<VendorPatch>,
+) -> Result<Ok<Vendor>, ApiError> {
+    Result::Ok(Ok(service::update(&state, &ctx, id, body).await?))
+}
+
+pub async fn delete(Ctx(ctx): Ctx, State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Ok<Value>, ApiError> {
+    service::delete(&state, &ctx, id).await?;
+    Result::Ok(Ok(json!({"deleted": true})))
+}

@@ -1,0 +1,125 @@
+//! The rules of vendors: company-scoped, every change in the activity log.
+
+use marquee_guard::AccessContext;
+use sea_orm::TransactionTrait;
+use uuid::Uuid;
+
+use super::{Vendor, VendorFilter, VendorIn, VendorPatch, repo};
+use crate::domains::activity::{self, Change};
+use crate::error::Error;
+use crate::state::AppState;
+
+fn snapshot(v: &Vendor) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or_default()
+}
+
+fn change(
+    at: chrono::DateTime<chrono::Utc>,
+    id: Uuid,
+    action: &'static str,
+    before: serde_json::Value,
+    after: serde_json::Value,
+) -> Change<'static> {
+    Change {
+        at,
+        entity: "vendor",
+        entity_id: id,
+        action,
+        before,
+        after,
+    }
+}
+
+pub async fn create(state: &AppState, ctx: &AccessContext, input: VendorIn) -> Result<Vendor, Error> {
+    let now = state.clock.now();
+    let vendor = Vendor {
+        id: Uuid::now_v7(),
+        name: input.name.trim().to_owned(),
+        category: input.category.trim().to_owned(),
+        contacts: input.contacts,
+        services: input.services,
+        created_by: ctx.user_id,
+        updated_by: ctx.user_id,
+        created_at: now,
+        updated_at: now,
+    };
+    let txn = state.db.begin().await?;
+    repo::insert(&txn, ctx.company_id, &vendor).await?;
+    activity::record(
+        &txn,
+        ctx,
+        change(now, vendor.id, "created", serde_json::Value::Null, snapshot(&vendor)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(vendor)
+}
+
+pub async fn get(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<Vendor, Error> {
+    repo::find(&state.db, ctx.company_id, id)
+        .await?
+        .ok_or(Error::NotFound("vendor"))
+}
+
+pub async fn list(
+    state: &AppState,
+    ctx: &AccessContext,
+    filter: &VendorFilter,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<Vendor>, u64), Error> {
+    Ok(repo::list(&state.db, ctx.company_id, filter, offset, limit).await?)
+}
+
+pub async fn update(state: &AppState, ctx: &AccessContext, id: Uuid, patch: VendorPatch) -> Result<Vendor, Error> {
+    let txn = state.db.begin().await?;
+    let before = repo::find(&txn, ctx.company_id, id)
+        .await?
+        .ok_or(Error::NotFound("vendor"))?;
+    let mut after = before.clone();
+    if let Some(name) = patch.name {
+        after.name = name.trim().to_owned();
+    }
+    if let Some(category) = patch.category {
+        after.category = category.trim().to_owned();
+    }
+    if let Some(contacts) = patch.contacts {
+        after.contacts = contacts;
+    }
+    if let Some(services) = patch.services {
+        after.services = services;
+    }
+    after.updated_by = ctx.user_id;
+    after.updated_at = state.clock.now();
+    repo::update(&txn, ctx.company_id, &after).await?;
+    activity::record(
+        &txn,
+        ctx,
+        change(after.updated_at, id, "updated", snapshot(&before), snapshot(&after)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+pub async fn delete(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<(), Error> {
+    let txn = state.db.begin().await?;
+    let before = repo::find(&txn, ctx.company_id, id)
+        .await?
+        .ok_or(Error::NotFound("vendor"))?;
+    repo::delete(&txn, ctx.company_id, id).await?;
+    activity::record(
+        &txn,
+        ctx,
+        change(
+            state.clock.now(),
+            id,
+            "deleted",
+            snapshot(&before),
+            serde_json::Value::Null,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

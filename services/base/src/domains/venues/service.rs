@@ -1,0 +1,142 @@
+//! The rules of venues: company-scoped, every change in the activity log, and
+//! a venue with events is not deleted.
+
+use marquee_guard::AccessContext;
+use sea_orm::TransactionTrait;
+use uuid::Uuid;
+
+use super::{Venue, VenueFilter, VenueIn, VenuePatch, repo};
+use crate::domains::activity::{self, Change};
+use crate::error::Error;
+use crate::state::AppState;
+
+fn snapshot(v: &Venue) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or_default()
+}
+
+fn change(
+    at: chrono::DateTime<chrono::Utc>,
+    id: Uuid,
+    action: &'static str,
+    before: serde_json::Value,
+    after: serde_json::Value,
+) -> Change<'static> {
+    Change {
+        at,
+        entity: "venue",
+        entity_id: id,
+        action,
+        before,
+        after,
+    }
+}
+
+pub async fn create(state: &AppState, ctx: &AccessContext, input: VenueIn) -> Result<Venue, Error> {
+    let now = state.clock.now();
+    let venue = Venue {
+        id: Uuid::now_v7(),
+        name: input.name.trim().to_owned(),
+        address: input.address,
+        timezone: input.timezone,
+        capacity: input.capacity,
+        spaces: input.spaces,
+        created_by: ctx.user_id,
+        updated_by: ctx.user_id,
+        created_at: now,
+        updated_at: now,
+    };
+    let txn = state.db.begin().await?;
+    repo::insert(&txn, ctx.company_id, &venue).await?;
+    activity::record(
+        &txn,
+        ctx,
+        change(now, venue.id, "created", serde_json::Value::Null, snapshot(&venue)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(venue)
+}
+
+pub async fn get(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<Venue, Error> {
+    repo::find(&state.db, ctx.company_id, id)
+        .await?
+        .ok_or(Error::NotFound("venue"))
+}
+
+pub async fn list(
+    state: &AppState,
+    ctx: &AccessContext,
+    filter: &VenueFilter,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<Venue>, u64), Error> {
+    Ok(repo::list(&state.db, ctx.company_id, filter, offset, limit).await?)
+}
+
+pub async fn update(state: &AppState, ctx: &AccessContext, id: Uuid, patch: VenuePatch) -> Result<Venue, Error> {
+    let txn = state.db.begin().await?;
+    let before = repo::find(&txn, ctx.company_id, id)
+        .await?
+        .ok_or(Error::NotFound("venue"))?;
+    let mut after = before.clone();
+    if let Some(name) = patch.name {
+        after.name = name.trim().to_owned();
+    }
+    if let Some(address) = patch.address {
+        after.address = address;
+    }
+    if let Some(tz) = patch.timezone {
+        after.timezone = tz;
+    }
+    if let Some(capacity) = patch.capacity {
+        after.capacity = capacity;
+    }
+    if let Some(spaces) = patch.spaces {
+        after.spaces = spaces;
+    }
+    if let Some(i) = after.spaces.iter().position(|s| s.capacity > after.capacity) {
+        return Err(Error::field(
+            &format!("spaces[{i}].capacity"),
+            "cannot exceed the venue's capacity",
+        ));
+    }
+    after.updated_by = ctx.user_id;
+    after.updated_at = state.clock.now();
+    repo::update(&txn, ctx.company_id, &after).await?;
+    activity::record(
+        &txn,
+        ctx,
+        change(after.updated_at, id, "updated", snapshot(&before), snapshot(&after)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+pub async fn delete(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<(), Error> {
+    let txn = state.db.begin().await?;
+    let before = repo::find(&txn, ctx.company_id, id)
+        .await?
+        .ok_or(Error::NotFound("venue"))?;
+    if crate::domains::events::repo::count_at_venue(&txn, ctx.company_id, id).await? > 0 {
+        return Err(Error::Conflict(
+            "VENUE_IN_USE",
+            "the venue has events; cancel or move them first".to_owned(),
+        ));
+    }
+    repo::delete(&txn, ctx.company_id, id).await?;
+    activity::record(
+        &txn,
+        ctx,
+        change(
+            state.clock.now(),
+            id,
+            "deleted",
+            snapshot(&before),
+            serde_json::Value::Null,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
