@@ -7,13 +7,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "marquee/auth/v1/auth.proto",
         "marquee/financial/v1/financial.proto",
     ];
-    println!("cargo:rerun-if-changed={}", root.display());
+    for file in files {
+        println!("cargo:rerun-if-changed={}", root.join(file).display());
+    }
     let fds = protox::compile(files, [&root])?;
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR")?);
     std::fs::write(out.join("descriptor.bin"), prost::Message::encode_to_vec(&fds))?;
-    tonic_prost_build::configure()
-        .build_client(true)
-        .build_server(true)
-        .compile_fds(fds)?;
+    tonic_prost_build::configure().build_client(true).build_server(true).compile_fds(fds)?;
     Ok(())
 }

@@ -119,20 +119,14 @@ impl RedisBus {
                 let config = redis::AsyncConnectionConfig::new()
                     .set_connection_timeout(Some(Duration::from_millis(500)))
                     .set_response_timeout(Some(Duration::from_millis(500)));
-                let c = self
-                    .client
-                    .get_multiplexed_async_connection_with_config(&config)
-                    .await?;
+                let c = self.client.get_multiplexed_async_connection_with_config(&config).await?;
                 *slot = Some(c.clone());
                 c
             }
         };
         drop(slot);
-        let result: redis::RedisResult<i64> = redis::cmd("PUBLISH")
-            .arg(&self.channel)
-            .arg(message)
-            .query_async(&mut conn)
-            .await;
+        let result: redis::RedisResult<i64> =
+            redis::cmd("PUBLISH").arg(&self.channel).arg(message).query_async(&mut conn).await;
         if result.is_err() {
             // Reconnect next time.
             *self.publisher.lock().await = None;

@@ -21,11 +21,7 @@ pub struct ConfigError {
 }
 
 fn render(issues: &[ConfigIssue]) -> String {
-    issues
-        .iter()
-        .map(|i| format!("{} ({})", i.variable, i.problem))
-        .collect::<Vec<_>>()
-        .join("; ")
+    issues.iter().map(|i| format!("{} ({})", i.variable, i.problem)).collect::<Vec<_>>().join("; ")
 }
 
 /// A value that must never be printed: its `Debug` and `Display` are masked.
@@ -66,24 +62,15 @@ impl Env {
     }
 
     pub fn from_map(vars: HashMap<String, String>) -> Self {
-        Self {
-            vars,
-            issues: Vec::new(),
-        }
+        Self { vars, issues: Vec::new() }
     }
 
     fn raw(&self, name: &str) -> Option<String> {
-        self.vars
-            .get(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
+        self.vars.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
     }
 
     pub fn problem(&mut self, name: &str, problem: impl Into<String>) {
-        self.issues.push(ConfigIssue {
-            variable: name.to_owned(),
-            problem: problem.into(),
-        });
+        self.issues.push(ConfigIssue { variable: name.to_owned(), problem: problem.into() });
     }
 
     /// A string with a default.
@@ -155,24 +142,13 @@ impl Env {
     /// A comma-separated list.
     pub fn list(&mut self, name: &str) -> Vec<String> {
         self.raw(name)
-            .map(|v| {
-                v.split(',')
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            })
+            .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
             .unwrap_or_default()
     }
 
     /// Ends loading: every problem seen so far, or nothing.
     pub fn finish(&mut self) -> Result<(), ConfigError> {
-        if self.issues.is_empty() {
-            Ok(())
-        } else {
-            Err(ConfigError {
-                issues: std::mem::take(&mut self.issues),
-            })
-        }
+        if self.issues.is_empty() { Ok(()) } else { Err(ConfigError { issues: std::mem::take(&mut self.issues) }) }
     }
 }
 

@@ -119,22 +119,15 @@ impl Counters {
 impl Memory {
     fn hit(&self, key: &str, window: Duration) -> Hit {
         let now = Instant::now();
-        let entry = self.windows.get_with(key.to_owned(), || {
-            Arc::new(Mutex::new(Window {
-                count: 0,
-                ends: now + window,
-            }))
-        });
+        let entry =
+            self.windows.get_with(key.to_owned(), || Arc::new(Mutex::new(Window { count: 0, ends: now + window })));
         let mut w = entry.lock().unwrap_or_else(|p| p.into_inner());
         if now >= w.ends {
             w.count = 0;
             w.ends = now + window;
         }
         w.count += 1;
-        Hit {
-            count: w.count,
-            resets_in: w.ends.saturating_duration_since(now),
-        }
+        Hit { count: w.count, resets_in: w.ends.saturating_duration_since(now) }
     }
 }
 
@@ -176,13 +169,9 @@ impl RedisCounters {
         let key = format!("{}:{key}", self.prefix);
         let millis = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
         let script = self.script.clone();
-        let (count, ttl): (u64, i64) = self
-            .with_connection(|mut c| async move { script.key(key).arg(millis).invoke_async(&mut c).await })
-            .await?;
-        Ok(Hit {
-            count,
-            resets_in: Duration::from_millis(u64::try_from(ttl.max(0)).unwrap_or(0)),
-        })
+        let (count, ttl): (u64, i64) =
+            self.with_connection(|mut c| async move { script.key(key).arg(millis).invoke_async(&mut c).await }).await?;
+        Ok(Hit { count, resets_in: Duration::from_millis(u64::try_from(ttl.max(0)).unwrap_or(0)) })
     }
 
     async fn reset(&self, key: &str) -> Result<(), CounterError> {
@@ -202,10 +191,8 @@ mod tests {
     async fn memory_windows_count_and_reset() {
         let counters = Counters::memory();
         for expected in 1..=3 {
-            let hit = counters.hit("k", Duration::from_secs(60)).await.unwrap_or(Hit {
-                count: 0,
-                resets_in: Duration::ZERO,
-            });
+            let hit =
+                counters.hit("k", Duration::from_secs(60)).await.unwrap_or(Hit { count: 0, resets_in: Duration::ZERO });
             assert_eq!(hit.count, expected);
             assert!(hit.retry_after_secs() <= 60);
         }

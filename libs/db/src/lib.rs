@@ -82,9 +82,7 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
             .next()
             .unwrap_or_default()
             .to_owned();
-        let parent = std::path::Path::new(&path)
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty());
+        let parent = std::path::Path::new(&path).parent().filter(|p| !p.as_os_str().is_empty());
         if let (false, Some(parent)) = (path == ":memory:", parent) {
             std::fs::create_dir_all(parent)
                 .map_err(|e| DbError::Unavailable(format!("cannot create {}: {e}", parent.display())))?;
@@ -95,11 +93,7 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     }
     let mut options = ConnectOptions::new(url.clone());
     options
-        .max_connections(if backend == Backend::Sqlite {
-            1
-        } else {
-            max_connections.max(1)
-        })
+        .max_connections(if backend == Backend::Sqlite { 1 } else { max_connections.max(1) })
         .min_connections(1)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
@@ -145,10 +139,7 @@ mod tests {
 
     #[test]
     fn passwords_never_reach_messages() {
-        assert_eq!(
-            redact("postgres://app:s3cret@db:5432/auth"),
-            "postgres://app:***@db:5432/auth"
-        );
+        assert_eq!(redact("postgres://app:s3cret@db:5432/auth"), "postgres://app:***@db:5432/auth");
         assert_eq!(redact("sqlite://./data/a.db"), "sqlite://./data/a.db");
     }
 

@@ -177,10 +177,7 @@ impl Guard {
             .ok_or_else(|| ApiError::unauthorized("MISSING_TOKEN", "an Authorization: Bearer token is required"))?;
         let company = match headers.get("x-org") {
             None => {
-                return Err(ApiError::bad_request(
-                    "MISSING_ORG",
-                    "the x-org header must name the company",
-                ));
+                return Err(ApiError::bad_request("MISSING_ORG", "the x-org header must name the company"));
             }
             Some(v) => v
                 .to_str()
@@ -211,26 +208,17 @@ impl Guard {
                 ));
             }
             _ => {
-                return Err(ApiError::forbidden(
-                    "NO_MEMBERSHIP",
-                    "you are not a member of this company",
-                ));
+                return Err(ApiError::forbidden("NO_MEMBERSHIP", "you are not a member of this company"));
             }
         }
         if !decision.modules.contains(self.inner.settings.module) {
             return Err(ApiError::forbidden(
                 "MODULE_NOT_ENABLED",
-                format!(
-                    "the company's plan does not include the {} module",
-                    self.inner.settings.module
-                ),
+                format!("the company's plan does not include the {} module", self.inner.settings.module),
             ));
         }
         if !decision.permissions.contains(permission) {
-            return Err(ApiError::forbidden(
-                "PERMISSION_DENIED",
-                format!("this needs the {permission} permission"),
-            ));
+            return Err(ApiError::forbidden("PERMISSION_DENIED", format!("this needs the {permission} permission")));
         }
         let span = tracing::Span::current();
         span.record("user_id", tracing::field::display(claims.sub));
@@ -247,19 +235,14 @@ impl Guard {
 
     async fn rate_limit(&self, user: Uuid, company: Uuid) -> Result<(), ApiError> {
         let s = &self.inner.settings;
-        for (key, limit) in [
-            (format!("rl:user:{user}"), s.rate_per_user),
-            (format!("rl:company:{company}"), s.rate_per_company),
-        ] {
+        for (key, limit) in
+            [(format!("rl:user:{user}"), s.rate_per_user), (format!("rl:company:{company}"), s.rate_per_company)]
+        {
             let hit = self.inner.counters.hit(&key, s.rate_window).await.map_err(|_| {
                 ApiError::unavailable("RATE_LIMIT_UNAVAILABLE", "rate limits cannot be checked right now", 2)
             })?;
             if hit.count > limit {
-                return Err(ApiError::too_many(
-                    "RATE_LIMITED",
-                    "too many requests; slow down",
-                    hit.retry_after_secs(),
-                ));
+                return Err(ApiError::too_many("RATE_LIMITED", "too many requests; slow down", hit.retry_after_secs()));
             }
         }
         Ok(())
@@ -319,6 +302,28 @@ impl Guard {
             self.inner.cache.insert(key, decision.clone()).await;
         }
         Ok(decision)
+    }
+
+    /// Which of `users` are active members of `company`, asked of auth.
+    pub async fn active_members(&self, company: Uuid, users: &[Uuid]) -> Result<BTreeSet<Uuid>, ApiError> {
+        if users.is_empty() {
+            return Ok(BTreeSet::new());
+        }
+        let mut client = self.inner.client.clone();
+        let mut request = tonic::Request::new(pb::CheckMembersRequest {
+            company_id: company.to_string(),
+            user_ids: users.iter().map(Uuid::to_string).collect(),
+        });
+        request.set_timeout(self.inner.settings.budget);
+        let answer = tokio::time::timeout(self.inner.settings.budget, client.check_members(request))
+            .await
+            .map_err(|_| unavailable("auth did not answer in time"))?
+            .map_err(|status| {
+                tracing::warn!(code = ?status.code(), "auth could not check members");
+                unavailable("membership cannot be verified right now")
+            })?
+            .into_inner();
+        Ok(answer.active_user_ids.iter().filter_map(|id| Uuid::parse_str(id).ok()).collect())
     }
 
     /// Follows auth's `WatchAccess` stream until `shutdown`, dropping what each
@@ -410,11 +415,7 @@ async fn enforce(State(needs): State<Needs>, mut request: Request, next: Next) -
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, t)| scheme.eq_ignore_ascii_case("bearer") && !t.trim().is_empty())
         .map(|(_, t)| t.trim().to_owned());
-    match needs
-        .guard
-        .check(request.headers(), token.as_deref(), needs.permission)
-        .await
-    {
+    match needs.guard.check(request.headers(), token.as_deref(), needs.permission).await {
         Ok(context) => {
             request.extensions_mut().insert(context);
             next.run(request).await
@@ -425,11 +426,7 @@ async fn enforce(State(needs): State<Needs>, mut request: Request, next: Next) -
 
 impl<S: Clone + Send + Sync + 'static> RouteTable<S> {
     pub fn new(guard: Guard) -> Self {
-        Self {
-            router: axum::Router::new(),
-            guard,
-            entries: Vec::new(),
-        }
+        Self { router: axum::Router::new(), guard, entries: Vec::new() }
     }
 
     pub fn route<H, T>(mut self, method: Method, path: &'static str, permission: &'static str, handler: H) -> Self
@@ -439,19 +436,9 @@ impl<S: Clone + Send + Sync + 'static> RouteTable<S> {
     {
         let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
         let handler: MethodRouter<S> = axum::routing::on(filter, handler);
-        let needs = Needs {
-            guard: self.guard.clone(),
-            permission,
-        };
-        self.router = self.router.route(
-            path,
-            handler.layer(axum::middleware::from_fn_with_state(needs, enforce)),
-        );
-        self.entries.push(RoutePermission {
-            method: method.to_string(),
-            path,
-            permission,
-        });
+        let needs = Needs { guard: self.guard.clone(), permission };
+        self.router = self.router.route(path, handler.layer(axum::middleware::from_fn_with_state(needs, enforce)));
+        self.entries.push(RoutePermission { method: method.to_string(), path, permission });
         self
     }
 

@@ -66,10 +66,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Authenticated(claims) = Authenticated::from_request_parts(parts, state).await?;
         if claims.role != PLATFORM_ADMIN_ROLE {
-            return Err(ApiError::forbidden(
-                "PLATFORM_ADMIN_REQUIRED",
-                "only platform operators may do this",
-            ));
+            return Err(ApiError::forbidden("PLATFORM_ADMIN_REQUIRED", "only platform operators may do this"));
         }
         Ok(PlatformAdmin(claims))
     }

@@ -115,10 +115,7 @@ struct Inner {
 impl TokenValidator {
     /// Keys from Auth's JWKS URL, fetched on first use.
     pub fn from_jwks_url(url: impl Into<String>, settings: TokenSettings) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(3))
-            .build()
-            .unwrap_or_default();
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(3)).build().unwrap_or_default();
         Self::new(KeySource::Url { url: url.into(), http }, HashMap::new(), settings)
     }
 
@@ -260,10 +257,7 @@ impl TokenValidator {
 }
 
 fn keys_of(jwks: &JwkSet) -> HashMap<String, (DecodingKey, Algorithm)> {
-    jwks.keys
-        .iter()
-        .filter_map(|jwk| Some((jwk.common.key_id.clone()?, key_of(jwk)?)))
-        .collect()
+    jwks.keys.iter().filter_map(|jwk| Some((jwk.common.key_id.clone()?, key_of(jwk)?))).collect()
 }
 
 /// Only asymmetric keys, and only the algorithm that fits the key.

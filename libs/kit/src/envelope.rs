@@ -16,15 +16,7 @@ struct Envelope<'a, T: Serialize> {
 }
 
 fn envelope<T: Serialize>(status: StatusCode, data: &T, message: Option<&str>) -> Response {
-    (
-        status,
-        axum::Json(Envelope {
-            success: true,
-            data,
-            message,
-        }),
-    )
-        .into_response()
+    (status, axum::Json(Envelope { success: true, data, message })).into_response()
 }
 
 /// 200 with the data in the envelope.

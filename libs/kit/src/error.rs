@@ -13,10 +13,7 @@ pub struct FieldIssue {
 
 impl FieldIssue {
     pub fn new(field: impl Into<String>, issue: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            issue: issue.into(),
-        }
+        Self { field: field.into(), issue: issue.into() }
     }
 }
 
@@ -33,13 +30,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            details: Vec::new(),
-            retry_after_secs: None,
-        }
+        Self { status, code, message: message.into(), details: Vec::new(), retry_after_secs: None }
     }
 
     pub fn validation(details: Vec<FieldIssue>) -> Self {
@@ -47,10 +38,7 @@ impl ApiError {
             [one] => format!("{}: {}", one.field, one.issue),
             _ => "the request has invalid fields".to_owned(),
         };
-        Self {
-            details,
-            ..Self::new(StatusCode::BAD_REQUEST, "VALIDATION_FAILED", message)
-        }
+        Self { details, ..Self::new(StatusCode::BAD_REQUEST, "VALIDATION_FAILED", message) }
     }
 
     pub fn field(field: impl Into<String>, issue: impl Into<String>) -> Self {
@@ -172,9 +160,7 @@ impl IntoResponse for ApiError {
         };
         let mut response = (self.status, axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after_secs {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }

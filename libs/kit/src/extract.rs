@@ -106,11 +106,7 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let field = if path.contains('?') {
             "body".to_owned()
         } else if let Some(missing) = missing_field(&message) {
-            if path == "." {
-                missing.to_owned()
-            } else {
-                format!("{path}.{missing}")
-            }
+            if path == "." { missing.to_owned() } else { format!("{path}.{missing}") }
         } else if path == "." {
             "body".to_owned()
         } else {
@@ -118,8 +114,7 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         };
         ApiError::field(field, message)
     })?;
-    de.end()
-        .map_err(|_| ApiError::field("body", "unexpected data after the JSON value"))?;
+    de.end().map_err(|_| ApiError::field("body", "unexpected data after the JSON value"))?;
     Ok(value)
 }
 
@@ -192,13 +187,10 @@ where
                     .unwrap_or_default();
                 let keyed = match &rejection {
                     PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
-                        ErrorKind::ParseErrorAtKey { key, expected_type, .. } => Some(FieldIssue::new(
-                            key.clone(),
-                            format!("must be a valid {}", short_type(expected_type)),
-                        )),
-                        ErrorKind::ParseErrorAtIndex {
-                            index, expected_type, ..
-                        } => names.get(*index).map(|name| {
+                        ErrorKind::ParseErrorAtKey { key, expected_type, .. } => {
+                            Some(FieldIssue::new(key.clone(), format!("must be a valid {}", short_type(expected_type))))
+                        }
+                        ErrorKind::ParseErrorAtIndex { index, expected_type, .. } => names.get(*index).map(|name| {
                             FieldIssue::new(name.clone(), format!("must be a valid {}", short_type(expected_type)))
                         }),
                         _ => None,
@@ -213,10 +205,7 @@ where
                             [only] => only.clone(),
                             _ => "path".to_owned(),
                         };
-                        FieldIssue::new(
-                            name,
-                            format!("must be a valid {}", short_type(std::any::type_name::<T>())),
-                        )
+                        FieldIssue::new(name, format!("must be a valid {}", short_type(std::any::type_name::<T>())))
                     }
                 };
                 Err(ApiError::validation(vec![issue]))

@@ -19,19 +19,13 @@ pub struct RequireServiceToken {
 
 impl RequireServiceToken {
     pub fn new(token: &str) -> Self {
-        Self {
-            expected: format!("Bearer {token}").into_bytes().into(),
-        }
+        Self { expected: format!("Bearer {token}").into_bytes().into() }
     }
 }
 
 impl tonic::service::Interceptor for RequireServiceToken {
     fn call(&mut self, request: Request<()>) -> Result<Request<()>, Status> {
-        let presented = request
-            .metadata()
-            .get("authorization")
-            .map(|v| v.as_bytes())
-            .unwrap_or_default();
+        let presented = request.metadata().get("authorization").map(|v| v.as_bytes()).unwrap_or_default();
         if bool::from(presented.ct_eq(&self.expected[..])) {
             Ok(request)
         } else {
@@ -78,10 +72,7 @@ struct MetadataInjector<'a>(&'a mut MetadataMap);
 
 impl Injector for MetadataInjector<'_> {
     fn set(&mut self, key: &str, value: String) {
-        if let (Ok(k), Ok(v)) = (
-            MetadataKey::from_bytes(key.as_bytes()),
-            MetadataValue::try_from(value.as_str()),
-        ) {
+        if let (Ok(k), Ok(v)) = (MetadataKey::from_bytes(key.as_bytes()), MetadataValue::try_from(value.as_str())) {
             self.0.insert(k, v);
         }
     }

@@ -59,9 +59,7 @@ pub fn finish(router: Router, settings: &HttpSettings) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             settings.request_timeout,
         ));
-    security_headers(router)
-        .layer(cors(&settings.cors_origins))
-        .layer(middleware::from_fn(observe))
+    security_headers(router).layer(cors(&settings.cors_origins)).layer(middleware::from_fn(observe))
 }
 
 fn security_headers(router: Router) -> Router {
@@ -70,17 +68,11 @@ fn security_headers(router: Router) -> Router {
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "no-referrer"),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; frame-ancestors 'none'",
-        ),
+        (header::CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'"),
         (header::CACHE_CONTROL, "no-store"),
     ];
     headers.into_iter().fold(router, |router, (name, value)| {
-        router.layer(SetResponseHeaderLayer::if_not_present(
-            name,
-            HeaderValue::from_static(value),
-        ))
+        router.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)))
     })
 }
 
@@ -106,10 +98,8 @@ fn cors(origins: &[String]) -> CorsLayer {
 async fn envelope_bare_errors(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let is_json =
+        response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
     if status.as_u16() < 400 || is_json {
         return response;
     }
@@ -126,8 +116,7 @@ fn accept_request_id(value: &HeaderValue) -> Option<String> {
     let s = value.to_str().ok()?;
     let ok = !s.is_empty()
         && s.len() <= 128
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
     ok.then(|| s.to_owned())
 }
 
@@ -169,17 +158,11 @@ async fn observe(mut request: Request, next: Next) -> Response {
     }
 
     let started = Instant::now();
-    let mut response = CURRENT_REQUEST_ID
-        .scope(request_id.clone(), next.run(request).instrument(span.clone()))
-        .await;
+    let mut response = CURRENT_REQUEST_ID.scope(request_id.clone(), next.run(request).instrument(span.clone())).await;
     let status = response.status().as_u16();
     span.record("http.status", status);
     let elapsed = started.elapsed().as_secs_f64();
-    let labels = [
-        ("method", method.to_string()),
-        ("route", route),
-        ("status", status.to_string()),
-    ];
+    let labels = [("method", method.to_string()), ("route", route), ("status", status.to_string())];
     metrics::counter!("http_requests_total", &labels).increment(1);
     metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed);
     if status >= 500 {
@@ -200,10 +183,7 @@ pub trait Readiness: Send + Sync + 'static {
 /// and required peers answer).
 pub fn health_routes<R: Readiness + Clone>(readiness: R) -> Router {
     Router::new()
-        .route(
-            "/healthz",
-            axum::routing::get(|| async { crate::envelope::Ok(serde_json::json!({"status": "ok"})) }),
-        )
+        .route("/healthz", axum::routing::get(|| async { crate::envelope::Ok(serde_json::json!({"status": "ok"})) }))
         .route(
             "/readyz",
             axum::routing::get(move || {

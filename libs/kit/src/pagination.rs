@@ -26,10 +26,7 @@ fn default_limit() -> u64 {
 
 impl Default for PageParams {
     fn default() -> Self {
-        Self {
-            page: 1,
-            limit: DEFAULT_LIMIT,
-        }
+        Self { page: 1, limit: DEFAULT_LIMIT }
     }
 }
 

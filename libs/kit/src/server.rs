@@ -48,9 +48,7 @@ pub async fn serve_http(
 
 /// Binds a listener, naming the address on failure.
 pub async fn bind(addr: &str, what: &str) -> anyhow::Result<TcpListener> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen for {what} on {addr}: {e}"))
+    TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen for {what} on {addr}: {e}"))
 }
 
 /// Owns a service's background tasks: each has a name (kept in its span and

@@ -83,27 +83,18 @@ pub fn init(service: &'static str, settings: &TelemetrySettings) -> anyhow::Resu
                 .with_endpoint(endpoint.clone())
                 .build()
                 .map_err(|e| anyhow::anyhow!("OTEL_EXPORTER_OTLP_ENDPOINT {endpoint:?}: {e}"))?;
-            let resource = opentelemetry_sdk::Resource::builder()
-                .with_service_name(service)
-                .build();
-            let provider = SdkTracerProvider::builder()
-                .with_batch_exporter(exporter)
-                .with_resource(resource)
-                .build();
+            let resource = opentelemetry_sdk::Resource::builder().with_service_name(service).build();
+            let provider = SdkTracerProvider::builder().with_batch_exporter(exporter).with_resource(resource).build();
             opentelemetry::global::set_tracer_provider(provider.clone());
             Some(provider)
         }
     };
-    let otel_layer = provider
-        .as_ref()
-        .map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer(service)));
+    let otel_layer = provider.as_ref().map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer(service)));
 
     let fmt_layer = match settings.log_format {
-        LogFormat::Json => tracing_subscriber::fmt::layer()
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
-            .boxed(),
+        LogFormat::Json => {
+            tracing_subscriber::fmt::layer().json().with_current_span(true).with_span_list(false).boxed()
+        }
         LogFormat::Pretty => tracing_subscriber::fmt::layer().compact().boxed(),
     };
     tracing_subscriber::registry()
@@ -121,9 +112,7 @@ pub fn metrics_handle() -> PrometheusHandle {
     HANDLE
         .get_or_init(|| {
             let recorder = PrometheusBuilder::new()
-                .set_buckets(&[
-                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-                ])
+                .set_buckets(&[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0])
                 .map(|b| b.build_recorder())
                 .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
             let handle = recorder.handle();

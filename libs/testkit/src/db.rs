@@ -26,11 +26,7 @@ impl TestDb {
             None => {
                 let dir = tempfile::tempdir().expect("temporary folder");
                 let url = format!("sqlite://{}/test.db?mode=rwc", dir.path().display());
-                Self {
-                    url,
-                    _dir: Some(dir),
-                    postgres: None,
-                }
+                Self { url, _dir: Some(dir), postgres: None }
             }
         }
     }
@@ -38,23 +34,14 @@ impl TestDb {
     async fn postgres(admin_url: String) -> Self {
         use sea_orm::ConnectionTrait;
         let name = unique_name("marquee_test");
-        let admin = marquee_db::connect(&admin_url, 1)
-            .await
-            .expect("TEST_DATABASE_URL must reach a PostgreSQL server");
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-            .await
-            .expect("create test database");
+        let admin = marquee_db::connect(&admin_url, 1).await.expect("TEST_DATABASE_URL must reach a PostgreSQL server");
+        admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
         let _ = admin.close().await;
         let base = match admin_url.rfind('/') {
             Some(i) if i > "postgres://".len() => admin_url[..i].to_owned(),
             _ => admin_url.clone(),
         };
-        Self {
-            url: format!("{base}/{name}"),
-            _dir: None,
-            postgres: Some((admin_url, name)),
-        }
+        Self { url: format!("{base}/{name}"), _dir: None, postgres: Some((admin_url, name)) }
     }
 
     pub fn is_postgres(&self) -> bool {
@@ -75,9 +62,7 @@ impl Drop for TestDb {
             rt.block_on(async move {
                 use sea_orm::ConnectionTrait;
                 if let Ok(admin) = marquee_db::connect(&admin_url, 1).await {
-                    let _ = admin
-                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                        .await;
+                    let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
                     let _ = admin.close().await;
                 }
             });

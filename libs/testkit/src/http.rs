@@ -22,11 +22,7 @@ impl Reply {
     pub fn fields(&self) -> Vec<String> {
         self.body["details"]
             .as_array()
-            .map(|d| {
-                d.iter()
-                    .filter_map(|i| i["field"].as_str().map(str::to_owned))
-                    .collect()
-            })
+            .map(|d| d.iter().filter_map(|i| i["field"].as_str().map(str::to_owned)).collect())
             .unwrap_or_default()
     }
 }
@@ -40,10 +36,7 @@ pub struct TestClient {
 
 impl TestClient {
     pub fn new(base: impl Into<String>) -> Self {
-        Self {
-            base: base.into(),
-            http: reqwest::Client::new(),
-        }
+        Self { base: base.into(), http: reqwest::Client::new() }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -71,13 +64,11 @@ impl TestClient {
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
-        self.send(Self::with_token(self.http.post(self.url(path)).json(body), token))
-            .await
+        self.send(Self::with_token(self.http.post(self.url(path)).json(body), token)).await
     }
 
     pub async fn put(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
-        self.send(Self::with_token(self.http.put(self.url(path)).json(body), token))
-            .await
+        self.send(Self::with_token(self.http.put(self.url(path)).json(body), token)).await
     }
 
     /// A raw body with a chosen content type (for hostile-input tests).
@@ -89,11 +80,8 @@ impl TestClient {
         content_type: &str,
         body: Vec<u8>,
     ) -> Reply {
-        let request = self
-            .http
-            .request(method, self.url(path))
-            .header(reqwest::header::CONTENT_TYPE, content_type)
-            .body(body);
+        let request =
+            self.http.request(method, self.url(path)).header(reqwest::header::CONTENT_TYPE, content_type).body(body);
         self.send(Self::with_token(request, token)).await
     }
 }

@@ -30,11 +30,7 @@ impl TestKeys {
         let signing = SigningKey::generate(&mut rand::rngs::OsRng);
         let pem = signing.to_pkcs8_pem(Default::default()).expect("encode test key");
         let encoding = EncodingKey::from_ed_pem(pem.as_bytes()).expect("test key");
-        Self {
-            kid: unique_name_kid(),
-            signing,
-            encoding,
-        }
+        Self { kid: unique_name_kid(), signing, encoding }
     }
 
     /// The public JWKS document.
@@ -103,15 +99,9 @@ impl JwksServer {
         let token = tokio_util::sync::CancellationToken::new();
         let stop = token.clone();
         tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await;
+            let _ = axum::serve(listener, app).with_graceful_shutdown(async move { stop.cancelled().await }).await;
         });
-        Self {
-            url: format!("http://{addr}/.well-known/jwks.json"),
-            hits,
-            _shutdown: token.drop_guard(),
-        }
+        Self { url: format!("http://{addr}/.well-known/jwks.json"), hits, _shutdown: token.drop_guard() }
     }
 
     pub fn hits(&self) -> u64 {

@@ -188,20 +188,13 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Sessions::UserAgent).string_len(500).null())
                     .col(ColumnDef::new(Sessions::Ip).string_len(64).null())
                     .foreign_key(
-                        ForeignKey::create()
-                            .from(Sessions::Table, Sessions::UserId)
-                            .to(Users::Table, Users::Id),
+                        ForeignKey::create().from(Sessions::Table, Sessions::UserId).to(Users::Table, Users::Id),
                     )
                     .to_owned(),
             )
             .await?;
         manager
-            .create_index(index(
-                "sessions_user",
-                Sessions::Table,
-                vec![Sessions::UserId.into_iden()],
-                false,
-            ))
+            .create_index(index("sessions_user", Sessions::Table, vec![Sessions::UserId.into_iden()], false))
             .await?;
         manager
             .create_table(
@@ -209,12 +202,7 @@ impl MigrationTrait for Migration {
                     .table(RefreshTokens::Table)
                     .col(ColumnDef::new(RefreshTokens::Id).uuid().not_null().primary_key())
                     .col(ColumnDef::new(RefreshTokens::SessionId).uuid().not_null())
-                    .col(
-                        ColumnDef::new(RefreshTokens::TokenHash)
-                            .string_len(64)
-                            .not_null()
-                            .unique_key(),
-                    )
+                    .col(ColumnDef::new(RefreshTokens::TokenHash).string_len(64).not_null().unique_key())
                     .col(ts(RefreshTokens::CreatedAt))
                     .col(ts_null(RefreshTokens::RotatedAt))
                     .col(ColumnDef::new(RefreshTokens::ReissueSealed).text().null())
@@ -246,12 +234,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(OneTimeTokens::Id).uuid().not_null().primary_key())
                     .col(ColumnDef::new(OneTimeTokens::UserId).uuid().not_null())
                     .col(ColumnDef::new(OneTimeTokens::Purpose).string_len(32).not_null())
-                    .col(
-                        ColumnDef::new(OneTimeTokens::TokenHash)
-                            .string_len(64)
-                            .not_null()
-                            .unique_key(),
-                    )
+                    .col(ColumnDef::new(OneTimeTokens::TokenHash).string_len(64).not_null().unique_key())
                     .col(ts(OneTimeTokens::ExpiresAt))
                     .col(ts_null(OneTimeTokens::UsedAt))
                     .col(ts(OneTimeTokens::CreatedAt))

@@ -143,11 +143,7 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create()
-                    .name("memberships_user")
-                    .table(Memberships::Table)
-                    .col(Memberships::UserId)
-                    .to_owned(),
+                Index::create().name("memberships_user").table(Memberships::Table).col(Memberships::UserId).to_owned(),
             )
             .await?;
         manager
@@ -163,9 +159,7 @@ impl MigrationTrait for Migration {
                     .col(ts(Roles::CreatedAt))
                     .col(ts(Roles::UpdatedAt))
                     .foreign_key(
-                        ForeignKey::create()
-                            .from(Roles::Table, Roles::CompanyId)
-                            .to(Companies::Table, Companies::Id),
+                        ForeignKey::create().from(Roles::Table, Roles::CompanyId).to(Companies::Table, Companies::Id),
                     )
                     .to_owned(),
             )
@@ -187,11 +181,7 @@ impl MigrationTrait for Migration {
                     .table(MembershipRoles::Table)
                     .col(uuid(MembershipRoles::MembershipId))
                     .col(uuid(MembershipRoles::RoleId))
-                    .primary_key(
-                        Index::create()
-                            .col(MembershipRoles::MembershipId)
-                            .col(MembershipRoles::RoleId),
-                    )
+                    .primary_key(Index::create().col(MembershipRoles::MembershipId).col(MembershipRoles::RoleId))
                     .foreign_key(
                         ForeignKey::create()
                             .from(MembershipRoles::Table, MembershipRoles::MembershipId)
@@ -211,11 +201,7 @@ impl MigrationTrait for Migration {
                     .table(DirectGrants::Table)
                     .col(uuid(DirectGrants::MembershipId))
                     .col(ColumnDef::new(DirectGrants::Permission).string_len(128).not_null())
-                    .primary_key(
-                        Index::create()
-                            .col(DirectGrants::MembershipId)
-                            .col(DirectGrants::Permission),
-                    )
+                    .primary_key(Index::create().col(DirectGrants::MembershipId).col(DirectGrants::Permission))
                     .foreign_key(
                         ForeignKey::create()
                             .from(DirectGrants::Table, DirectGrants::MembershipId)
@@ -232,21 +218,12 @@ impl MigrationTrait for Migration {
                     .col(uuid(Invitations::CompanyId))
                     .col(ColumnDef::new(Invitations::Email).string_len(254).not_null())
                     .col(ColumnDef::new(Invitations::RoleIds).text().not_null())
-                    .col(
-                        ColumnDef::new(Invitations::TokenHash)
-                            .string_len(64)
-                            .not_null()
-                            .unique_key(),
-                    )
+                    .col(ColumnDef::new(Invitations::TokenHash).string_len(64).not_null().unique_key())
                     .col(uuid(Invitations::InvitedBy))
                     .col(ColumnDef::new(Invitations::Status).string_len(16).not_null())
                     .col(ts(Invitations::ExpiresAt))
                     .col(ts(Invitations::CreatedAt))
-                    .col(
-                        ColumnDef::new(Invitations::AcceptedAt)
-                            .timestamp_with_time_zone()
-                            .null(),
-                    )
+                    .col(ColumnDef::new(Invitations::AcceptedAt).timestamp_with_time_zone().null())
                     .col(ColumnDef::new(Invitations::AcceptedBy).uuid().null())
                     .foreign_key(
                         ForeignKey::create()

@@ -87,12 +87,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Permissions::Table)
-                    .col(
-                        ColumnDef::new(Permissions::Code)
-                            .string_len(128)
-                            .not_null()
-                            .primary_key(),
-                    )
+                    .col(ColumnDef::new(Permissions::Code).string_len(128).not_null().primary_key())
                     .col(ColumnDef::new(Permissions::ModuleCode).string_len(64).not_null())
                     .col(ColumnDef::new(Permissions::Description).text().not_null())
                     .foreign_key(
@@ -141,38 +136,14 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Subscriptions::Status).string_len(16).not_null())
                     .col(ColumnDef::new(Subscriptions::PackageId).uuid().not_null())
                     .col(ColumnDef::new(Subscriptions::AddonIds).text().not_null())
-                    .col(
-                        ColumnDef::new(Subscriptions::CurrentPeriodStart)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Subscriptions::CurrentPeriodEnd)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Subscriptions::TrialEndsAt)
-                            .timestamp_with_time_zone()
-                            .null(),
-                    )
-                    .col(
-                        ColumnDef::new(Subscriptions::PastDueSince)
-                            .timestamp_with_time_zone()
-                            .null(),
-                    )
+                    .col(ColumnDef::new(Subscriptions::CurrentPeriodStart).timestamp_with_time_zone().not_null())
+                    .col(ColumnDef::new(Subscriptions::CurrentPeriodEnd).timestamp_with_time_zone().not_null())
+                    .col(ColumnDef::new(Subscriptions::TrialEndsAt).timestamp_with_time_zone().null())
+                    .col(ColumnDef::new(Subscriptions::PastDueSince).timestamp_with_time_zone().null())
                     .col(ColumnDef::new(Subscriptions::GraceDays).integer().not_null())
                     .col(ColumnDef::new(Subscriptions::Revision).big_integer().not_null())
-                    .col(
-                        ColumnDef::new(Subscriptions::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Subscriptions::UpdatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(Subscriptions::CreatedAt).timestamp_with_time_zone().not_null())
+                    .col(ColumnDef::new(Subscriptions::UpdatedAt).timestamp_with_time_zone().not_null())
                     .col(ColumnDef::new(Subscriptions::UpdatedBy).string_len(128).not_null())
                     .foreign_key(
                         ForeignKey::create()
@@ -195,11 +166,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(SubscriptionChanges::AddonIds).text().not_null())
                     .col(ColumnDef::new(SubscriptionChanges::Actor).string_len(128).not_null())
                     .col(ColumnDef::new(SubscriptionChanges::Note).text().null())
-                    .col(
-                        ColumnDef::new(SubscriptionChanges::At)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(SubscriptionChanges::At).timestamp_with_time_zone().not_null())
                     .to_owned(),
             )
             .await?;
@@ -218,19 +185,11 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(SubscriptionChanges::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Subscriptions::Table).to_owned())
-            .await?;
+        manager.drop_table(Table::drop().table(SubscriptionChanges::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(Subscriptions::Table).to_owned()).await?;
         manager.drop_table(Table::drop().table(Plans::Table).to_owned()).await?;
-        manager
-            .drop_table(Table::drop().table(Permissions::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Modules::Table).to_owned())
-            .await?;
+        manager.drop_table(Table::drop().table(Permissions::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(Modules::Table).to_owned()).await?;
         Ok(())
     }
 }

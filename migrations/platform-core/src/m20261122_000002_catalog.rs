@@ -37,10 +37,7 @@ fn permissions_of(module: &str, areas: &[(&str, &[&str])]) -> Vec<(String, Strin
         .iter()
         .flat_map(|(area, actions)| {
             actions.iter().map(move |action| {
-                (
-                    format!("{module}.{area}.{action}"),
-                    format!("{} {}", capitalise(action), area.replace('_', " ")),
-                )
+                (format!("{module}.{area}.{action}"), format!("{} {}", capitalise(action), area.replace('_', " ")))
             })
         })
         .collect()
@@ -48,10 +45,7 @@ fn permissions_of(module: &str, areas: &[(&str, &[&str])]) -> Vec<(String, Strin
 
 fn capitalise(s: &str) -> String {
     let mut chars = s.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
-        .unwrap_or_default()
+    chars.next().map(|c| c.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
 }
 
 fn custom(e: impl std::fmt::Display) -> DbErr {
@@ -68,12 +62,7 @@ impl MigrationTrait for Migration {
                 "Artists, venues, vendors, events, calendar, ticketing, offers, workspace, media and crew",
                 BASIC,
             ),
-            (
-                "financial",
-                "Financial",
-                "Ledger, expenses and incomes, settlements, payouts and reports",
-                FINANCIAL,
-            ),
+            ("financial", "Financial", "Ledger, expenses and incomes, settlements, payouts and reports", FINANCIAL),
         ];
         let mut all_permissions = Vec::new();
         for (position, (code, name, description, areas)) in modules.iter().enumerate() {
@@ -95,9 +84,7 @@ impl MigrationTrait for Migration {
                 Permissions::Description,
             ]);
             for (permission, description) in permissions_of(code, areas) {
-                insert
-                    .values([permission.clone().into(), (*code).into(), description.into()])
-                    .map_err(custom)?;
+                insert.values([permission.clone().into(), (*code).into(), description.into()]).map_err(custom)?;
                 all_permissions.push(permission);
             }
             manager.exec_stmt(insert.to_owned()).await?;
@@ -140,15 +127,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .exec_stmt(Query::delete().from_table(Plans::Table).to_owned())
-            .await?;
-        manager
-            .exec_stmt(Query::delete().from_table(Permissions::Table).to_owned())
-            .await?;
-        manager
-            .exec_stmt(Query::delete().from_table(Modules::Table).to_owned())
-            .await?;
+        manager.exec_stmt(Query::delete().from_table(Plans::Table).to_owned()).await?;
+        manager.exec_stmt(Query::delete().from_table(Permissions::Table).to_owned()).await?;
+        manager.exec_stmt(Query::delete().from_table(Modules::Table).to_owned()).await?;
         Ok(())
     }
 }

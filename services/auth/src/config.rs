@@ -84,18 +84,12 @@ impl Config {
             parallelism: env.parse("PASSWORD_HASH_PARALLELISM", HashCost::default().parallelism),
         };
         if password_cost.memory_kib < 1024 || password_cost.iterations < 1 || password_cost.parallelism < 1 {
-            env.problem(
-                "PASSWORD_HASH_MEMORY_KIB",
-                "argon2 needs at least 1024 KiB, 1 iteration and 1 lane",
-            );
+            env.problem("PASSWORD_HASH_MEMORY_KIB", "argon2 needs at least 1024 KiB, 1 iteration and 1 lane");
         }
         let admin_email = env.optional("MARQUEE_ADMIN_EMAIL");
         let admin_password = env.optional_secret("MARQUEE_ADMIN_PASSWORD");
         if admin_email.is_some() != admin_password.is_some() {
-            env.problem(
-                "MARQUEE_ADMIN_PASSWORD",
-                "MARQUEE_ADMIN_EMAIL and MARQUEE_ADMIN_PASSWORD go together",
-            );
+            env.problem("MARQUEE_ADMIN_PASSWORD", "MARQUEE_ADMIN_EMAIL and MARQUEE_ADMIN_PASSWORD go together");
         }
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let config = Self {
@@ -137,10 +131,7 @@ impl Config {
             stream_stale_after: Duration::from_millis(env.parse("STREAM_STALE_AFTER_MS", 3000u64)),
             admin_email,
             admin_password,
-            http: HttpSettings {
-                cors_origins: env.list("CORS_ORIGINS"),
-                ..HttpSettings::default()
-            },
+            http: HttpSettings { cors_origins: env.list("CORS_ORIGINS"), ..HttpSettings::default() },
             telemetry: TelemetrySettings::from_env(env),
             // Without a valid key a problem is already recorded and `finish` fails below.
             sealer: sealer.unwrap_or_else(Sealer::throwaway),

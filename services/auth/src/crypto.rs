@@ -36,11 +36,7 @@ pub struct HashCost {
 
 impl Default for HashCost {
     fn default() -> Self {
-        Self {
-            memory_kib: 19_456,
-            iterations: 2,
-            parallelism: 1,
-        }
+        Self { memory_kib: 19_456, iterations: 2, parallelism: 1 }
     }
 }
 
@@ -69,11 +65,7 @@ impl Passwords {
         rand::rngs::OsRng.fill_bytes(&mut decoy_password);
         let permits = Arc::new(Semaphore::new(concurrency.max(1)));
         let decoy = run_blocking(&permits, move || hash_with(cost, &decoy_password)).await??;
-        Ok(Self {
-            cost,
-            permits,
-            decoy: decoy.into(),
-        })
+        Ok(Self { cost, permits, decoy: decoy.into() })
     }
 
     pub async fn hash(&self, password: &str) -> Result<String, CryptoError> {
@@ -99,11 +91,7 @@ impl Passwords {
             let up_to_date = current.is_some_and(|p| {
                 p.m_cost() == cost.memory_kib && p.t_cost() == cost.iterations && p.p_cost() == cost.parallelism
             });
-            if up_to_date {
-                Ok(Verified::Yes)
-            } else {
-                hash_with(cost, password.as_bytes()).map(Verified::YesRehashed)
-            }
+            if up_to_date { Ok(Verified::Yes) } else { hash_with(cost, password.as_bytes()).map(Verified::YesRehashed) }
         })
         .await?
     }
@@ -116,10 +104,7 @@ fn argon2(cost: HashCost) -> Result<Argon2<'static>, CryptoError> {
 }
 
 fn hash_with(cost: HashCost, password: &[u8]) -> Result<String, CryptoError> {
-    argon2(cost)?
-        .hash_password(password)
-        .map(|h| h.to_string())
-        .map_err(|e| CryptoError::Hash(e.to_string()))
+    argon2(cost)?.hash_password(password).map(|h| h.to_string()).map_err(|e| CryptoError::Hash(e.to_string()))
 }
 
 /// Runs CPU-heavy work on the blocking pool, at most `permits` at once, in the current span.
@@ -165,18 +150,14 @@ impl Sealer {
             return Err(format!("must decode to 32 bytes, not {}", bytes.len()));
         }
         let cipher = Aes256Gcm::new_from_slice(&bytes).map_err(|_| "not a valid AES-256 key".to_owned())?;
-        Ok(Self {
-            cipher: Arc::new(cipher),
-        })
+        Ok(Self { cipher: Arc::new(cipher) })
     }
 
     /// A random key that nothing else knows (never used to keep data).
     pub fn throwaway() -> Self {
         let mut key = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut key);
-        Self {
-            cipher: Arc::new(Aes256Gcm::new(&key.into())),
-        }
+        Self { cipher: Arc::new(Aes256Gcm::new(&key.into())) }
     }
 
     pub fn seal(&self, plain: &[u8]) -> String {
@@ -196,9 +177,7 @@ impl Sealer {
         }
         let (nonce, body) = bytes.split_at(12);
         let nonce = <[u8; 12]>::try_from(nonce).map_err(|_| CryptoError::Unseal)?;
-        self.cipher
-            .decrypt(&Nonce::from(nonce), body)
-            .map_err(|_| CryptoError::Unseal)
+        self.cipher.decrypt(&Nonce::from(nonce), body).map_err(|_| CryptoError::Unseal)
     }
 }
 
@@ -206,33 +185,16 @@ impl Sealer {
 mod tests {
     use super::*;
 
-    const CHEAP: HashCost = HashCost {
-        memory_kib: 1024,
-        iterations: 1,
-        parallelism: 1,
-    };
+    const CHEAP: HashCost = HashCost { memory_kib: 1024, iterations: 1, parallelism: 1 };
 
     #[tokio::test]
     async fn passwords_verify_and_upgrade_old_parameters() {
         let old = Passwords::new(CHEAP, 2).await.ok();
-        let new = Passwords::new(
-            HashCost {
-                memory_kib: 2048,
-                ..CHEAP
-            },
-            2,
-        )
-        .await
-        .ok();
-        let (Some(old), Some(new)) = (old, new) else {
-            unreachable!("hashers build")
-        };
+        let new = Passwords::new(HashCost { memory_kib: 2048, ..CHEAP }, 2).await.ok();
+        let (Some(old), Some(new)) = (old, new) else { unreachable!("hashers build") };
         let stored = old.hash("correct horse").await.unwrap_or_default();
         assert!(stored.starts_with("$argon2id$"));
-        assert_eq!(
-            old.verify("correct horse", Some(&stored)).await.ok(),
-            Some(Verified::Yes)
-        );
+        assert_eq!(old.verify("correct horse", Some(&stored)).await.ok(), Some(Verified::Yes));
         assert_eq!(old.verify("wrong horse", Some(&stored)).await.ok(), Some(Verified::No));
         assert_eq!(old.verify("anything", None).await.ok(), Some(Verified::No));
         match new.verify("correct horse", Some(&stored)).await {
@@ -244,9 +206,7 @@ mod tests {
     #[test]
     fn sealing_round_trips_and_detects_tampering() {
         let key = STANDARD.encode([7u8; 32]);
-        let Ok(sealer) = Sealer::from_base64(&key) else {
-            unreachable!()
-        };
+        let Ok(sealer) = Sealer::from_base64(&key) else { unreachable!() };
         let sealed = sealer.seal(b"private key");
         assert_eq!(sealer.open(&sealed).ok().as_deref(), Some(&b"private key"[..]));
         let mut tampered = STANDARD.decode(&sealed).unwrap_or_default();

@@ -27,20 +27,11 @@ pub struct AccessChange {
 
 impl AccessChange {
     pub fn company(kind: ChangeKind, company: Uuid, revision: u64) -> Self {
-        Self {
-            kind,
-            company_id: Some(company),
-            user_id: None,
-            session_id: None,
-            revision,
-        }
+        Self { kind, company_id: Some(company), user_id: None, session_id: None, revision }
     }
 
     pub fn member(kind: ChangeKind, company: Uuid, user: Uuid, revision: u64) -> Self {
-        Self {
-            user_id: Some(user),
-            ..Self::company(kind, company, revision)
-        }
+        Self { user_id: Some(user), ..Self::company(kind, company, revision) }
     }
 
     pub fn session(user: Uuid, session: Uuid) -> Self {

@@ -89,6 +89,27 @@ impl pb::access_server::Access for AccessGrpc {
         Ok(Response::new(decision))
     }
 
+    async fn check_members(
+        &self,
+        request: Request<pb::CheckMembersRequest>,
+    ) -> Result<Response<pb::CheckMembersResponse>, Status> {
+        let request = request.into_inner();
+        let company =
+            Uuid::parse_str(&request.company_id).map_err(|_| Status::invalid_argument("company_id must be a UUID"))?;
+        if request.user_ids.len() > 500 {
+            return Err(Status::invalid_argument("at most 500 users per call"));
+        }
+        let active = crate::domains::companies::repo::memberships(&self.state.db, company)
+            .await
+            .map_err(|e| Status::from(Error::from(e)))?
+            .into_iter()
+            .filter(|m| m.status == crate::domains::companies::model::MemberStatus::Active)
+            .map(|m| m.user_id.to_string())
+            .filter(|id| request.user_ids.contains(id))
+            .collect();
+        Ok(Response::new(pb::CheckMembersResponse { active_user_ids: active }))
+    }
+
     type WatchAccessStream = EventStream;
 
     async fn watch_access(

@@ -96,9 +96,8 @@ impl App {
         let keys = KeyRing::load(&db, &config.sealer, config.tokens.clone(), options.clock.now())
             .await
             .context("cannot load signing keys")?;
-        let passwords = Passwords::new(config.password_cost, config.password_concurrency)
-            .await
-            .context("password hashing")?;
+        let passwords =
+            Passwords::new(config.password_cost, config.password_concurrency).await.context("password hashing")?;
         let counters = match &config.redis_url {
             Some(url) => Counters::redis(url, &format!("{}:auth", config.redis_prefix)).context("REDIS_URL")?,
             None => Counters::memory(),
@@ -112,9 +111,8 @@ impl App {
             None => Bus::local(),
             Some(url) => {
                 let channel = format!("{}:auth:access", config.redis_prefix);
-                let (bus, relay) = Bus::redis(url, channel, shutdown.clone())
-                    .await
-                    .context("cannot reach REDIS_URL")?;
+                let (bus, relay) =
+                    Bus::redis(url, channel, shutdown.clone()).await.context("cannot reach REDIS_URL")?;
                 tasks.spawn("access-relay", relay);
                 if !bus.wait_live(Duration::from_secs(2)).await {
                     tracing::warn!("Redis access channel not subscribed yet; watchers get no heartbeats until it is");
@@ -146,36 +144,20 @@ impl App {
             .map_err(|e| anyhow::anyhow!("cannot create the platform admin: {e}"))?;
         tasks.spawn(
             "mail-relay",
-            state.outbox.clone().relay(
-                db,
-                mailer,
-                state.config.mail_from.clone(),
-                options.clock,
-                shutdown.clone(),
-            ),
+            state.outbox.clone().relay(db, mailer, state.config.mail_from.clone(), options.clock, shutdown.clone()),
         );
         tasks.spawn("key-maintenance", key_maintenance(state.clone(), shutdown.clone()));
         tasks.spawn("entitlement-watch", platform.watch(events, shutdown.clone()));
         tasks.spawn("subscription-reconciler", reconcile(state.clone(), shutdown.clone()));
-        Ok(Self {
-            state,
-            http,
-            grpc,
-            shutdown,
-            tasks,
-        })
+        Ok(Self { state, http, grpc, shutdown, tasks })
     }
 
     pub fn http_addr(&self) -> SocketAddr {
-        self.http
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        self.http.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
     pub fn grpc_addr(&self) -> SocketAddr {
-        self.grpc
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        self.grpc.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
     pub fn state(&self) -> &AppState {
@@ -262,11 +244,7 @@ async fn key_maintenance(state: AppState, shutdown: CancellationToken) {
         }
         let age = state.clock.now() - state.keys.current_created_at();
         if age.to_std().is_ok_and(|age| age >= state.config.key_rotation_interval) {
-            match state
-                .keys
-                .rotate(&state.db, &state.config.sealer, state.clock.now())
-                .await
-            {
+            match state.keys.rotate(&state.db, &state.config.sealer, state.clock.now()).await {
                 Ok(kid) => tracing::info!(%kid, "signing key rotated on schedule"),
                 Err(e) => tracing::warn!(error = %e, "scheduled key rotation failed"),
             }

@@ -91,10 +91,7 @@ impl Platform {
         Ok(Self {
             client: PlatformCoreClient::with_interceptor(channel, credentials),
             timeout,
-            cache: moka::future::Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(Duration::from_secs(60))
-                .build(),
+            cache: moka::future::Cache::builder().max_capacity(100_000).time_to_live(Duration::from_secs(60)).build(),
             catalog: Arc::new(RwLock::new(None)),
             last_heard_ms: Arc::new(AtomicI64::new(0)),
             stale_after,
@@ -118,9 +115,7 @@ impl Platform {
         }
         let mut client = self.client.clone();
         let answer: Entitlements = client
-            .get_entitlements(pb::GetEntitlementsRequest {
-                company_id: company.to_string(),
-            })
+            .get_entitlements(pb::GetEntitlementsRequest { company_id: company.to_string() })
             .await
             .map_err(|s| unavailable(s.message()))?
             .into_inner()
@@ -201,9 +196,7 @@ impl Platform {
                             && let Ok(company) = Uuid::parse_str(&change.company_id)
                         {
                             self.cache.invalidate(&company).await;
-                            events
-                                .publish(AccessChange::company(ChangeKind::EntitlementsChanged, company, 0))
-                                .await;
+                            events.publish(AccessChange::company(ChangeKind::EntitlementsChanged, company, 0)).await;
                         }
                     }
                 }

@@ -60,10 +60,7 @@ impl Config {
             rate_per_user: env.parse("RATE_LIMIT_PER_USER", 1200u64),
             rate_per_company: env.parse("RATE_LIMIT_PER_COMPANY", 12_000u64),
             rate_window: Duration::from_secs(env.parse("RATE_WINDOW_SECS", 60u64)),
-            http: HttpSettings {
-                cors_origins: env.list("CORS_ORIGINS"),
-                ..HttpSettings::default()
-            },
+            http: HttpSettings { cors_origins: env.list("CORS_ORIGINS"), ..HttpSettings::default() },
             telemetry: TelemetrySettings::from_env(env),
         };
         env.finish()?;

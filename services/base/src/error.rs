@@ -13,6 +13,9 @@ pub enum Error {
     Conflict(&'static str, String),
     #[error("{1}")]
     LimitReached(&'static str, String),
+    /// A peer (auth) could not answer; carried as its answer.
+    #[error("{0}")]
+    Upstream(ApiError),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -36,6 +39,7 @@ impl From<Error> for ApiError {
             Error::NotFound(what) => ApiError::not_found(what),
             Error::Conflict(code, message) => ApiError::conflict(code, message),
             Error::LimitReached(code, message) => ApiError::forbidden(code, message),
+            Error::Upstream(answer) => answer,
             Error::Db(DbError::Conflict { .. }) => {
                 ApiError::conflict("CONFLICT", "the change conflicts with existing data")
             }

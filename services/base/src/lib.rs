@@ -93,32 +93,18 @@ impl App {
         let tasks = Tasks::new();
         tasks.spawn("access-watch", guard.clone().watch(shutdown.clone()));
         let (protected, entries) = routes::table(guard.clone()).into_parts();
-        let state = AppState {
-            db,
-            clock: options.clock,
-            config: Arc::new(config),
-            guard,
-            routes: Arc::new(entries),
-        };
+        let state = AppState { db, clock: options.clock, config: Arc::new(config), guard, routes: Arc::new(entries) };
         let api = protected
             .route("/v1/meta/permissions", get(domains::meta::permissions))
             .with_state(state.clone())
             .merge(marquee_kit::http::health_routes(Ready(state.clone())))
             .route("/metrics", get(|| async { marquee_telemetry::render_metrics() }));
         let router = marquee_kit::http::finish(api, &state.config.http);
-        Ok(Self {
-            state,
-            router,
-            http,
-            shutdown,
-            tasks,
-        })
+        Ok(Self { state, router, http, shutdown, tasks })
     }
 
     pub fn http_addr(&self) -> SocketAddr {
-        self.http
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        self.http.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
     pub fn state(&self) -> &AppState {

@@ -22,10 +22,7 @@ async fn main() -> anyhow::Result<()> {
         eprintln!("marquee-base: unknown argument {unknown:?} (expected `migrate` or `--no-migrate`)");
         std::process::exit(2);
     }
-    let options = Options {
-        skip_migrations: args.iter().any(|a| a == "--no-migrate"),
-        ..Options::default()
-    };
+    let options = Options { skip_migrations: args.iter().any(|a| a == "--no-migrate"), ..Options::default() };
     let app = App::build(config, options).await?;
     marquee_kit::server::cancel_on_signal(app.shutdown_token());
     app.run().await

@@ -4,101 +4,47 @@
 use axum::http::Method;
 use marquee_guard::{Guard, RouteTable};
 
-use crate::domains::{activity, artists, events, vendors, venues};
+use crate::domains::{activity, artists, calendar, dashboard, events, vendors, venues, workspace};
 use crate::state::AppState;
 
 pub fn table(guard: Guard) -> RouteTable<AppState> {
     RouteTable::new(guard)
         .route(Method::GET, "/v1/artists", "basic.artist.view", artists::routes::list)
-        .route(
-            Method::POST,
-            "/v1/artists",
-            "basic.artist.create",
-            artists::routes::create,
-        )
-        .route(
-            Method::GET,
-            "/v1/artists/{id}",
-            "basic.artist.view",
-            artists::routes::show,
-        )
-        .route(
-            Method::PATCH,
-            "/v1/artists/{id}",
-            "basic.artist.edit",
-            artists::routes::update,
-        )
-        .route(
-            Method::DELETE,
-            "/v1/artists/{id}",
-            "basic.artist.delete",
-            artists::routes::delete,
-        )
+        .route(Method::POST, "/v1/artists", "basic.artist.create", artists::routes::create)
+        .route(Method::GET, "/v1/artists/{id}", "basic.artist.view", artists::routes::show)
+        .route(Method::PATCH, "/v1/artists/{id}", "basic.artist.edit", artists::routes::update)
+        .route(Method::DELETE, "/v1/artists/{id}", "basic.artist.delete", artists::routes::delete)
         .route(Method::GET, "/v1/venues", "basic.venue.view", venues::routes::list)
         .route(Method::POST, "/v1/venues", "basic.venue.create", venues::routes::create)
         .route(Method::GET, "/v1/venues/{id}", "basic.venue.view", venues::routes::show)
-        .route(
-            Method::PATCH,
-            "/v1/venues/{id}",
-            "basic.venue.edit",
-            venues::routes::update,
-        )
-        .route(
-            Method::DELETE,
-            "/v1/venues/{id}",
-            "basic.venue.delete",
-            venues::routes::delete,
-        )
+        .route(Method::PATCH, "/v1/venues/{id}", "basic.venue.edit", venues::routes::update)
+        .route(Method::DELETE, "/v1/venues/{id}", "basic.venue.delete", venues::routes::delete)
         .route(Method::GET, "/v1/vendors", "basic.vendor.view", vendors::routes::list)
-        .route(
-            Method::POST,
-            "/v1/vendors",
-            "basic.vendor.create",
-            vendors::routes::create,
-        )
-        .route(
-            Method::GET,
-            "/v1/vendors/{id}",
-            "basic.vendor.view",
-            vendors::routes::show,
-        )
-        .route(
-            Method::PATCH,
-            "/v1/vendors/{id}",
-            "basic.vendor.edit",
-            vendors::routes::update,
-        )
-        .route(
-            Method::DELETE,
-            "/v1/vendors/{id}",
-            "basic.vendor.delete",
-            vendors::routes::delete,
-        )
+        .route(Method::POST, "/v1/vendors", "basic.vendor.create", vendors::routes::create)
+        .route(Method::GET, "/v1/vendors/{id}", "basic.vendor.view", vendors::routes::show)
+        .route(Method::PATCH, "/v1/vendors/{id}", "basic.vendor.edit", vendors::routes::update)
+        .route(Method::DELETE, "/v1/vendors/{id}", "basic.vendor.delete", vendors::routes::delete)
         .route(Method::GET, "/v1/events", "basic.event.view", events::routes::list)
         .route(Method::POST, "/v1/events", "basic.event.create", events::routes::create)
         .route(Method::GET, "/v1/events/{id}", "basic.event.view", events::routes::show)
-        .route(
-            Method::PATCH,
-            "/v1/events/{id}",
-            "basic.event.edit",
-            events::routes::update,
-        )
-        .route(
-            Method::DELETE,
-            "/v1/events/{id}",
-            "basic.event.delete",
-            events::routes::delete,
-        )
-        .route(
-            Method::POST,
-            "/v1/events/{id}/{action}",
-            "basic.event.edit",
-            events::routes::act,
-        )
-        .route(
-            Method::GET,
-            "/v1/activity",
-            "basic.dashboard.view",
-            activity::routes::list,
-        )
+        .route(Method::PATCH, "/v1/events/{id}", "basic.event.edit", events::routes::update)
+        .route(Method::DELETE, "/v1/events/{id}", "basic.event.delete", events::routes::delete)
+        .route(Method::POST, "/v1/events/{id}/{action}", "basic.event.edit", events::routes::act)
+        .route(Method::GET, "/v1/calendar", "basic.calendar.view", calendar::routes::calendar)
+        .route(Method::POST, "/v1/calendar/holds", "basic.calendar.edit", calendar::routes::hold)
+        .route(Method::DELETE, "/v1/calendar/holds/{id}", "basic.calendar.edit", calendar::routes::release)
+        .route(Method::GET, "/v1/workspaces", "basic.workspace.view", workspace::routes::boards)
+        .route(Method::POST, "/v1/workspaces", "basic.workspace.create", workspace::routes::create_board)
+        .route(Method::GET, "/v1/workspaces/{id}", "basic.workspace.view", workspace::routes::board)
+        .route(Method::PATCH, "/v1/workspaces/{id}", "basic.workspace.edit", workspace::routes::update_board)
+        .route(Method::DELETE, "/v1/workspaces/{id}", "basic.workspace.delete", workspace::routes::delete_board)
+        .route(Method::GET, "/v1/tasks", "basic.workspace.view", workspace::routes::tasks)
+        .route(Method::POST, "/v1/tasks", "basic.workspace.create", workspace::routes::create_task)
+        .route(Method::GET, "/v1/tasks/{id}", "basic.workspace.view", workspace::routes::task)
+        .route(Method::PATCH, "/v1/tasks/{id}", "basic.workspace.edit", workspace::routes::update_task)
+        .route(Method::DELETE, "/v1/tasks/{id}", "basic.workspace.delete", workspace::routes::delete_task)
+        .route(Method::GET, "/v1/tasks/{id}/comments", "basic.workspace.view", workspace::routes::comments)
+        .route(Method::POST, "/v1/tasks/{id}/comments", "basic.workspace.create", workspace::routes::comment)
+        .route(Method::GET, "/v1/dashboard", "basic.dashboard.view", dashboard::show)
+        .route(Method::GET, "/v1/activity", "basic.dashboard.view", activity::routes::list)
 }

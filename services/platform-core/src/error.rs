@@ -41,11 +41,9 @@ impl From<Error> for ApiError {
             Error::PlanExists { .. } => ApiError::conflict("PLAN_EXISTS", e.to_string()),
             Error::InvalidTransition(message) => ApiError::conflict("INVALID_TRANSITION", message),
             Error::ConcurrentChange => ApiError::conflict("CONCURRENT_CHANGE", e.to_string()),
-            Error::DefaultPackageMissing(_) => ApiError::new(
-                axum::http::StatusCode::PRECONDITION_FAILED,
-                "DEFAULT_PACKAGE_MISSING",
-                e.to_string(),
-            ),
+            Error::DefaultPackageMissing(_) => {
+                ApiError::new(axum::http::StatusCode::PRECONDITION_FAILED, "DEFAULT_PACKAGE_MISSING", e.to_string())
+            }
             Error::Db(DbError::Conflict { .. }) => {
                 ApiError::conflict("CONFLICT", "the change conflicts with existing data")
             }

@@ -87,10 +87,7 @@ impl pb::platform_core_server::PlatformCore for PlatformCoreGrpc {
                 permissions: m
                     .permissions
                     .iter()
-                    .map(|p| pb::Permission {
-                        code: p.code.clone(),
-                        description: p.description.clone(),
-                    })
+                    .map(|p| pb::Permission { code: p.code.clone(), description: p.description.clone() })
                     .collect(),
             })
             .collect();

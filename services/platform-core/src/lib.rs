@@ -77,20 +77,15 @@ impl App {
         if !options.skip_migrations {
             Migrator::up(&db, None).await.context("migrations failed")?;
         }
-        let catalog = Catalog::new(
-            domains::catalog::repo::load(&db)
-                .await
-                .context("cannot read the module catalog")?,
-        );
+        let catalog = Catalog::new(domains::catalog::repo::load(&db).await.context("cannot read the module catalog")?);
         let shutdown = CancellationToken::new();
         let tasks = Tasks::new();
         let bus = match &config.redis_url {
             None => Bus::local(),
             Some(url) => {
                 let channel = format!("{}:platform-core:entitlements", config.redis_prefix);
-                let (bus, relay) = Bus::redis(url, channel, shutdown.clone())
-                    .await
-                    .context("cannot reach REDIS_URL")?;
+                let (bus, relay) =
+                    Bus::redis(url, channel, shutdown.clone()).await.context("cannot reach REDIS_URL")?;
                 tasks.spawn("entitlement-relay", relay);
                 if !bus.wait_live(Duration::from_secs(2)).await {
                     tracing::warn!("Redis change channel not subscribed yet; watchers get no heartbeats until it is");
@@ -103,33 +98,17 @@ impl App {
             .unwrap_or_else(|| TokenValidator::from_jwks_url(config.auth_jwks_url.clone(), config.tokens.clone()));
         let http = bind(&config.http_addr, "HTTP").await?;
         let grpc = bind(&config.grpc_addr, "gRPC").await?;
-        let state = AppState {
-            db,
-            catalog: Arc::new(catalog),
-            tokens,
-            bus,
-            clock: options.clock,
-            config: Arc::new(config),
-        };
-        Ok(Self {
-            state,
-            http,
-            grpc,
-            shutdown,
-            tasks,
-        })
+        let state =
+            AppState { db, catalog: Arc::new(catalog), tokens, bus, clock: options.clock, config: Arc::new(config) };
+        Ok(Self { state, http, grpc, shutdown, tasks })
     }
 
     pub fn http_addr(&self) -> SocketAddr {
-        self.http
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        self.http.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
     pub fn grpc_addr(&self) -> SocketAddr {
-        self.grpc
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        self.grpc.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
     pub fn state(&self) -> &AppState {
@@ -157,18 +136,13 @@ impl App {
         let router = self.router();
         tracing::info!(http = %self.http_addr(), grpc = %self.grpc_addr(), "platform-core serving");
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
-        health_reporter
-            .set_serving::<PlatformCoreServer<grpc::PlatformCoreGrpc>>()
-            .await;
+        health_reporter.set_serving::<PlatformCoreServer<grpc::PlatformCoreGrpc>>().await;
         let reflection = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(marquee_proto::FILE_DESCRIPTOR_SET)
             .build_v1()
             .context("gRPC reflection")?;
         let service = PlatformCoreServer::with_interceptor(
-            grpc::PlatformCoreGrpc {
-                state: self.state.clone(),
-                shutdown: self.shutdown.clone(),
-            },
+            grpc::PlatformCoreGrpc { state: self.state.clone(), shutdown: self.shutdown.clone() },
             RequireServiceToken::new(self.state.config.internal_service_token.expose()),
         );
         let shutdown = self.shutdown.clone();

@@ -11,14 +11,8 @@ const PERMISSION: &str = "financial.ledger.post";
 async fn basic_only_package(f: &Fleet) -> String {
     let admin = f.admin().await;
     let code = format!("basic-{}", &Uuid::now_v7().simple().to_string()[24..]);
-    let reply = f
-        .core
-        .post(
-            "/v1/packages",
-            Some(&admin),
-            &json!({"code": code, "name": "Basic", "modules": ["basic"]}),
-        )
-        .await;
+    let reply =
+        f.core.post("/v1/packages", Some(&admin), &json!({"code": code, "name": "Basic", "modules": ["basic"]})).await;
     assert_eq!(reply.status, 201);
     code
 }
@@ -38,11 +32,7 @@ async fn the_full_table_of_membership_entitlement_and_grant() {
                         company,
                         &owner.token,
                         "r",
-                        if granted {
-                            &[PERMISSION, "basic.event.view"]
-                        } else {
-                            &["basic.event.view"]
-                        },
+                        if granted { &[PERMISSION, "basic.event.view"] } else { &["basic.event.view"] },
                     )
                     .await;
                 let pat: Person = f.person().await;
@@ -51,24 +41,17 @@ async fn the_full_table_of_membership_entitlement_and_grant() {
                 }
                 if membership == "suspended" {
                     assert_eq!(
-                        f.patch_member(company, &owner.token, pat.id, json!({"status": "suspended"}))
-                            .await
-                            .status,
+                        f.patch_member(company, &owner.token, pat.id, json!({"status": "suspended"})).await.status,
                         200
                     );
                 }
                 if !entitled {
-                    f.set_package(company, json!({"packageCode": basic_only, "status": "active"}))
-                        .await;
+                    f.set_package(company, json!({"packageCode": basic_only, "status": "active"})).await;
                 }
                 let expected = membership == "active" && entitled && granted;
                 let rest = f.my_access(company, &pat.token).await;
                 assert_eq!(rest.status, 200, "{:?}", rest.body);
-                let has = rest.data()["permissions"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|p| p == PERMISSION);
+                let has = rest.data()["permissions"].as_array().unwrap().iter().any(|p| p == PERMISSION);
                 assert_eq!(
                     has, expected,
                     "membership={membership} entitled={entitled} granted={granted}: {}",
@@ -77,26 +60,11 @@ async fn the_full_table_of_membership_entitlement_and_grant() {
                 assert_eq!(rest.data()["membership"], membership);
                 let grpc = f.resolve(&pat.token, company, 0).await.unwrap();
                 assert_eq!(grpc.permissions.iter().any(|p| p == PERMISSION), expected);
-                assert_eq!(
-                    grpc.session_status,
-                    marquee_proto::auth::v1::SessionStatus::Active as i32
-                );
+                assert_eq!(grpc.session_status, marquee_proto::auth::v1::SessionStatus::Active as i32);
                 if membership == "active" {
-                    assert_eq!(
-                        grpc.modules.contains(&"financial".to_owned()),
-                        entitled,
-                        "{grpc:?} {}",
-                        rest.body
-                    );
-                    assert!(
-                        grpc.permissions.contains(&"basic.event.view".to_owned()),
-                        "basic stays either way"
-                    );
-                    assert_eq!(
-                        grpc.limits.contains_key("maxMembers"),
-                        entitled,
-                        "limits come with the package"
-                    );
+                    assert_eq!(grpc.modules.contains(&"financial".to_owned()), entitled, "{grpc:?} {}", rest.body);
+                    assert!(grpc.permissions.contains(&"basic.event.view".to_owned()), "basic stays either way");
+                    assert_eq!(grpc.limits.contains_key("maxMembers"), entitled, "limits come with the package");
                 } else {
                     assert!(grpc.permissions.is_empty() && grpc.modules.is_empty());
                 }
@@ -110,9 +78,7 @@ async fn explain_gives_the_deciding_reason() {
     let f = fleet().await;
     let (company, owner) = f.company().await;
     let basic_only = basic_only_package(&f).await;
-    let role = f
-        .custom_role(company, &owner.token, "viewer", &["basic.event.view"])
-        .await;
+    let role = f.custom_role(company, &owner.token, "viewer", &["basic.event.view"]).await;
     let member = f.person().await;
     let outsider = f.person().await;
     assert_eq!(f.add(company, &owner.token, &member, &[&role]).await.status, 201);
@@ -127,23 +93,13 @@ async fn explain_gives_the_deciding_reason() {
         }
     };
     let e = explain(member.id, "basic.event.view").await;
-    assert_eq!(
-        (e["allowed"].as_bool(), e["reason"].as_str()),
-        (Some(true), Some("GRANTED"))
-    );
+    assert_eq!((e["allowed"].as_bool(), e["reason"].as_str()), (Some(true), Some("GRANTED")));
     assert_eq!(e["grantingRoles"], json!(["viewer"]));
     assert_eq!(e["packageCode"], "standard");
     assert_eq!(explain(member.id, "basic.event.create").await["reason"], "NOT_GRANTED");
-    assert_eq!(
-        explain(outsider.id, "basic.event.view").await["reason"],
-        "NO_MEMBERSHIP"
-    );
-    assert_eq!(
-        explain(member.id, "basic.nothing.view").await["reason"],
-        "UNKNOWN_PERMISSION"
-    );
-    f.set_package(company, json!({"packageCode": basic_only, "status": "active"}))
-        .await;
+    assert_eq!(explain(outsider.id, "basic.event.view").await["reason"], "NO_MEMBERSHIP");
+    assert_eq!(explain(member.id, "basic.nothing.view").await["reason"], "UNKNOWN_PERMISSION");
+    f.set_package(company, json!({"packageCode": basic_only, "status": "active"})).await;
     assert_eq!(explain(owner.id, PERMISSION).await["reason"], "MODULE_NOT_ENTITLED");
     let admin = f.admin().await;
     let code = format!("narrow-{}", &Uuid::now_v7().simple().to_string()[24..]);
@@ -154,37 +110,18 @@ async fn explain_gives_the_deciding_reason() {
             &json!({"code": code, "name": "Narrow", "modules": ["basic"], "permissions": ["basic.event.view"]}),
         )
         .await;
-    f.set_package(company, json!({"packageCode": code, "status": "active"}))
-        .await;
-    assert_eq!(
-        explain(owner.id, "basic.event.create").await["reason"],
-        "PERMISSION_NOT_ENTITLED"
-    );
-    f.set_package(company, json!({"packageCode": code, "status": "canceled"}))
-        .await;
+    f.set_package(company, json!({"packageCode": code, "status": "active"})).await;
+    assert_eq!(explain(owner.id, "basic.event.create").await["reason"], "PERMISSION_NOT_ENTITLED");
+    f.set_package(company, json!({"packageCode": code, "status": "canceled"})).await;
     let e = explain(owner.id, "basic.event.view").await;
     assert_eq!(e["reason"], "SUBSCRIPTION_NOT_ENTITLING");
     assert_eq!(e["subscriptionStatus"], "canceled");
-    assert_eq!(
-        f.patch_member(company, &owner.token, member.id, json!({"status": "suspended"}))
-            .await
-            .status,
-        200
-    );
-    assert_eq!(
-        explain(member.id, "basic.event.view").await["reason"],
-        "MEMBERSHIP_SUSPENDED"
-    );
+    assert_eq!(f.patch_member(company, &owner.token, member.id, json!({"status": "suspended"})).await.status, 200);
+    assert_eq!(explain(member.id, "basic.event.view").await["reason"], "MEMBERSHIP_SUSPENDED");
     // Only admins may ask.
     let asked = f
         .auth
-        .get(
-            &format!(
-                "/v1/companies/{company}/access/explain?userId={}&permission=x",
-                owner.id
-            ),
-            Some(&outsider.token),
-        )
+        .get(&format!("/v1/companies/{company}/access/explain?userId={}&permission=x", owner.id), Some(&outsider.token))
         .await;
     assert_eq!(asked.status, 404);
 }
@@ -193,9 +130,7 @@ async fn explain_gives_the_deciding_reason() {
 async fn a_write_returns_a_revision_that_reads_never_fall_behind() {
     let f = fleet().await;
     let (company, owner) = f.company().await;
-    let role = f
-        .custom_role(company, &owner.token, "viewer", &["basic.event.view"])
-        .await;
+    let role = f.custom_role(company, &owner.token, "viewer", &["basic.event.view"]).await;
     let pat = f.person().await;
     let added = f.add(company, &owner.token, &pat, &[&role]).await;
     let r1 = added.data()["revision"].as_u64().unwrap();
@@ -203,9 +138,7 @@ async fn a_write_returns_a_revision_that_reads_never_fall_behind() {
     assert!(before.revision >= r1);
     assert_eq!(before.permissions, ["basic.event.view"]);
 
-    let granted = f
-        .patch_member(company, &owner.token, pat.id, json!({"grants": ["basic.event.create"]}))
-        .await;
+    let granted = f.patch_member(company, &owner.token, pat.id, json!({"grants": ["basic.event.create"]})).await;
     let r2 = granted.data()["revision"].as_u64().unwrap();
     assert!(r2 > r1);
     let after = f.resolve(&pat.token, company, r2).await.unwrap();
@@ -231,8 +164,7 @@ async fn a_write_returns_a_revision_that_reads_never_fall_behind() {
 
     // Entitlement changes raise it too.
     let admin_basic = basic_only_package(&f).await;
-    f.set_package(company, json!({"packageCode": admin_basic, "status": "active"}))
-        .await;
+    f.set_package(company, json!({"packageCode": admin_basic, "status": "active"})).await;
     let changed = f.resolve(&pat.token, company, 0).await.unwrap();
     assert!(changed.revision > after.revision);
 }
@@ -264,27 +196,11 @@ async fn resolve_access_checks_the_caller_the_token_and_the_session() {
     };
 
     let mut anonymous = AccessClient::connect(f.auth_grpc.clone()).await.unwrap();
-    assert_eq!(
-        anonymous
-            .resolve_access(request(&owner.token))
-            .await
-            .unwrap_err()
-            .code(),
-        tonic::Code::Unauthenticated
-    );
+    assert_eq!(anonymous.resolve_access(request(&owner.token)).await.unwrap_err().code(), tonic::Code::Unauthenticated);
 
-    assert_eq!(
-        f.resolve("not-a-token", company, 0).await.unwrap_err().code(),
-        tonic::Code::Unauthenticated
-    );
+    assert_eq!(f.resolve("not-a-token", company, 0).await.unwrap_err().code(), tonic::Code::Unauthenticated);
 
-    assert_eq!(
-        f.auth
-            .post("/v1/auth/logout", Some(&owner.token), &json!({}))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(f.auth.post("/v1/auth/logout", Some(&owner.token), &json!({})).await.status, 200);
     let answer = f.resolve(&owner.token, company, 0).await.unwrap();
     assert_eq!(answer.session_status, SessionStatus::Revoked as i32);
     assert!(answer.permissions.is_empty());

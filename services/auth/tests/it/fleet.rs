@@ -49,10 +49,7 @@ pub async fn fleet_with(overrides: &[(&str, &str)]) -> Fleet {
         ("HTTP_ADDR", "127.0.0.1:0".into()),
         ("GRPC_ADDR", "127.0.0.1:0".into()),
         ("INTERNAL_SERVICE_TOKEN", SERVICE_TOKEN.into()),
-        (
-            "AUTH_JWKS_URL",
-            format!("http://127.0.0.1:{auth_http}/.well-known/jwks.json"),
-        ),
+        ("AUTH_JWKS_URL", format!("http://127.0.0.1:{auth_http}/.well-known/jwks.json")),
         ("HEARTBEAT_INTERVAL_MS", "100".into()),
         ("REDIS_PREFIX", unique_name("pc")),
     ]
@@ -63,9 +60,7 @@ pub async fn fleet_with(overrides: &[(&str, &str)]) -> Fleet {
         core_vars.insert("REDIS_URL".into(), url);
     }
     let core_config = marquee_platform_core::Config::load(&mut marquee_config::Env::from_map(core_vars)).unwrap();
-    let core_app = marquee_platform_core::App::build(core_config, Default::default())
-        .await
-        .unwrap();
+    let core_app = marquee_platform_core::App::build(core_config, Default::default()).await.unwrap();
     let core = TestClient::new(format!("http://{}", core_app.http_addr()));
     let core_grpc = format!("http://{}", core_app.grpc_addr());
     let core_stop = core_app.shutdown_token();
@@ -131,10 +126,7 @@ impl Fleet {
     }
 
     pub async fn token(&self, email: &str, password: &str) -> String {
-        let reply = self
-            .auth
-            .post("/v1/auth/login", None, &json!({"email": email, "password": password}))
-            .await;
+        let reply = self.auth.post("/v1/auth/login", None, &json!({"email": email, "password": password})).await;
         assert_eq!(reply.status, 200, "{:?}", reply.body);
         pair(&reply).0
     }
@@ -148,19 +140,12 @@ impl Fleet {
         let email = unique_email();
         let reply = self
             .auth
-            .post(
-                "/v1/auth/signup",
-                None,
-                &json!({"email": email, "password": "correct horse battery", "name": "Pat"}),
-            )
+            .post("/v1/auth/signup", None, &json!({"email": email, "password": "correct horse battery", "name": "Pat"}))
             .await;
         assert_eq!(reply.status, 201);
         let id = Uuid::parse_str(reply.data()["id"].as_str().unwrap()).unwrap();
         let token = self.mailed(&email, "verify-email").await;
-        let verified = self
-            .auth
-            .post("/v1/auth/email/verify", None, &json!({"token": token}))
-            .await;
+        let verified = self.auth.post("/v1/auth/email/verify", None, &json!({"token": token})).await;
         assert_eq!(verified.status, 200);
         let token = self.token(&email, "correct horse battery").await;
         Person { id, email, token }
@@ -169,32 +154,21 @@ impl Fleet {
     /// A company owned by a new person.
     pub async fn company(&self) -> (Uuid, Person) {
         let owner = self.person().await;
-        let reply = self
-            .auth
-            .post("/v1/companies", Some(&owner.token), &json!({"name": "Acme Live"}))
-            .await;
+        let reply = self.auth.post("/v1/companies", Some(&owner.token), &json!({"name": "Acme Live"})).await;
         assert_eq!(reply.status, 201, "{:?}", reply.body);
         assert_eq!(reply.data()["subscriptionReady"], true);
         (Uuid::parse_str(reply.data()["id"].as_str().unwrap()).unwrap(), owner)
     }
 
     pub async fn roles(&self, company: Uuid, token: &str) -> HashMap<String, String> {
-        let reply = self
-            .auth
-            .get(&format!("/v1/companies/{company}/roles"), Some(token))
-            .await;
+        let reply = self.auth.get(&format!("/v1/companies/{company}/roles"), Some(token)).await;
         assert_eq!(reply.status, 200, "{:?}", reply.body);
         reply
             .data()
             .as_array()
             .unwrap()
             .iter()
-            .map(|r| {
-                (
-                    r["name"].as_str().unwrap().to_owned(),
-                    r["id"].as_str().unwrap().to_owned(),
-                )
-            })
+            .map(|r| (r["name"].as_str().unwrap().to_owned(), r["id"].as_str().unwrap().to_owned()))
             .collect()
     }
 
@@ -248,19 +222,12 @@ impl Fleet {
 
     pub async fn set_package(&self, company: Uuid, body: Value) {
         let admin = self.admin().await;
-        let reply = self
-            .core
-            .put(&format!("/v1/companies/{company}/subscription"), Some(&admin), &body)
-            .await;
+        let reply = self.core.put(&format!("/v1/companies/{company}/subscription"), Some(&admin), &body).await;
         assert_eq!(reply.status, 200, "{:?}", reply.body);
     }
 
     pub async fn grpc(&self) -> Access {
-        let channel = tonic::transport::Endpoint::from_shared(self.auth_grpc.clone())
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
+        let channel = tonic::transport::Endpoint::from_shared(self.auth_grpc.clone()).unwrap().connect().await.unwrap();
         AccessClient::with_interceptor(channel, ServiceCredentials::new(SERVICE_TOKEN).unwrap())
     }
 

@@ -60,28 +60,12 @@ pub async fn start_with(overrides: &[(&str, &str)]) -> Auth {
     let vars = settings(&db, mail.path(), overrides);
     let clock = Clock::manual(chrono::Utc::now());
     let (api, stop) = boot(vars.clone(), clock.clone()).await;
-    Auth {
-        api,
-        clock,
-        mail_dir: mail.path().to_owned(),
-        db,
-        base_env: vars,
-        _mail: mail,
-        _stop: stop,
-    }
+    Auth { api, clock, mail_dir: mail.path().to_owned(), db, base_env: vars, _mail: mail, _stop: stop }
 }
 
 pub async fn boot(vars: HashMap<String, String>, clock: Clock) -> (TestClient, tokio_util::sync::DropGuard) {
     let config = Config::load(&mut Env::from_map(vars)).expect("test configuration is valid");
-    let app = App::build(
-        config,
-        Options {
-            clock,
-            ..Options::default()
-        },
-    )
-    .await
-    .expect("auth starts");
+    let app = App::build(config, Options { clock, ..Options::default() }).await.expect("auth starts");
     let api = TestClient::new(format!("http://{}", app.http_addr()));
     let stop = app.shutdown_token();
     tokio::spawn(async move { app.run().await.expect("auth runs") });
@@ -96,20 +80,14 @@ impl Auth {
     pub async fn signup(&self, email: &str, password: &str) -> Value {
         let reply = self
             .api
-            .post(
-                "/v1/auth/signup",
-                None,
-                &json!({"email": email, "password": password, "name": "Test Person"}),
-            )
+            .post("/v1/auth/signup", None, &json!({"email": email, "password": password, "name": "Test Person"}))
             .await;
         assert_eq!(reply.status, 201, "{:?}", reply.body);
         reply.data().clone()
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Reply {
-        self.api
-            .post("/v1/auth/login", None, &json!({"email": email, "password": password}))
-            .await
+        self.api.post("/v1/auth/login", None, &json!({"email": email, "password": password})).await
     }
 
     /// Logs in and returns (access token, refresh token).
@@ -120,9 +98,7 @@ impl Auth {
     }
 
     pub async fn refresh(&self, refresh_token: &str) -> Reply {
-        self.api
-            .post("/v1/auth/refresh", None, &json!({"refreshToken": refresh_token}))
-            .await
+        self.api.post("/v1/auth/refresh", None, &json!({"refreshToken": refresh_token})).await
     }
 
     pub async fn admin(&self) -> String {
@@ -155,9 +131,7 @@ pub fn pair(reply: &Reply) -> (String, String) {
 }
 
 fn mails(dir: &std::path::Path) -> Vec<String> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .map(|d| d.filter_map(Result::ok).collect())
-        .unwrap_or_default();
+    let mut entries: Vec<_> = std::fs::read_dir(dir).map(|d| d.filter_map(Result::ok).collect()).unwrap_or_default();
     entries.sort_by_key(|e| e.metadata().and_then(|m| m.modified()).ok());
     entries
         .into_iter()
@@ -193,20 +167,11 @@ fn decode_quoted_printable(raw: &str) -> String {
 }
 
 pub fn find_token(dir: &std::path::Path, to: &str, path: &str) -> Option<String> {
-    mails(dir)
-        .into_iter()
-        .rev()
-        .filter(|m| m.contains(&format!("To: {to}")))
-        .find_map(|m| {
-            let marker = format!("/{path}?token=");
-            let start = m.find(&marker)? + marker.len();
-            Some(
-                m[start..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-                    .collect(),
-            )
-        })
+    mails(dir).into_iter().rev().filter(|m| m.contains(&format!("To: {to}"))).find_map(|m| {
+        let marker = format!("/{path}?token=");
+        let start = m.find(&marker)? + marker.len();
+        Some(m[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect())
+    })
 }
 
 /// The `kid` in a token's header.

@@ -20,32 +20,17 @@ async fn rotation_keeps_old_tokens_valid_and_publishes_both_keys() {
     assert!(jwks.body["keys"][0].get("d").is_none(), "no private part is published");
 
     let admin = a.admin().await;
-    assert_eq!(
-        a.api
-            .post("/v1/admin/keys/rotate", Some(&before), &json!({}))
-            .await
-            .status,
-        403
-    );
+    assert_eq!(a.api.post("/v1/admin/keys/rotate", Some(&before), &json!({})).await.status, 403);
     let rotated = a.api.post("/v1/admin/keys/rotate", Some(&admin), &json!({})).await;
     assert_eq!(rotated.status, 200, "{:?}", rotated.body);
     let new_kid = rotated.data()["kid"].as_str().unwrap().to_owned();
     assert_ne!(new_kid, old_kid);
 
     let jwks = a.api.get("/.well-known/jwks.json", None).await;
-    let kids: Vec<&str> = jwks.body["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap())
-        .collect();
+    let kids: Vec<&str> = jwks.body["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
     assert_eq!(kids, [new_kid.as_str(), old_kid.as_str()]);
 
-    assert_eq!(
-        a.api.get("/v1/auth/me", Some(&before)).await.status,
-        200,
-        "signed before the rotation"
-    );
+    assert_eq!(a.api.get("/v1/auth/me", Some(&before)).await.status, 200, "signed before the rotation");
     let (after, _) = a.tokens(&email, "correct horse battery").await;
     assert_eq!(kid_of(&after), new_kid);
     assert_eq!(a.api.get("/v1/auth/me", Some(&after)).await.status, 200);
@@ -55,11 +40,7 @@ async fn rotation_keeps_old_tokens_valid_and_publishes_both_keys() {
     a.api.post("/v1/admin/keys/rotate", Some(&admin), &json!({})).await;
     let jwks = a.api.get("/.well-known/jwks.json", None).await;
     assert_eq!(jwks.body["keys"].as_array().unwrap().len(), 2);
-    assert_eq!(
-        a.api.get("/v1/auth/me", Some(&before)).await.status,
-        401,
-        "its key is retired"
-    );
+    assert_eq!(a.api.get("/v1/auth/me", Some(&before)).await.status, 401, "its key is retired");
 
     // Other services verify with the shared validator against this JWKS.
     let validator = marquee_guard::TokenValidator::from_jwks_url(

@@ -61,28 +61,14 @@ async fn signup_login_me_refresh_retry_reuse_logout() {
 
     // Everything that mattered is in the audit log, for operators.
     let admin = a.admin().await;
-    let audit = a
-        .api
-        .get(
-            &format!("/v1/admin/audit?userId={}&limit=100", user["id"].as_str().unwrap()),
-            Some(&admin),
-        )
-        .await;
+    let audit =
+        a.api.get(&format!("/v1/admin/audit?userId={}&limit=100", user["id"].as_str().unwrap()), Some(&admin)).await;
     assert_eq!(audit.status, 200);
-    let actions: Vec<&str> = audit
-        .data()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions: Vec<&str> = audit.data().as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     for expected in ["signup", "login.success", "refresh.reuse_detected", "session.revoked"] {
         assert!(actions.contains(&expected), "{expected} missing from {actions:?}");
     }
-    assert!(
-        audit.data()[0]["ip"].as_str().is_some(),
-        "the caller's address is recorded"
-    );
+    assert!(audit.data()[0]["ip"].as_str().is_some(), "the caller's address is recorded");
     let user_token = a.tokens(&email, "correct horse battery").await.0;
     assert_eq!(a.api.get("/v1/admin/audit", Some(&user_token)).await.status, 403);
 }
@@ -97,10 +83,9 @@ async fn concurrent_refreshes_of_one_token_get_one_pair() {
     for _ in 0..8 {
         let api = a.api.clone();
         let token = refresh.clone();
-        tasks.push(tokio::spawn(async move {
-            api.post("/v1/auth/refresh", None, &json!({"refreshToken": token}))
-                .await
-        }));
+        tasks.push(tokio::spawn(
+            async move { api.post("/v1/auth/refresh", None, &json!({"refreshToken": token})).await },
+        ));
     }
     let mut pairs = Vec::new();
     for task in tasks {
@@ -124,32 +109,15 @@ async fn sessions_are_listed_and_revocable_and_end_by_lifetime() {
     assert_eq!(list.status, 200);
     let sessions = list.data().as_array().unwrap().clone();
     assert_eq!(sessions.len(), 2);
-    let laptop_id = sessions.iter().find(|s| s["current"] == false).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let laptop_id = sessions.iter().find(|s| s["current"] == false).unwrap()["id"].as_str().unwrap().to_owned();
 
-    let revoke = a
-        .api
-        .send(
-            a.api
-                .http
-                .delete(a.api.url(&format!("/v1/auth/sessions/{laptop_id}")))
-                .bearer_auth(&phone),
-        )
-        .await;
+    let revoke =
+        a.api.send(a.api.http.delete(a.api.url(&format!("/v1/auth/sessions/{laptop_id}"))).bearer_auth(&phone)).await;
     assert_eq!(revoke.status, 200);
     assert_eq!(a.api.get("/v1/auth/me", Some(&laptop)).await.status, 401);
     assert_eq!(a.refresh(&laptop_refresh).await.status, 401);
-    let again = a
-        .api
-        .send(
-            a.api
-                .http
-                .delete(a.api.url(&format!("/v1/auth/sessions/{laptop_id}")))
-                .bearer_auth(&phone),
-        )
-        .await;
+    let again =
+        a.api.send(a.api.http.delete(a.api.url(&format!("/v1/auth/sessions/{laptop_id}"))).bearer_auth(&phone)).await;
     assert_eq!(again.status, 404);
 
     // The absolute lifetime (7 days) ends a session however active it is.
@@ -186,10 +154,7 @@ async fn profiles_are_edited_and_validated() {
     let patch = |body: serde_json::Value| {
         let api = a.api.clone();
         let token = access.clone();
-        async move {
-            api.send(api.http.patch(api.url("/v1/auth/me")).bearer_auth(token).json(&body))
-                .await
-        }
+        async move { api.send(api.http.patch(api.url("/v1/auth/me")).bearer_auth(token).json(&body)).await }
     };
     let ok = patch(json!({"name": "Ana Lima", "phone": "+351 912 345 678", "locale": "pt-PT"})).await;
     assert_eq!(ok.status, 200, "{:?}", ok.body);
@@ -212,11 +177,7 @@ async fn a_disabled_account_is_signed_out_everywhere() {
     let (access, refresh) = a.tokens(&email, "correct horse battery").await;
     let admin = a.admin().await;
     let path = format!("/v1/admin/users/{}/disable", user["id"].as_str().unwrap());
-    assert_eq!(
-        a.api.post(&path, Some(&access), &json!({})).await.status,
-        403,
-        "users cannot disable anyone"
-    );
+    assert_eq!(a.api.post(&path, Some(&access), &json!({})).await.status, 403, "users cannot disable anyone");
     assert_eq!(a.api.post(&path, Some(&admin), &json!({})).await.status, 200);
     assert_eq!(a.api.get("/v1/auth/me", Some(&access)).await.status, 401);
     assert_eq!(a.refresh(&refresh).await.status, 401);
@@ -232,31 +193,17 @@ async fn signup_is_validated_and_emails_are_unique() {
     a.signup(&email, "correct horse battery").await;
     let again = a
         .api
-        .post(
-            "/v1/auth/signup",
-            None,
-            &json!({"email": email, "password": "another password", "name": "X"}),
-        )
+        .post("/v1/auth/signup", None, &json!({"email": email, "password": "another password", "name": "X"}))
         .await;
     assert_eq!(again.status, 409);
     assert_eq!(again.code(), "EMAIL_TAKEN");
-    let bad = a
-        .api
-        .post(
-            "/v1/auth/signup",
-            None,
-            &json!({"email": "not-an-email", "password": "short", "name": ""}),
-        )
-        .await;
+    let bad =
+        a.api.post("/v1/auth/signup", None, &json!({"email": "not-an-email", "password": "short", "name": ""})).await;
     assert_eq!(bad.status, 400);
     assert_eq!(bad.fields(), ["email", "password", "name"]);
     let long = a
         .api
-        .post(
-            "/v1/auth/signup",
-            None,
-            &json!({"email": unique_email(), "password": "x".repeat(129), "name": "X"}),
-        )
+        .post("/v1/auth/signup", None, &json!({"email": unique_email(), "password": "x".repeat(129), "name": "X"}))
         .await;
     assert_eq!(long.status, 400, "a bound on length stops hash-DoS");
     assert_eq!(long.fields(), ["password"]);

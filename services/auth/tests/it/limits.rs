@@ -44,14 +44,10 @@ async fn fifty_parallel_guesses_get_at_most_five_password_checks() {
         let barrier = barrier.clone();
         tasks.push(tokio::spawn(async move {
             barrier.wait().await;
-            api.post(
-                "/v1/auth/login",
-                None,
-                &serde_json::json!({"email": email, "password": format!("guess {i}")}),
-            )
-            .await
-            .status
-            .as_u16()
+            api.post("/v1/auth/login", None, &serde_json::json!({"email": email, "password": format!("guess {i}")}))
+                .await
+                .status
+                .as_u16()
         }));
     }
     let mut checked = 0;
@@ -85,14 +81,7 @@ async fn per_ip_rate_limits_answer_429_with_retry_after() {
     let a = start_with(&[("AUTH_RATE_LIMIT_PER_IP", "8")]).await;
     let mut statuses = Vec::new();
     for _ in 0..10 {
-        let reply = a
-            .api
-            .post(
-                "/v1/auth/refresh",
-                None,
-                &serde_json::json!({"refreshToken": "nonsense"}),
-            )
-            .await;
+        let reply = a.api.post("/v1/auth/refresh", None, &serde_json::json!({"refreshToken": "nonsense"})).await;
         statuses.push(reply.status.as_u16());
         if reply.status == 429 {
             assert_eq!(reply.code(), "RATE_LIMITED");
@@ -108,16 +97,10 @@ async fn per_account_rate_limits_apply_across_addresses() {
     let a = start_with(&[("AUTH_RATE_LIMIT_PER_ACCOUNT", "3")]).await;
     let email = unique_email();
     for _ in 0..3 {
-        let reply = a
-            .api
-            .post("/v1/auth/password/reset", None, &serde_json::json!({"email": email}))
-            .await;
+        let reply = a.api.post("/v1/auth/password/reset", None, &serde_json::json!({"email": email})).await;
         assert_eq!(reply.status, 202);
     }
-    let reply = a
-        .api
-        .post("/v1/auth/password/reset", None, &serde_json::json!({"email": email}))
-        .await;
+    let reply = a.api.post("/v1/auth/password/reset", None, &serde_json::json!({"email": email})).await;
     assert_eq!(reply.status, 429);
 }
 
@@ -128,11 +111,7 @@ async fn an_unreachable_counter_store_refuses_logins_with_503() {
     assert_eq!(reply.status, 503);
     assert_eq!(reply.code(), "RATE_LIMIT_UNAVAILABLE");
     assert!(reply.headers.contains_key("retry-after"));
-    assert_eq!(
-        a.api.get("/readyz", None).await.status,
-        503,
-        "not ready without its counter store"
-    );
+    assert_eq!(a.api.get("/readyz", None).await.status, 503, "not ready without its counter store");
 }
 
 #[tokio::test]
@@ -144,16 +123,7 @@ async fn hostile_bodies_and_tokens_are_4xx() {
         b"{\"email\": 5, \"password\": \"x\"}",
         b"{\"email\":\"a@b.co\",\"password\":\"x\",\"admin\":true}",
     ] {
-        let reply = a
-            .api
-            .raw(
-                reqwest::Method::POST,
-                "/v1/auth/login",
-                None,
-                "application/json",
-                body.to_vec(),
-            )
-            .await;
+        let reply = a.api.raw(reqwest::Method::POST, "/v1/auth/login", None, "application/json", body.to_vec()).await;
         assert_eq!(reply.status, 400, "{:?}", String::from_utf8_lossy(body));
     }
     for token in ["garbage", "a.b.c", "eyJhbGciOiJub25lIn0.e30."] {

@@ -54,28 +54,14 @@ async fn secrets_never_reach_the_logs() {
     let email = unique_email();
     let password = "s3cret-Pa55word-xyz";
     let signup = api
-        .post(
-            "/v1/auth/signup",
-            None,
-            &json!({"email": email, "password": password, "name": "Secret Keeper"}),
-        )
+        .post("/v1/auth/signup", None, &json!({"email": email, "password": password, "name": "Secret Keeper"}))
         .await;
     assert_eq!(signup.status, 201);
-    let wrong = api
-        .post(
-            "/v1/auth/login",
-            None,
-            &json!({"email": email, "password": "wr0ng-Guess-abc"}),
-        )
-        .await;
+    let wrong = api.post("/v1/auth/login", None, &json!({"email": email, "password": "wr0ng-Guess-abc"})).await;
     assert_eq!(wrong.status, 401);
-    let login = api
-        .post("/v1/auth/login", None, &json!({"email": email, "password": password}))
-        .await;
+    let login = api.post("/v1/auth/login", None, &json!({"email": email, "password": password})).await;
     let (access, refresh) = pair(&login);
-    let refreshed = api
-        .post("/v1/auth/refresh", None, &json!({"refreshToken": refresh}))
-        .await;
+    let refreshed = api.post("/v1/auth/refresh", None, &json!({"refreshToken": refresh})).await;
     let (access2, refresh2) = pair(&refreshed);
     api.post(
         "/v1/auth/password",
@@ -83,20 +69,14 @@ async fn secrets_never_reach_the_logs() {
         &json!({"currentPassword": password, "newPassword": "n3w-Pa55word-xyz"}),
     )
     .await;
-    api.post("/v1/auth/password/reset", None, &json!({"email": email}))
-        .await;
-    api.post("/v1/auth/refresh", None, &json!({"refreshToken": refresh}))
-        .await; // reuse
+    api.post("/v1/auth/password/reset", None, &json!({"email": email})).await;
+    api.post("/v1/auth/refresh", None, &json!({"refreshToken": refresh})).await; // reuse
     tokio::time::sleep(Duration::from_millis(500)).await;
     let reset_token = std::fs::read_dir(mail.path())
         .unwrap()
         .filter_map(Result::ok)
         .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-        .find_map(|m| {
-            m.split("reset-password?token=")
-                .nth(1)
-                .map(|t| t.chars().take(43).collect::<String>())
-        })
+        .find_map(|m| m.split("reset-password?token=").nth(1).map(|t| t.chars().take(43).collect::<String>()))
         .expect("a reset mail");
 
     let _ = child.start_kill();

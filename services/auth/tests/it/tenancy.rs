@@ -14,24 +14,15 @@ async fn a_new_company_has_its_creator_as_owner_and_a_trial() {
     assert_eq!(mine.data()[0]["id"], company.to_string());
     assert_eq!(mine.data()[0]["roles"], json!(["owner"]));
     let admin = f.admin().await;
-    let sub = f
-        .core
-        .get(&format!("/v1/companies/{company}/subscription"), Some(&admin))
-        .await;
+    let sub = f.core.get(&format!("/v1/companies/{company}/subscription"), Some(&admin)).await;
     assert_eq!(sub.data()["status"], "trialing");
     assert_eq!(sub.data()["package"]["code"], "standard");
     let roles = f.roles(company, &owner.token).await;
     assert!(roles.contains_key("owner") && roles.contains_key("admin") && roles.contains_key("member"));
 
-    let bad = f
-        .auth
-        .post("/v1/companies", Some(&owner.token), &json!({"name": ""}))
-        .await;
+    let bad = f.auth.post("/v1/companies", Some(&owner.token), &json!({"name": ""})).await;
     assert_eq!(bad.status, 400);
-    assert_eq!(
-        f.auth.post("/v1/companies", None, &json!({"name": "X"})).await.status,
-        401
-    );
+    assert_eq!(f.auth.post("/v1/companies", None, &json!({"name": "X"})).await.status, 401);
 }
 
 #[tokio::test]
@@ -39,42 +30,19 @@ async fn custom_roles_must_use_catalog_permissions() {
     let f = fleet().await;
     let (company, owner) = f.company().await;
     let path = format!("/v1/companies/{company}/roles");
-    let bad = f
-        .auth
-        .post(
-            &path,
-            Some(&owner.token),
-            &json!({"name": "Wizards", "permissions": ["basic.magic.cast"]}),
-        )
-        .await;
+    let bad =
+        f.auth.post(&path, Some(&owner.token), &json!({"name": "Wizards", "permissions": ["basic.magic.cast"]})).await;
     assert_eq!(bad.status, 400);
     assert_eq!(bad.fields(), ["permissions"]);
-    let role = f
-        .custom_role(
-            company,
-            &owner.token,
-            "Bookers",
-            &["basic.event.view", "basic.offer.create"],
-        )
-        .await;
-    let dup = f
-        .auth
-        .post(
-            &path,
-            Some(&owner.token),
-            &json!({"name": "bookers", "permissions": []}),
-        )
-        .await;
+    let role = f.custom_role(company, &owner.token, "Bookers", &["basic.event.view", "basic.offer.create"]).await;
+    let dup = f.auth.post(&path, Some(&owner.token), &json!({"name": "bookers", "permissions": []})).await;
     assert_eq!(dup.status, 409);
 
     let pat = f.person().await;
     assert_eq!(f.add(company, &owner.token, &pat, &[&role]).await.status, 201);
     let access = f.my_access(company, &pat.token).await;
     assert_eq!(access.status, 200, "{:?}", access.body);
-    assert_eq!(
-        access.data()["permissions"],
-        json!(["basic.event.view", "basic.offer.create"])
-    );
+    assert_eq!(access.data()["permissions"], json!(["basic.event.view", "basic.offer.create"]));
 
     // Editing the role changes the member's access.
     let edit = f
@@ -105,15 +73,8 @@ async fn custom_roles_must_use_catalog_permissions() {
         .await;
     assert_eq!(system.status, 409);
     assert_eq!(system.code(), "SYSTEM_ROLE");
-    let deleted = f
-        .auth
-        .send(
-            f.auth
-                .http
-                .delete(f.auth.url(&format!("{path}/{role}")))
-                .bearer_auth(&owner.token),
-        )
-        .await;
+    let deleted =
+        f.auth.send(f.auth.http.delete(f.auth.url(&format!("{path}/{role}"))).bearer_auth(&owner.token)).await;
     assert_eq!(deleted.status, 200);
     let access = f.my_access(company, &pat.token).await;
     assert_eq!(access.data()["permissions"], json!([]));
@@ -126,49 +87,23 @@ async fn nobody_grants_above_their_own_and_a_company_keeps_an_owner() {
     let roles = f.roles(company, &owner.token).await;
     let admin = f.person().await;
     let plain = f.person().await;
-    assert_eq!(
-        f.add(company, &owner.token, &admin, &[&roles["admin"]]).await.status,
-        201
-    );
-    assert_eq!(
-        f.add(company, &admin.token, &plain, &[&roles["member"]]).await.status,
-        201
-    );
+    assert_eq!(f.add(company, &owner.token, &admin, &[&roles["admin"]]).await.status, 201);
+    assert_eq!(f.add(company, &admin.token, &plain, &[&roles["member"]]).await.status, 201);
 
     // A member manages nothing.
-    let refused = f
-        .patch_member(company, &plain.token, admin.id, json!({"status": "suspended"}))
-        .await;
+    let refused = f.patch_member(company, &plain.token, admin.id, json!({"status": "suspended"})).await;
     assert_eq!(refused.status, 403);
     assert_eq!(refused.code(), "TENANT_ADMIN_REQUIRED");
     // An admin cannot hand out ownership, nor touch an owner.
-    let up = f
-        .patch_member(company, &admin.token, plain.id, json!({"roleIds": [roles["owner"]]}))
-        .await;
+    let up = f.patch_member(company, &admin.token, plain.id, json!({"roleIds": [roles["owner"]]})).await;
     assert_eq!(up.status, 403);
     assert_eq!(up.code(), "OWNER_REQUIRED");
-    let down = f
-        .patch_member(company, &admin.token, owner.id, json!({"status": "suspended"}))
-        .await;
+    let down = f.patch_member(company, &admin.token, owner.id, json!({"status": "suspended"})).await;
     assert_eq!(down.status, 403);
     // An admin can give what they have.
-    let grants = f
-        .patch_member(
-            company,
-            &admin.token,
-            plain.id,
-            json!({"grants": ["basic.event.create"]}),
-        )
-        .await;
+    let grants = f.patch_member(company, &admin.token, plain.id, json!({"grants": ["basic.event.create"]})).await;
     assert_eq!(grants.status, 200, "{:?}", grants.body);
-    let unknown = f
-        .patch_member(
-            company,
-            &admin.token,
-            plain.id,
-            json!({"grants": ["basic.nothing.here"]}),
-        )
-        .await;
+    let unknown = f.patch_member(company, &admin.token, plain.id, json!({"grants": ["basic.nothing.here"]})).await;
     assert_eq!(unknown.status, 400);
 
     // The last owner cannot leave, be suspended or lose the role.
@@ -188,63 +123,24 @@ async fn nobody_grants_above_their_own_and_a_company_keeps_an_owner() {
         .await;
     assert_eq!(leave.status, 409);
     // With a second owner, the first may step down.
-    assert_eq!(
-        f.patch_member(company, &owner.token, admin.id, json!({"roleIds": [roles["owner"]]}))
-            .await
-            .status,
-        200
-    );
-    assert_eq!(
-        f.patch_member(company, &owner.token, owner.id, json!({"roleIds": [roles["admin"]]}))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(f.patch_member(company, &owner.token, admin.id, json!({"roleIds": [roles["owner"]]})).await.status, 200);
+    assert_eq!(f.patch_member(company, &owner.token, owner.id, json!({"roleIds": [roles["admin"]]})).await.status, 200);
 
     // Another company's members are not even visible.
     let (_, stranger) = f.company().await;
-    let hidden = f
-        .auth
-        .get(&format!("/v1/companies/{company}/members"), Some(&stranger.token))
-        .await;
+    let hidden = f.auth.get(&format!("/v1/companies/{company}/members"), Some(&stranger.token)).await;
     assert_eq!(hidden.status, 404);
 
     // Every change is in the tenant audit log, with before and after.
-    let audit = f
-        .auth
-        .get(&format!("/v1/companies/{company}/audit?limit=100"), Some(&admin.token))
-        .await;
+    let audit = f.auth.get(&format!("/v1/companies/{company}/audit?limit=100"), Some(&admin.token)).await;
     assert_eq!(audit.status, 200);
-    let actions: Vec<&str> = audit
-        .data()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
-    for expected in [
-        "company.created",
-        "member.added",
-        "member.grants_changed",
-        "member.roles_changed",
-    ] {
+    let actions: Vec<&str> = audit.data().as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    for expected in ["company.created", "member.added", "member.grants_changed", "member.roles_changed"] {
         assert!(actions.contains(&expected), "{expected} missing from {actions:?}");
     }
-    let roles_change = audit
-        .data()
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["action"] == "member.roles_changed")
-        .unwrap();
+    let roles_change = audit.data().as_array().unwrap().iter().find(|e| e["action"] == "member.roles_changed").unwrap();
     assert!(roles_change["before"]["roles"].is_array() && roles_change["after"]["roles"].is_array());
-    assert_eq!(
-        f.auth
-            .get(&format!("/v1/companies/{company}/audit"), Some(&plain.token))
-            .await
-            .status,
-        403
-    );
+    assert_eq!(f.auth.get(&format!("/v1/companies/{company}/audit"), Some(&plain.token)).await.status, 403);
 }
 
 #[tokio::test]
@@ -258,17 +154,11 @@ async fn the_invitation_lifecycle() {
         let token = owner.token.clone();
         let path = path.clone();
         let role = roles["member"].clone();
-        async move {
-            api.post(&path, Some(&token), &json!({"email": email, "roleIds": [role]}))
-                .await
-        }
+        async move { api.post(&path, Some(&token), &json!({"email": email, "roleIds": [role]})).await }
     };
     let accept = |token: String, as_user: String| {
         let api = f.auth.clone();
-        async move {
-            api.post("/v1/invitations/accept", Some(&as_user), &json!({"token": token}))
-                .await
-        }
+        async move { api.post("/v1/invitations/accept", Some(&as_user), &json!({"token": token})).await }
     };
 
     // Accepted by the invited, verified person.
@@ -276,11 +166,7 @@ async fn the_invitation_lifecycle() {
     let sent = invite(pat.email.clone()).await;
     assert_eq!(sent.status, 201, "{:?}", sent.body);
     let token = sent.data()["token"].as_str().unwrap().to_owned();
-    assert_eq!(
-        f.mailed(&pat.email, "accept-invitation").await,
-        token,
-        "the link is mailed too"
-    );
+    assert_eq!(f.mailed(&pat.email, "accept-invitation").await, token, "the link is mailed too");
     let ok = accept(token.clone(), pat.token.clone()).await;
     assert_eq!(ok.status, 200, "{:?}", ok.body);
     assert_eq!(f.my_access(company, &pat.token).await.data()["membership"], "active");
@@ -296,28 +182,15 @@ async fn the_invitation_lifecycle() {
 
     // Revoked, then re-sent invitations.
     let id = sent.data()["id"].as_str().unwrap().to_owned();
-    let resent = f
-        .auth
-        .post(&format!("{path}/{id}/resend"), Some(&owner.token), &json!({}))
-        .await;
+    let resent = f.auth.post(&format!("{path}/{id}/resend"), Some(&owner.token), &json!({})).await;
     assert_eq!(resent.status, 200);
     let fresh = resent.data()["token"].as_str().unwrap().to_owned();
     assert_eq!(
-        accept(sent.data()["token"].as_str().unwrap().to_owned(), sam.token.clone())
-            .await
-            .status,
+        accept(sent.data()["token"].as_str().unwrap().to_owned(), sam.token.clone()).await.status,
         400,
         "the old link is dead"
     );
-    let revoked = f
-        .auth
-        .send(
-            f.auth
-                .http
-                .delete(f.auth.url(&format!("{path}/{id}")))
-                .bearer_auth(&owner.token),
-        )
-        .await;
+    let revoked = f.auth.send(f.auth.http.delete(f.auth.url(&format!("{path}/{id}"))).bearer_auth(&owner.token)).await;
     assert_eq!(revoked.status, 200);
     let refused = accept(fresh, sam.token.clone()).await;
     assert_eq!(refused.status, 400);
@@ -326,11 +199,7 @@ async fn the_invitation_lifecycle() {
     // Unverified accounts cannot accept.
     let email = crate::harness::unique_email();
     f.auth
-        .post(
-            "/v1/auth/signup",
-            None,
-            &json!({"email": email, "password": "correct horse battery", "name": "New"}),
-        )
+        .post("/v1/auth/signup", None, &json!({"email": email, "password": "correct horse battery", "name": "New"}))
         .await;
     let unverified = f.token(&email, "correct horse battery").await;
     let sent = invite(email.clone()).await;
@@ -364,32 +233,18 @@ async fn a_full_company_refuses_new_members() {
         )
         .await;
     assert_eq!(made.status, 201);
-    f.set_package(company, json!({"packageCode": code, "status": "active"}))
-        .await;
+    f.set_package(company, json!({"packageCode": code, "status": "active"})).await;
     let roles = f.roles(company, &owner.token).await;
     let first = f.person().await;
     let second = f.person().await;
     let third = f.person().await;
     let sent = f
         .auth
-        .post(
-            &format!("/v1/companies/{company}/invitations"),
-            Some(&owner.token),
-            &json!({"email": second.email}),
-        )
+        .post(&format!("/v1/companies/{company}/invitations"), Some(&owner.token), &json!({"email": second.email}))
         .await;
-    assert_eq!(
-        f.add(company, &owner.token, &first, &[&roles["member"]]).await.status,
-        201
-    );
-    let full = f
-        .auth
-        .post(
-            "/v1/invitations/accept",
-            Some(&second.token),
-            &json!({"token": sent.data()["token"]}),
-        )
-        .await;
+    assert_eq!(f.add(company, &owner.token, &first, &[&roles["member"]]).await.status, 201);
+    let full =
+        f.auth.post("/v1/invitations/accept", Some(&second.token), &json!({"token": sent.data()["token"]})).await;
     assert_eq!(full.status, 409);
     assert_eq!(full.code(), "COMPANY_FULL");
     let direct = f.add(company, &owner.token, &third, &[&roles["member"]]).await;

@@ -37,27 +37,15 @@ async fn changes_arrive_on_the_stream_within_a_second() {
     let (company, owner) = f.company().await;
     let roles = f.roles(company, &owner.token).await;
     let pat = f.person().await;
-    assert_eq!(
-        f.add(company, &owner.token, &pat, &[&roles["member"]]).await.status,
-        201
-    );
-    let mut events = f
-        .grpc()
-        .await
-        .watch_access(WatchAccessRequest {})
-        .await
-        .unwrap()
-        .into_inner();
+    assert_eq!(f.add(company, &owner.token, &pat, &[&roles["member"]]).await.status, 201);
+    let mut events = f.grpc().await.watch_access(WatchAccessRequest {}).await.unwrap().into_inner();
     let company_id = company.to_string();
     let user_id = pat.id.to_string();
 
     // Heartbeats first: the stream is live.
     let beat = tokio::time::timeout(Duration::from_secs(1), async {
         loop {
-            if let Some(Ok(AccessEvent {
-                event: Some(Event::Heartbeat(_)),
-            })) = events.next().await
-            {
+            if let Some(Ok(AccessEvent { event: Some(Event::Heartbeat(_)) })) = events.next().await {
                 return;
             }
         }
@@ -66,49 +54,24 @@ async fn changes_arrive_on_the_stream_within_a_second() {
     assert!(beat.is_ok(), "heartbeats arrive");
 
     // Role removed.
-    assert_eq!(
-        f.patch_member(company, &owner.token, pat.id, json!({"roleIds": []}))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(f.patch_member(company, &owner.token, pat.id, json!({"roleIds": []})).await.status, 200);
     next_change(&mut events, AccessChangeKind::RoleChanged, |c| {
         c.company_id == company_id && c.user_id == user_id && c.revision > 0
     })
     .await;
 
     // Member suspended.
-    assert_eq!(
-        f.patch_member(company, &owner.token, pat.id, json!({"status": "suspended"}))
-            .await
-            .status,
-        200
-    );
-    next_change(&mut events, AccessChangeKind::MembershipChanged, |c| {
-        c.user_id == user_id
-    })
-    .await;
+    assert_eq!(f.patch_member(company, &owner.token, pat.id, json!({"status": "suspended"})).await.status, 200);
+    next_change(&mut events, AccessChangeKind::MembershipChanged, |c| c.user_id == user_id).await;
 
     // Subscription canceled in platform-core.
-    f.set_package(company, json!({"packageCode": "standard", "status": "canceled"}))
-        .await;
-    next_change(&mut events, AccessChangeKind::EntitlementsChanged, |c| {
-        c.company_id == company_id
-    })
-    .await;
+    f.set_package(company, json!({"packageCode": "standard", "status": "canceled"})).await;
+    next_change(&mut events, AccessChangeKind::EntitlementsChanged, |c| c.company_id == company_id).await;
 
     // Session revoked.
-    assert_eq!(
-        f.auth
-            .post("/v1/auth/logout", Some(&pat.token), &json!({}))
-            .await
-            .status,
-        200
-    );
-    next_change(&mut events, AccessChangeKind::SessionRevoked, |c| {
-        c.user_id == user_id && !c.session_id.is_empty()
-    })
-    .await;
+    assert_eq!(f.auth.post("/v1/auth/logout", Some(&pat.token), &json!({})).await.status, 200);
+    next_change(&mut events, AccessChangeKind::SessionRevoked, |c| c.user_id == user_id && !c.session_id.is_empty())
+        .await;
 }
 
 #[tokio::test]
@@ -133,28 +96,13 @@ async fn changes_reach_watchers_of_every_auth_replica() {
     let (company, owner) = f.company().await;
     let roles = f.roles(company, &owner.token).await;
     let pat = f.person().await;
-    assert_eq!(
-        f.add(company, &owner.token, &pat, &[&roles["member"]]).await.status,
-        201
-    );
+    assert_eq!(f.add(company, &owner.token, &pat, &[&roles["member"]]).await.status, 201);
     let (replica, _stop) = f.replica().await;
-    let channel = tonic::transport::Endpoint::from_shared(replica)
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = tonic::transport::Endpoint::from_shared(replica).unwrap().connect().await.unwrap();
     let mut client =
         AccessClient::with_interceptor(channel, ServiceCredentials::new(crate::fleet::SERVICE_TOKEN).unwrap());
     let mut events = client.watch_access(WatchAccessRequest {}).await.unwrap().into_inner();
     let user_id = pat.id.to_string();
-    assert_eq!(
-        f.patch_member(company, &owner.token, pat.id, json!({"status": "suspended"}))
-            .await
-            .status,
-        200
-    );
-    next_change(&mut events, AccessChangeKind::MembershipChanged, |c| {
-        c.user_id == user_id
-    })
-    .await;
+    assert_eq!(f.patch_member(company, &owner.token, pat.id, json!({"status": "suspended"})).await.status, 200);
+    next_change(&mut events, AccessChangeKind::MembershipChanged, |c| c.user_id == user_id).await;
 }

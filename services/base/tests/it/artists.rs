@@ -47,18 +47,9 @@ async fn artists_crud_with_validation_and_activity() {
 
     for (body, field) in [
         (json!({"name": ""}), "name"),
-        (
-            json!({"name": "X", "fee": {"min": 5, "max": 1, "currency": "EUR"}}),
-            "fee.max",
-        ),
-        (
-            json!({"name": "X", "fee": {"min": 1, "max": 5, "currency": "euro"}}),
-            "fee.currency",
-        ),
-        (
-            json!({"name": "X", "contacts": [{"name": "A", "email": "nope"}]}),
-            "contacts[0].email",
-        ),
+        (json!({"name": "X", "fee": {"min": 5, "max": 1, "currency": "EUR"}}), "fee.max"),
+        (json!({"name": "X", "fee": {"min": 1, "max": 5, "currency": "euro"}}), "fee.currency"),
+        (json!({"name": "X", "contacts": [{"name": "A", "email": "nope"}]}), "contacts[0].email"),
         (json!({"name": "X", "genres": "jazz"}), "genres"),
         (json!({"name": "X", "companyId": t.company}), "companyId"),
     ] {
@@ -67,27 +58,14 @@ async fn artists_crud_with_validation_and_activity() {
         assert!(r.fields().contains(&field.to_owned()), "{body}: {:?}", r.body);
     }
 
-    let deleted = f
-        .call(
-            Method::DELETE,
-            &format!("/v1/artists/{id}"),
-            Some(&t.owner),
-            Some(t.company),
-            None,
-        )
-        .await;
+    let deleted = f.call(Method::DELETE, &format!("/v1/artists/{id}"), Some(&t.owner), Some(t.company), None).await;
     assert_eq!(deleted.status, 200);
     assert_eq!(f.get(&t, &format!("/v1/artists/{id}")).await.status, 404);
 
     let activity = f.get(&t, "/v1/activity?entity=artist").await;
     assert_eq!(activity.status, 200);
-    let actions: Vec<&str> = activity
-        .data()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions: Vec<&str> =
+        activity.data().as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["deleted", "updated", "created"]);
     let update = &activity.data()[1];
     assert_eq!(update["before"]["notes"], "Needs a grand piano");
@@ -100,36 +78,19 @@ async fn artist_lists_page_sort_filter_and_stay_in_their_company() {
     let t = f.tenant().await;
     let other = f.tenant().await;
     for (name, genre) in [("Beta Band", "rock"), ("Alpha Trio", "jazz"), ("Gamma Ray", "jazz")] {
-        assert_eq!(
-            f.post(&t, "/v1/artists", &json!({"name": name, "genres": [genre]}))
-                .await
-                .status,
-            201
-        );
+        assert_eq!(f.post(&t, "/v1/artists", &json!({"name": name, "genres": [genre]})).await.status, 201);
     }
     let foreign = f.post(&other, "/v1/artists", &json!({"name": "Alpha Elsewhere"})).await;
     let foreign_id = foreign.data()["id"].as_str().unwrap().to_owned();
 
     let page = f.get(&t, "/v1/artists?limit=2&page=1&sort=-name").await;
     assert_eq!(page.status, 200);
-    assert_eq!(
-        page.body["pagination"],
-        json!({"page": 1, "limit": 2, "total": 3, "totalPages": 2})
-    );
-    let names: Vec<&str> = page
-        .data()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["name"].as_str().unwrap())
-        .collect();
+    assert_eq!(page.body["pagination"], json!({"page": 1, "limit": 2, "total": 3, "totalPages": 2}));
+    let names: Vec<&str> = page.data().as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["Gamma Ray", "Beta Band"]);
 
     let found = f.get(&t, "/v1/artists?q=ALPHA").await;
-    assert_eq!(
-        found.body["pagination"]["total"], 1,
-        "case-insensitive, and never another company's"
-    );
+    assert_eq!(found.body["pagination"]["total"], 1, "case-insensitive, and never another company's");
     let jazz = f.get(&t, "/v1/artists?genre=jazz&sort=name").await;
     assert_eq!(jazz.body["pagination"]["total"], 2);
     assert_eq!(f.get(&t, "/v1/artists?sort=price").await.status, 400);
@@ -146,18 +107,7 @@ async fn artist_lists_page_sort_filter_and_stay_in_their_company() {
         )
         .await;
     assert_eq!(r.status, 404);
-    let r = f
-        .call(
-            Method::DELETE,
-            &format!("/v1/artists/{foreign_id}"),
-            Some(&t.owner),
-            Some(t.company),
-            None,
-        )
-        .await;
+    let r = f.call(Method::DELETE, &format!("/v1/artists/{foreign_id}"), Some(&t.owner), Some(t.company), None).await;
     assert_eq!(r.status, 404);
-    assert_eq!(
-        f.get(&other, &format!("/v1/artists/{foreign_id}")).await.data()["name"],
-        "Alpha Elsewhere"
-    );
+    assert_eq!(f.get(&other, &format!("/v1/artists/{foreign_id}")).await.data()["name"], "Alpha Elsewhere");
 }

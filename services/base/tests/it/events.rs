@@ -29,10 +29,7 @@ async fn venues_and_vendors_crud_and_validation() {
     let f = fleet().await;
     let t = f.tenant().await;
     let v = venue(&f, &t, "Coliseu").await;
-    assert_eq!(
-        f.get(&t, &format!("/v1/venues/{v}")).await.data()["timezone"],
-        "Europe/Lisbon"
-    );
+    assert_eq!(f.get(&t, &format!("/v1/venues/{v}")).await.data()["timezone"], "Europe/Lisbon");
     let bad = f.post(&t, "/v1/venues", &json!({"name": "X", "address": {"line1": "a", "city": "b", "country": "Portugal"}, "timezone": "lisbon", "capacity": 10, "spaces": [{"name": "Big", "capacity": 20}]})).await;
     assert_eq!(bad.status, 400);
     assert_eq!(bad.fields(), ["address.country", "timezone", "spaces[0].capacity"]);
@@ -50,46 +47,20 @@ async fn venues_and_vendors_crud_and_validation() {
     assert_eq!(patched.data()["capacity"], 900);
 
     let vendor = f
-        .post(
-            &t,
-            "/v1/vendors",
-            &json!({"name": "Sound Co", "category": "sound", "services": ["PA", "monitors"]}),
-        )
+        .post(&t, "/v1/vendors", &json!({"name": "Sound Co", "category": "sound", "services": ["PA", "monitors"]}))
         .await;
     assert_eq!(vendor.status, 201, "{:?}", vendor.body);
     let id = vendor.data()["id"].as_str().unwrap();
+    assert_eq!(f.get(&t, "/v1/vendors?category=sound").await.body["pagination"]["total"], 1);
+    assert_eq!(f.get(&t, "/v1/vendors?category=catering").await.body["pagination"]["total"], 0);
     assert_eq!(
-        f.get(&t, "/v1/vendors?category=sound").await.body["pagination"]["total"],
-        1
-    );
-    assert_eq!(
-        f.get(&t, "/v1/vendors?category=catering").await.body["pagination"]["total"],
-        0
-    );
-    assert_eq!(
-        f.call(
-            Method::DELETE,
-            &format!("/v1/vendors/{id}"),
-            Some(&t.owner),
-            Some(t.company),
-            None
-        )
-        .await
-        .status,
+        f.call(Method::DELETE, &format!("/v1/vendors/{id}"), Some(&t.owner), Some(t.company), None).await.status,
         200
     );
 
     // A venue with events stays.
     assert_eq!(f.post(&t, "/v1/events", &event(&v, 1, "Opening")).await.status, 201);
-    let r = f
-        .call(
-            Method::DELETE,
-            &format!("/v1/venues/{v}"),
-            Some(&t.owner),
-            Some(t.company),
-            None,
-        )
-        .await;
+    let r = f.call(Method::DELETE, &format!("/v1/venues/{v}"), Some(&t.owner), Some(t.company), None).await;
     assert_eq!((r.status.as_u16(), r.code()), (409, "VENUE_IN_USE"));
 
     let other = f.tenant().await;
@@ -101,10 +72,7 @@ async fn events_refuse_double_booking_and_unknown_references() {
     let f = fleet().await;
     let t = f.tenant().await;
     let v = venue(&f, &t, "Coliseu").await;
-    let artist = f.post(&t, "/v1/artists", &json!({"name": "Owls"})).await.data()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let artist = f.post(&t, "/v1/artists", &json!({"name": "Owls"})).await.data()["id"].as_str().unwrap().to_owned();
     let mut body = event(&v, 10, "Owls live");
     body["lineup"] =
         json!([{"artistId": artist, "setStart": "2027-03-10T21:00:00Z", "setEnd": "2027-03-10T22:30:00Z"}]);
@@ -118,26 +86,17 @@ async fn events_refuse_double_booking_and_unknown_references() {
     let r = f.post(&t, "/v1/events", &overlap).await;
     assert_eq!((r.status.as_u16(), r.code()), (409, "VENUE_DOUBLE_BOOKED"));
     let after = json!({"name": "Late show", "venueId": v, "startsAt": "2027-03-10T23:30:00Z", "endsAt": "2027-03-11T01:00:00Z"});
-    assert_eq!(
-        f.post(&t, "/v1/events", &after).await.status,
-        201,
-        "back to back is fine"
-    );
+    assert_eq!(f.post(&t, "/v1/events", &after).await.status, 201, "back to back is fine");
 
     let mut unknown = event(&v, 12, "Ghost");
     unknown["lineup"] = json!([{"artistId": Uuid::now_v7()}]);
     let r = f.post(&t, "/v1/events", &unknown).await;
     assert_eq!(r.fields(), ["lineup[0].artistId"]);
-    let r = f
-        .post(&t, "/v1/events", &event(&Uuid::now_v7().to_string(), 12, "Nowhere"))
-        .await;
+    let r = f.post(&t, "/v1/events", &event(&Uuid::now_v7().to_string(), 12, "Nowhere")).await;
     assert_eq!(r.fields(), ["venueId"]);
     let mut outside = event(&v, 13, "Bad set");
     outside["lineup"] = json!([{"artistId": artist, "setStart": "2027-03-14T01:00:00Z"}]);
-    assert_eq!(
-        f.post(&t, "/v1/events", &outside).await.fields(),
-        ["lineup[0].setStart"]
-    );
+    assert_eq!(f.post(&t, "/v1/events", &outside).await.fields(), ["lineup[0].setStart"]);
     let backwards = json!({"name": "Backwards", "venueId": v, "startsAt": "2027-03-15T20:00:00Z", "endsAt": "2027-03-15T19:00:00Z"});
     assert_eq!(f.post(&t, "/v1/events", &backwards).await.fields(), ["endsAt"]);
 
@@ -168,12 +127,7 @@ async fn racing_bookings_of_one_slot_yield_one_event() {
     let barrier = Arc::new(tokio::sync::Barrier::new(10));
     let mut tasks = Vec::new();
     for i in 0..10 {
-        let (f, t, barrier, body) = (
-            f.clone(),
-            t.clone(),
-            barrier.clone(),
-            event(&v, 5, &format!("Racer {i}")),
-        );
+        let (f, t, barrier, body) = (f.clone(), t.clone(), barrier.clone(), event(&v, 5, &format!("Racer {i}")));
         tasks.push(tokio::spawn(async move {
             barrier.wait().await;
             f.post(&t, "/v1/events", &body).await.status.as_u16()
@@ -203,8 +157,7 @@ async fn concurrent_creates_never_overshoot_max_events() {
         )
         .await;
     assert_eq!(made.status, 201);
-    f.set_package(t.company, json!({"packageCode": code, "status": "active"}))
-        .await;
+    f.set_package(t.company, json!({"packageCode": code, "status": "active"})).await;
     let v = venue(&f, &t, "Coliseu").await;
     // Read-after-write: ask auth for the revision that carries the new plan,
     // and demand at least that revision from base.
@@ -230,12 +183,7 @@ async fn concurrent_creates_never_overshoot_max_events() {
     let barrier = Arc::new(tokio::sync::Barrier::new(8));
     let mut tasks = Vec::new();
     for day in 1..=8u32 {
-        let (f, t, barrier, body) = (
-            f.clone(),
-            t.clone(),
-            barrier.clone(),
-            event(&v, day, &format!("Night {day}")),
-        );
+        let (f, t, barrier, body) = (f.clone(), t.clone(), barrier.clone(), event(&v, day, &format!("Night {day}")));
         tasks.push(tokio::spawn(async move {
             barrier.wait().await;
             let request = f
@@ -267,20 +215,14 @@ async fn status_moves_follow_the_lifecycle() {
     let f = fleet().await;
     let t = f.tenant().await;
     let v = venue(&f, &t, "Coliseu").await;
-    let id = f.post(&t, "/v1/events", &event(&v, 7, "Gala")).await.data()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = f.post(&t, "/v1/events", &event(&v, 7, "Gala")).await.data()["id"].as_str().unwrap().to_owned();
     let act = |action: &'static str| {
         let id = id.clone();
         let f = &f;
         let t = &t;
         async move {
             let r = f.post(t, &format!("/v1/events/{id}/{action}"), &json!({})).await;
-            (
-                r.status.as_u16(),
-                r.data()["status"].as_str().unwrap_or(r.code()).to_owned(),
-            )
+            (r.status.as_u16(), r.data()["status"].as_str().unwrap_or(r.code()).to_owned())
         }
     };
     assert_eq!(act("sell-out").await, (409, "INVALID_TRANSITION".to_owned()));
@@ -303,16 +245,8 @@ async fn status_moves_follow_the_lifecycle() {
     assert_eq!(edit.code(), "EVENT_CLOSED");
 
     // A canceled event frees its venue.
-    let second = f.post(&t, "/v1/events", &event(&v, 8, "Maybe")).await.data()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert_eq!(
-        f.post(&t, &format!("/v1/events/{second}/cancel"), &json!({}))
-            .await
-            .status,
-        200
-    );
+    let second = f.post(&t, "/v1/events", &event(&v, 8, "Maybe")).await.data()["id"].as_str().unwrap().to_owned();
+    assert_eq!(f.post(&t, &format!("/v1/events/{second}/cancel"), &json!({})).await.status, 200);
     assert_eq!(f.post(&t, "/v1/events", &event(&v, 8, "Instead")).await.status, 201);
     let history = f.get(&t, "/v1/activity?entity=event&limit=100").await;
     assert!(

@@ -12,11 +12,7 @@ pub const ADMIN_EMAIL: &str = "admin@marquee.test";
 pub const ADMIN_PASSWORD: &str = "admin password 1";
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn vars(pairs: &[(&str, String)]) -> HashMap<String, String> {
@@ -58,9 +54,7 @@ pub async fn fleet_with(base_overrides: &[(&str, &str)]) -> Fleet {
         ("REDIS_PREFIX", prefix.clone()),
     ])))
     .unwrap();
-    let core_app = marquee_platform_core::App::build(core_config, Default::default())
-        .await
-        .unwrap();
+    let core_app = marquee_platform_core::App::build(core_config, Default::default()).await.unwrap();
     let core = TestClient::new(format!("http://{}", core_app.http_addr()));
     let core_grpc = format!("http://{}", core_app.grpc_addr());
     let core_stop = core_app.shutdown_token().drop_guard();
@@ -73,10 +67,7 @@ pub async fn fleet_with(base_overrides: &[(&str, &str)]) -> Fleet {
         ("HTTP_ADDR", format!("127.0.0.1:{auth_http}")),
         ("GRPC_ADDR", format!("127.0.0.1:{auth_grpc}")),
         ("INTERNAL_SERVICE_TOKEN", SERVICE_TOKEN.into()),
-        (
-            "SIGNING_KEY_ENCRYPTION_KEY",
-            base64::engine::general_purpose::STANDARD.encode([7u8; 32]),
-        ),
+        ("SIGNING_KEY_ENCRYPTION_KEY", base64::engine::general_purpose::STANDARD.encode([7u8; 32])),
         ("PASSWORD_HASH_MEMORY_KIB", "1024".into()),
         ("PASSWORD_HASH_ITERATIONS", "1".into()),
         ("MARQUEE_ADMIN_EMAIL", ADMIN_EMAIL.into()),
@@ -164,10 +155,7 @@ impl Fleet {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> (Uuid, String) {
-        let reply = self
-            .auth
-            .post("/v1/auth/login", None, &json!({"email": email, "password": password}))
-            .await;
+        let reply = self.auth.post("/v1/auth/login", None, &json!({"email": email, "password": password})).await;
         assert_eq!(reply.status, 200, "{:?}", reply.body);
         let token = reply.data()["accessToken"].as_str().unwrap().to_owned();
         let me = self.auth.get("/v1/auth/me", Some(&token)).await;
@@ -179,11 +167,7 @@ impl Fleet {
         let email = format!("{}@example.com", unique_name("p"));
         let reply = self
             .auth
-            .post(
-                "/v1/auth/signup",
-                None,
-                &json!({"email": email, "password": "correct horse battery", "name": "Pat"}),
-            )
+            .post("/v1/auth/signup", None, &json!({"email": email, "password": "correct horse battery", "name": "Pat"}))
             .await;
         assert_eq!(reply.status, 201);
         let (id, token) = self.login(&email, "correct horse battery").await;
@@ -192,16 +176,9 @@ impl Fleet {
 
     pub async fn tenant(&self) -> Tenant {
         let (_, owner_id, owner) = self.person().await;
-        let reply = self
-            .auth
-            .post("/v1/companies", Some(&owner), &json!({"name": "Acme Live"}))
-            .await;
+        let reply = self.auth.post("/v1/companies", Some(&owner), &json!({"name": "Acme Live"})).await;
         assert_eq!(reply.status, 201, "{:?}", reply.body);
-        Tenant {
-            company: Uuid::parse_str(reply.data()["id"].as_str().unwrap()).unwrap(),
-            owner,
-            owner_id,
-        }
+        Tenant { company: Uuid::parse_str(reply.data()["id"].as_str().unwrap()).unwrap(), owner, owner_id }
     }
 
     /// A member of `tenant` holding exactly `permissions` (through a custom role).
@@ -250,33 +227,16 @@ impl Fleet {
     }
 
     pub async fn get(&self, tenant: &Tenant, path: &str) -> Reply {
-        self.call(
-            reqwest::Method::GET,
-            path,
-            Some(&tenant.owner),
-            Some(tenant.company),
-            None,
-        )
-        .await
+        self.call(reqwest::Method::GET, path, Some(&tenant.owner), Some(tenant.company), None).await
     }
 
     pub async fn post(&self, tenant: &Tenant, path: &str, body: &Value) -> Reply {
-        self.call(
-            reqwest::Method::POST,
-            path,
-            Some(&tenant.owner),
-            Some(tenant.company),
-            Some(body),
-        )
-        .await
+        self.call(reqwest::Method::POST, path, Some(&tenant.owner), Some(tenant.company), Some(body)).await
     }
 
     pub async fn set_package(&self, company: Uuid, body: Value) {
         let (_, admin) = self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-        let reply = self
-            .core
-            .put(&format!("/v1/companies/{company}/subscription"), Some(&admin), &body)
-            .await;
+        let reply = self.core.put(&format!("/v1/companies/{company}/subscription"), Some(&admin), &body).await;
         assert_eq!(reply.status, 200, "{:?}", reply.body);
     }
 }

@@ -9,16 +9,7 @@ use uuid::Uuid;
 use crate::fleet::{fleet, fleet_with};
 
 async fn metric(f: &crate::fleet::Fleet, name: &str) -> u64 {
-    let text = f
-        .base
-        .http
-        .get(f.base.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = f.base.http.get(f.base.url("/metrics")).send().await.unwrap().text().await.unwrap();
     text.lines()
         .find(|l| l.starts_with(name))
         .and_then(|l| l.split_whitespace().last())
@@ -36,20 +27,9 @@ async fn the_guard_table_in_order() {
     assert_eq!((r.status.as_u16(), r.code()), (401, "MISSING_TOKEN"));
     let r = f.call(Method::GET, path, Some(&t.owner), None, None).await;
     assert_eq!((r.status.as_u16(), r.code()), (400, "MISSING_ORG"));
-    let r = f
-        .base
-        .send(
-            f.base
-                .http
-                .get(f.base.url(path))
-                .bearer_auth(&t.owner)
-                .header("x-org", "acme"),
-        )
-        .await;
+    let r = f.base.send(f.base.http.get(f.base.url(path)).bearer_auth(&t.owner).header("x-org", "acme")).await;
     assert_eq!((r.status.as_u16(), r.code()), (400, "MALFORMED_ORG"));
-    let r = f
-        .call(Method::GET, path, Some("not.a.token"), Some(t.company), None)
-        .await;
+    let r = f.call(Method::GET, path, Some("not.a.token"), Some(t.company), None).await;
     assert_eq!((r.status.as_u16(), r.code()), (401, "INVALID_TOKEN"));
 
     // A stranger to the company.
@@ -59,15 +39,7 @@ async fn the_guard_table_in_order() {
 
     // A member without the route's permission.
     let (_, viewer) = f.member_with(&t, &["basic.artist.view"]).await;
-    let r = f
-        .call(
-            Method::POST,
-            path,
-            Some(&viewer),
-            Some(t.company),
-            Some(&json!({"name": "X"})),
-        )
-        .await;
+    let r = f.call(Method::POST, path, Some(&viewer), Some(t.company), Some(&json!({"name": "X"}))).await;
     assert_eq!((r.status.as_u16(), r.code()), (403, "PERMISSION_DENIED"));
     let r = f.call(Method::GET, path, Some(&viewer), Some(t.company), None).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
@@ -77,26 +49,15 @@ async fn the_guard_table_in_order() {
     let code = format!("money-{}", &Uuid::now_v7().simple().to_string()[24..]);
     assert_eq!(
         f.core
-            .post(
-                "/v1/packages",
-                Some(&admin),
-                &json!({"code": code, "name": "Money only", "modules": ["financial"]})
-            )
+            .post("/v1/packages", Some(&admin), &json!({"code": code, "name": "Money only", "modules": ["financial"]}))
             .await
             .status,
         201
     );
-    f.set_package(t.company, json!({"packageCode": code, "status": "active"}))
-        .await;
+    f.set_package(t.company, json!({"packageCode": code, "status": "active"})).await;
     let r = f.call(Method::GET, path, Some(&t.owner), Some(t.company), None).await;
-    assert_eq!(
-        (r.status.as_u16(), r.code()),
-        (403, "MODULE_NOT_ENABLED"),
-        "{:?}",
-        r.body
-    );
-    f.set_package(t.company, json!({"packageCode": "standard", "status": "active"}))
-        .await;
+    assert_eq!((r.status.as_u16(), r.code()), (403, "MODULE_NOT_ENABLED"), "{:?}", r.body);
+    f.set_package(t.company, json!({"packageCode": "standard", "status": "active"})).await;
 
     // A session that ended.
     let r = f.auth.post("/v1/auth/logout", Some(&viewer), &json!({})).await;
@@ -110,44 +71,24 @@ async fn auth_stopped_is_503_never_2xx_and_recovery_is_automatic() {
     let mut f = fleet().await;
     let t = f.tenant().await;
     let (_, reader) = f.member_with(&t, &["basic.artist.view"]).await;
-    assert_eq!(
-        f.call(Method::GET, "/v1/artists", Some(&reader), Some(t.company), None)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(f.call(Method::GET, "/v1/artists", Some(&reader), Some(t.company), None).await.status, 200);
 
     f.stop_auth().await;
     // The stream is gone: the cache is not trusted, and every request asks.
     tokio::time::sleep(Duration::from_millis(700)).await;
     let before = metric(&f, "access_resolutions_total").await;
     for token in [&t.owner, &reader, &t.owner] {
-        let r = f
-            .call(Method::GET, "/v1/artists", Some(token), Some(t.company), None)
-            .await;
-        assert_eq!(
-            (r.status.as_u16(), r.code()),
-            (503, "ACCESS_UNAVAILABLE"),
-            "{:?}",
-            r.body
-        );
+        let r = f.call(Method::GET, "/v1/artists", Some(token), Some(t.company), None).await;
+        assert_eq!((r.status.as_u16(), r.code()), (503, "ACCESS_UNAVAILABLE"), "{:?}", r.body);
         assert!(r.headers.contains_key("retry-after"));
     }
-    assert_eq!(
-        metric(&f, "access_resolutions_total").await - before,
-        3,
-        "each request asked auth"
-    );
+    assert_eq!(metric(&f, "access_resolutions_total").await - before, 3, "each request asked auth");
     assert_eq!(f.base.get("/readyz", None).await.status, 503);
 
     f.restart_auth().await;
     let mut recovered = false;
     for _ in 0..100 {
-        if f.call(Method::GET, "/v1/artists", Some(&reader), Some(t.company), None)
-            .await
-            .status
-            == 200
-        {
+        if f.call(Method::GET, "/v1/artists", Some(&reader), Some(t.company), None).await.status == 200 {
             recovered = true;
             break;
         }
@@ -166,15 +107,10 @@ async fn revocations_reach_base_within_a_second() {
         let base = f.base.clone();
         let company = t.company;
         async move {
-            base.send(
-                base.http
-                    .get(base.url("/v1/artists"))
-                    .bearer_auth(token)
-                    .header("x-org", company.to_string()),
-            )
-            .await
-            .status
-            .as_u16()
+            base.send(base.http.get(base.url("/v1/artists")).bearer_auth(token).header("x-org", company.to_string()))
+                .await
+                .status
+                .as_u16()
         }
     };
     let refused_within_a_second = |token: String, expected: u16| async move {
@@ -195,11 +131,7 @@ async fn revocations_reach_base_within_a_second() {
     for _ in 0..5 {
         assert_eq!(check(token.clone()).await, 200);
     }
-    assert_eq!(
-        metric(&f, "access_resolutions_total").await,
-        before,
-        "answered from the cache"
-    );
+    assert_eq!(metric(&f, "access_resolutions_total").await, before, "answered from the cache");
 
     // Permission revoked: the member's roles are taken away.
     let patch = |user: Uuid, body: serde_json::Value| {
@@ -235,8 +167,7 @@ async fn revocations_reach_base_within_a_second() {
 
     // Subscription canceled.
     assert_eq!(check(t.owner.clone()).await, 200);
-    f.set_package(t.company, json!({"packageCode": "standard", "status": "canceled"}))
-        .await;
+    f.set_package(t.company, json!({"packageCode": "standard", "status": "canceled"})).await;
     refused_within_a_second(t.owner.clone(), 403).await;
 }
 
@@ -255,36 +186,18 @@ async fn every_protected_route_declares_a_catalog_permission() {
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|m| {
-            m["permissions"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|p| p["code"].as_str().unwrap().to_owned())
-        })
+        .flat_map(|m| m["permissions"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap().to_owned()))
         .collect();
     // A member with no permission at all is refused on every declared route.
     let (_, nobody) = f.member_with(&t, &[]).await;
     for entry in entries {
         let permission = entry["permission"].as_str().unwrap();
-        assert!(
-            permission.starts_with("basic.") && known.contains(&permission.to_owned()),
-            "{entry}"
-        );
-        let path = entry["path"]
-            .as_str()
-            .unwrap()
-            .replace("{id}", &Uuid::now_v7().to_string());
+        assert!(permission.starts_with("basic.") && known.contains(&permission.to_owned()), "{entry}");
+        let path = entry["path"].as_str().unwrap().replace("{id}", &Uuid::now_v7().to_string());
         let method: Method = entry["method"].as_str().unwrap().parse().unwrap();
         let body = json!({});
-        let r = f
-            .call(method.clone(), &path, Some(&nobody), Some(t.company), Some(&body))
-            .await;
-        assert_eq!(
-            (r.status.as_u16(), r.code()),
-            (403, "PERMISSION_DENIED"),
-            "{method} {path}"
-        );
+        let r = f.call(method.clone(), &path, Some(&nobody), Some(t.company), Some(&body)).await;
+        assert_eq!((r.status.as_u16(), r.code()), (403, "PERMISSION_DENIED"), "{method} {path}");
     }
 }
 

@@ -8,3 +8,4 @@ mod artists;
 mod events;
 mod fleet;
 mod guard;
+mod workspace;

@@ -69,10 +69,9 @@ async fn hostile_tokens_are_refused() {
     let jwks = h.keys.jwks();
     let public_x = jwks["keys"][0]["x"].as_str().unwrap().to_owned();
     let public_bytes = B64.decode(&public_x).unwrap();
-    for (name, secret) in [
-        ("HS256 with public key bytes", public_bytes),
-        ("HS256 with public key text", public_x.into_bytes()),
-    ] {
+    for (name, secret) in
+        [("HS256 with public key bytes", public_bytes), ("HS256 with public key text", public_x.into_bytes())]
+    {
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(h.keys.kid.clone());
         let token = jsonwebtoken::encode(&header, &valid, &EncodingKey::from_secret(&secret)).unwrap();
@@ -112,9 +111,7 @@ async fn a_flood_of_unknown_kids_does_not_storm_the_jwks() {
         let stranger = TestKeys::generate();
         let token = stranger.token("platform_admin").1;
         let api = h.api.clone();
-        tasks.push(tokio::spawn(async move {
-            api.get("/v1/modules", Some(&token)).await.status
-        }));
+        tasks.push(tokio::spawn(async move { api.get("/v1/modules", Some(&token)).await.status }));
     }
     for task in tasks {
         assert_eq!(task.await.unwrap(), 401);
@@ -131,9 +128,7 @@ async fn grpc_refuses_anonymous_and_wrong_credentials() {
     use marquee_proto::platform_core::v1::GetEntitlementsRequest;
     use marquee_proto::platform_core::v1::platform_core_client::PlatformCoreClient;
     let h = start().await;
-    let request = || GetEntitlementsRequest {
-        company_id: uuid::Uuid::now_v7().to_string(),
-    };
+    let request = || GetEntitlementsRequest { company_id: uuid::Uuid::now_v7().to_string() };
 
     let mut anonymous = PlatformCoreClient::connect(h.grpc_url.clone()).await.unwrap();
     let err = anonymous.get_entitlements(request()).await.unwrap_err();

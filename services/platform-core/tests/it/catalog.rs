@@ -10,12 +10,7 @@ async fn the_catalog_lists_modules_with_their_permissions() {
     assert_eq!(codes, ["basic", "financial"]);
 
     let permissions = |i: usize| -> Vec<String> {
-        modules[i]["permissions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["code"].as_str().unwrap().to_owned())
-            .collect()
+        modules[i]["permissions"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap().to_owned()).collect()
     };
     let basic = permissions(0);
     for expected in [
@@ -30,10 +25,7 @@ async fn the_catalog_lists_modules_with_their_permissions() {
         "basic.workspace.view",
         "basic.media.create",
     ] {
-        assert!(
-            basic.contains(&expected.to_owned()),
-            "{expected} missing from {basic:?}"
-        );
+        assert!(basic.contains(&expected.to_owned()), "{expected} missing from {basic:?}");
     }
     assert!(!basic.contains(&"basic.ticketing.delete".to_owned()));
     let financial = permissions(1);
@@ -51,11 +43,8 @@ async fn the_catalog_lists_modules_with_their_permissions() {
 
     // The same catalog over gRPC, for auth.
     let mut grpc = h.grpc().await;
-    let catalog = grpc
-        .list_modules(marquee_proto::platform_core::v1::ListModulesRequest {})
-        .await
-        .unwrap()
-        .into_inner();
+    let catalog =
+        grpc.list_modules(marquee_proto::platform_core::v1::ListModulesRequest {}).await.unwrap().into_inner();
     assert_eq!(catalog.modules.len(), 2);
     assert_eq!(catalog.modules[1].permissions.len(), 16);
 }
@@ -78,14 +67,8 @@ async fn operations_endpoints_answer() {
     assert_eq!(reply.status, 200, "{:?}", reply.body);
 
     // Request ids are echoed, or made.
-    let response = h
-        .api
-        .http
-        .get(h.api.url("/v1/modules"))
-        .header("x-request-id", "trace-me-123")
-        .send()
-        .await
-        .unwrap();
+    let response =
+        h.api.http.get(h.api.url("/v1/modules")).header("x-request-id", "trace-me-123").send().await.unwrap();
     assert_eq!(response.headers()["x-request-id"], "trace-me-123");
     for header in [
         "strict-transport-security",
@@ -99,16 +82,7 @@ async fn operations_endpoints_answer() {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["requestId"], "trace-me-123");
 
-    let metrics = h
-        .api
-        .http
-        .get(h.api.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = h.api.http.get(h.api.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("http_requests_total"), "{metrics}");
 }
 
@@ -117,21 +91,12 @@ async fn grpc_health_reports_serving() {
     use tonic_health::pb::HealthCheckRequest;
     use tonic_health::pb::health_client::HealthClient;
     let h = start().await;
-    let channel = tonic::transport::Endpoint::from_shared(h.grpc_url.clone())
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = tonic::transport::Endpoint::from_shared(h.grpc_url.clone()).unwrap().connect().await.unwrap();
     let mut health = HealthClient::new(channel);
     let answer = health
-        .check(HealthCheckRequest {
-            service: "marquee.platform_core.v1.PlatformCore".into(),
-        })
+        .check(HealthCheckRequest { service: "marquee.platform_core.v1.PlatformCore".into() })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(
-        answer.status,
-        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
-    );
+    assert_eq!(answer.status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
 }

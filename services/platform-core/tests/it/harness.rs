@@ -35,10 +35,7 @@ pub struct Shared {
 
 impl Shared {
     pub async fn new() -> Self {
-        Self {
-            db: TestDb::fresh().await,
-            redis_prefix: unique_name("pc"),
-        }
+        Self { db: TestDb::fresh().await, redis_prefix: unique_name("pc") }
     }
 }
 
@@ -49,17 +46,7 @@ pub async fn start() -> Harness {
     let clock = Clock::manual(chrono::Utc::now());
     let (api, grpc_url, stop) = boot(&shared, &jwks.url, clock.clone()).await;
     let (admin_id, admin) = keys.token("platform_admin");
-    Harness {
-        api,
-        grpc_url,
-        keys,
-        jwks,
-        admin,
-        admin_id,
-        clock,
-        _db: shared.db,
-        _stop: stop,
-    }
+    Harness { api, grpc_url, keys, jwks, admin, admin_id, clock, _db: shared.db, _stop: stop }
 }
 
 /// Starts one instance against `shared` and returns its REST client, its gRPC
@@ -81,15 +68,7 @@ pub async fn boot(shared: &Shared, jwks_url: &str, clock: Clock) -> (TestClient,
         vars.insert("REDIS_URL".to_owned(), url);
     }
     let config = Config::load(&mut Env::from_map(vars)).expect("test configuration is valid");
-    let app = App::build(
-        config,
-        Options {
-            clock,
-            ..Options::default()
-        },
-    )
-    .await
-    .expect("platform-core starts");
+    let app = App::build(config, Options { clock, ..Options::default() }).await.expect("platform-core starts");
     let api = TestClient::new(format!("http://{}", app.http_addr()));
     let grpc_url = format!("http://{}", app.grpc_addr());
     let stop = app.shutdown_token();
@@ -111,23 +90,13 @@ impl Harness {
 
     /// Sets a company's subscription and returns its data.
     pub async fn subscribe(&self, company: Uuid, body: Value) -> Value {
-        let reply = self
-            .api
-            .put(
-                &format!("/v1/companies/{company}/subscription"),
-                Some(&self.admin),
-                &body,
-            )
-            .await;
+        let reply = self.api.put(&format!("/v1/companies/{company}/subscription"), Some(&self.admin), &body).await;
         assert_eq!(reply.status, 200, "{:?}", reply.body);
         reply.data().clone()
     }
 
     pub async fn entitlements(&self, company: Uuid) -> Value {
-        let reply = self
-            .api
-            .get(&format!("/v1/companies/{company}/entitlements"), Some(&self.admin))
-            .await;
+        let reply = self.api.get(&format!("/v1/companies/{company}/entitlements"), Some(&self.admin)).await;
         assert_eq!(reply.status, 200, "{:?}", reply.body);
         reply.data().clone()
     }
@@ -145,17 +114,10 @@ impl Harness {
 }
 
 pub async fn grpc_client(url: &str, token: &str) -> Grpc {
-    let channel = tonic::transport::Endpoint::from_shared(url.to_owned())
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = tonic::transport::Endpoint::from_shared(url.to_owned()).unwrap().connect().await.unwrap();
     PlatformCoreClient::with_interceptor(channel, ServiceCredentials::new(token).unwrap())
 }
 
 pub fn strings(value: &Value) -> Vec<String> {
-    value
-        .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
-        .unwrap_or_default()
+    value.as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()).unwrap_or_default()
 }

@@ -17,18 +17,13 @@ async fn a_package_revision_is_a_new_version_and_subscribers_keep_theirs() {
 
     let again = h
         .api
-        .post(
-            "/v1/packages",
-            Some(&h.admin),
-            &json!({"code": "touring", "name": "Again", "modules": ["basic"]}),
-        )
+        .post("/v1/packages", Some(&h.admin), &json!({"code": "touring", "name": "Again", "modules": ["basic"]}))
         .await;
     assert_eq!(again.status, 409);
     assert_eq!(again.code(), "PLAN_EXISTS");
 
     let early = Uuid::now_v7();
-    h.subscribe(early, json!({"packageCode": "touring", "status": "active"}))
-        .await;
+    h.subscribe(early, json!({"packageCode": "touring", "status": "active"})).await;
 
     let revised = h
         .api
@@ -48,11 +43,7 @@ async fn a_package_revision_is_a_new_version_and_subscribers_keep_theirs() {
     assert_eq!(v1.data()["limits"]["maxEvents"], 3);
 
     // The early subscriber is still on version 1, even after an unrelated edit.
-    h.subscribe(
-        early,
-        json!({"packageCode": "touring", "status": "active", "note": "renewal"}),
-    )
-    .await;
+    h.subscribe(early, json!({"packageCode": "touring", "status": "active", "note": "renewal"})).await;
     let e = h.entitlements(early).await;
     assert_eq!(e["packageVersion"], 1);
     assert_eq!(strings(&e["permissions"]), ["basic.event.create", "basic.event.view"]);
@@ -60,35 +51,20 @@ async fn a_package_revision_is_a_new_version_and_subscribers_keep_theirs() {
 
     // A new subscriber gets version 2.
     let late = Uuid::now_v7();
-    h.subscribe(late, json!({"packageCode": "touring", "status": "active"}))
-        .await;
+    h.subscribe(late, json!({"packageCode": "touring", "status": "active"})).await;
     let e = h.entitlements(late).await;
     assert_eq!(e["packageVersion"], 2);
     assert_eq!(strings(&e["modules"]), ["basic", "financial"]);
     assert_eq!(e["limits"]["maxEvents"], 50);
 
     // Moving the early subscriber is explicit.
-    h.subscribe(
-        early,
-        json!({"packageCode": "touring", "packageVersion": 2, "status": "active"}),
-    )
-    .await;
+    h.subscribe(early, json!({"packageCode": "touring", "packageVersion": 2, "status": "active"})).await;
     assert_eq!(h.entitlements(early).await["packageVersion"], 2);
 
     let list = h.api.get("/v1/packages?page=1&limit=100", Some(&h.admin)).await;
     assert_eq!(list.status, 200);
-    let codes: Vec<&str> = list
-        .data()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["code"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        codes,
-        ["standard", "touring"],
-        "one entry per package, its latest version"
-    );
+    let codes: Vec<&str> = list.data().as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["standard", "touring"], "one entry per package, its latest version");
     assert_eq!(list.body["pagination"]["total"], 2);
 }
 
@@ -108,11 +84,7 @@ async fn add_ons_extend_modules_permissions_and_limits() {
     .await;
 
     let company = Uuid::now_v7();
-    h.subscribe(
-        company,
-        json!({"packageCode": package, "addonCodes": ["money", "bigger"], "status": "active"}),
-    )
-    .await;
+    h.subscribe(company, json!({"packageCode": package, "addonCodes": ["money", "bigger"], "status": "active"})).await;
     let e = h.entitlements(company).await;
     assert_eq!(strings(&e["modules"]), ["basic", "financial"]);
     assert!(strings(&e["permissions"]).contains(&"financial.ledger.post".to_owned()));
@@ -122,8 +94,7 @@ async fn add_ons_extend_modules_permissions_and_limits() {
     assert_eq!(strings(&e["addonCodes"]), ["money", "bigger"]);
 
     // Without the add-on, financial is gone again.
-    h.subscribe(company, json!({"packageCode": package, "status": "active"}))
-        .await;
+    h.subscribe(company, json!({"packageCode": package, "status": "active"})).await;
     let e = h.entitlements(company).await;
     assert_eq!(strings(&e["modules"]), ["basic"]);
     assert!(!strings(&e["permissions"]).iter().any(|p| p.starts_with("financial.")));
@@ -146,10 +117,7 @@ async fn plans_must_name_catalog_modules_and_permissions() {
     let h = start().await;
     let cases = [
         (json!({"code": "x1", "name": "X", "modules": ["karaoke"]}), "modules"),
-        (
-            json!({"code": "x2", "name": "X", "modules": ["basic"], "permissions": ["basic.event.fly"]}),
-            "permissions",
-        ),
+        (json!({"code": "x2", "name": "X", "modules": ["basic"], "permissions": ["basic.event.fly"]}), "permissions"),
         (
             json!({"code": "x3", "name": "X", "modules": ["basic"], "permissions": ["financial.ledger.post"]}),
             "permissions",
@@ -163,13 +131,7 @@ async fn plans_must_name_catalog_modules_and_permissions() {
     }
     let missing = h.api.get("/v1/packages/ghost", Some(&h.admin)).await;
     assert_eq!(missing.status, 404);
-    let revise_missing = h
-        .api
-        .put(
-            "/v1/addons/ghost",
-            Some(&h.admin),
-            &json!({"name": "Ghost", "limits": {"maxMembers": 1}}),
-        )
-        .await;
+    let revise_missing =
+        h.api.put("/v1/addons/ghost", Some(&h.admin), &json!({"name": "Ghost", "limits": {"maxMembers": 1}})).await;
     assert_eq!(revise_missing.status, 404);
 }

@@ -28,12 +28,7 @@ async fn next_change(events: &mut Events, company: Uuid) -> u64 {
 }
 
 async fn watch(h: &Harness) -> Events {
-    h.grpc()
-        .await
-        .watch_entitlements(WatchEntitlementsRequest {})
-        .await
-        .unwrap()
-        .into_inner()
+    h.grpc().await.watch_entitlements(WatchEntitlementsRequest {}).await.unwrap().into_inner()
 }
 
 #[tokio::test]
@@ -43,11 +38,9 @@ async fn a_subscription_edit_arrives_on_the_stream() {
     let mut events = watch(&h).await;
     let company = Uuid::now_v7();
 
-    h.subscribe(company, json!({"packageCode": package, "status": "active"}))
-        .await;
+    h.subscribe(company, json!({"packageCode": package, "status": "active"})).await;
     assert_eq!(next_change(&mut events, company).await, 1);
-    h.subscribe(company, json!({"packageCode": package, "status": "canceled"}))
-        .await;
+    h.subscribe(company, json!({"packageCode": package, "status": "canceled"})).await;
     assert_eq!(next_change(&mut events, company).await, 2);
 }
 
@@ -58,9 +51,7 @@ async fn the_stream_carries_heartbeats() {
     let mut beats = 0;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
     while beats < 3 {
-        let event = tokio::time::timeout_at(deadline, events.next())
-            .await
-            .expect("heartbeats keep coming");
+        let event = tokio::time::timeout_at(deadline, events.next()).await.expect("heartbeats keep coming");
         if let Some(Ok(e)) = event
             && matches!(e.event, Some(Event::Heartbeat(_)))
         {

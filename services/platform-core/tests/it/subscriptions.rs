@@ -19,23 +19,14 @@ async fn each_status_entitles_or_not() {
     for (status, entitled) in cases {
         let company = Uuid::now_v7();
         if status == "past_due" || status == "canceled" || status == "expired" {
-            h.subscribe(company, json!({"packageCode": package, "status": "active"}))
-                .await;
+            h.subscribe(company, json!({"packageCode": package, "status": "active"})).await;
         }
-        h.subscribe(
-            company,
-            json!({"packageCode": package, "status": status, "currentPeriodEnd": in_future}),
-        )
-        .await;
+        h.subscribe(company, json!({"packageCode": package, "status": status, "currentPeriodEnd": in_future})).await;
         let e = h.entitlements(company).await;
         assert_eq!(e["entitled"], entitled, "{status}: {e}");
         assert_eq!(e["subscriptionStatus"], status);
         assert_eq!(!e["modules"].as_array().unwrap().is_empty(), entitled, "{status}");
-        assert_eq!(
-            !e["limits"].as_object().unwrap().is_empty(),
-            entitled,
-            "{status}: limits only while entitled"
-        );
+        assert_eq!(!e["limits"].as_object().unwrap().is_empty(), entitled, "{status}: limits only while entitled");
     }
 
     let nobody = h.entitlements(Uuid::now_v7()).await;
@@ -50,28 +41,17 @@ async fn trials_end_and_grace_runs_out() {
 
     let trial = Uuid::now_v7();
     let trial_end = h.clock.now() + Duration::days(14);
-    h.subscribe(
-        trial,
-        json!({"packageCode": package, "status": "trialing", "trialEndsAt": trial_end.to_rfc3339()}),
-    )
-    .await;
-    let late = Uuid::now_v7();
-    h.subscribe(late, json!({"packageCode": package, "status": "active"}))
+    h.subscribe(trial, json!({"packageCode": package, "status": "trialing", "trialEndsAt": trial_end.to_rfc3339()}))
         .await;
-    h.subscribe(
-        late,
-        json!({"packageCode": package, "status": "past_due", "graceDays": 3}),
-    )
-    .await;
+    let late = Uuid::now_v7();
+    h.subscribe(late, json!({"packageCode": package, "status": "active"})).await;
+    h.subscribe(late, json!({"packageCode": package, "status": "past_due", "graceDays": 3})).await;
 
     let e = h.entitlements(trial).await;
     assert_eq!(e["entitled"], true);
     let valid_until = chrono::DateTime::parse_from_rfc3339(e["validUntil"].as_str().unwrap()).unwrap();
     // PostgreSQL keeps microseconds.
-    assert!(
-        (valid_until.to_utc() - trial_end).num_milliseconds().abs() < 1,
-        "{valid_until} vs {trial_end}"
-    );
+    assert!((valid_until.to_utc() - trial_end).num_milliseconds().abs() < 1, "{valid_until} vs {trial_end}");
     assert_eq!(h.entitlements(late).await["entitled"], true);
 
     h.clock.advance(Duration::days(2));
@@ -83,8 +63,7 @@ async fn trials_end_and_grace_runs_out() {
     assert_eq!(h.entitlements(trial).await["entitled"], false, "the trial ended");
 
     // Paying again restores access.
-    h.subscribe(late, json!({"packageCode": package, "status": "active"}))
-        .await;
+    h.subscribe(late, json!({"packageCode": package, "status": "active"})).await;
     assert_eq!(h.entitlements(late).await["entitled"], true);
 }
 
@@ -105,20 +84,11 @@ async fn transitions_are_validated_and_recorded() {
     assert_eq!(refused.status, 409);
     assert_eq!(refused.code(), "INVALID_TRANSITION");
 
-    assert_eq!(
-        put(json!({"packageCode": package, "status": "trialing"})).await.status,
-        200
-    );
+    assert_eq!(put(json!({"packageCode": package, "status": "trialing"})).await.status, 200);
     let refused = put(json!({"packageCode": package, "status": "past_due"})).await;
     assert_eq!(refused.status, 409, "a trial cannot be past due");
-    assert_eq!(
-        put(json!({"packageCode": package, "status": "active"})).await.status,
-        200
-    );
-    assert_eq!(
-        put(json!({"packageCode": package, "status": "expired"})).await.status,
-        200
-    );
+    assert_eq!(put(json!({"packageCode": package, "status": "active"})).await.status, 200);
+    assert_eq!(put(json!({"packageCode": package, "status": "expired"})).await.status, 200);
 
     let refused = put(json!({"packageCode": package, "status": "active"})).await;
     assert_eq!(refused.status, 409, "expired → active needs a new period");
@@ -149,19 +119,9 @@ async fn transitions_are_validated_and_recorded() {
     let history = h.api.get(&format!("{path}/history?limit=10"), Some(&h.admin)).await;
     assert_eq!(history.status, 200);
     let changes = history.data().as_array().unwrap();
-    let statuses: Vec<(&str, &str)> = changes
-        .iter()
-        .map(|c| (c["fromStatus"].as_str().unwrap_or("-"), c["toStatus"].as_str().unwrap()))
-        .collect();
-    assert_eq!(
-        statuses,
-        [
-            ("expired", "active"),
-            ("active", "expired"),
-            ("trialing", "active"),
-            ("-", "trialing")
-        ]
-    );
+    let statuses: Vec<(&str, &str)> =
+        changes.iter().map(|c| (c["fromStatus"].as_str().unwrap_or("-"), c["toStatus"].as_str().unwrap())).collect();
+    assert_eq!(statuses, [("expired", "active"), ("active", "expired"), ("trialing", "active"), ("-", "trialing")]);
     for change in changes {
         assert_eq!(change["actor"], h.admin_id.to_string(), "the operator who made it");
         assert!(change["at"].as_str().is_some());
@@ -196,15 +156,11 @@ async fn the_default_subscription_is_created_once() {
         assert_eq!(e.limits.get("maxMembers"), Some(&25));
         assert!(e.valid_until_unix_ms > 0, "a trial has an end");
     }
-    let history = h
-        .api
-        .get(&format!("/v1/companies/{company}/subscription/history"), Some(&h.admin))
-        .await;
+    let history = h.api.get(&format!("/v1/companies/{company}/subscription/history"), Some(&h.admin)).await;
     assert_eq!(history.body["pagination"]["total"], 1, "created exactly once");
 
     // An existing subscription is left alone.
-    h.subscribe(company, json!({"packageCode": "standard", "status": "active"}))
-        .await;
+    h.subscribe(company, json!({"packageCode": "standard", "status": "active"})).await;
     let mut grpc = h.grpc().await;
     let e = grpc
         .ensure_default_subscription(EnsureDefaultSubscriptionRequest {

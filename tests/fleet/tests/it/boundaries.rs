@@ -17,10 +17,7 @@ fn workspace_graph() -> BTreeMap<String, (String, Vec<String>)> {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let metadata: Value = serde_json::from_slice(&output.stdout).unwrap();
     let packages = metadata["packages"].as_array().unwrap();
-    let names: Vec<String> = packages
-        .iter()
-        .map(|p| p["name"].as_str().unwrap().to_owned())
-        .collect();
+    let names: Vec<String> = packages.iter().map(|p| p["name"].as_str().unwrap().to_owned()).collect();
     packages
         .iter()
         .map(|p| {

@@ -16,11 +16,6 @@ pub struct GrantsCache(moka::future::Cache<(Uuid, Uuid, u64), Arc<service::Grant
 
 impl Default for GrantsCache {
     fn default() -> Self {
-        Self(
-            moka::future::Cache::builder()
-                .max_capacity(200_000)
-                .time_to_live(Duration::from_secs(300))
-                .build(),
-        )
+        Self(moka::future::Cache::builder().max_capacity(200_000).time_to_live(Duration::from_secs(300)).build())
     }
 }

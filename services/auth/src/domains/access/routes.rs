@@ -13,9 +13,7 @@ use crate::error::Error;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/me/access", get(my_access))
-        .route("/v1/companies/{id}/access/explain", get(explain))
+    Router::new().route("/v1/me/access", get(my_access)).route("/v1/companies/{id}/access/explain", get(explain))
 }
 
 /// The company named by `x-org`: 400 when missing or not a UUID.

@@ -31,9 +31,7 @@ impl Grants {
         self.active() && (self.has_role(OWNER) || self.has_role(ADMIN))
     }
     pub fn active(&self) -> bool {
-        self.membership
-            .as_ref()
-            .is_some_and(|m| m.status == MemberStatus::Active)
+        self.membership.as_ref().is_some_and(|m| m.status == MemberStatus::Active)
     }
 }
 
@@ -42,11 +40,7 @@ pub fn expand<'a>(
     catalog: &'a BTreeMap<String, String>,
     patterns: impl IntoIterator<Item = &'a String> + Clone,
 ) -> BTreeSet<String> {
-    catalog
-        .keys()
-        .filter(|perm| patterns.clone().into_iter().any(|p| pattern_matches(p, perm)))
-        .cloned()
-        .collect()
+    catalog.keys().filter(|perm| patterns.clone().into_iter().any(|p| pattern_matches(p, perm))).cloned().collect()
 }
 
 /// A member's grants, read from the database (or the cache, keyed by revision).
@@ -68,18 +62,10 @@ pub async fn grants(
         .collect();
     let direct = repo::grants(db, membership.id).await?;
     let catalog = state.platform.catalog().await?;
-    let patterns: Vec<String> = roles
-        .iter()
-        .flat_map(|(_, _, p)| p.iter().cloned())
-        .chain(direct.iter().cloned())
-        .collect();
+    let patterns: Vec<String> =
+        roles.iter().flat_map(|(_, _, p)| p.iter().cloned()).chain(direct.iter().cloned()).collect();
     let permissions = expand(&catalog, &patterns);
-    Ok(Grants {
-        membership: Some(membership),
-        roles,
-        direct,
-        permissions,
-    })
+    Ok(Grants { membership: Some(membership), roles, direct, permissions })
 }
 
 async fn cached_grants(state: &AppState, company: Uuid, user: Uuid, revision: u64) -> Result<Arc<Grants>, Error> {
@@ -211,34 +197,14 @@ pub async fn explain(state: &AppState, company: Uuid, user: Uuid, permission: &s
         .collect();
     let direct_grant = grants.direct.contains(permission);
     let (allowed, reason, message) = if module.is_none() {
-        (
-            false,
-            "UNKNOWN_PERMISSION",
-            format!("{permission} is not in the catalog"),
-        )
+        (false, "UNKNOWN_PERMISSION", format!("{permission} is not in the catalog"))
     } else if grants.membership.is_none() {
-        (
-            false,
-            "NO_MEMBERSHIP",
-            "the user is not a member of this company".to_owned(),
-        )
+        (false, "NO_MEMBERSHIP", "the user is not a member of this company".to_owned())
     } else if !grants.active() {
-        (
-            false,
-            "MEMBERSHIP_SUSPENDED",
-            "the user's membership is suspended".to_owned(),
-        )
+        (false, "MEMBERSHIP_SUSPENDED", "the user's membership is suspended".to_owned())
     } else if !entitlements.entitled {
-        let status = if entitlements.status.is_empty() {
-            "none".to_owned()
-        } else {
-            entitlements.status.clone()
-        };
-        (
-            false,
-            "SUBSCRIPTION_NOT_ENTITLING",
-            format!("the company's subscription ({status}) entitles nothing"),
-        )
+        let status = if entitlements.status.is_empty() { "none".to_owned() } else { entitlements.status.clone() };
+        (false, "SUBSCRIPTION_NOT_ENTITLING", format!("the company's subscription ({status}) entitles nothing"))
     } else if !module.as_ref().is_some_and(|m| entitlements.modules.contains(m)) {
         (
             false,
@@ -256,11 +222,7 @@ pub async fn explain(state: &AppState, company: Uuid, user: Uuid, permission: &s
             format!("package {} does not include {permission}", entitlements.package_code),
         )
     } else if !grants.permissions.contains(permission) {
-        (
-            false,
-            "NOT_GRANTED",
-            format!("none of the user's roles ({}) grants {permission}", roles.join(", ")),
-        )
+        (false, "NOT_GRANTED", format!("none of the user's roles ({}) grants {permission}", roles.join(", ")))
     } else {
         (
             true,

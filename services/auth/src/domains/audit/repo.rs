@@ -60,13 +60,8 @@ pub async fn list(
         query = query.filter(row::Column::Action.eq(action));
     }
     let total = query.clone().count(db).await?;
-    let rows = query
-        .order_by_desc(row::Column::At)
-        .order_by_desc(row::Column::Id)
-        .offset(offset)
-        .limit(limit)
-        .all(db)
-        .await?;
+    let rows =
+        query.order_by_desc(row::Column::At).order_by_desc(row::Column::Id).offset(offset).limit(limit).all(db).await?;
     let entries = rows
         .into_iter()
         .map(|r| AuditEntry {

@@ -30,14 +30,8 @@ async fn list(
     Query(page): Query<PageParams>,
     Query(filter): Query<Filter>,
 ) -> Result<Paginated<AuditEntry>, ApiError> {
-    let (items, total) = repo::list(
-        &state.db,
-        filter.user_id,
-        filter.action.as_deref(),
-        page.offset(),
-        page.limit(),
-    )
-    .await
-    .map_err(Error::from)?;
+    let (items, total) = repo::list(&state.db, filter.user_id, filter.action.as_deref(), page.offset(), page.limit())
+        .await
+        .map_err(Error::from)?;
     Ok(Paginated { items, page, total })
 }

@@ -55,11 +55,7 @@ impl MemberStatus {
         }
     }
     pub fn parse(s: &str) -> Self {
-        if s == "suspended" {
-            Self::Suspended
-        } else {
-            Self::Active
-        }
+        if s == "suspended" { Self::Suspended } else { Self::Active }
     }
 }
 
@@ -202,11 +198,7 @@ fn check_roles(issues: &mut Issues, field: &str, roles: &[Uuid]) {
 fn check_grants(issues: &mut Issues, field: &str, grants: &BTreeSet<String>) {
     issues.check(grants.len() <= 500, field, "at most 500 permissions");
     for g in grants {
-        issues.check(
-            !g.is_empty() && g.len() <= 128,
-            field,
-            "permission names are 1 to 128 characters",
-        );
+        issues.check(!g.is_empty() && g.len() <= 128, field, "permission names are 1 to 128 characters");
     }
 }
 
@@ -268,11 +260,7 @@ impl Validate for RoleIn {
     fn validate(&self) -> Result<(), Vec<FieldIssue>> {
         let mut issues = Issues::new();
         issues.text("name", &self.name, 100);
-        issues.check(
-            self.description.chars().count() <= 1000,
-            "description",
-            "at most 1000 characters",
-        );
+        issues.check(self.description.chars().count() <= 1000, "description", "at most 1000 characters");
         check_grants(&mut issues, "permissions", &self.permissions);
         issues.finish()
     }

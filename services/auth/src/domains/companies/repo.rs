@@ -93,11 +93,7 @@ pub async fn insert_company(db: &impl ConnectionTrait, c: &Company) -> Result<()
 }
 
 pub async fn company(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Company>, DbErr> {
-    company_row::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .map(company_of)
-        .transpose()
+    company_row::Entity::find_by_id(id).one(db).await?.map(company_of).transpose()
 }
 
 pub async fn companies(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<Company>, DbErr> {
@@ -120,16 +116,11 @@ pub async fn revision(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<u64>
 /// which also serialises membership writes of one company) and returns it.
 pub async fn bump_revision(db: &impl ConnectionTrait, id: Uuid) -> Result<u64, DbErr> {
     company_row::Entity::update_many()
-        .col_expr(
-            company_row::Column::Revision,
-            Expr::col(company_row::Column::Revision).add(1),
-        )
+        .col_expr(company_row::Column::Revision, Expr::col(company_row::Column::Revision).add(1))
         .filter(company_row::Column::Id.eq(id))
         .exec(db)
         .await?;
-    revision(db, id)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(format!("company {id}")))
+    revision(db, id).await?.ok_or_else(|| DbErr::RecordNotFound(format!("company {id}")))
 }
 
 pub async fn mark_subscription_ready(db: &impl ConnectionTrait, id: Uuid) -> Result<(), DbErr> {
@@ -216,10 +207,7 @@ pub async fn update_role(
 }
 
 pub async fn delete_role(db: &impl ConnectionTrait, company: Uuid, role: Uuid) -> Result<(), DbErr> {
-    member_role_row::Entity::delete_many()
-        .filter(member_role_row::Column::RoleId.eq(role))
-        .exec(db)
-        .await?;
+    member_role_row::Entity::delete_many().filter(member_role_row::Column::RoleId.eq(role)).exec(db).await?;
     role_row::Entity::delete_many()
         .filter(role_row::Column::CompanyId.eq(company))
         .filter(role_row::Column::Id.eq(role))
@@ -285,10 +273,7 @@ pub async fn memberships_of_user(db: &impl ConnectionTrait, user: Uuid) -> Resul
 }
 
 pub async fn count_memberships(db: &impl ConnectionTrait, company: Uuid) -> Result<u64, DbErr> {
-    membership_row::Entity::find()
-        .filter(membership_row::Column::CompanyId.eq(company))
-        .count(db)
-        .await
+    membership_row::Entity::find().filter(membership_row::Column::CompanyId.eq(company)).count(db).await
 }
 
 pub async fn set_status(
@@ -322,12 +307,7 @@ pub async fn set_roles(db: &impl ConnectionTrait, membership: Uuid, roles: &[Uui
         .exec(db)
         .await?;
     for role in roles.iter().collect::<BTreeSet<_>>() {
-        member_role_row::ActiveModel {
-            membership_id: Set(membership),
-            role_id: Set(*role),
-        }
-        .insert(db)
-        .await?;
+        member_role_row::ActiveModel { membership_id: Set(membership), role_id: Set(*role) }.insert(db).await?;
     }
     Ok(())
 }
@@ -343,17 +323,11 @@ pub async fn grants(db: &impl ConnectionTrait, membership: Uuid) -> Result<BTree
 }
 
 pub async fn set_grants(db: &impl ConnectionTrait, membership: Uuid, grants: &BTreeSet<String>) -> Result<(), DbErr> {
-    grant_row::Entity::delete_many()
-        .filter(grant_row::Column::MembershipId.eq(membership))
-        .exec(db)
-        .await?;
+    grant_row::Entity::delete_many().filter(grant_row::Column::MembershipId.eq(membership)).exec(db).await?;
     for permission in grants {
-        grant_row::ActiveModel {
-            membership_id: Set(membership),
-            permission: Set(permission.clone()),
-        }
-        .insert(db)
-        .await?;
+        grant_row::ActiveModel { membership_id: Set(membership), permission: Set(permission.clone()) }
+            .insert(db)
+            .await?;
     }
     Ok(())
 }
@@ -428,12 +402,7 @@ pub async fn invitations(
 ) -> Result<(Vec<Invitation>, u64), DbErr> {
     let query = invitation_row::Entity::find().filter(invitation_row::Column::CompanyId.eq(company));
     let total = query.clone().count(db).await?;
-    let rows = query
-        .order_by_desc(invitation_row::Column::CreatedAt)
-        .offset(offset)
-        .limit(limit)
-        .all(db)
-        .await?;
+    let rows = query.order_by_desc(invitation_row::Column::CreatedAt).offset(offset).limit(limit).all(db).await?;
     Ok((rows.into_iter().map(invitation_of).collect::<Result<_, _>>()?, total))
 }
 

@@ -19,24 +19,12 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/companies", get(list).post(create))
         .route("/v1/companies/{id}/members", get(members).post(add_member))
-        .route(
-            "/v1/companies/{id}/members/{user_id}",
-            patch(update_member).delete(remove_member),
-        )
+        .route("/v1/companies/{id}/members/{user_id}", patch(update_member).delete(remove_member))
         .route("/v1/companies/{id}/roles", get(roles).post(create_role))
-        .route(
-            "/v1/companies/{id}/roles/{role_id}",
-            patch(update_role).delete(delete_role),
-        )
+        .route("/v1/companies/{id}/roles/{role_id}", patch(update_role).delete(delete_role))
         .route("/v1/companies/{id}/invitations", get(invitations).post(invite))
-        .route(
-            "/v1/companies/{id}/invitations/{invitation_id}",
-            delete(revoke_invitation),
-        )
-        .route(
-            "/v1/companies/{id}/invitations/{invitation_id}/resend",
-            post(resend_invitation),
-        )
+        .route("/v1/companies/{id}/invitations/{invitation_id}", delete(revoke_invitation))
+        .route("/v1/companies/{id}/invitations/{invitation_id}/resend", post(resend_invitation))
         .route("/v1/companies/{id}/audit", get(audit))
         .route("/v1/invitations/accept", post(accept))
 }
@@ -66,11 +54,7 @@ async fn list(
 ) -> Result<Paginated<MyCompany>, ApiError> {
     let all = service::my_companies(&state, me.claims.sub).await?;
     let total = all.len() as u64;
-    let items = all
-        .into_iter()
-        .skip(page.offset() as usize)
-        .take(page.limit() as usize)
-        .collect();
+    let items = all.into_iter().skip(page.offset() as usize).take(page.limit() as usize).collect();
     Result::Ok(Paginated { items, page, total })
 }
 
@@ -82,11 +66,7 @@ async fn members(
 ) -> Result<Paginated<Member>, ApiError> {
     let all = service::members(&state, company, me.claims.sub).await?;
     let total = all.len() as u64;
-    let items = all
-        .into_iter()
-        .skip(page.offset() as usize)
-        .take(page.limit() as usize)
-        .collect();
+    let items = all.into_iter().skip(page.offset() as usize).take(page.limit() as usize).collect();
     Result::Ok(Paginated { items, page, total })
 }
 

@@ -99,9 +99,7 @@ async fn check_grantable(
         if role.name == OWNER && !actor.is_owner() {
             return Err(Error::OwnerRequired);
         }
-        if let Some(missing) = expand(&catalog, &role.permissions)
-            .into_iter()
-            .find(|p| !actor.permissions.contains(p))
+        if let Some(missing) = expand(&catalog, &role.permissions).into_iter().find(|p| !actor.permissions.contains(p))
         {
             return Err(Error::Escalation(format!("role {} ({missing})", role.name)));
         }
@@ -142,11 +140,7 @@ async fn roles_by_id(db: &impl ConnectionTrait, company: Uuid, ids: &[Uuid]) -> 
 
 /// Active owners other than `except`.
 async fn other_active_owners(db: &impl ConnectionTrait, company: Uuid, except: Uuid) -> Result<usize, Error> {
-    let owner_role = repo::roles(db, company)
-        .await?
-        .into_iter()
-        .find(|r| r.system && r.name == OWNER)
-        .map(|r| r.id);
+    let owner_role = repo::roles(db, company).await?.into_iter().find(|r| r.system && r.name == OWNER).map(|r| r.id);
     let mut count = 0;
     for m in repo::memberships(db, company).await? {
         if m.user_id != except
@@ -266,9 +260,7 @@ pub async fn my_companies(state: &AppState, user: Uuid) -> Result<Vec<MyCompany>
 // ---- members ----
 
 async fn member_view(state: &AppState, company: Uuid, m: &Membership) -> Result<Member, Error> {
-    let user = users::by_id(&state.db, m.user_id)
-        .await?
-        .ok_or(Error::NotFound("user"))?;
+    let user = users::by_id(&state.db, m.user_id).await?.ok_or(Error::NotFound("user"))?;
     let profile = users::profile(&state.db, m.user_id).await?;
     let ids = repo::role_ids(&state.db, m.id).await?;
     let roles = repo::roles(&state.db, company)
@@ -306,15 +298,8 @@ pub async fn add_member(
 ) -> Result<(Member, u64), Error> {
     let email = Email::parse(&input.email).map_err(|e| Error::field("email", e))?;
     let actor_grants = admin_grants(state, &state.db, company, actor).await?;
-    let user = users::by_email(&state.db, &email)
-        .await?
-        .ok_or(Error::NotFound("user"))?;
-    let roles = roles_by_id(
-        &state.db,
-        company,
-        &default_roles(state, company, &input.role_ids).await?,
-    )
-    .await?;
+    let user = users::by_email(&state.db, &email).await?.ok_or(Error::NotFound("user"))?;
+    let roles = roles_by_id(&state.db, company, &default_roles(state, company, &input.role_ids).await?).await?;
     check_grantable(state, &actor_grants, &roles, &BTreeSet::new()).await?;
     let txn = state.db.begin().await?;
     if repo::membership(&txn, company, user.id).await?.is_some() {
@@ -361,10 +346,7 @@ async fn insert_member(
         status: MemberStatus::Active,
         created_at: now,
     };
-    match repo::insert_membership(txn, &membership, now)
-        .await
-        .map_err(Error::from)
-    {
+    match repo::insert_membership(txn, &membership, now).await.map_err(Error::from) {
         Err(Error::Db(marquee_db::DbError::Conflict { .. })) => return Err(Error::AlreadyMember),
         other => other?,
     }
@@ -417,11 +399,7 @@ pub async fn update_member(
     {
         repo::set_status(&txn, membership.id, status, state.clock.now()).await?;
         changes.push(Change {
-            action: if status == MemberStatus::Suspended {
-                "member.suspended"
-            } else {
-                "member.reactivated"
-            },
+            action: if status == MemberStatus::Suspended { "member.suspended" } else { "member.reactivated" },
             target: format!("user:{user}"),
             before: before.clone(),
             after: json!({"status": status}),
@@ -452,16 +430,11 @@ pub async fn update_member(
         });
     }
     let revision = commit(state, txn, company, actor, changes).await?;
-    Ok((
-        member_view(state, company, &membership_after(state, company, user).await?).await?,
-        revision,
-    ))
+    Ok((member_view(state, company, &membership_after(state, company, user).await?).await?, revision))
 }
 
 async fn membership_after(state: &AppState, company: Uuid, user: Uuid) -> Result<Membership, Error> {
-    repo::membership(&state.db, company, user)
-        .await?
-        .ok_or(Error::NotFound("member"))
+    repo::membership(&state.db, company, user).await?.ok_or(Error::NotFound("member"))
 }
 
 pub async fn remove_member(state: &AppState, company: Uuid, actor: Uuid, user: Uuid) -> Result<u64, Error> {
@@ -510,18 +483,11 @@ pub async fn create_role(state: &AppState, company: Uuid, actor: Uuid, input: Ro
         permissions: input.permissions.into_iter().collect(),
     };
     check_grantable(state, &actor_grants, std::slice::from_ref(&role), &BTreeSet::new()).await?;
-    if repo::roles(&state.db, company)
-        .await?
-        .iter()
-        .any(|r| r.name.eq_ignore_ascii_case(&role.name))
-    {
+    if repo::roles(&state.db, company).await?.iter().any(|r| r.name.eq_ignore_ascii_case(&role.name)) {
         return Err(Error::RoleExists);
     }
     let txn = state.db.begin().await?;
-    match repo::insert_role(&txn, company, &role, state.clock.now())
-        .await
-        .map_err(Error::from)
-    {
+    match repo::insert_role(&txn, company, &role, state.clock.now()).await.map_err(Error::from) {
         Err(Error::Db(marquee_db::DbError::Conflict { .. })) => return Err(Error::RoleExists),
         other => other?,
     }
@@ -538,11 +504,8 @@ pub async fn create_role(state: &AppState, company: Uuid, actor: Uuid, input: Ro
 }
 
 async fn custom_role(state: &AppState, company: Uuid, role: Uuid) -> Result<Role, Error> {
-    let role = repo::roles(&state.db, company)
-        .await?
-        .into_iter()
-        .find(|r| r.id == role)
-        .ok_or(Error::NotFound("role"))?;
+    let role =
+        repo::roles(&state.db, company).await?.into_iter().find(|r| r.id == role).ok_or(Error::NotFound("role"))?;
     if role.system {
         return Err(Error::SystemRole);
     }
@@ -571,10 +534,7 @@ pub async fn update_role(
     }
     check_grantable(state, &actor_grants, std::slice::from_ref(&after), &BTreeSet::new()).await?;
     let txn = state.db.begin().await?;
-    match repo::update_role(&txn, company, &after, state.clock.now())
-        .await
-        .map_err(Error::from)
-    {
+    match repo::update_role(&txn, company, &after, state.clock.now()).await.map_err(Error::from) {
         Err(Error::Db(marquee_db::DbError::Conflict { .. })) => return Err(Error::RoleExists),
         other => other?,
     }
@@ -661,13 +621,8 @@ async fn send_invitation_mail(
     invitation: &Invitation,
     token: &str,
 ) -> Result<(), Error> {
-    let company = repo::company(db, invitation.company_id)
-        .await?
-        .ok_or(Error::NoCompany)?;
-    let link = format!(
-        "{}/accept-invitation?token={token}",
-        state.config.public_web_url.trim_end_matches('/')
-    );
+    let company = repo::company(db, invitation.company_id).await?.ok_or(Error::NoCompany)?;
+    let link = format!("{}/accept-invitation?token={token}", state.config.public_web_url.trim_end_matches('/'));
     let body = format!(
         "You are invited to join {} on Marquee.\n\nOpen this link to accept (it expires {}):\n\n{link}\n",
         company.name,
@@ -704,9 +659,7 @@ pub async fn invitations(
 
 pub async fn revoke_invitation(state: &AppState, company: Uuid, actor: Uuid, id: Uuid) -> Result<u64, Error> {
     admin_grants(state, &state.db, company, actor).await?;
-    let invitation = repo::invitation(&state.db, company, id)
-        .await?
-        .ok_or(Error::NotFound("invitation"))?;
+    let invitation = repo::invitation(&state.db, company, id).await?.ok_or(Error::NotFound("invitation"))?;
     let txn = state.db.begin().await?;
     if !repo::finish_invitation(&txn, id, InvitationStatus::Revoked, None, state.clock.now()).await? {
         return Err(Error::InvitationInvalid("it is no longer pending"));
@@ -730,9 +683,7 @@ pub async fn resend_invitation(
     id: Uuid,
 ) -> Result<(Invitation, u64), Error> {
     admin_grants(state, &state.db, company, actor).await?;
-    let mut invitation = repo::invitation(&state.db, company, id)
-        .await?
-        .ok_or(Error::NotFound("invitation"))?;
+    let mut invitation = repo::invitation(&state.db, company, id).await?.ok_or(Error::NotFound("invitation"))?;
     if invitation.status != InvitationStatus::Pending {
         return Err(Error::InvitationInvalid("it is no longer pending"));
     }
@@ -779,9 +730,7 @@ pub async fn accept_invitation(state: &AppState, user: Uuid, token: &str) -> Res
         return Err(Error::InvitationEmailMismatch);
     }
     let company = invitation.company_id;
-    let roles = roles_by_id(&state.db, company, &invitation.role_ids)
-        .await
-        .unwrap_or_default();
+    let roles = roles_by_id(&state.db, company, &invitation.role_ids).await.unwrap_or_default();
     let txn = state.db.begin().await?;
     if repo::membership(&txn, company, user).await?.is_some() {
         return Err(Error::AlreadyMember);

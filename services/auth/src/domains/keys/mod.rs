@@ -39,9 +39,7 @@ fn custom(e: impl std::fmt::Display) -> DbErr {
 /// A fresh key, as stored.
 pub fn generate(sealer: &Sealer) -> Result<repo::NewKey, DbErr> {
     let key = SigningKey::generate(&mut rand::rngs::OsRng);
-    let pem = key
-        .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
-        .map_err(custom)?;
+    let pem = key.to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF).map_err(custom)?;
     Ok(repo::NewKey {
         kid: format!("k{}", uuid::Uuid::now_v7().simple()),
         private_sealed: sealer.seal(pem.as_bytes()),
@@ -50,10 +48,7 @@ pub fn generate(sealer: &Sealer) -> Result<repo::NewKey, DbErr> {
 }
 
 fn build(keys: &[repo::StoredKey], sealer: &Sealer) -> Result<Ring, DbErr> {
-    let current = keys
-        .iter()
-        .find(|k| k.current)
-        .ok_or_else(|| custom("no current signing key"))?;
+    let current = keys.iter().find(|k| k.current).ok_or_else(|| custom("no current signing key"))?;
     let pem = sealer.open(&current.private_sealed).map_err(|_| {
         custom("the current signing key cannot be opened: is SIGNING_KEY_ENCRYPTION_KEY the one it was sealed with?")
     })?;
@@ -61,12 +56,7 @@ fn build(keys: &[repo::StoredKey], sealer: &Sealer) -> Result<Ring, DbErr> {
     let jwks = serde_json::json!({
         "keys": keys.iter().map(|k| ed25519_jwk(&k.kid, &k.public_key)).collect::<Vec<_>>()
     });
-    Ok(Ring {
-        kid: current.kid.clone(),
-        created_at: current.created_at,
-        encoding,
-        jwks,
-    })
+    Ok(Ring { kid: current.kid.clone(), created_at: current.created_at, encoding, jwks })
 }
 
 fn jwk_set(jwks: &serde_json::Value) -> Result<JwkSet, DbErr> {
@@ -89,10 +79,7 @@ impl KeyRing {
         }
         let ring = build(&keys, sealer)?;
         let validator = TokenValidator::from_jwks(&jwk_set(&ring.jwks)?, settings);
-        Ok(Self {
-            ring: Arc::new(RwLock::new(ring)),
-            validator,
-        })
+        Ok(Self { ring: Arc::new(RwLock::new(ring)), validator })
     }
 
     /// Re-reads the keys (another replica may have rotated them).

@@ -10,17 +10,12 @@ use crate::error::Error;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/.well-known/jwks.json", get(jwks))
-        .route("/v1/admin/keys/rotate", post(rotate))
+    Router::new().route("/.well-known/jwks.json", get(jwks)).route("/v1/admin/keys/rotate", post(rotate))
 }
 
 /// Public keys, raw JSON (the JWKS format, no envelope), cacheable briefly.
 async fn jwks(State(state): State<AppState>) -> impl axum::response::IntoResponse {
-    (
-        [(axum::http::header::CACHE_CONTROL, "public, max-age=60")],
-        axum::Json(state.keys.jwks()),
-    )
+    ([(axum::http::header::CACHE_CONTROL, "public, max-age=60")], axum::Json(state.keys.jwks()))
 }
 
 async fn rotate(
@@ -29,14 +24,9 @@ async fn rotate(
     client: ClientMeta,
 ) -> Result<marquee_kit::Ok<serde_json::Value>, ApiError> {
     let now = state.clock.now();
-    let kid = state
-        .keys
-        .rotate(&state.db, &state.config.sealer, now)
-        .await
-        .map_err(Error::from)?;
-    let entry = AuditEntry::new("keys.rotated", now, &client)
-        .by(operator.claims.sub)
-        .detail(serde_json::json!({"kid": kid}));
+    let kid = state.keys.rotate(&state.db, &state.config.sealer, now).await.map_err(Error::from)?;
+    let entry =
+        AuditEntry::new("keys.rotated", now, &client).by(operator.claims.sub).detail(serde_json::json!({"kid": kid}));
     audit::insert(&state.db, &entry).await.map_err(Error::from)?;
     tracing::info!(%kid, "signing key rotated");
     Ok(marquee_kit::Ok(serde_json::json!({"kid": kid})))

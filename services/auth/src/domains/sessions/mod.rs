@@ -29,12 +29,9 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
         let Authenticated(claims) = Authenticated::from_request_parts(parts, &state).await?;
-        let live = repo::by_id(&state.db, claims.sid)
-            .await
-            .map_err(Error::from)?
-            .is_some_and(|s| {
-                s.user_id == claims.sub && s.is_live(state.clock.now(), state.config.session_idle_timeout)
-            });
+        let live = repo::by_id(&state.db, claims.sid).await.map_err(Error::from)?.is_some_and(|s| {
+            s.user_id == claims.sub && s.is_live(state.clock.now(), state.config.session_idle_timeout)
+        });
         if !live {
             return Err(Error::SessionEnded.into());
         }
@@ -57,10 +54,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let SignedIn { claims } = SignedIn::from_request_parts(parts, state).await?;
         if claims.role != marquee_guard::PLATFORM_ADMIN_ROLE {
-            return Err(ApiError::forbidden(
-                "PLATFORM_ADMIN_REQUIRED",
-                "only platform operators may do this",
-            ));
+            return Err(ApiError::forbidden("PLATFORM_ADMIN_REQUIRED", "only platform operators may do this"));
         }
         Ok(Self { claims })
     }

@@ -85,11 +85,7 @@ pub struct RefreshIn {
 impl Validate for RefreshIn {
     fn validate(&self) -> Result<(), Vec<FieldIssue>> {
         let mut issues = Issues::new();
-        issues.check(
-            !self.refresh_token.is_empty() && self.refresh_token.len() <= 200,
-            "refreshToken",
-            "is required",
-        );
+        issues.check(!self.refresh_token.is_empty() && self.refresh_token.len() <= 200, "refreshToken", "is required");
         issues.finish()
     }
 }

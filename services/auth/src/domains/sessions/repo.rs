@@ -181,10 +181,7 @@ pub async fn insert_refresh(
 }
 
 pub async fn refresh_by_hash(db: &impl ConnectionTrait, hash: &str) -> Result<Option<RefreshToken>, DbErr> {
-    refresh_row::Entity::find()
-        .filter(refresh_row::Column::TokenHash.eq(hash))
-        .one(db)
-        .await
+    refresh_row::Entity::find().filter(refresh_row::Column::TokenHash.eq(hash)).one(db).await
 }
 
 /// Marks a token rotated, keeping the sealed successor pair for retries; false

@@ -37,15 +37,7 @@ async fn refresh(
 }
 
 async fn logout(me: SignedIn, State(state): State<AppState>, client: ClientMeta) -> Result<Ok<Value>, ApiError> {
-    service::revoke(
-        &state,
-        me.claims.sub,
-        me.claims.sid,
-        RevokeReason::Logout,
-        None,
-        &client,
-    )
-    .await?;
+    service::revoke(&state, me.claims.sub, me.claims.sid, RevokeReason::Logout, None, &client).await?;
     Result::Ok(Ok(json!({"revoked": true})))
 }
 

@@ -26,20 +26,13 @@ pub async fn check_rate(state: &AppState, client: &ClientMeta, account: Option<&
     if let Some(ip) = &client.ip {
         let hit = state.counters.hit(&format!("auth:ip:{ip}"), config.rate_window).await?;
         if hit.count > config.ip_rate_limit {
-            return Err(Error::RateLimited {
-                retry_after_secs: hit.retry_after_secs(),
-            });
+            return Err(Error::RateLimited { retry_after_secs: hit.retry_after_secs() });
         }
     }
     if let Some(email) = account {
-        let hit = state
-            .counters
-            .hit(&format!("auth:account:{}", email.as_str()), config.rate_window)
-            .await?;
+        let hit = state.counters.hit(&format!("auth:account:{}", email.as_str()), config.rate_window).await?;
         if hit.count > config.account_rate_limit {
-            return Err(Error::RateLimited {
-                retry_after_secs: hit.retry_after_secs(),
-            });
+            return Err(Error::RateLimited { retry_after_secs: hit.retry_after_secs() });
         }
     }
     Ok(())
@@ -56,10 +49,7 @@ pub async fn login(state: &AppState, input: LoginIn, client: &ClientMeta) -> Res
     let email = input.email().map_err(|issue| Error::Invalid(vec![issue]))?;
     check_rate(state, client, Some(&email)).await?;
     let now = state.clock.now();
-    let attempt = state
-        .counters
-        .hit(&lockout_key(&email), state.config.lockout_window)
-        .await?;
+    let attempt = state.counters.hit(&lockout_key(&email), state.config.lockout_window).await?;
     let user = users::by_email(&state.db, &email).await?;
     if attempt.count > state.config.lockout_attempts {
         if attempt.count == state.config.lockout_attempts + 1 {
@@ -70,15 +60,10 @@ pub async fn login(state: &AppState, input: LoginIn, client: &ClientMeta) -> Res
             }
             audit::insert(&state.db, &entry).await?;
         }
-        return Err(Error::LockedOut {
-            retry_after_secs: attempt.retry_after_secs(),
-        });
+        return Err(Error::LockedOut { retry_after_secs: attempt.retry_after_secs() });
     }
 
-    let verified = state
-        .passwords
-        .verify(&input.password, user.as_ref().map(|u| u.password_hash.as_str()))
-        .await?;
+    let verified = state.passwords.verify(&input.password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
     let user = match (verified, user) {
         (Verified::No, user) => {
             let mut entry =
@@ -113,13 +98,7 @@ pub async fn login(state: &AppState, input: LoginIn, client: &ClientMeta) -> Res
     let txn = state.db.begin().await?;
     repo::insert(&txn, &session).await?;
     let pair = issue(state, &txn, &user, session.id).await?;
-    audit::insert(
-        &txn,
-        &AuditEntry::new("login.success", now, client)
-            .by(user.id)
-            .session(session.id),
-    )
-    .await?;
+    audit::insert(&txn, &AuditEntry::new("login.success", now, client).by(user.id).session(session.id)).await?;
     txn.commit().await?;
     Ok(pair)
 }
@@ -164,21 +143,15 @@ fn access_token(state: &AppState, user: &User, session: Uuid) -> Result<String, 
 pub async fn refresh(state: &AppState, presented: &str, client: &ClientMeta) -> Result<TokenPair, Error> {
     check_rate(state, client, None).await?;
     let now = state.clock.now();
-    let token = repo::refresh_by_hash(&state.db, &token_hash(presented))
-        .await?
-        .ok_or(Error::InvalidRefreshToken)?;
-    let session = repo::by_id(&state.db, token.session_id)
-        .await?
-        .ok_or(Error::InvalidRefreshToken)?;
+    let token = repo::refresh_by_hash(&state.db, &token_hash(presented)).await?.ok_or(Error::InvalidRefreshToken)?;
+    let session = repo::by_id(&state.db, token.session_id).await?.ok_or(Error::InvalidRefreshToken)?;
     if token.rotated_at.is_some() {
         return retry_or_reuse(state, &token, &session, client).await;
     }
     if !session.is_live(now, state.config.session_idle_timeout) {
         return Err(Error::SessionEnded);
     }
-    let user = users::by_id(&state.db, session.user_id)
-        .await?
-        .ok_or(Error::SessionEnded)?;
+    let user = users::by_id(&state.db, session.user_id).await?.ok_or(Error::SessionEnded)?;
     if user.status == Status::Disabled {
         return Err(Error::AccountDisabled);
     }
@@ -189,9 +162,8 @@ pub async fn refresh(state: &AppState, presented: &str, client: &ClientMeta) -> 
     if !repo::rotate_refresh(&txn, token.id, now, sealed, until).await? {
         // A concurrent request rotated it first: answer as its retry.
         txn.rollback().await?;
-        let token = repo::refresh_by_hash(&state.db, &token_hash(presented))
-            .await?
-            .ok_or(Error::InvalidRefreshToken)?;
+        let token =
+            repo::refresh_by_hash(&state.db, &token_hash(presented)).await?.ok_or(Error::InvalidRefreshToken)?;
         return retry_or_reuse(state, &token, &session, client).await;
     }
     repo::touch(&txn, session.id, now).await?;
@@ -219,9 +191,7 @@ async fn retry_or_reuse(
     }
     let txn = state.db.begin().await?;
     if repo::revoke(&txn, session.id, session.user_id, RevokeReason::ReuseDetected, now).await? {
-        let entry = AuditEntry::new("refresh.reuse_detected", now, client)
-            .on(session.user_id)
-            .session(session.id);
+        let entry = AuditEntry::new("refresh.reuse_detected", now, client).on(session.user_id).session(session.id);
         audit::insert(&txn, &entry).await?;
         tracing::warn!(session_id = %session.id, user_id = %session.user_id, "refresh token reuse: session revoked");
     }

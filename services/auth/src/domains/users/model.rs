@@ -29,11 +29,7 @@ impl Email {
                     && !domain.starts_with('.')
                     && !domain.ends_with('.')
             });
-        if valid {
-            Ok(Self(email))
-        } else {
-            Err("must be a valid email address".to_owned())
-        }
+        if valid { Ok(Self(email)) } else { Err("must be a valid email address".to_owned()) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -166,17 +162,11 @@ impl Validate for ProfileIn {
         }
         if let Some(Some(locale)) = &self.locale {
             let ok = (2..=35).contains(&locale.len())
-                && locale
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                && locale.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
             issues.check(ok, "locale", "must be a language tag such as en-GB");
         }
         if let Some(Some(avatar)) = &self.avatar_ref {
-            issues.check(
-                !avatar.trim().is_empty() && avatar.len() <= 500,
-                "avatarRef",
-                "must be 1 to 500 characters",
-            );
+            issues.check(!avatar.trim().is_empty() && avatar.len() <= 500, "avatarRef", "must be 1 to 500 characters");
         }
         issues.finish()
     }
@@ -228,11 +218,7 @@ pub struct ResetConfirmIn {
 impl Validate for ResetConfirmIn {
     fn validate(&self) -> Result<(), Vec<FieldIssue>> {
         let mut issues = Issues::new();
-        issues.check(
-            !self.token.is_empty() && self.token.len() <= 200,
-            "token",
-            "is required",
-        );
+        issues.check(!self.token.is_empty() && self.token.len() <= 200, "token", "is required");
         check_password(&mut issues, "password", &self.password);
         issues.finish()
     }
@@ -247,11 +233,7 @@ pub struct TokenIn {
 impl Validate for TokenIn {
     fn validate(&self) -> Result<(), Vec<FieldIssue>> {
         let mut issues = Issues::new();
-        issues.check(
-            !self.token.is_empty() && self.token.len() <= 200,
-            "token",
-            "is required",
-        );
+        issues.check(!self.token.is_empty() && self.token.len() <= 200, "token", "is required");
         issues.finish()
     }
 }

@@ -76,11 +76,7 @@ fn decode(row: user_row::Model) -> User {
         email: row.email,
         password_hash: row.password_hash,
         base_role: row.base_role,
-        status: if row.status == Status::Disabled.as_str() {
-            Status::Disabled
-        } else {
-            Status::Active
-        },
+        status: if row.status == Status::Disabled.as_str() { Status::Disabled } else { Status::Active },
         email_verified_at: row.email_verified_at,
         created_at: row.created_at,
         updated_at: row.updated_at,
@@ -88,11 +84,7 @@ fn decode(row: user_row::Model) -> User {
 }
 
 pub async fn by_email(db: &impl ConnectionTrait, email: &Email) -> Result<Option<User>, DbErr> {
-    Ok(user_row::Entity::find()
-        .filter(user_row::Column::Email.eq(email.as_str()))
-        .one(db)
-        .await?
-        .map(decode))
+    Ok(user_row::Entity::find().filter(user_row::Column::Email.eq(email.as_str())).one(db).await?.map(decode))
 }
 
 pub async fn by_id(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<User>, DbErr> {
@@ -171,12 +163,7 @@ pub async fn profile(db: &impl ConnectionTrait, user: Uuid) -> Result<Profile, D
         .one(db)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(format!("profile of {user}")))?;
-    Ok(Profile {
-        name: row.name,
-        phone: row.phone,
-        locale: row.locale,
-        avatar_ref: row.avatar_ref,
-    })
+    Ok(Profile { name: row.name, phone: row.phone, locale: row.locale, avatar_ref: row.avatar_ref })
 }
 
 pub async fn save_profile(

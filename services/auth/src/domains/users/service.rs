@@ -22,10 +22,7 @@ const VERIFY_TTL_HOURS: i64 = 48;
 const RESET_TTL_MINUTES: i64 = 30;
 
 fn link(state: &AppState, path: &str, token: &str) -> String {
-    format!(
-        "{}/{path}?token={token}",
-        state.config.public_web_url.trim_end_matches('/')
-    )
+    format!("{}/{path}?token={token}", state.config.public_web_url.trim_end_matches('/'))
 }
 
 async fn create(
@@ -50,22 +47,13 @@ async fn create(
         created_at: now,
         updated_at: now,
     };
-    let profile = Profile {
-        name: name.trim().to_owned(),
-        phone: None,
-        locale: None,
-        avatar_ref: None,
-    };
+    let profile = Profile { name: name.trim().to_owned(), phone: None, locale: None, avatar_ref: None };
     let txn = state.db.begin().await?;
     match repo::insert(&txn, &user, &profile).await.map_err(Error::from) {
         Err(Error::Db(marquee_db::DbError::Conflict { .. })) => return Err(Error::EmailTaken),
         other => other?,
     }
-    let verification = if verified {
-        None
-    } else {
-        Some(send_verification(state, &txn, &user).await?)
-    };
+    let verification = if verified { None } else { Some(send_verification(state, &txn, &user).await?) };
     txn.commit().await?;
     state.outbox.wake();
     Ok((user, verification))
@@ -95,11 +83,7 @@ pub async fn signup(state: &AppState, input: SignupIn, client: &ClientMeta) -> R
     let email = Email::parse(&input.email).map_err(|e| Error::field("email", e))?;
     sessions::check_rate(state, client, Some(&email)).await?;
     let (user, _) = create(state, email, &input.password, &input.name, ROLE_USER, false).await?;
-    audit::insert(
-        &state.db,
-        &AuditEntry::new("signup", state.clock.now(), client).by(user.id),
-    )
-    .await?;
+    audit::insert(&state.db, &AuditEntry::new("signup", state.clock.now(), client).by(user.id)).await?;
     me(state, user.id).await
 }
 
@@ -112,16 +96,7 @@ pub async fn bootstrap_admin(state: &AppState) -> Result<(), Error> {
     if repo::by_email(&state.db, &email).await?.is_some() {
         return Ok(());
     }
-    match create(
-        state,
-        email,
-        password.expose(),
-        "Platform admin",
-        ROLE_PLATFORM_ADMIN,
-        true,
-    )
-    .await
-    {
+    match create(state, email, password.expose(), "Platform admin", ROLE_PLATFORM_ADMIN, true).await {
         Ok((user, _)) => {
             tracing::info!(user_id = %user.id, "platform admin created");
             Ok(())
@@ -188,17 +163,9 @@ pub async fn change_password(
     client: &ClientMeta,
 ) -> Result<u64, Error> {
     let found = repo::by_id(&state.db, user).await?.ok_or(Error::NotFound("user"))?;
-    if state
-        .passwords
-        .verify(&input.current_password, Some(&found.password_hash))
-        .await?
-        == Verified::No
-    {
-        audit::insert(
-            &state.db,
-            &AuditEntry::new("password.change_refused", state.clock.now(), client).by(user),
-        )
-        .await?;
+    if state.passwords.verify(&input.current_password, Some(&found.password_hash)).await? == Verified::No {
+        audit::insert(&state.db, &AuditEntry::new("password.change_refused", state.clock.now(), client).by(user))
+            .await?;
         return Err(Error::WrongCurrentPassword);
     }
     let hash = state.passwords.hash(&input.new_password).await?;
@@ -248,11 +215,7 @@ pub async fn request_reset(state: &AppState, email: &str, client: &ClientMeta) -
         link(state, "reset-password", &token)
     );
     Outbox::enqueue(&txn, now, &user.email, "Reset your Marquee password", body).await?;
-    audit::insert(
-        &txn,
-        &AuditEntry::new("password.reset_requested", now, client).on(user.id),
-    )
-    .await?;
+    audit::insert(&txn, &AuditEntry::new("password.reset_requested", now, client).on(user.id)).await?;
     txn.commit().await?;
     state.outbox.wake();
     Ok(())

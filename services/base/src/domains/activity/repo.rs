@@ -56,13 +56,8 @@ pub async fn list(
         query = query.filter(row::Column::Entity.eq(entity));
     }
     let total = query.clone().count(db).await?;
-    let rows = query
-        .order_by_desc(row::Column::At)
-        .order_by_desc(row::Column::Id)
-        .offset(offset)
-        .limit(limit)
-        .all(db)
-        .await?;
+    let rows =
+        query.order_by_desc(row::Column::At).order_by_desc(row::Column::Id).offset(offset).limit(limit).all(db).await?;
     Ok((
         rows.into_iter()
             .map(|r| ActivityEntry {

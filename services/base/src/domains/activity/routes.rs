@@ -21,14 +21,8 @@ pub async fn list(
     Query(page): Query<PageParams>,
     Query(filter): Query<Filter>,
 ) -> Result<Paginated<ActivityEntry>, ApiError> {
-    let (items, total) = repo::list(
-        &state.db,
-        ctx.company_id,
-        filter.entity.as_deref(),
-        page.offset(),
-        page.limit(),
-    )
-    .await
-    .map_err(Error::from)?;
+    let (items, total) = repo::list(&state.db, ctx.company_id, filter.entity.as_deref(), page.offset(), page.limit())
+        .await
+        .map_err(Error::from)?;
     Ok(Paginated { items, page, total })
 }

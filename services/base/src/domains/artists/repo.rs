@@ -85,19 +85,12 @@ fn encode(company: Uuid, a: &Artist) -> Result<row::ActiveModel, DbErr> {
 }
 
 pub async fn insert(db: &impl ConnectionTrait, company: Uuid, a: &Artist) -> Result<(), DbErr> {
-    row::Entity::insert(encode(company, a)?)
-        .exec_without_returning(db)
-        .await?;
+    row::Entity::insert(encode(company, a)?).exec_without_returning(db).await?;
     Ok(())
 }
 
 pub async fn find(db: &impl ConnectionTrait, company: Uuid, id: Uuid) -> Result<Option<Artist>, DbErr> {
-    scoped(company)
-        .filter(row::Column::Id.eq(id))
-        .one(db)
-        .await?
-        .map(decode)
-        .transpose()
+    scoped(company).filter(row::Column::Id.eq(id)).one(db).await?.map(decode).transpose()
 }
 
 pub async fn update(db: &impl ConnectionTrait, company: Uuid, a: &Artist) -> Result<(), DbErr> {
@@ -133,16 +126,10 @@ pub async fn list(
         query = query.filter(row::Column::Genres.contains(needle));
     }
     let total = query.clone().count(db).await?;
-    let rows = listing::sorted(
-        query,
-        filter.sort,
-        row::Column::Name,
-        row::Column::CreatedAt,
-        row::Column::Id,
-    )
-    .offset(offset)
-    .limit(limit)
-    .all(db)
-    .await?;
+    let rows = listing::sorted(query, filter.sort, row::Column::Name, row::Column::CreatedAt, row::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?;
     Ok((rows.into_iter().map(decode).collect::<Result<_, _>>()?, total))
 }

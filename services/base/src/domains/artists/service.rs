@@ -21,14 +21,7 @@ fn change(
     before: serde_json::Value,
     after: serde_json::Value,
 ) -> Change<'static> {
-    Change {
-        at,
-        entity: "artist",
-        entity_id: id,
-        action,
-        before,
-        after,
-    }
+    Change { at, entity: "artist", entity_id: id, action, before, after }
 }
 
 pub async fn create(state: &AppState, ctx: &AccessContext, input: ArtistIn) -> Result<Artist, Error> {
@@ -48,20 +41,13 @@ pub async fn create(state: &AppState, ctx: &AccessContext, input: ArtistIn) -> R
     };
     let txn = state.db.begin().await?;
     repo::insert(&txn, ctx.company_id, &artist).await?;
-    activity::record(
-        &txn,
-        ctx,
-        change(now, artist.id, "created", serde_json::Value::Null, snapshot(&artist)),
-    )
-    .await?;
+    activity::record(&txn, ctx, change(now, artist.id, "created", serde_json::Value::Null, snapshot(&artist))).await?;
     txn.commit().await?;
     Ok(artist)
 }
 
 pub async fn get(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<Artist, Error> {
-    repo::find(&state.db, ctx.company_id, id)
-        .await?
-        .ok_or(Error::NotFound("artist"))
+    repo::find(&state.db, ctx.company_id, id).await?.ok_or(Error::NotFound("artist"))
 }
 
 pub async fn list(
@@ -76,9 +62,7 @@ pub async fn list(
 
 pub async fn update(state: &AppState, ctx: &AccessContext, id: Uuid, patch: ArtistPatch) -> Result<Artist, Error> {
     let txn = state.db.begin().await?;
-    let before = repo::find(&txn, ctx.company_id, id)
-        .await?
-        .ok_or(Error::NotFound("artist"))?;
+    let before = repo::find(&txn, ctx.company_id, id).await?.ok_or(Error::NotFound("artist"))?;
     let mut after = before.clone();
     if let Some(name) = patch.name {
         after.name = name.trim().to_owned();
@@ -101,34 +85,17 @@ pub async fn update(state: &AppState, ctx: &AccessContext, id: Uuid, patch: Arti
     after.updated_by = ctx.user_id;
     after.updated_at = state.clock.now();
     repo::update(&txn, ctx.company_id, &after).await?;
-    activity::record(
-        &txn,
-        ctx,
-        change(after.updated_at, id, "updated", snapshot(&before), snapshot(&after)),
-    )
-    .await?;
+    activity::record(&txn, ctx, change(after.updated_at, id, "updated", snapshot(&before), snapshot(&after))).await?;
     txn.commit().await?;
     Ok(after)
 }
 
 pub async fn delete(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<(), Error> {
     let txn = state.db.begin().await?;
-    let before = repo::find(&txn, ctx.company_id, id)
-        .await?
-        .ok_or(Error::NotFound("artist"))?;
+    let before = repo::find(&txn, ctx.company_id, id).await?.ok_or(Error::NotFound("artist"))?;
     repo::delete(&txn, ctx.company_id, id).await?;
-    activity::record(
-        &txn,
-        ctx,
-        change(
-            state.clock.now(),
-            id,
-            "deleted",
-            snapshot(&before),
-            serde_json::Value::Null,
-        ),
-    )
-    .await?;
+    activity::record(&txn, ctx, change(state.clock.now(), id, "deleted", snapshot(&before), serde_json::Value::Null))
+        .await?;
     txn.commit().await?;
     Ok(())
 }

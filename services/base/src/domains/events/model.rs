@@ -30,16 +30,9 @@ impl Status {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Draft,
-            Self::Announced,
-            Self::OnSale,
-            Self::SoldOut,
-            Self::Completed,
-            Self::Canceled,
-        ]
-        .into_iter()
-        .find(|x| x.as_str() == s)
+        [Self::Draft, Self::Announced, Self::OnSale, Self::SoldOut, Self::Completed, Self::Canceled]
+            .into_iter()
+            .find(|x| x.as_str() == s)
     }
 
     /// Whether the event still takes its venue and counts against the limit.
@@ -147,18 +140,10 @@ pub fn check_lineup(issues: &mut Issues, lineup: &[Slot], starts: DateTime<Utc>,
     issues.check(lineup.len() <= 50, "lineup", "at most 50 slots");
     for (i, slot) in lineup.iter().enumerate() {
         if let Some(s) = slot.set_start {
-            issues.check(
-                s >= starts && s < ends,
-                &format!("lineup[{i}].setStart"),
-                "must be within the event",
-            );
+            issues.check(s >= starts && s < ends, &format!("lineup[{i}].setStart"), "must be within the event");
         }
         if let Some(e) = slot.set_end {
-            issues.check(
-                e > starts && e <= ends,
-                &format!("lineup[{i}].setEnd"),
-                "must be within the event",
-            );
+            issues.check(e > starts && e <= ends, &format!("lineup[{i}].setEnd"), "must be within the event");
         }
         if let (Some(s), Some(e)) = (slot.set_start, slot.set_end) {
             issues.check(e > s, &format!("lineup[{i}].setEnd"), "must be after setStart");
@@ -183,18 +168,10 @@ impl Validate for EventIn {
         issues.text("name", &self.name, 200);
         check_times(&mut issues, self.starts_at, self.ends_at);
         if let Some(tz) = &self.timezone {
-            issues.check(
-                valid_timezone(tz),
-                "timezone",
-                "must be an IANA time zone such as Europe/Lisbon",
-            );
+            issues.check(valid_timezone(tz), "timezone", "must be an IANA time zone such as Europe/Lisbon");
         }
         check_lineup(&mut issues, &self.lineup, self.starts_at, self.ends_at);
-        issues.check(
-            self.description.chars().count() <= 10_000,
-            "description",
-            "at most 10000 characters",
-        );
+        issues.check(self.description.chars().count() <= 10_000, "description", "at most 10000 characters");
         issues.finish()
     }
 }
@@ -206,11 +183,7 @@ impl Validate for EventPatch {
             issues.text("name", name, 200);
         }
         if let Some(tz) = &self.timezone {
-            issues.check(
-                valid_timezone(tz),
-                "timezone",
-                "must be an IANA time zone such as Europe/Lisbon",
-            );
+            issues.check(valid_timezone(tz), "timezone", "must be an IANA time zone such as Europe/Lisbon");
         }
         if let Some(d) = &self.description {
             issues.check(d.chars().count() <= 10_000, "description", "at most 10000 characters");

@@ -101,13 +101,10 @@ fn encode(company: Uuid, e: &Event) -> Result<row::ActiveModel, DbErr> {
 
 /// Serialises the company's limit-bound writes for the rest of the transaction.
 pub async fn lock_company(db: &impl ConnectionTrait, company: Uuid) -> Result<(), DbErr> {
-    lock_row::Entity::insert(lock_row::ActiveModel {
-        company_id: Set(company),
-        version: Set(0),
-    })
-    .on_conflict(OnConflict::column(lock_row::Column::CompanyId).do_nothing().to_owned())
-    .exec_without_returning(db)
-    .await?;
+    lock_row::Entity::insert(lock_row::ActiveModel { company_id: Set(company), version: Set(0) })
+        .on_conflict(OnConflict::column(lock_row::Column::CompanyId).do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
     lock_row::Entity::update_many()
         .col_expr(lock_row::Column::Version, Expr::col(lock_row::Column::Version).add(1))
         .filter(lock_row::Column::CompanyId.eq(company))
@@ -117,19 +114,12 @@ pub async fn lock_company(db: &impl ConnectionTrait, company: Uuid) -> Result<()
 }
 
 pub async fn insert(db: &impl ConnectionTrait, company: Uuid, e: &Event) -> Result<(), DbErr> {
-    row::Entity::insert(encode(company, e)?)
-        .exec_without_returning(db)
-        .await?;
+    row::Entity::insert(encode(company, e)?).exec_without_returning(db).await?;
     Ok(())
 }
 
 pub async fn find(db: &impl ConnectionTrait, company: Uuid, id: Uuid) -> Result<Option<Event>, DbErr> {
-    scoped(company)
-        .filter(row::Column::Id.eq(id))
-        .one(db)
-        .await?
-        .map(decode)
-        .transpose()
+    scoped(company).filter(row::Column::Id.eq(id)).one(db).await?.map(decode).transpose()
 }
 
 pub async fn update(db: &impl ConnectionTrait, company: Uuid, e: &Event) -> Result<(), DbErr> {
@@ -173,10 +163,7 @@ pub async fn overlapping(
 
 /// Events that still count against `maxEvents`.
 pub async fn count_live(db: &impl ConnectionTrait, company: Uuid) -> Result<u64, DbErr> {
-    scoped(company)
-        .filter(row::Column::Status.ne(Status::Canceled.as_str()))
-        .count(db)
-        .await
+    scoped(company).filter(row::Column::Status.ne(Status::Canceled.as_str())).count(db).await
 }
 
 pub async fn count_at_venue(db: &impl ConnectionTrait, company: Uuid, venue: Uuid) -> Result<u64, DbErr> {

@@ -25,23 +25,13 @@ fn change(
     before: serde_json::Value,
     after: serde_json::Value,
 ) -> Change<'static> {
-    Change {
-        at,
-        entity: "event",
-        entity_id: id,
-        action,
-        before,
-        after,
-    }
+    Change { at, entity: "event", entity_id: id, action, before, after }
 }
 
 async fn check_artists(db: &impl ConnectionTrait, company: Uuid, lineup: &[Slot]) -> Result<(), Error> {
     for (i, slot) in lineup.iter().enumerate() {
         if artists::repo::find(db, company, slot.artist_id).await?.is_none() {
-            return Err(Error::field(
-                &format!("lineup[{i}].artistId"),
-                "no such artist in this company",
-            ));
+            return Err(Error::field(&format!("lineup[{i}].artistId"), "no such artist in this company"));
         }
     }
     Ok(())
@@ -74,10 +64,7 @@ pub async fn create(state: &AppState, ctx: &AccessContext, input: EventIn) -> Re
     if let Some(max) = ctx.limit("maxEvents") {
         let live = repo::count_live(&txn, ctx.company_id).await?;
         if i64::try_from(live).unwrap_or(i64::MAX) >= max {
-            return Err(Error::LimitReached(
-                "EVENT_LIMIT_REACHED",
-                format!("the company's plan allows {max} events"),
-            ));
+            return Err(Error::LimitReached("EVENT_LIMIT_REACHED", format!("the company's plan allows {max} events")));
         }
     }
     let venue = venues::repo::find(&txn, ctx.company_id, input.venue_id)
@@ -101,20 +88,13 @@ pub async fn create(state: &AppState, ctx: &AccessContext, input: EventIn) -> Re
     };
     book(&txn, ctx.company_id, venue.id, &event).await?;
     repo::insert(&txn, ctx.company_id, &event).await?;
-    activity::record(
-        &txn,
-        ctx,
-        change(now, event.id, "created", serde_json::Value::Null, snapshot(&event)),
-    )
-    .await?;
+    activity::record(&txn, ctx, change(now, event.id, "created", serde_json::Value::Null, snapshot(&event))).await?;
     txn.commit().await?;
     Ok(event)
 }
 
 pub async fn get(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<Event, Error> {
-    repo::find(&state.db, ctx.company_id, id)
-        .await?
-        .ok_or(Error::NotFound("event"))
+    repo::find(&state.db, ctx.company_id, id).await?.ok_or(Error::NotFound("event"))
 }
 
 pub async fn list(
@@ -129,14 +109,9 @@ pub async fn list(
 
 pub async fn update(state: &AppState, ctx: &AccessContext, id: Uuid, patch: EventPatch) -> Result<Event, Error> {
     let txn = state.db.begin().await?;
-    let before = repo::find(&txn, ctx.company_id, id)
-        .await?
-        .ok_or(Error::NotFound("event"))?;
+    let before = repo::find(&txn, ctx.company_id, id).await?.ok_or(Error::NotFound("event"))?;
     if matches!(before.status, Status::Completed | Status::Canceled) {
-        return Err(Error::Conflict(
-            "EVENT_CLOSED",
-            format!("a {} event cannot be edited", before.status.as_str()),
-        ));
+        return Err(Error::Conflict("EVENT_CLOSED", format!("a {} event cannot be edited", before.status.as_str())));
     }
     let mut after = before.clone();
     if let Some(name) = patch.name {
@@ -171,12 +146,7 @@ pub async fn update(state: &AppState, ctx: &AccessContext, id: Uuid, patch: Even
     after.updated_by = ctx.user_id;
     after.updated_at = state.clock.now();
     repo::update(&txn, ctx.company_id, &after).await?;
-    activity::record(
-        &txn,
-        ctx,
-        change(after.updated_at, id, "updated", snapshot(&before), snapshot(&after)),
-    )
-    .await?;
+    activity::record(&txn, ctx, change(after.updated_at, id, "updated", snapshot(&before), snapshot(&after))).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -184,14 +154,9 @@ pub async fn update(state: &AppState, ctx: &AccessContext, id: Uuid, patch: Even
 /// A status move; refused (409) when the event's status does not allow it.
 pub async fn transition(state: &AppState, ctx: &AccessContext, id: Uuid, action: Action) -> Result<Event, Error> {
     let txn = state.db.begin().await?;
-    let before = repo::find(&txn, ctx.company_id, id)
-        .await?
-        .ok_or(Error::NotFound("event"))?;
+    let before = repo::find(&txn, ctx.company_id, id).await?.ok_or(Error::NotFound("event"))?;
     let to = action.apply(before.status).ok_or_else(|| {
-        Error::Conflict(
-            "INVALID_TRANSITION",
-            format!("a {} event cannot do that", before.status.as_str()),
-        )
+        Error::Conflict("INVALID_TRANSITION", format!("a {} event cannot do that", before.status.as_str()))
     })?;
     let mut after = before.clone();
     after.status = to;
@@ -217,9 +182,7 @@ pub async fn transition(state: &AppState, ctx: &AccessContext, id: Uuid, action:
 /// Drafts and canceled events may be deleted; others are canceled first.
 pub async fn delete(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<(), Error> {
     let txn = state.db.begin().await?;
-    let before = repo::find(&txn, ctx.company_id, id)
-        .await?
-        .ok_or(Error::NotFound("event"))?;
+    let before = repo::find(&txn, ctx.company_id, id).await?.ok_or(Error::NotFound("event"))?;
     if !matches!(before.status, Status::Draft | Status::Canceled) {
         return Err(Error::Conflict(
             "EVENT_NOT_DELETABLE",
@@ -227,18 +190,8 @@ pub async fn delete(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<(
         ));
     }
     repo::delete(&txn, ctx.company_id, id).await?;
-    activity::record(
-        &txn,
-        ctx,
-        change(
-            state.clock.now(),
-            id,
-            "deleted",
-            snapshot(&before),
-            serde_json::Value::Null,
-        ),
-    )
-    .await?;
+    activity::record(&txn, ctx, change(state.clock.now(), id, "deleted", snapshot(&before), serde_json::Value::Null))
+        .await?;
     txn.commit().await?;
     Ok(())
 }

@@ -69,19 +69,12 @@ fn encode(company: Uuid, v: &Vendor) -> Result<row::ActiveModel, DbErr> {
 }
 
 pub async fn insert(db: &impl ConnectionTrait, company: Uuid, v: &Vendor) -> Result<(), DbErr> {
-    row::Entity::insert(encode(company, v)?)
-        .exec_without_returning(db)
-        .await?;
+    row::Entity::insert(encode(company, v)?).exec_without_returning(db).await?;
     Ok(())
 }
 
 pub async fn find(db: &impl ConnectionTrait, company: Uuid, id: Uuid) -> Result<Option<Vendor>, DbErr> {
-    scoped(company)
-        .filter(row::Column::Id.eq(id))
-        .one(db)
-        .await?
-        .map(decode)
-        .transpose()
+    scoped(company).filter(row::Column::Id.eq(id)).one(db).await?.map(decode).transpose()
 }
 
 pub async fn update(db: &impl ConnectionTrait, company: Uuid, v: &Vendor) -> Result<(), DbErr> {
@@ -115,16 +108,10 @@ pub async fn list(
         query = query.filter(row::Column::Category.eq(category));
     }
     let total = query.clone().count(db).await?;
-    let rows = listing::sorted(
-        query,
-        filter.sort,
-        row::Column::Name,
-        row::Column::CreatedAt,
-        row::Column::Id,
-    )
-    .offset(offset)
-    .limit(limit)
-    .all(db)
-    .await?;
+    let rows = listing::sorted(query, filter.sort, row::Column::Name, row::Column::CreatedAt, row::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?;
     Ok((rows.into_iter().map(decode).collect::<Result<_, _>>()?, total))
 }

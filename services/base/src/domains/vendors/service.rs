@@ -20,14 +20,7 @@ fn change(
     before: serde_json::Value,
     after: serde_json::Value,
 ) -> Change<'static> {
-    Change {
-        at,
-        entity: "vendor",
-        entity_id: id,
-        action,
-        before,
-        after,
-    }
+    Change { at, entity: "vendor", entity_id: id, action, before, after }
 }
 
 pub async fn create(state: &AppState, ctx: &AccessContext, input: VendorIn) -> Result<Vendor, Error> {
@@ -45,20 +38,13 @@ pub async fn create(state: &AppState, ctx: &AccessContext, input: VendorIn) -> R
     };
     let txn = state.db.begin().await?;
     repo::insert(&txn, ctx.company_id, &vendor).await?;
-    activity::record(
-        &txn,
-        ctx,
-        change(now, vendor.id, "created", serde_json::Value::Null, snapshot(&vendor)),
-    )
-    .await?;
+    activity::record(&txn, ctx, change(now, vendor.id, "created", serde_json::Value::Null, snapshot(&vendor))).await?;
     txn.commit().await?;
     Ok(vendor)
 }
 
 pub async fn get(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<Vendor, Error> {
-    repo::find(&state.db, ctx.company_id, id)
-        .await?
-        .ok_or(Error::NotFound("vendor"))
+    repo::find(&state.db, ctx.company_id, id).await?.ok_or(Error::NotFound("vendor"))
 }
 
 pub async fn list(
@@ -73,9 +59,7 @@ pub async fn list(
 
 pub async fn update(state: &AppState, ctx: &AccessContext, id: Uuid, patch: VendorPatch) -> Result<Vendor, Error> {
     let txn = state.db.begin().await?;
-    let before = repo::find(&txn, ctx.company_id, id)
-        .await?
-        .ok_or(Error::NotFound("vendor"))?;
+    let before = repo::find(&txn, ctx.company_id, id).await?.ok_or(Error::NotFound("vendor"))?;
     let mut after = before.clone();
     if let Some(name) = patch.name {
         after.name = name.trim().to_owned();
@@ -92,34 +76,17 @@ pub async fn update(state: &AppState, ctx: &AccessContext, id: Uuid, patch: Vend
     after.updated_by = ctx.user_id;
     after.updated_at = state.clock.now();
     repo::update(&txn, ctx.company_id, &after).await?;
-    activity::record(
-        &txn,
-        ctx,
-        change(after.updated_at, id, "updated", snapshot(&before), snapshot(&after)),
-    )
-    .await?;
+    activity::record(&txn, ctx, change(after.updated_at, id, "updated", snapshot(&before), snapshot(&after))).await?;
     txn.commit().await?;
     Ok(after)
 }
 
 pub async fn delete(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<(), Error> {
     let txn = state.db.begin().await?;
-    let before = repo::find(&txn, ctx.company_id, id)
-        .await?
-        .ok_or(Error::NotFound("vendor"))?;
+    let before = repo::find(&txn, ctx.company_id, id).await?.ok_or(Error::NotFound("vendor"))?;
     repo::delete(&txn, ctx.company_id, id).await?;
-    activity::record(
-        &txn,
-        ctx,
-        change(
-            state.clock.now(),
-            id,
-            "deleted",
-            snapshot(&before),
-            serde_json::Value::Null,
-        ),
-    )
-    .await?;
+    activity::record(&txn, ctx, change(state.clock.now(), id, "deleted", snapshot(&before), serde_json::Value::Null))
+        .await?;
     txn.commit().await?;
     Ok(())
 }

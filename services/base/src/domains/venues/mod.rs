@@ -90,11 +90,9 @@ fn check_address(issues: &mut Issues, a: &Address) {
         "address.country",
         "must be an ISO-3166 code such as PT",
     );
-    for (field, value) in [
-        ("address.line2", &a.line2),
-        ("address.region", &a.region),
-        ("address.postalCode", &a.postal_code),
-    ] {
+    for (field, value) in
+        [("address.line2", &a.line2), ("address.region", &a.region), ("address.postalCode", &a.postal_code)]
+    {
         if let Some(v) = value {
             issues.check(v.chars().count() <= 100, field, "at most 100 characters");
         }
@@ -118,16 +116,8 @@ impl Validate for VenueIn {
         let mut issues = Issues::new();
         issues.text("name", &self.name, 200);
         check_address(&mut issues, &self.address);
-        issues.check(
-            valid_timezone(&self.timezone),
-            "timezone",
-            "must be an IANA time zone such as Europe/Lisbon",
-        );
-        issues.check(
-            self.capacity <= MAX_CAPACITY,
-            "capacity",
-            format!("must be at most {MAX_CAPACITY}"),
-        );
+        issues.check(valid_timezone(&self.timezone), "timezone", "must be an IANA time zone such as Europe/Lisbon");
+        issues.check(self.capacity <= MAX_CAPACITY, "capacity", format!("must be at most {MAX_CAPACITY}"));
         check_spaces(&mut issues, &self.spaces, Some(self.capacity));
         issues.finish()
     }
@@ -143,11 +133,7 @@ impl Validate for VenuePatch {
             check_address(&mut issues, a);
         }
         if let Some(tz) = &self.timezone {
-            issues.check(
-                valid_timezone(tz),
-                "timezone",
-                "must be an IANA time zone such as Europe/Lisbon",
-            );
+            issues.check(valid_timezone(tz), "timezone", "must be an IANA time zone such as Europe/Lisbon");
         }
         if let Some(c) = self.capacity {
             issues.check(c <= MAX_CAPACITY, "capacity", format!("must be at most {MAX_CAPACITY}"));

@@ -72,19 +72,12 @@ fn encode(company: Uuid, v: &Venue) -> Result<row::ActiveModel, DbErr> {
 }
 
 pub async fn insert(db: &impl ConnectionTrait, company: Uuid, v: &Venue) -> Result<(), DbErr> {
-    row::Entity::insert(encode(company, v)?)
-        .exec_without_returning(db)
-        .await?;
+    row::Entity::insert(encode(company, v)?).exec_without_returning(db).await?;
     Ok(())
 }
 
 pub async fn find(db: &impl ConnectionTrait, company: Uuid, id: Uuid) -> Result<Option<Venue>, DbErr> {
-    scoped(company)
-        .filter(row::Column::Id.eq(id))
-        .one(db)
-        .await?
-        .map(decode)
-        .transpose()
+    scoped(company).filter(row::Column::Id.eq(id)).one(db).await?.map(decode).transpose()
 }
 
 /// Takes the venue's row lock for the rest of the transaction (bookings of
@@ -131,16 +124,10 @@ pub async fn list(
         query = query.filter(row::Column::Address.contains(format!("\"city\":{needle}")));
     }
     let total = query.clone().count(db).await?;
-    let rows = listing::sorted(
-        query,
-        filter.sort,
-        row::Column::Name,
-        row::Column::CreatedAt,
-        row::Column::Id,
-    )
-    .offset(offset)
-    .limit(limit)
-    .all(db)
-    .await?;
+    let rows = listing::sorted(query, filter.sort, row::Column::Name, row::Column::CreatedAt, row::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?;
     Ok((rows.into_iter().map(decode).collect::<Result<_, _>>()?, total))
 }

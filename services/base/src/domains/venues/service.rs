@@ -21,14 +21,7 @@ fn change(
     before: serde_json::Value,
     after: serde_json::Value,
 ) -> Change<'static> {
-    Change {
-        at,
-        entity: "venue",
-        entity_id: id,
-        action,
-        before,
-        after,
-    }
+    Change { at, entity: "venue", entity_id: id, action, before, after }
 }
 
 pub async fn create(state: &AppState, ctx: &AccessContext, input: VenueIn) -> Result<Venue, Error> {
@@ -47,20 +40,13 @@ pub async fn create(state: &AppState, ctx: &AccessContext, input: VenueIn) -> Re
     };
     let txn = state.db.begin().await?;
     repo::insert(&txn, ctx.company_id, &venue).await?;
-    activity::record(
-        &txn,
-        ctx,
-        change(now, venue.id, "created", serde_json::Value::Null, snapshot(&venue)),
-    )
-    .await?;
+    activity::record(&txn, ctx, change(now, venue.id, "created", serde_json::Value::Null, snapshot(&venue))).await?;
     txn.commit().await?;
     Ok(venue)
 }
 
 pub async fn get(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<Venue, Error> {
-    repo::find(&state.db, ctx.company_id, id)
-        .await?
-        .ok_or(Error::NotFound("venue"))
+    repo::find(&state.db, ctx.company_id, id).await?.ok_or(Error::NotFound("venue"))
 }
 
 pub async fn list(
@@ -75,9 +61,7 @@ pub async fn list(
 
 pub async fn update(state: &AppState, ctx: &AccessContext, id: Uuid, patch: VenuePatch) -> Result<Venue, Error> {
     let txn = state.db.begin().await?;
-    let before = repo::find(&txn, ctx.company_id, id)
-        .await?
-        .ok_or(Error::NotFound("venue"))?;
+    let before = repo::find(&txn, ctx.company_id, id).await?.ok_or(Error::NotFound("venue"))?;
     let mut after = before.clone();
     if let Some(name) = patch.name {
         after.name = name.trim().to_owned();
@@ -95,48 +79,25 @@ pub async fn update(state: &AppState, ctx: &AccessContext, id: Uuid, patch: Venu
         after.spaces = spaces;
     }
     if let Some(i) = after.spaces.iter().position(|s| s.capacity > after.capacity) {
-        return Err(Error::field(
-            &format!("spaces[{i}].capacity"),
-            "cannot exceed the venue's capacity",
-        ));
+        return Err(Error::field(&format!("spaces[{i}].capacity"), "cannot exceed the venue's capacity"));
     }
     after.updated_by = ctx.user_id;
     after.updated_at = state.clock.now();
     repo::update(&txn, ctx.company_id, &after).await?;
-    activity::record(
-        &txn,
-        ctx,
-        change(after.updated_at, id, "updated", snapshot(&before), snapshot(&after)),
-    )
-    .await?;
+    activity::record(&txn, ctx, change(after.updated_at, id, "updated", snapshot(&before), snapshot(&after))).await?;
     txn.commit().await?;
     Ok(after)
 }
 
 pub async fn delete(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<(), Error> {
     let txn = state.db.begin().await?;
-    let before = repo::find(&txn, ctx.company_id, id)
-        .await?
-        .ok_or(Error::NotFound("venue"))?;
+    let before = repo::find(&txn, ctx.company_id, id).await?.ok_or(Error::NotFound("venue"))?;
     if crate::domains::events::repo::count_at_venue(&txn, ctx.company_id, id).await? > 0 {
-        return Err(Error::Conflict(
-            "VENUE_IN_USE",
-            "the venue has events; cancel or move them first".to_owned(),
-        ));
+        return Err(Error::Conflict("VENUE_IN_USE", "the venue has events; cancel or move them first".to_owned()));
     }
     repo::delete(&txn, ctx.company_id, id).await?;
-    activity::record(
-        &txn,
-        ctx,
-        change(
-            state.clock.now(),
-            id,
-            "deleted",
-            snapshot(&before),
-            serde_json::Value::Null,
-        ),
-    )
-    .await?;
+    activity::record(&txn, ctx, change(state.clock.now(), id, "deleted", snapshot(&before), serde_json::Value::Null))
+        .await?;
     txn.commit().await?;
     Ok(())
 }

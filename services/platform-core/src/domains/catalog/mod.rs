@@ -32,10 +32,8 @@ pub struct Catalog {
 
 impl Catalog {
     pub fn new(modules: Vec<Module>) -> Self {
-        let module_of = modules
-            .iter()
-            .flat_map(|m| m.permissions.iter().map(|p| (p.code.clone(), m.code.clone())))
-            .collect();
+        let module_of =
+            modules.iter().flat_map(|m| m.permissions.iter().map(|p| (p.code.clone(), m.code.clone()))).collect();
         Self { modules, module_of }
     }
 

@@ -42,24 +42,15 @@ pub mod permission_row {
 
 /// The whole catalog, modules in their order, permissions by code.
 pub async fn load(db: &DatabaseConnection) -> Result<Vec<Module>, DbErr> {
-    let modules = module_row::Entity::find()
-        .order_by_asc(module_row::Column::Position)
-        .all(db)
-        .await?;
-    let permissions = permission_row::Entity::find()
-        .order_by_asc(permission_row::Column::Code)
-        .all(db)
-        .await?;
+    let modules = module_row::Entity::find().order_by_asc(module_row::Column::Position).all(db).await?;
+    let permissions = permission_row::Entity::find().order_by_asc(permission_row::Column::Code).all(db).await?;
     Ok(modules
         .into_iter()
         .map(|m| Module {
             permissions: permissions
                 .iter()
                 .filter(|p| p.module_code == m.code)
-                .map(|p| Permission {
-                    code: p.code.clone(),
-                    description: p.description.clone(),
-                })
+                .map(|p| Permission { code: p.code.clone(), description: p.description.clone() })
                 .collect(),
             code: m.code,
             name: m.name,

@@ -112,11 +112,7 @@ fn valid_limit_name(name: &str) -> bool {
 impl PlanContents {
     fn check(&self, issues: &mut Issues) {
         issues.text("name", &self.name, 200);
-        issues.check(
-            self.description.chars().count() <= 2000,
-            "description",
-            "must be at most 2000 characters",
-        );
+        issues.check(self.description.chars().count() <= 2000, "description", "must be at most 2000 characters");
         issues.check(self.modules.len() <= 64, "modules", "at most 64 modules");
         if let Some(p) = &self.permissions {
             issues.check(p.len() <= 1000, "permissions", "at most 1000 permissions");
@@ -124,15 +120,9 @@ impl PlanContents {
         issues.check(self.limits.len() <= 64, "limits", "at most 64 limits");
         for (name, value) in &self.limits {
             if !valid_limit_name(name) {
-                issues.add(
-                    &format!("limits.{name}"),
-                    "must be a camelCase name of letters and digits",
-                );
+                issues.add(&format!("limits.{name}"), "must be a camelCase name of letters and digits");
             } else if !(0..=MAX_LIMIT_VALUE).contains(value) {
-                issues.add(
-                    &format!("limits.{name}"),
-                    format!("must be between 0 and {MAX_LIMIT_VALUE}"),
-                );
+                issues.add(&format!("limits.{name}"), format!("must be between 0 and {MAX_LIMIT_VALUE}"));
             }
         }
     }

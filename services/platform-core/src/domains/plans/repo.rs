@@ -110,10 +110,5 @@ pub async fn by_ids(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<Plan>
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    decode_all(
-        plan_row::Entity::find()
-            .filter(plan_row::Column::Id.is_in(ids.iter().copied()))
-            .all(db)
-            .await?,
-    )
+    decode_all(plan_row::Entity::find().filter(plan_row::Column::Id.is_in(ids.iter().copied())).all(db).await?)
 }

@@ -39,9 +39,7 @@ async fn create<const PACKAGE: bool>(
     State(state): State<AppState>,
     Json(body): Json<NewPlan>,
 ) -> Result<Created<Plan>, ApiError> {
-    Result::Ok(Created(
-        service::create(&state, kind(PACKAGE), body, operator.sub).await?,
-    ))
+    Result::Ok(Created(service::create(&state, kind(PACKAGE), body, operator.sub).await?))
 }
 
 #[derive(Serialize)]
@@ -60,10 +58,7 @@ async fn show<const PACKAGE: bool>(
     let mut versions = service::versions(&state, kind(PACKAGE), &code).await?;
     let numbers = versions.iter().map(|p| p.version).collect();
     let latest = versions.remove(0);
-    Result::Ok(Ok(PlanWithVersions {
-        latest,
-        versions: numbers,
-    }))
+    Result::Ok(Ok(PlanWithVersions { latest, versions: numbers }))
 }
 
 async fn revise<const PACKAGE: bool>(
@@ -72,9 +67,7 @@ async fn revise<const PACKAGE: bool>(
     Path(code): Path<String>,
     Json(body): Json<PlanContents>,
 ) -> Result<Created<Plan>, ApiError> {
-    Result::Ok(Created(
-        service::revise(&state, kind(PACKAGE), &code, body, operator.sub).await?,
-    ))
+    Result::Ok(Created(service::revise(&state, kind(PACKAGE), &code, body, operator.sub).await?))
 }
 
 async fn version<const PACKAGE: bool>(

@@ -20,10 +20,7 @@ fn resolve(state: &AppState, kind: PlanKind, contents: &PlanContents) -> Result<
     }
     for module in &contents.modules {
         if !catalog.has_module(module) {
-            issues.push(FieldIssue::new(
-                "modules",
-                format!("{module} is not a module in the catalog"),
-            ));
+            issues.push(FieldIssue::new("modules", format!("{module} is not a module in the catalog")));
         }
     }
     let permissions = match &contents.permissions {
@@ -50,16 +47,9 @@ fn resolve(state: &AppState, kind: PlanKind, contents: &PlanContents) -> Result<
         }
     };
     if kind == PlanKind::Addon && contents.modules.is_empty() && permissions.is_empty() && contents.limits.is_empty() {
-        issues.push(FieldIssue::new(
-            "modules",
-            "an add-on adds at least a module, a permission or a limit",
-        ));
+        issues.push(FieldIssue::new("modules", "an add-on adds at least a module, a permission or a limit"));
     }
-    if issues.is_empty() {
-        Ok(permissions)
-    } else {
-        Err(Error::Invalid(issues))
-    }
+    if issues.is_empty() { Ok(permissions) } else { Err(Error::Invalid(issues)) }
 }
 
 fn build(
@@ -90,16 +80,12 @@ pub async fn create(state: &AppState, kind: PlanKind, new: NewPlan, actor: Uuid)
     let (code, contents) = new.split();
     let plan = build(state, kind, code, 1, contents, actor)?;
     if !repo::versions(&state.db, kind, &plan.code).await?.is_empty() {
-        return Err(Error::PlanExists {
-            kind: kind.noun(),
-            code: plan.code,
-        });
+        return Err(Error::PlanExists { kind: kind.noun(), code: plan.code });
     }
     match repo::insert(&state.db, &plan, kind).await.map_err(Error::from) {
-        Err(Error::Db(marquee_db::DbError::Conflict { .. })) => Err(Error::PlanExists {
-            kind: kind.noun(),
-            code: plan.code,
-        }),
+        Err(Error::Db(marquee_db::DbError::Conflict { .. })) => {
+            Err(Error::PlanExists { kind: kind.noun(), code: plan.code })
+        }
         other => other.map(|()| plan),
     }
 }
@@ -112,11 +98,7 @@ pub async fn revise(
     contents: PlanContents,
     actor: Uuid,
 ) -> Result<Plan, Error> {
-    let latest = repo::versions(&state.db, kind, code)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(Error::NotFound(kind.noun()))?;
+    let latest = repo::versions(&state.db, kind, code).await?.into_iter().next().ok_or(Error::NotFound(kind.noun()))?;
     let plan = build(state, kind, latest.code, latest.version + 1, contents, actor)?;
     match repo::insert(&state.db, &plan, kind).await.map_err(Error::from) {
         // Two revisions raced for the same version number.

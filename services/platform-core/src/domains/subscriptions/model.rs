@@ -28,15 +28,9 @@ impl Status {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Trialing,
-            Self::Active,
-            Self::PastDue,
-            Self::Canceled,
-            Self::Expired,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == s)
+        [Self::Trialing, Self::Active, Self::PastDue, Self::Canceled, Self::Expired]
+            .into_iter()
+            .find(|status| status.as_str() == s)
     }
 
     /// Whether `self → to` may happen, and whether it needs a new period.
@@ -154,11 +148,7 @@ impl Validate for SetSubscription {
         if let (Some(start), Some(end)) = (self.current_period_start, self.current_period_end) {
             issues.check(end > start, "currentPeriodEnd", "must be after currentPeriodStart");
         }
-        issues.check(
-            self.grace_days.is_none_or(|d| d <= 90),
-            "graceDays",
-            "must be between 0 and 90",
-        );
+        issues.check(self.grace_days.is_none_or(|d| d <= 90), "graceDays", "must be between 0 and 90");
         if let Some(note) = &self.note {
             issues.check(note.chars().count() <= 1000, "note", "must be at most 1000 characters");
         }

@@ -132,17 +132,11 @@ fn encode(r: &Record) -> Result<subscription_row::ActiveModel, DbErr> {
 }
 
 pub async fn find(db: &impl ConnectionTrait, company_id: Uuid) -> Result<Option<Record>, DbErr> {
-    subscription_row::Entity::find_by_id(company_id)
-        .one(db)
-        .await?
-        .map(decode)
-        .transpose()
+    subscription_row::Entity::find_by_id(company_id).one(db).await?.map(decode).transpose()
 }
 
 pub async fn insert(db: &impl ConnectionTrait, record: &Record) -> Result<(), DbErr> {
-    subscription_row::Entity::insert(encode(record)?)
-        .exec_without_returning(db)
-        .await?;
+    subscription_row::Entity::insert(encode(record)?).exec_without_returning(db).await?;
     Ok(())
 }
 
@@ -185,12 +179,7 @@ pub async fn changes(
 ) -> Result<(Vec<SubscriptionChange>, u64), DbErr> {
     let query = change_row::Entity::find().filter(change_row::Column::CompanyId.eq(company_id));
     let total = query.clone().count(db).await?;
-    let rows = query
-        .order_by_desc(change_row::Column::Revision)
-        .offset(offset)
-        .limit(limit)
-        .all(db)
-        .await?;
+    let rows = query.order_by_desc(change_row::Column::Revision).offset(offset).limit(limit).all(db).await?;
     let changes = rows
         .into_iter()
         .map(|row| {

@@ -21,9 +21,7 @@ async fn show(
     State(state): State<AppState>,
     Path(company): Path<Uuid>,
 ) -> Result<Ok<Subscription>, ApiError> {
-    let subscription = service::get(&state, company)
-        .await?
-        .ok_or_else(|| ApiError::not_found("subscription"))?;
+    let subscription = service::get(&state, company).await?.ok_or_else(|| ApiError::not_found("subscription"))?;
     Result::Ok(Ok(subscription))
 }
 

@@ -50,11 +50,9 @@ pub async fn get(state: &AppState, company_id: Uuid) -> Result<Option<Subscripti
 
 pub async fn entitlements(state: &AppState, company_id: Uuid) -> Result<Entitlements, Error> {
     Ok(match get(state, company_id).await? {
-        Some(subscription) => Entitlements::of(
-            &subscription,
-            |p| state.catalog.module_of(p).map(str::to_owned),
-            state.clock.now(),
-        ),
+        Some(subscription) => {
+            Entitlements::of(&subscription, |p| state.catalog.module_of(p).map(str::to_owned), state.clock.now())
+        }
         None => Entitlements::none(company_id),
     })
 }
@@ -70,15 +68,11 @@ async fn resolve_package(
     {
         return Ok(current.package.clone());
     }
-    plans::service::get(state, PlanKind::Package, code, version)
-        .await
-        .map_err(|e| match (e, version) {
-            (Error::NotFound(_), Some(v)) => {
-                Error::field("packageVersion", format!("package {code} has no version {v}"))
-            }
-            (Error::NotFound(_), None) => Error::field("packageCode", format!("no package {code}")),
-            (other, _) => other,
-        })
+    plans::service::get(state, PlanKind::Package, code, version).await.map_err(|e| match (e, version) {
+        (Error::NotFound(_), Some(v)) => Error::field("packageVersion", format!("package {code} has no version {v}")),
+        (Error::NotFound(_), None) => Error::field("packageCode", format!("no package {code}")),
+        (other, _) => other,
+    })
 }
 
 async fn resolve_addons(
@@ -104,11 +98,7 @@ async fn resolve_addons(
             },
         }
     }
-    if issues.is_empty() {
-        Ok(addons)
-    } else {
-        Err(Error::Invalid(issues))
-    }
+    if issues.is_empty() { Ok(addons) } else { Err(Error::Invalid(issues)) }
 }
 
 /// Applies an operator's change to a company's subscription.
@@ -125,15 +115,8 @@ pub async fn set(
         Transition::Allowed => {}
         Transition::Refused => {
             return Err(Error::InvalidTransition(match from {
-                Some(from) => format!(
-                    "a subscription cannot go from {} to {}",
-                    from.as_str(),
-                    change.status.as_str()
-                ),
-                None => format!(
-                    "a new subscription starts as trialing or active, not {}",
-                    change.status.as_str()
-                ),
+                Some(from) => format!("a subscription cannot go from {} to {}", from.as_str(), change.status.as_str()),
+                None => format!("a new subscription starts as trialing or active, not {}", change.status.as_str()),
             }));
         }
         Transition::NeedsNewPeriod => {
@@ -155,16 +138,10 @@ pub async fn set(
     let package = resolve_package(state, current.as_ref(), &change.package_code, change.package_version).await?;
     let addons = resolve_addons(state, current.as_ref(), &change.addon_codes).await?;
 
-    let start = change
-        .current_period_start
-        .or(current.as_ref().map(|c| c.current_period_start))
-        .unwrap_or(now);
+    let start = change.current_period_start.or(current.as_ref().map(|c| c.current_period_start)).unwrap_or(now);
     let end = change
         .current_period_end
-        .or(current
-            .as_ref()
-            .map(|c| c.current_period_end)
-            .filter(|end| *end > start))
+        .or(current.as_ref().map(|c| c.current_period_end).filter(|end| *end > start))
         .unwrap_or(start + Duration::days(DEFAULT_PERIOD_DAYS));
     if end <= start {
         return Err(Error::field("currentPeriodEnd", "must be after currentPeriodStart"));
@@ -173,10 +150,7 @@ pub async fn set(
         Status::Trialing => Some(
             change
                 .trial_ends_at
-                .or(current
-                    .as_ref()
-                    .filter(|c| c.status == Status::Trialing)
-                    .and_then(|c| c.trial_ends_at))
+                .or(current.as_ref().filter(|c| c.status == Status::Trialing).and_then(|c| c.trial_ends_at))
                 .unwrap_or(now + Duration::days(i64::from(state.config.trial_days))),
         ),
         _ => change.trial_ends_at.or(current.as_ref().and_then(|c| c.trial_ends_at)),
@@ -195,10 +169,7 @@ pub async fn set(
         current_period_end: end,
         trial_ends_at,
         past_due_since,
-        grace_days: change
-            .grace_days
-            .or(current.as_ref().map(|c| c.grace_days))
-            .unwrap_or(state.config.grace_days),
+        grace_days: change.grace_days.or(current.as_ref().map(|c| c.grace_days)).unwrap_or(state.config.grace_days),
         revision: current.as_ref().map_or(1, |c| c.revision + 1),
         created_at: current.as_ref().map_or(now, |c| c.created_at),
         updated_at: now,
@@ -214,12 +185,10 @@ pub async fn ensure_default(state: &AppState, company_id: Uuid, actor: String) -
         return Ok(existing);
     }
     let code = &state.config.default_package;
-    let package = plans::service::get(state, PlanKind::Package, code, None)
-        .await
-        .map_err(|e| match e {
-            Error::NotFound(_) => Error::DefaultPackageMissing(code.clone()),
-            other => other,
-        })?;
+    let package = plans::service::get(state, PlanKind::Package, code, None).await.map_err(|e| match e {
+        Error::NotFound(_) => Error::DefaultPackageMissing(code.clone()),
+        other => other,
+    })?;
     let now = state.clock.now();
     let trial_end = now + Duration::days(i64::from(state.config.trial_days));
     let record = Record {
@@ -237,15 +206,7 @@ pub async fn ensure_default(state: &AppState, company_id: Uuid, actor: String) -
         updated_at: now,
         updated_by: actor,
     };
-    match save(
-        state,
-        record,
-        None,
-        None,
-        Some("default subscription for a new company".to_owned()),
-    )
-    .await
-    {
+    match save(state, record, None, None, Some("default subscription for a new company".to_owned())).await {
         // Two callers raced; the other one created it.
         Err(Error::ConcurrentChange) => get(state, company_id).await?.ok_or(Error::ConcurrentChange),
         other => other,

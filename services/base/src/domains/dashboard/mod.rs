@@ -1,0 +1,63 @@
+//! The dashboard: what a company should look at now.
+
+use axum::extract::State;
+use marquee_guard::{AccessContext, Ctx};
+use marquee_kit::ApiError;
+use serde::Serialize;
+
+use crate::domains::activity::{self, ActivityEntry};
+use crate::domains::calendar::{self, Item};
+use crate::domains::events::model::{Event, EventFilter};
+use crate::domains::workspace::model::{Task, TaskFilter, TaskStatus};
+use crate::domains::{events, workspace};
+use crate::error::Error;
+use crate::state::AppState;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Dashboard {
+    pub upcoming_events: Vec<Event>,
+    pub open_tasks: OpenTasks,
+    pub pending_holds: Vec<Item>,
+    pub recent_activity: Vec<ActivityEntry>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OpenTasks {
+    pub count: u64,
+    pub due_first: Vec<Task>,
+}
+
+const SHOWN: u64 = 5;
+
+async fn build(state: &AppState, ctx: &AccessContext) -> Result<Dashboard, Error> {
+    let now = state.clock.now();
+    let upcoming = EventFilter { from: Some(now), ..EventFilter::default() };
+    let (events, _) = events::repo::list(&state.db, ctx.company_id, &upcoming, 0, 50).await?;
+    let upcoming_events =
+        events.into_iter().filter(|e| e.status.is_live() && e.starts_at >= now).take(SHOWN as usize).collect();
+    let mut count = 0;
+    let mut due_first = Vec::new();
+    for status in [TaskStatus::Todo, TaskStatus::InProgress] {
+        let filter = TaskFilter { status: Some(status), ..TaskFilter::default() };
+        let (tasks, total) = workspace::repo::tasks(&state.db, ctx.company_id, &filter, 0, SHOWN).await?;
+        count += total;
+        due_first.extend(tasks);
+    }
+    due_first.sort_by_key(|t| (t.due_date.is_none(), t.due_date, t.created_at));
+    due_first.truncate(SHOWN as usize);
+    let horizon = calendar::Range { from: now, to: now + chrono::Duration::days(calendar::MAX_RANGE_DAYS) };
+    let pending_holds = calendar::service::calendar(state, ctx, &horizon)
+        .await?
+        .into_iter()
+        .filter(|i| i.kind == calendar::Kind::Hold)
+        .take(SHOWN as usize)
+        .collect();
+    let (recent_activity, _) = activity::repo::list(&state.db, ctx.company_id, None, 0, 10).await?;
+    Ok(Dashboard { upcoming_events, open_tasks: OpenTasks { count, due_first }, pending_holds, recent_activity })
+}
+
+pub async fn show(Ctx(ctx): Ctx, State(state): State<AppState>) -> Result<marquee_kit::Ok<Dashboard>, ApiError> {
+    Ok(marquee_kit::Ok(build(&state, &ctx).await?))
+}
