@@ -56,9 +56,10 @@ start() {
 start auth marquee-auth "sqlite://./data/auth.db" \
   SIGNING_KEY_ENCRYPTION_KEY="$(cat ./data/signing-key-encryption-key)" MAIL_DIR=./data/mail
 start platform-core marquee-platform-core "sqlite://./data/platform-core.db"
+start base marquee-base "sqlite://./data/base.db"
 
-# Wait until both answer.
-for port in 8081 8082; do
+# Wait until every service answers.
+for port in 8081 8082 8083; do
   for _ in $(seq 1 100); do
     curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
     sleep 0.1
@@ -70,6 +71,7 @@ cat <<INFO
 Marquee is running:
   auth           REST http://127.0.0.1:8081   gRPC 127.0.0.1:9081
   platform-core  REST http://127.0.0.1:8082   gRPC 127.0.0.1:9082
+  base           REST http://127.0.0.1:8083
 
 Platform admin: $MARQUEE_ADMIN_EMAIL / $MARQUEE_ADMIN_PASSWORD
 Mail (verification and reset links) is written to ./data/mail as .eml files.
@@ -79,6 +81,11 @@ Try:
     -d '{"email":"$MARQUEE_ADMIN_EMAIL","password":"$MARQUEE_ADMIN_PASSWORD"}' | sed -E 's/.*"accessToken":"([^"]+)".*/\1/')
   curl -s http://127.0.0.1:8081/v1/auth/me -H "authorization: Bearer \$TOKEN"
   curl -s http://127.0.0.1:8082/v1/modules -H "authorization: Bearer \$TOKEN"
+  ORG=\$(curl -s http://127.0.0.1:8081/v1/companies -H "authorization: Bearer \$TOKEN" \\
+    -H 'content-type: application/json' -d '{"name":"Demo Live"}' | sed -E 's/.*"id":"([^"]+)".*/\1/')
+  curl -s http://127.0.0.1:8083/v1/artists -H "authorization: Bearer \$TOKEN" -H "x-org: \$ORG" \\
+    -H 'content-type: application/json' -d '{"name":"The Midnight Owls","genres":["jazz"]}'
+  curl -s http://127.0.0.1:8083/v1/artists -H "authorization: Bearer \$TOKEN" -H "x-org: \$ORG"
 
 Ctrl-C stops every service.
 INFO

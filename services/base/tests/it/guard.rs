@@ -216,3 +216,55 @@ async fn rate_limits_per_user_answer_429() {
     }
     assert_eq!(statuses, [200, 200, 200, 200, 200, 429, 429]);
 }
+
+#[tokio::test]
+async fn rate_limits_per_company_answer_429() {
+    let f = fleet_with(&[("RATE_LIMIT_PER_COMPANY", "4")]).await;
+    let t = f.tenant().await;
+    let (_, colleague) = f.member_with(&t, &["basic.artist.view"]).await;
+    let mut statuses = Vec::new();
+    for token in [&t.owner, &colleague, &t.owner, &colleague, &t.owner, &colleague] {
+        statuses.push(f.call(Method::GET, "/v1/artists", Some(token), Some(t.company), None).await.status.as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 200, 429, 429], "the company's budget is shared by its members");
+    let other = f.tenant().await;
+    assert_eq!(f.get(&other, "/v1/artists").await.status, 200, "other companies are unaffected");
+}
+
+/// A request that names a revision is never decided on an older cached answer.
+#[tokio::test]
+async fn a_demanded_revision_bypasses_older_cached_answers() {
+    let f = fleet().await;
+    let t = f.tenant().await;
+    assert_eq!(f.get(&t, "/v1/artists").await.status, 200);
+    let access = f
+        .auth
+        .send(f.auth.http.get(f.auth.url("/v1/me/access")).bearer_auth(&t.owner).header("x-org", t.company.to_string()))
+        .await;
+    let revision = access.data()["revision"].as_u64().unwrap();
+    let ask = |r: u64| {
+        let request = f
+            .base
+            .http
+            .get(f.base.url("/v1/artists"))
+            .bearer_auth(&t.owner)
+            .header("x-org", t.company.to_string())
+            .header("x-access-revision", r.to_string());
+        f.base.send(request)
+    };
+    assert_eq!(ask(revision).await.status, 200);
+    let future = ask(revision + 1000).await;
+    assert_eq!((future.status.as_u16(), future.code()), (503, "ACCESS_UNAVAILABLE"), "never answered from older state");
+    let bad = f
+        .base
+        .send(
+            f.base
+                .http
+                .get(f.base.url("/v1/artists"))
+                .bearer_auth(&t.owner)
+                .header("x-org", t.company.to_string())
+                .header("x-access-revision", "soon"),
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+}
