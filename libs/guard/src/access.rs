@@ -91,6 +91,44 @@ pub struct GuardSettings {
     pub rate_window: Duration,
 }
 
+/// What a business service configures about its guard, from the environment:
+/// `AUTH_GRPC_URL`, `AUTH_JWKS_URL`, `JWT_*`, `ACCESS_BUDGET_MS`,
+/// `ACCESS_HARD_TTL_SECS`, `STREAM_STALE_AFTER_MS`, `RATE_LIMIT_PER_USER`,
+/// `RATE_LIMIT_PER_COMPANY`, `RATE_WINDOW_SECS`.
+#[derive(Debug, Clone)]
+pub struct GuardConfig {
+    pub auth_grpc_url: String,
+    pub auth_jwks_url: String,
+    pub tokens: crate::token::TokenSettings,
+    pub budget: Duration,
+    pub hard_ttl: Duration,
+    pub stale_after: Duration,
+    pub rate_per_user: u64,
+    pub rate_per_company: u64,
+    pub rate_window: Duration,
+}
+
+impl GuardConfig {
+    pub fn from_env(env: &mut marquee_config::Env) -> Self {
+        Self {
+            auth_grpc_url: env.string("AUTH_GRPC_URL", "http://127.0.0.1:9081"),
+            auth_jwks_url: env.string("AUTH_JWKS_URL", "http://127.0.0.1:8081/.well-known/jwks.json"),
+            tokens: crate::token::TokenSettings {
+                issuer: env.string("JWT_ISSUER", "marquee-auth"),
+                audience: env.string("JWT_AUDIENCE", "marquee"),
+                leeway: Duration::from_secs(env.parse("JWT_LEEWAY_SECS", 5u64)),
+                ..crate::token::TokenSettings::default()
+            },
+            budget: Duration::from_millis(env.parse("ACCESS_BUDGET_MS", 1000u64)),
+            hard_ttl: Duration::from_secs(env.parse("ACCESS_HARD_TTL_SECS", 60u64)),
+            stale_after: Duration::from_millis(env.parse("STREAM_STALE_AFTER_MS", 3000u64)),
+            rate_per_user: env.parse("RATE_LIMIT_PER_USER", 1200u64),
+            rate_per_company: env.parse("RATE_LIMIT_PER_COMPANY", 12_000u64),
+            rate_window: Duration::from_secs(env.parse("RATE_WINDOW_SECS", 60u64)),
+        }
+    }
+}
+
 struct Decision {
     session_active: bool,
     membership: i32,
@@ -132,6 +170,28 @@ fn unavailable(message: &str) -> ApiError {
 }
 
 impl Guard {
+    /// The guard of a service whose routes need `module`.
+    pub fn from_config(
+        config: &GuardConfig,
+        module: &'static str,
+        service_token: &str,
+        counters: Counters,
+    ) -> Result<Self, String> {
+        let tokens = TokenValidator::from_jwks_url(config.auth_jwks_url.clone(), config.tokens.clone());
+        let settings = GuardSettings {
+            auth_grpc_url: config.auth_grpc_url.clone(),
+            service_token: service_token.to_owned(),
+            module,
+            budget: config.budget,
+            hard_ttl: config.hard_ttl,
+            stale_after: config.stale_after,
+            rate_per_user: config.rate_per_user,
+            rate_per_company: config.rate_per_company,
+            rate_window: config.rate_window,
+        };
+        Self::new(settings, tokens, counters)
+    }
+
     pub fn new(settings: GuardSettings, tokens: TokenValidator, counters: Counters) -> Result<Self, String> {
         let channel = Endpoint::from_shared(settings.auth_grpc_url.clone())
             .map_err(|e| format!("AUTH_GRPC_URL {:?}: {e}", settings.auth_grpc_url))?
@@ -446,7 +506,16 @@ impl<S: Clone + Send + Sync + 'static> RouteTable<S> {
         &self.entries
     }
 
-    pub fn into_parts(self) -> (axum::Router<S>, Vec<RoutePermission>) {
-        (self.router, self.entries)
+    /// The routes, plus `GET /v1/meta/permissions` listing every protected
+    /// route and its permission for clients and auditors.
+    pub fn into_router(self) -> axum::Router<S> {
+        let entries = Arc::new(self.entries);
+        self.router.route(
+            "/v1/meta/permissions",
+            axum::routing::get(move || {
+                let entries = entries.clone();
+                async move { marquee_kit::Ok(entries.as_ref().clone()) }
+            }),
+        )
     }
 }

@@ -16,7 +16,7 @@ use anyhow::Context;
 use axum::Router;
 use axum::routing::get;
 use marquee_counters::Counters;
-use marquee_guard::{Guard, GuardSettings, TokenValidator};
+use marquee_guard::Guard;
 use marquee_kit::Clock;
 use marquee_kit::http::Readiness;
 use marquee_kit::server::{Tasks, bind, serve_http};
@@ -71,31 +71,15 @@ impl App {
             Some(url) => Counters::redis(url, &format!("{}:base", config.redis_prefix)).context("REDIS_URL")?,
             None => Counters::memory(),
         };
-        let tokens = TokenValidator::from_jwks_url(config.auth_jwks_url.clone(), config.tokens.clone());
-        let guard = Guard::new(
-            GuardSettings {
-                auth_grpc_url: config.auth_grpc_url.clone(),
-                service_token: config.internal_service_token.expose().to_owned(),
-                module: "basic",
-                budget: config.access_budget,
-                hard_ttl: config.access_hard_ttl,
-                stale_after: config.stream_stale_after,
-                rate_per_user: config.rate_per_user,
-                rate_per_company: config.rate_per_company,
-                rate_window: config.rate_window,
-            },
-            tokens,
-            counters,
-        )
-        .map_err(|e| anyhow::anyhow!(e))?;
+        let guard = Guard::from_config(&config.guard, "basic", config.internal_service_token.expose(), counters)
+            .map_err(|e| anyhow::anyhow!(e))?;
         let http = bind(&config.http_addr, "HTTP").await?;
         let shutdown = CancellationToken::new();
         let tasks = Tasks::new();
         tasks.spawn("access-watch", guard.clone().watch(shutdown.clone()));
-        let (protected, entries) = routes::table(guard.clone()).into_parts();
-        let state = AppState { db, clock: options.clock, config: Arc::new(config), guard, routes: Arc::new(entries) };
+        let protected = routes::table(guard.clone()).into_router();
+        let state = AppState { db, clock: options.clock, config: Arc::new(config), guard };
         let api = protected
-            .route("/v1/meta/permissions", get(domains::meta::permissions))
             .with_state(state.clone())
             .merge(marquee_kit::http::health_routes(Ready(state.clone())))
             .route("/metrics", get(|| async { marquee_telemetry::render_metrics() }));

@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use marquee_guard::{Guard, RoutePermission};
+use marquee_guard::Guard;
 use marquee_kit::Clock;
 use sea_orm::DatabaseConnection;
 
@@ -13,6 +13,4 @@ pub struct AppState {
     pub clock: Clock,
     pub config: Arc<Config>,
     pub guard: Guard,
-    /// The route → permission table, for `/v1/meta/permissions`.
-    pub routes: Arc<Vec<RoutePermission>>,
 }

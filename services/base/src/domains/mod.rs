@@ -3,7 +3,6 @@ pub mod artists;
 pub mod calendar;
 pub mod dashboard;
 pub mod events;
-pub mod meta;
 pub mod vendors;
 pub mod venues;
 pub mod workspace;

@@ -1,132 +1,62 @@
-use std::collections::HashMap;
+//! base with real platform-core and auth beside it.
+
+use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 
-use base64::Engine;
 use marquee_config::Env;
-use marquee_testkit::{Reply, TestClient, TestDb, redis_url, unique_name};
-use serde_json::{Value, json};
+pub use marquee_test_support::{ADMIN_EMAIL, ADMIN_PASSWORD, Tenant};
+use marquee_test_support::{Peers, SERVICE_TOKEN, vars};
+use marquee_testkit::{Reply, TestClient, TestDb};
+use serde_json::Value;
 use uuid::Uuid;
 
-pub const SERVICE_TOKEN: &str = "test-internal-service-token";
-pub const ADMIN_EMAIL: &str = "admin@marquee.test";
-pub const ADMIN_PASSWORD: &str = "admin password 1";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn vars(pairs: &[(&str, String)]) -> HashMap<String, String> {
-    let mut map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
-    if let Some(url) = redis_url() {
-        map.insert("REDIS_URL".into(), url);
-    }
-    map
-}
-
-/// platform-core, auth and base, each with its own database.
 pub struct Fleet {
     pub base: TestClient,
-    pub auth: TestClient,
-    pub core: TestClient,
-    pub auth_stop: Option<tokio_util::sync::DropGuard>,
-    auth_env: HashMap<String, String>,
-    _stops: Vec<tokio_util::sync::DropGuard>,
-    _dbs: Vec<TestDb>,
-    _mail: tempfile::TempDir,
+    peers: Peers,
+    _stop: tokio_util::sync::DropGuard,
+    _db: TestDb,
+}
+
+impl Deref for Fleet {
+    type Target = Peers;
+    fn deref(&self) -> &Peers {
+        &self.peers
+    }
+}
+
+impl DerefMut for Fleet {
+    fn deref_mut(&mut self) -> &mut Peers {
+        &mut self.peers
+    }
 }
 
 pub async fn fleet() -> Fleet {
     fleet_with(&[]).await
 }
 
-pub async fn fleet_with(base_overrides: &[(&str, &str)]) -> Fleet {
-    let prefix = unique_name("fleet");
-    let (auth_http, auth_grpc) = (free_port(), free_port());
-    let jwks = format!("http://127.0.0.1:{auth_http}/.well-known/jwks.json");
-    let core_db = TestDb::fresh().await;
-    let core_config = marquee_platform_core::Config::load(&mut Env::from_map(vars(&[
-        ("DATABASE_URL", core_db.url.clone()),
-        ("HTTP_ADDR", "127.0.0.1:0".into()),
-        ("GRPC_ADDR", "127.0.0.1:0".into()),
-        ("INTERNAL_SERVICE_TOKEN", SERVICE_TOKEN.into()),
-        ("AUTH_JWKS_URL", jwks.clone()),
-        ("HEARTBEAT_INTERVAL_MS", "100".into()),
-        ("REDIS_PREFIX", prefix.clone()),
-    ])))
-    .unwrap();
-    let core_app = marquee_platform_core::App::build(core_config, Default::default()).await.unwrap();
-    let core = TestClient::new(format!("http://{}", core_app.http_addr()));
-    let core_grpc = format!("http://{}", core_app.grpc_addr());
-    let core_stop = core_app.shutdown_token().drop_guard();
-    tokio::spawn(async move { core_app.run().await.unwrap() });
-
-    let auth_db = TestDb::fresh().await;
-    let mail = tempfile::tempdir().unwrap();
-    let auth_env = vars(&[
-        ("DATABASE_URL", auth_db.url.clone()),
-        ("HTTP_ADDR", format!("127.0.0.1:{auth_http}")),
-        ("GRPC_ADDR", format!("127.0.0.1:{auth_grpc}")),
-        ("INTERNAL_SERVICE_TOKEN", SERVICE_TOKEN.into()),
-        ("SIGNING_KEY_ENCRYPTION_KEY", base64::engine::general_purpose::STANDARD.encode([7u8; 32])),
-        ("PASSWORD_HASH_MEMORY_KIB", "1024".into()),
-        ("PASSWORD_HASH_ITERATIONS", "1".into()),
-        ("MARQUEE_ADMIN_EMAIL", ADMIN_EMAIL.into()),
-        ("MARQUEE_ADMIN_PASSWORD", ADMIN_PASSWORD.into()),
-        ("MAIL_DIR", mail.path().display().to_string()),
-        ("PLATFORM_CORE_GRPC_URL", core_grpc),
-        ("HEARTBEAT_INTERVAL_MS", "100".into()),
-        ("STREAM_STALE_AFTER_MS", "600".into()),
-        ("REDIS_PREFIX", prefix.clone()),
-    ]);
-    let (auth, auth_stop) = boot_auth(auth_env.clone()).await;
-
-    let base_db = TestDb::fresh().await;
+pub async fn fleet_with(overrides: &[(&str, &str)]) -> Fleet {
+    let peers = Peers::start().await;
+    let db = TestDb::fresh().await;
     let mut pairs = vec![
-        ("DATABASE_URL", base_db.url.clone()),
+        ("DATABASE_URL", db.url.clone()),
         ("HTTP_ADDR", "127.0.0.1:0".into()),
         ("INTERNAL_SERVICE_TOKEN", SERVICE_TOKEN.into()),
-        ("AUTH_GRPC_URL", format!("http://127.0.0.1:{auth_grpc}")),
-        ("AUTH_JWKS_URL", jwks),
+        ("AUTH_GRPC_URL", peers.auth_grpc_url.clone()),
+        ("AUTH_JWKS_URL", peers.jwks_url.clone()),
         ("STREAM_STALE_AFTER_MS", "600".into()),
-        ("REDIS_PREFIX", prefix),
+        ("REDIS_PREFIX", peers.redis_prefix.clone()),
     ];
-    for (k, v) in base_overrides {
+    for (k, v) in overrides {
         pairs.push((*k, (*v).to_owned()));
     }
-    let base_config = marquee_base::Config::load(&mut Env::from_map(vars(&pairs))).unwrap();
-    let base_app = marquee_base::App::build(base_config, Default::default()).await.unwrap();
-    let base = TestClient::new(format!("http://{}", base_app.http_addr()));
-    let base_stop = base_app.shutdown_token().drop_guard();
-    tokio::spawn(async move { base_app.run().await.unwrap() });
-
-    let fleet = Fleet {
-        base,
-        auth,
-        core,
-        auth_stop: Some(auth_stop),
-        auth_env,
-        _stops: vec![base_stop, core_stop],
-        _dbs: vec![core_db, auth_db, base_db],
-        _mail: mail,
-    };
-    fleet.wait_until_ready().await;
-    fleet
-}
-
-async fn boot_auth(env: HashMap<String, String>) -> (TestClient, tokio_util::sync::DropGuard) {
-    let config = marquee_auth::Config::load(&mut Env::from_map(env)).unwrap();
-    let app = marquee_auth::App::build(config, Default::default()).await.unwrap();
-    let client = TestClient::new(format!("http://{}", app.http_addr()));
+    let config = marquee_base::Config::load(&mut Env::from_map(vars(&pairs))).unwrap();
+    let app = marquee_base::App::build(config, Default::default()).await.unwrap();
+    let base = TestClient::new(format!("http://{}", app.http_addr()));
     let stop = app.shutdown_token().drop_guard();
     tokio::spawn(async move { app.run().await.unwrap() });
-    (client, stop)
-}
-
-/// A company with its owner's token.
-pub struct Tenant {
-    pub company: Uuid,
-    pub owner: String,
-    pub owner_id: Uuid,
+    let fleet = Fleet { base, peers, _stop: stop, _db: db };
+    fleet.wait_until_ready().await;
+    fleet
 }
 
 impl Fleet {
@@ -139,70 +69,6 @@ impl Fleet {
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
         panic!("base never became ready");
-    }
-
-    /// Stops auth (its listeners close).
-    pub async fn stop_auth(&mut self) {
-        drop(self.auth_stop.take());
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-
-    /// Starts auth again on the same addresses and database.
-    pub async fn restart_auth(&mut self) {
-        let (client, stop) = boot_auth(self.auth_env.clone()).await;
-        self.auth = client;
-        self.auth_stop = Some(stop);
-    }
-
-    pub async fn login(&self, email: &str, password: &str) -> (Uuid, String) {
-        let reply = self.auth.post("/v1/auth/login", None, &json!({"email": email, "password": password})).await;
-        assert_eq!(reply.status, 200, "{:?}", reply.body);
-        let token = reply.data()["accessToken"].as_str().unwrap().to_owned();
-        let me = self.auth.get("/v1/auth/me", Some(&token)).await;
-        (Uuid::parse_str(me.data()["id"].as_str().unwrap()).unwrap(), token)
-    }
-
-    /// A new account (email not verified; enough for direct adds).
-    pub async fn person(&self) -> (String, Uuid, String) {
-        let email = format!("{}@example.com", unique_name("p"));
-        let reply = self
-            .auth
-            .post("/v1/auth/signup", None, &json!({"email": email, "password": "correct horse battery", "name": "Pat"}))
-            .await;
-        assert_eq!(reply.status, 201);
-        let (id, token) = self.login(&email, "correct horse battery").await;
-        (email, id, token)
-    }
-
-    pub async fn tenant(&self) -> Tenant {
-        let (_, owner_id, owner) = self.person().await;
-        let reply = self.auth.post("/v1/companies", Some(&owner), &json!({"name": "Acme Live"})).await;
-        assert_eq!(reply.status, 201, "{:?}", reply.body);
-        Tenant { company: Uuid::parse_str(reply.data()["id"].as_str().unwrap()).unwrap(), owner, owner_id }
-    }
-
-    /// A member of `tenant` holding exactly `permissions` (through a custom role).
-    pub async fn member_with(&self, tenant: &Tenant, permissions: &[&str]) -> (Uuid, String) {
-        let (email, id, token) = self.person().await;
-        let role = self
-            .auth
-            .post(
-                &format!("/v1/companies/{}/roles", tenant.company),
-                Some(&tenant.owner),
-                &json!({"name": unique_name("role"), "permissions": permissions}),
-            )
-            .await;
-        assert_eq!(role.status, 201, "{:?}", role.body);
-        let added = self
-            .auth
-            .post(
-                &format!("/v1/companies/{}/members", tenant.company),
-                Some(&tenant.owner),
-                &json!({"email": email, "roleIds": [role.data()["id"]]}),
-            )
-            .await;
-        assert_eq!(added.status, 201, "{:?}", added.body);
-        (id, token)
     }
 
     pub async fn call(
@@ -232,11 +98,5 @@ impl Fleet {
 
     pub async fn post(&self, tenant: &Tenant, path: &str, body: &Value) -> Reply {
         self.call(reqwest::Method::POST, path, Some(&tenant.owner), Some(tenant.company), Some(body)).await
-    }
-
-    pub async fn set_package(&self, company: Uuid, body: Value) {
-        let (_, admin) = self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-        let reply = self.core.put(&format!("/v1/companies/{company}/subscription"), Some(&admin), &body).await;
-        assert_eq!(reply.status, 200, "{:?}", reply.body);
     }
 }

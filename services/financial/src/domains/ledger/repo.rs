@@ -1,0 +1,362 @@
+//! The only code that touches the ledger tables; every query is scoped by company.
+
+use chrono::NaiveDate;
+use sea_orm::entity::prelude::*;
+use sea_orm::{ConnectionTrait, ExprTrait, PaginatorTrait, QueryOrder, QuerySelect, Select, Set};
+
+use super::model::{Account, Direction, Entry, Kind, Posting};
+
+pub mod account_row {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "accounts")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub company_id: Uuid,
+        pub code: String,
+        pub name: String,
+        pub kind: String,
+        pub currency: String,
+        pub no_negative: bool,
+        pub balance: i64,
+        pub created_by: Uuid,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod entry_row {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "journal_entries")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub company_id: Uuid,
+        pub description: String,
+        pub effective_date: Date,
+        pub reference: Option<String>,
+        pub idempotency_key: Option<String>,
+        pub request_hash: Option<String>,
+        pub reverses_id: Option<Uuid>,
+        pub reversed_by_id: Option<Uuid>,
+        pub created_by: Uuid,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod posting_row {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "postings")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub company_id: Uuid,
+        pub entry_id: Uuid,
+        pub account_id: Uuid,
+        pub amount: i64,
+        pub currency: String,
+        pub effective_date: Date,
+        pub seq: i32,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+fn corrupt(e: impl std::fmt::Display) -> DbErr {
+    DbErr::Custom(format!("stored ledger data is not readable: {e}"))
+}
+
+fn account_of(r: account_row::Model) -> Result<Account, DbErr> {
+    let kind = Kind::parse(&r.kind).ok_or_else(|| corrupt(&r.kind))?;
+    Ok(Account {
+        id: r.id,
+        code: r.code,
+        name: r.name,
+        kind,
+        currency: r.currency,
+        no_negative: r.no_negative,
+        balance: kind.natural(r.balance),
+        created_at: r.created_at,
+    })
+}
+
+pub fn accounts_of(company: Uuid) -> Select<account_row::Entity> {
+    account_row::Entity::find().filter(account_row::Column::CompanyId.eq(company))
+}
+
+pub async fn insert_account(db: &impl ConnectionTrait, company: Uuid, a: &Account, by: Uuid) -> Result<(), DbErr> {
+    account_row::ActiveModel {
+        id: Set(a.id),
+        company_id: Set(company),
+        code: Set(a.code.clone()),
+        name: Set(a.name.clone()),
+        kind: Set(a.kind.as_str().to_owned()),
+        currency: Set(a.currency.clone()),
+        no_negative: Set(a.no_negative),
+        balance: Set(0),
+        created_by: Set(by),
+        created_at: Set(a.created_at),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn account(db: &impl ConnectionTrait, company: Uuid, id: Uuid) -> Result<Option<Account>, DbErr> {
+    accounts_of(company).filter(account_row::Column::Id.eq(id)).one(db).await?.map(account_of).transpose()
+}
+
+pub async fn accounts_by_ids(db: &impl ConnectionTrait, company: Uuid, ids: &[Uuid]) -> Result<Vec<Account>, DbErr> {
+    accounts_of(company)
+        .filter(account_row::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(account_of)
+        .collect()
+}
+
+pub async fn accounts(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<Account>, u64), DbErr> {
+    let query = accounts_of(company);
+    let total = query.clone().count(db).await?;
+    let rows = query.order_by_asc(account_row::Column::Code).offset(offset).limit(limit).all(db).await?;
+    Ok((rows.into_iter().map(account_of).collect::<Result<_, _>>()?, total))
+}
+
+pub async fn all_accounts(db: &impl ConnectionTrait, company: Uuid) -> Result<Vec<Account>, DbErr> {
+    accounts_of(company).order_by_asc(account_row::Column::Code).all(db).await?.into_iter().map(account_of).collect()
+}
+
+/// Adds `delta` (debit-positive) to the balance in one atomic statement that
+/// also holds the row lock; for a guarded account only if its natural balance
+/// stays at or above zero. False when the guard refused.
+pub async fn apply(db: &impl ConnectionTrait, company: Uuid, account: &Account, delta: i64) -> Result<bool, DbErr> {
+    let mut update = account_row::Entity::update_many()
+        .col_expr(account_row::Column::Balance, Expr::col(account_row::Column::Balance).add(delta))
+        .filter(account_row::Column::CompanyId.eq(company))
+        .filter(account_row::Column::Id.eq(account.id));
+    if account.no_negative {
+        let after = Expr::col(account_row::Column::Balance).add(delta);
+        update = if account.kind.debit_normal() { update.filter(after.gte(0)) } else { update.filter(after.lte(0)) };
+    }
+    Ok(update.exec(db).await?.rows_affected == 1)
+}
+
+fn direction_of(amount: i64) -> (Direction, i64) {
+    if amount >= 0 { (Direction::Debit, amount) } else { (Direction::Credit, amount.saturating_neg()) }
+}
+
+fn entry_of(r: entry_row::Model, postings: Vec<posting_row::Model>) -> Entry {
+    Entry {
+        id: r.id,
+        description: r.description,
+        effective_date: r.effective_date,
+        reference: r.reference,
+        idempotency_key: r.idempotency_key,
+        reverses_id: r.reverses_id,
+        reversed_by_id: r.reversed_by_id,
+        postings: postings
+            .into_iter()
+            .map(|p| {
+                let (direction, amount) = direction_of(p.amount);
+                Posting { account_id: p.account_id, direction, amount, currency: p.currency }
+            })
+            .collect(),
+        created_by: r.created_by,
+        created_at: r.created_at,
+    }
+}
+
+pub async fn insert_entry(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    e: &Entry,
+    request_hash: Option<String>,
+) -> Result<(), DbErr> {
+    entry_row::ActiveModel {
+        id: Set(e.id),
+        company_id: Set(company),
+        description: Set(e.description.clone()),
+        effective_date: Set(e.effective_date),
+        reference: Set(e.reference.clone()),
+        idempotency_key: Set(e.idempotency_key.clone()),
+        request_hash: Set(request_hash),
+        reverses_id: Set(e.reverses_id),
+        reversed_by_id: Set(None),
+        created_by: Set(e.created_by),
+        created_at: Set(e.created_at),
+    }
+    .insert(db)
+    .await?;
+    let rows: Vec<posting_row::ActiveModel> = e
+        .postings
+        .iter()
+        .enumerate()
+        .map(|(i, p)| posting_row::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            company_id: Set(company),
+            entry_id: Set(e.id),
+            account_id: Set(p.account_id),
+            amount: Set(if p.direction == Direction::Debit { p.amount } else { -p.amount }),
+            currency: Set(p.currency.clone()),
+            effective_date: Set(e.effective_date),
+            seq: Set(i32::try_from(i).unwrap_or(i32::MAX)),
+        })
+        .collect();
+    posting_row::Entity::insert_many(rows).exec_without_returning(db).await?;
+    Ok(())
+}
+
+async fn hydrate(db: &impl ConnectionTrait, rows: Vec<entry_row::Model>) -> Result<Vec<Entry>, DbErr> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut postings = posting_row::Entity::find()
+        .filter(posting_row::Column::EntryId.is_in(ids))
+        .order_by_asc(posting_row::Column::Seq)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let mine: Vec<_> = postings.extract_if(.., |p| p.entry_id == r.id).collect();
+            entry_of(r, mine)
+        })
+        .collect())
+}
+
+pub async fn entry(db: &impl ConnectionTrait, company: Uuid, id: Uuid) -> Result<Option<Entry>, DbErr> {
+    let Some(row) = entry_row::Entity::find()
+        .filter(entry_row::Column::CompanyId.eq(company))
+        .filter(entry_row::Column::Id.eq(id))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(hydrate(db, vec![row]).await?.pop())
+}
+
+/// The entry recorded under an idempotency key, with the hash of its request.
+pub async fn by_idempotency_key(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    key: &str,
+) -> Result<Option<(Entry, Option<String>)>, DbErr> {
+    let Some(row) = entry_row::Entity::find()
+        .filter(entry_row::Column::CompanyId.eq(company))
+        .filter(entry_row::Column::IdempotencyKey.eq(key))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let hash = row.request_hash.clone();
+    Ok(hydrate(db, vec![row]).await?.pop().map(|e| (e, hash)))
+}
+
+pub async fn entries(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<Entry>, u64), DbErr> {
+    let query = entry_row::Entity::find().filter(entry_row::Column::CompanyId.eq(company));
+    let total = query.clone().count(db).await?;
+    let rows = query
+        .order_by_desc(entry_row::Column::EffectiveDate)
+        .order_by_desc(entry_row::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok((hydrate(db, rows).await?, total))
+}
+
+/// Marks `original` reversed by `reversal`, once; false if it already was.
+pub async fn mark_reversed(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    original: Uuid,
+    reversal: Uuid,
+) -> Result<bool, DbErr> {
+    let done = entry_row::Entity::update_many()
+        .col_expr(entry_row::Column::ReversedById, Expr::value(reversal))
+        .filter(entry_row::Column::CompanyId.eq(company))
+        .filter(entry_row::Column::Id.eq(original))
+        .filter(entry_row::Column::ReversedById.is_null())
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected == 1)
+}
+
+/// The debit-positive sum of the account's postings effective on or before `at`.
+pub async fn balance_at(db: &impl ConnectionTrait, company: Uuid, account: Uuid, at: NaiveDate) -> Result<i64, DbErr> {
+    let amounts: Vec<i64> = posting_row::Entity::find()
+        .select_only()
+        .column(posting_row::Column::Amount)
+        .filter(posting_row::Column::CompanyId.eq(company))
+        .filter(posting_row::Column::AccountId.eq(account))
+        .filter(posting_row::Column::EffectiveDate.lte(at))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(amounts.into_iter().fold(0i64, i64::saturating_add))
+}
+
+/// A page of the account's postings in date order, with what came before it.
+pub async fn statement(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    account: Uuid,
+    offset: u64,
+    limit: u64,
+) -> Result<(i64, Vec<(posting_row::Model, String)>, u64), DbErr> {
+    let query = posting_row::Entity::find()
+        .filter(posting_row::Column::CompanyId.eq(company))
+        .filter(posting_row::Column::AccountId.eq(account))
+        .order_by_asc(posting_row::Column::EffectiveDate)
+        .order_by_asc(posting_row::Column::Id);
+    let total = query.clone().count(db).await?;
+    let before: Vec<i64> =
+        query.clone().select_only().column(posting_row::Column::Amount).limit(offset).into_tuple().all(db).await?;
+    let opening = before.into_iter().fold(0i64, i64::saturating_add);
+    let page = query.offset(offset).limit(limit).all(db).await?;
+    let entry_ids: Vec<Uuid> = page.iter().map(|p| p.entry_id).collect();
+    let descriptions: std::collections::HashMap<Uuid, String> = entry_row::Entity::find()
+        .filter(entry_row::Column::Id.is_in(entry_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e.description))
+        .collect();
+    let lines = page
+        .into_iter()
+        .map(|p| {
+            let d = descriptions.get(&p.entry_id).cloned().unwrap_or_default();
+            (p, d)
+        })
+        .collect();
+    Ok((opening, lines, total))
+}

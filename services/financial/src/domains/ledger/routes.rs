@@ -1,0 +1,90 @@
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use marquee_guard::Ctx;
+use marquee_kit::{ApiError, Created, Json, Ok, PageParams, Paginated, Path, Query};
+
+use super::model::{Account, AtDate, Entry, EntryIn, NewAccount, ReverseIn, StatementLine, TrialBalance};
+use super::service;
+use crate::state::AppState;
+use uuid::Uuid;
+
+pub async fn accounts(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Query(page): Query<PageParams>,
+) -> Result<Paginated<Account>, ApiError> {
+    let (items, total) = service::accounts(&state, &ctx, page.offset(), page.limit()).await?;
+    Result::Ok(Paginated { items, page, total })
+}
+
+pub async fn create_account(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Json(body): Json<NewAccount>,
+) -> Result<Created<Account>, ApiError> {
+    Result::Ok(Created(service::create_account(&state, &ctx, body).await?))
+}
+
+pub async fn account(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Ok<Account>, ApiError> {
+    Result::Ok(Ok(service::account(&state, &ctx, id).await?))
+}
+
+pub async fn balance(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Query(q): Query<AtDate>,
+) -> Result<Ok<serde_json::Value>, ApiError> {
+    Result::Ok(Ok(service::balance_at(&state, &ctx, id, q.at).await?))
+}
+
+pub async fn statement(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Query(page): Query<PageParams>,
+) -> Result<Paginated<StatementLine>, ApiError> {
+    let (items, total) = service::statement(&state, &ctx, id, page.offset(), page.limit()).await?;
+    Result::Ok(Paginated { items, page, total })
+}
+
+/// 201 for a new entry; 200 with the original for a replay of its key.
+pub async fn post(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Json(body): Json<EntryIn>,
+) -> Result<Response, ApiError> {
+    let (entry, replayed) = service::post(&state, &ctx, body).await?;
+    Result::Ok(if replayed { (StatusCode::OK, Ok(entry)).into_response() } else { Created(entry).into_response() })
+}
+
+pub async fn entries(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Query(page): Query<PageParams>,
+) -> Result<Paginated<Entry>, ApiError> {
+    let (items, total) = service::entries(&state, &ctx, page.offset(), page.limit()).await?;
+    Result::Ok(Paginated { items, page, total })
+}
+
+pub async fn entry(Ctx(ctx): Ctx, State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Ok<Entry>, ApiError> {
+    Result::Ok(Ok(service::entry(&state, &ctx, id).await?))
+}
+
+pub async fn reverse(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Json(input): Json<ReverseIn>,
+) -> Result<Created<Entry>, ApiError> {
+    Result::Ok(Created(service::reverse(&state, &ctx, id, input).await?))
+}
+
+pub async fn trial_balance(Ctx(ctx): Ctx, State(state): State<AppState>) -> Result<Ok<TrialBalance>, ApiError> {
+    Result::Ok(Ok(service::trial_balance(&state, &ctx).await?))
+}

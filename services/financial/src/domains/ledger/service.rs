@@ -1,0 +1,276 @@
+//! The rules of the ledger. An entry's postings balance per currency and match
+//! their accounts' currencies; every balance moves in the same transaction as
+//! the entry, each by one atomic update that holds the account's row lock, in
+//! account order (so concurrent entries neither lose updates nor deadlock);
+//! a guarded account never goes below zero; a key replays its first entry.
+
+use std::collections::BTreeMap;
+
+use marquee_guard::AccessContext;
+use marquee_kit::FieldIssue;
+use sea_orm::{DatabaseTransaction, TransactionTrait};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::model::{
+    Account, CurrencyTotals, Entry, EntryIn, NewAccount, Posting, ReverseIn, StatementLine, TrialBalance,
+};
+use super::repo;
+use crate::error::Error;
+use crate::state::AppState;
+
+pub async fn create_account(state: &AppState, ctx: &AccessContext, input: NewAccount) -> Result<Account, Error> {
+    let account = Account {
+        id: Uuid::now_v7(),
+        code: input.code,
+        name: input.name.trim().to_owned(),
+        kind: input.kind,
+        currency: input.currency,
+        no_negative: input.no_negative,
+        balance: 0,
+        created_at: state.clock.now(),
+    };
+    match repo::insert_account(&state.db, ctx.company_id, &account, ctx.user_id).await.map_err(Error::from) {
+        Err(Error::Db(marquee_db::DbError::Conflict { .. })) => {
+            Err(Error::Conflict("ACCOUNT_CODE_TAKEN", format!("an account with code {} exists", account.code)))
+        }
+        other => other.map(|()| account),
+    }
+}
+
+pub async fn account(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<Account, Error> {
+    repo::account(&state.db, ctx.company_id, id).await?.ok_or(Error::NotFound("account"))
+}
+
+pub async fn accounts(
+    state: &AppState,
+    ctx: &AccessContext,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<Account>, u64), Error> {
+    Ok(repo::accounts(&state.db, ctx.company_id, offset, limit).await?)
+}
+
+fn request_hash(input: &EntryIn) -> String {
+    let canonical = serde_json::to_vec(input).unwrap_or_default();
+    Sha256::digest(&canonical).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Posts an entry, or replays the one recorded under its idempotency key.
+/// Answers the entry and whether it is a replay.
+pub async fn post(state: &AppState, ctx: &AccessContext, input: EntryIn) -> Result<(Entry, bool), Error> {
+    let hash = request_hash(&input);
+    if let Some(key) = &input.idempotency_key
+        && let Some(found) = replay(state, ctx, key, &hash).await?
+    {
+        return Ok((found, true));
+    }
+    let txn = state.db.begin().await?;
+    let entry = match record(state, ctx, &txn, input.clone(), Some(hash.clone()), None).await {
+        Ok(entry) => entry,
+        // The same key won a race a moment ago: answer as its replay.
+        Err(Error::Db(marquee_db::DbError::Conflict { .. })) if input.idempotency_key.is_some() => {
+            drop(txn);
+            let key = input.idempotency_key.as_deref().unwrap_or_default();
+            return replay(state, ctx, key, &hash)
+                .await?
+                .map(|e| (e, true))
+                .ok_or(Error::Conflict("CONFLICT", "the entry conflicts with another".to_owned()));
+        }
+        Err(e) => return Err(e),
+    };
+    txn.commit().await?;
+    Ok((entry, false))
+}
+
+async fn replay(state: &AppState, ctx: &AccessContext, key: &str, hash: &str) -> Result<Option<Entry>, Error> {
+    match repo::by_idempotency_key(&state.db, ctx.company_id, key).await? {
+        None => Ok(None),
+        Some((entry, stored)) if stored.as_deref() == Some(hash) => Ok(Some(entry)),
+        Some(_) => Err(Error::Conflict(
+            "IDEMPOTENCY_KEY_REUSED",
+            "this idempotency key was used for a different entry".to_owned(),
+        )),
+    }
+}
+
+/// Checks and writes an entry inside `txn`, moving every balance.
+async fn record(
+    state: &AppState,
+    ctx: &AccessContext,
+    txn: &DatabaseTransaction,
+    input: EntryIn,
+    hash: Option<String>,
+    reverses: Option<Uuid>,
+) -> Result<Entry, Error> {
+    let ids: Vec<Uuid> = input.postings.iter().map(|p| p.account_id).collect();
+    let accounts: BTreeMap<Uuid, Account> =
+        repo::accounts_by_ids(txn, ctx.company_id, &ids).await?.into_iter().map(|a| (a.id, a)).collect();
+    let mut issues = Vec::new();
+    for (i, p) in input.postings.iter().enumerate() {
+        match accounts.get(&p.account_id) {
+            None => issues.push(FieldIssue::new(format!("postings[{i}].accountId"), "no such account in this company")),
+            Some(a) if a.currency != p.currency => issues.push(FieldIssue::new(
+                format!("postings[{i}].currency"),
+                format!("account {} is in {}", a.code, a.currency),
+            )),
+            Some(_) => {}
+        }
+    }
+    if !issues.is_empty() {
+        return Err(Error::Invalid(issues));
+    }
+    // Net movement per account, applied in account order.
+    let mut deltas: BTreeMap<Uuid, i64> = BTreeMap::new();
+    for p in &input.postings {
+        let d = deltas.entry(p.account_id).or_default();
+        *d = d.checked_add(p.signed()).ok_or_else(|| Error::field("postings", "amounts are too large"))?;
+    }
+    for (id, delta) in &deltas {
+        let Some(account) = accounts.get(id) else { continue };
+        if *delta != 0 && !repo::apply(txn, ctx.company_id, account, *delta).await? {
+            return Err(Error::Conflict(
+                "INSUFFICIENT_FUNDS",
+                format!("account {} may not go below zero", account.code),
+            ));
+        }
+    }
+    let entry = Entry {
+        id: Uuid::now_v7(),
+        description: input.description.trim().to_owned(),
+        effective_date: input.effective_date,
+        reference: input.reference,
+        idempotency_key: input.idempotency_key,
+        reverses_id: reverses,
+        reversed_by_id: None,
+        postings: input
+            .postings
+            .into_iter()
+            .map(|p| Posting {
+                account_id: p.account_id,
+                direction: p.direction,
+                amount: p.amount,
+                currency: p.currency,
+            })
+            .collect(),
+        created_by: ctx.user_id,
+        created_at: state.clock.now(),
+    };
+    repo::insert_entry(txn, ctx.company_id, &entry, hash).await?;
+    Ok(entry)
+}
+
+pub async fn entry(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<Entry, Error> {
+    repo::entry(&state.db, ctx.company_id, id).await?.ok_or(Error::NotFound("entry"))
+}
+
+pub async fn entries(
+    state: &AppState,
+    ctx: &AccessContext,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<Entry>, u64), Error> {
+    Ok(repo::entries(&state.db, ctx.company_id, offset, limit).await?)
+}
+
+/// Entries are never changed: a correction is a reversing entry, once.
+pub async fn reverse(state: &AppState, ctx: &AccessContext, id: Uuid, input: ReverseIn) -> Result<Entry, Error> {
+    let original = entry(state, ctx, id).await?;
+    if original.reverses_id.is_some() {
+        return Err(Error::Conflict("REVERSAL_OF_REVERSAL", "a reversal is not reversed; post a new entry".to_owned()));
+    }
+    let postings = original
+        .postings
+        .iter()
+        .map(|p| super::model::PostingIn {
+            account_id: p.account_id,
+            direction: match p.direction {
+                super::model::Direction::Debit => super::model::Direction::Credit,
+                super::model::Direction::Credit => super::model::Direction::Debit,
+            },
+            amount: p.amount,
+            currency: p.currency.clone(),
+        })
+        .collect();
+    let input = EntryIn {
+        description: input.description.unwrap_or_else(|| format!("Reversal of: {}", original.description)),
+        effective_date: input.effective_date.unwrap_or(original.effective_date),
+        reference: original.reference.clone(),
+        idempotency_key: None,
+        postings,
+    };
+    let txn = state.db.begin().await?;
+    let reversal = record(state, ctx, &txn, input, None, Some(original.id)).await?;
+    if !repo::mark_reversed(&txn, ctx.company_id, original.id, reversal.id).await? {
+        return Err(Error::Conflict("ALREADY_REVERSED", "the entry was already reversed".to_owned()));
+    }
+    txn.commit().await?;
+    Ok(reversal)
+}
+
+pub async fn balance_at(
+    state: &AppState,
+    ctx: &AccessContext,
+    id: Uuid,
+    at: Option<chrono::NaiveDate>,
+) -> Result<serde_json::Value, Error> {
+    let account = account(state, ctx, id).await?;
+    let (at, balance) = match at {
+        None => (None, account.balance),
+        Some(at) => (Some(at), account.kind.natural(repo::balance_at(&state.db, ctx.company_id, id, at).await?)),
+    };
+    Ok(serde_json::json!({"accountId": id, "currency": account.currency, "at": at, "balance": balance}))
+}
+
+pub async fn statement(
+    state: &AppState,
+    ctx: &AccessContext,
+    id: Uuid,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<StatementLine>, u64), Error> {
+    let account = account(state, ctx, id).await?;
+    let (opening, rows, total) = repo::statement(&state.db, ctx.company_id, id, offset, limit).await?;
+    let mut running = opening;
+    let lines = rows
+        .into_iter()
+        .map(|(p, description)| {
+            running = running.saturating_add(p.amount);
+            let (direction, amount) = if p.amount >= 0 {
+                (super::model::Direction::Debit, p.amount)
+            } else {
+                (super::model::Direction::Credit, -p.amount)
+            };
+            StatementLine {
+                entry_id: p.entry_id,
+                effective_date: p.effective_date,
+                description,
+                direction,
+                amount,
+                balance: account.kind.natural(running),
+            }
+        })
+        .collect();
+    Ok((lines, total))
+}
+
+/// Every account with its balance, and per currency the debit and credit
+/// balances, which match in a consistent ledger.
+pub async fn trial_balance(state: &AppState, ctx: &AccessContext) -> Result<TrialBalance, Error> {
+    let accounts = repo::all_accounts(&state.db, ctx.company_id).await?;
+    let mut totals: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for a in &accounts {
+        let debit_positive = a.kind.natural(a.balance);
+        let t = totals.entry(a.currency.clone()).or_default();
+        if debit_positive >= 0 {
+            t.0 = t.0.saturating_add(debit_positive);
+        } else {
+            t.1 = t.1.saturating_add(debit_positive.saturating_neg());
+        }
+    }
+    let totals = totals
+        .into_iter()
+        .map(|(currency, (debits, credits))| CurrencyTotals { currency, debits, credits, difference: debits - credits })
+        .collect();
+    Ok(TrialBalance { accounts, totals })
+}

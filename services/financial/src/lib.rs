@@ -1,0 +1,110 @@
+//! financial: the accounting truth of each company. Every protected route passes
+//! the same access guard as base, with module `financial`.
+
+pub mod config;
+pub mod domains;
+pub mod error;
+pub mod routes;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::routing::get;
+use marquee_counters::Counters;
+use marquee_guard::Guard;
+use marquee_kit::Clock;
+use marquee_kit::http::Readiness;
+use marquee_kit::server::{Tasks, bind, serve_http};
+use migration_financial::{Migrator, MigratorTrait};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use config::Config;
+pub use state::AppState;
+
+#[derive(Clone, Default)]
+pub struct Options {
+    pub skip_migrations: bool,
+    pub clock: Clock,
+}
+
+pub struct App {
+    state: AppState,
+    router: Router,
+    http: TcpListener,
+    shutdown: CancellationToken,
+    tasks: Tasks,
+}
+
+#[derive(Clone)]
+struct Ready(AppState);
+
+impl Readiness for Ready {
+    async fn check(&self) -> Result<(), String> {
+        marquee_db::ping(&self.0.db).await?;
+        if !self.0.guard.is_live() {
+            return Err("not hearing auth's access stream".to_owned());
+        }
+        Ok(())
+    }
+}
+
+pub async fn migrate(config: &Config) -> anyhow::Result<()> {
+    let db = marquee_db::connect(&config.database_url, 1).await?;
+    Migrator::up(&db, None).await.context("migrations failed")?;
+    Ok(())
+}
+
+impl App {
+    pub async fn build(config: Config, options: Options) -> anyhow::Result<Self> {
+        let _ = marquee_telemetry::metrics_handle();
+        let db = marquee_db::connect(&config.database_url, config.database_max_connections).await?;
+        if !options.skip_migrations {
+            Migrator::up(&db, None).await.context("migrations failed")?;
+        }
+        let counters = match &config.redis_url {
+            Some(url) => Counters::redis(url, &format!("{}:financial", config.redis_prefix)).context("REDIS_URL")?,
+            None => Counters::memory(),
+        };
+        let guard = Guard::from_config(&config.guard, "financial", config.internal_service_token.expose(), counters)
+            .map_err(|e| anyhow::anyhow!(e))?;
+        let http = bind(&config.http_addr, "HTTP").await?;
+        let shutdown = CancellationToken::new();
+        let tasks = Tasks::new();
+        tasks.spawn("access-watch", guard.clone().watch(shutdown.clone()));
+        let protected = routes::table(guard.clone()).into_router();
+        let state = AppState { db, clock: options.clock, config: Arc::new(config), guard };
+        let api = protected
+            .with_state(state.clone())
+            .merge(marquee_kit::http::health_routes(Ready(state.clone())))
+            .route("/metrics", get(|| async { marquee_telemetry::render_metrics() }));
+        let router = marquee_kit::http::finish(api, &state.config.http);
+        Ok(Self { state, router, http, shutdown, tasks })
+    }
+
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    pub async fn run(self) -> anyhow::Result<()> {
+        tracing::info!(http = %self.http_addr(), "financial serving");
+        let result = serve_http(self.http, self.router, self.shutdown.clone()).await;
+        self.shutdown.cancel();
+        self.tasks.join(Duration::from_secs(5)).await;
+        result.context("HTTP server")?;
+        tracing::info!("financial stopped");
+        Ok(())
+    }
+}

@@ -1,0 +1,16 @@
+use std::sync::Arc;
+
+use marquee_guard::Guard;
+use marquee_kit::Clock;
+use sea_orm::DatabaseConnection;
+
+use crate::config::Config;
+
+/// Everything a request needs, built once at start.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub clock: Clock,
+    pub config: Arc<Config>,
+    pub guard: Guard,
+}

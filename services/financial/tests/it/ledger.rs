@@ -1,0 +1,289 @@
+//! The ledger: balanced entries only, idempotency, reversal, exact balances
+//! under concurrency, guarded accounts, statements; and the guard with module
+//! `financial`.
+
+use std::sync::Arc;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::fleet::{Fleet, Tenant, fleet};
+
+async fn account(f: &Fleet, t: &Tenant, code: &str, kind: &str, currency: &str, no_negative: bool) -> String {
+    let r = f
+        .post(
+            t,
+            "/v1/ledger/accounts",
+            &json!({"code": code, "name": code, "kind": kind, "currency": currency, "noNegative": no_negative}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    r.data()["id"].as_str().unwrap().to_owned()
+}
+
+fn transfer(debit: &str, credit: &str, amount: i64, currency: &str) -> Value {
+    json!({
+        "description": "transfer",
+        "effectiveDate": "2027-01-15",
+        "postings": [
+            {"accountId": debit, "direction": "debit", "amount": amount, "currency": currency},
+            {"accountId": credit, "direction": "credit", "amount": amount, "currency": currency}
+        ]
+    })
+}
+
+async fn balance(f: &Fleet, t: &Tenant, id: &str) -> i64 {
+    f.get(t, &format!("/v1/ledger/accounts/{id}")).await.data()["balance"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn unbalanced_or_mismatched_entries_are_refused_with_details() {
+    let f = fleet().await;
+    let t = f.tenant().await;
+    let cash = account(&f, &t, "cash", "asset", "EUR", false).await;
+    let equity = account(&f, &t, "equity", "equity", "EUR", false).await;
+    let usd = account(&f, &t, "cash-usd", "asset", "USD", false).await;
+
+    let mut off = transfer(&cash, &equity, 100, "EUR");
+    off["postings"][1]["amount"] = json!(99);
+    let r = f.post(&t, "/v1/ledger/entries", &off).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.fields(), ["postings"]);
+    assert!(r.body["details"][0]["issue"].as_str().unwrap().contains("EUR: debits 100 ≠ credits 99"), "{:?}", r.body);
+
+    let mixed = json!({"description": "fx", "effectiveDate": "2027-01-15", "postings": [
+        {"accountId": cash, "direction": "debit", "amount": 100, "currency": "EUR"},
+        {"accountId": usd, "direction": "credit", "amount": 100, "currency": "USD"}]});
+    let r = f.post(&t, "/v1/ledger/entries", &mixed).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body["details"][0]["issue"].as_str().unwrap().contains("USD"));
+
+    let wrong_currency = transfer(&usd, &equity, 100, "EUR");
+    assert_eq!(f.post(&t, "/v1/ledger/entries", &wrong_currency).await.fields(), ["postings[0].currency"]);
+    let unknown = transfer(&uuid::Uuid::now_v7().to_string(), &equity, 100, "EUR");
+    assert_eq!(f.post(&t, "/v1/ledger/entries", &unknown).await.fields(), ["postings[0].accountId"]);
+    let negative = transfer(&cash, &equity, -5, "EUR");
+    assert!(f.post(&t, "/v1/ledger/entries", &negative).await.fields().contains(&"postings[0].amount".to_owned()));
+    let lonely = json!({"description": "x", "effectiveDate": "2027-01-15", "postings": [{"accountId": cash, "direction": "debit", "amount": 1, "currency": "EUR"}]});
+    assert!(f.post(&t, "/v1/ledger/entries", &lonely).await.fields().contains(&"postings".to_owned()));
+    let float = json!({"description": "x", "effectiveDate": "2027-01-15", "postings": [
+        {"accountId": cash, "direction": "debit", "amount": 1.5, "currency": "EUR"},
+        {"accountId": equity, "direction": "credit", "amount": 1.5, "currency": "EUR"}]});
+    assert_eq!(f.post(&t, "/v1/ledger/entries", &float).await.status, 400, "money is never floating point");
+
+    assert_eq!(balance(&f, &t, &cash).await, 0, "nothing moved");
+    // Another company's accounts cannot be posted to.
+    let other = f.tenant().await;
+    let theirs = account(&f, &other, "cash", "asset", "EUR", false).await;
+    assert_eq!(
+        f.post(&t, "/v1/ledger/entries", &transfer(&theirs, &equity, 1, "EUR")).await.fields(),
+        ["postings[0].accountId"]
+    );
+    assert_eq!(f.get(&t, &format!("/v1/ledger/accounts/{theirs}")).await.status, 404);
+}
+
+#[tokio::test]
+async fn idempotent_replays_and_conflicting_replays() {
+    let f = Arc::new(fleet().await);
+    let t = Arc::new(f.tenant().await);
+    let cash = account(&f, &t, "cash", "asset", "EUR", false).await;
+    let equity = account(&f, &t, "equity", "equity", "EUR", false).await;
+    let mut body = transfer(&cash, &equity, 5000, "EUR");
+    body["idempotencyKey"] = json!("invoice-42");
+
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let (f, t, body) = (f.clone(), t.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let r = f.post(&t, "/v1/ledger/entries", &body).await;
+            (r.status.as_u16(), r.data()["id"].as_str().unwrap_or_default().to_owned())
+        }));
+    }
+    let mut ids = Vec::new();
+    let mut created = 0;
+    for task in tasks {
+        let (status, id) = task.await.unwrap();
+        assert!(status == 201 || status == 200, "{status}");
+        created += usize::from(status == 201);
+        ids.push(id);
+    }
+    ids.dedup();
+    assert_eq!((created, ids.len()), (1, 1), "one entry, replayed to everyone");
+    assert_eq!(balance(&f, &t, &cash).await, 5000, "posted once");
+
+    let mut changed = body.clone();
+    changed["postings"][0]["amount"] = json!(6000);
+    changed["postings"][1]["amount"] = json!(6000);
+    let r = f.post(&t, "/v1/ledger/entries", &changed).await;
+    assert_eq!((r.status.as_u16(), r.code()), (409, "IDEMPOTENCY_KEY_REUSED"));
+}
+
+#[tokio::test]
+async fn corrections_are_reversing_entries() {
+    let f = fleet().await;
+    let t = f.tenant().await;
+    let cash = account(&f, &t, "cash", "asset", "EUR", false).await;
+    let sales = account(&f, &t, "sales", "income", "EUR", false).await;
+    let posted = f.post(&t, "/v1/ledger/entries", &transfer(&cash, &sales, 1200, "EUR")).await;
+    let id = posted.data()["id"].as_str().unwrap().to_owned();
+    assert_eq!((balance(&f, &t, &cash).await, balance(&f, &t, &sales).await), (1200, 1200), "both in their own sign");
+
+    let reversal = f.post(&t, &format!("/v1/ledger/entries/{id}/reverse"), &json!({})).await;
+    assert_eq!(reversal.status, 201, "{:?}", reversal.body);
+    assert_eq!(reversal.data()["reversesId"], id.as_str());
+    assert_eq!(reversal.data()["postings"][0]["direction"], "credit");
+    assert_eq!((balance(&f, &t, &cash).await, balance(&f, &t, &sales).await), (0, 0));
+    let original = f.get(&t, &format!("/v1/ledger/entries/{id}")).await;
+    assert_eq!(original.data()["reversedById"], reversal.data()["id"]);
+    assert_eq!(original.data()["postings"][0]["amount"], 1200, "the original is unchanged");
+
+    let again = f.post(&t, &format!("/v1/ledger/entries/{id}/reverse"), &json!({})).await;
+    assert_eq!((again.status.as_u16(), again.code()), (409, "ALREADY_REVERSED"));
+    let rid = reversal.data()["id"].as_str().unwrap();
+    assert_eq!(f.post(&t, &format!("/v1/ledger/entries/{rid}/reverse"), &json!({})).await.status, 409);
+    for method in [Method::PATCH, Method::DELETE] {
+        let r = f
+            .call(method, &format!("/v1/ledger/entries/{id}"), Some(&t.owner), Some(t.company), Some(&json!({})))
+            .await;
+        assert_eq!(r.status, 405, "entries are immutable");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_postings_keep_balances_exact_and_the_trial_balance_at_zero() {
+    let f = Arc::new(fleet().await);
+    let t = Arc::new(f.tenant().await);
+    let mut accounts = Vec::new();
+    for i in 0..6 {
+        accounts.push(
+            account(&f, &t, &format!("acct-{i}"), if i % 2 == 0 { "asset" } else { "liability" }, "EUR", false).await,
+        );
+    }
+    let accounts = Arc::new(accounts);
+    let barrier = Arc::new(tokio::sync::Barrier::new(8));
+    let mut tasks = Vec::new();
+    for w in 0..8usize {
+        let (f, t, accounts, barrier) = (f.clone(), t.clone(), accounts.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let mut expected = vec![0i64; accounts.len()];
+            for n in 0..12usize {
+                let (d, c) = ((w + n) % accounts.len(), (w + 2 * n + 1) % accounts.len());
+                if d == c {
+                    continue;
+                }
+                let amount = i64::try_from(100 + w * 10 + n).unwrap();
+                let r = f.post(&t, "/v1/ledger/entries", &transfer(&accounts[d], &accounts[c], amount, "EUR")).await;
+                assert_eq!(r.status, 201, "{:?}", r.body);
+                expected[d] += amount;
+                expected[c] -= amount;
+            }
+            expected
+        }));
+    }
+    let mut expected = vec![0i64; accounts.len()];
+    for task in tasks {
+        for (i, v) in task.await.unwrap().into_iter().enumerate() {
+            expected[i] += v;
+        }
+    }
+    for (i, id) in accounts.iter().enumerate() {
+        let natural = if i % 2 == 0 { expected[i] } else { -expected[i] };
+        assert_eq!(balance(&f, &t, id).await, natural, "account {i}: no lost update");
+    }
+    let trial = f.get(&t, "/v1/ledger/trial-balance").await;
+    assert_eq!(trial.status, 200);
+    assert_eq!(trial.data()["totals"][0]["difference"], 0);
+    assert_eq!(trial.data()["totals"][0]["currency"], "EUR");
+}
+
+#[tokio::test]
+async fn a_guarded_account_never_goes_negative_under_concurrent_withdrawals() {
+    let f = Arc::new(fleet().await);
+    let t = Arc::new(f.tenant().await);
+    let cash = account(&f, &t, "cash", "asset", "EUR", true).await;
+    let equity = account(&f, &t, "equity", "equity", "EUR", false).await;
+    let costs = account(&f, &t, "costs", "expense", "EUR", false).await;
+    assert_eq!(f.post(&t, "/v1/ledger/entries", &transfer(&cash, &equity, 1000, "EUR")).await.status, 201);
+    let barrier = Arc::new(tokio::sync::Barrier::new(25));
+    let mut tasks = Vec::new();
+    for _ in 0..25 {
+        let (f, t, barrier, body) = (f.clone(), t.clone(), barrier.clone(), transfer(&costs, &cash, 100, "EUR"));
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let r = f.post(&t, "/v1/ledger/entries", &body).await;
+            (r.status.as_u16(), r.code().to_owned())
+        }));
+    }
+    let mut paid = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            (201, _) => paid += 1,
+            (409, code) => assert_eq!(code, "INSUFFICIENT_FUNDS"),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(paid, 10);
+    assert_eq!(balance(&f, &t, &cash).await, 0);
+    assert_eq!(balance(&f, &t, &costs).await, 1000);
+}
+
+#[tokio::test]
+async fn balances_at_a_date_and_statements_with_running_balance() {
+    let f = fleet().await;
+    let t = f.tenant().await;
+    let cash = account(&f, &t, "cash", "asset", "EUR", false).await;
+    let equity = account(&f, &t, "equity", "equity", "EUR", false).await;
+    for (date, amount) in [("2027-01-10", 500), ("2027-02-10", 300), ("2027-03-10", -200)] {
+        let mut body =
+            if amount > 0 { transfer(&cash, &equity, amount, "EUR") } else { transfer(&equity, &cash, -amount, "EUR") };
+        body["effectiveDate"] = json!(date);
+        assert_eq!(f.post(&t, "/v1/ledger/entries", &body).await.status, 201);
+    }
+    let at = f.get(&t, &format!("/v1/ledger/accounts/{cash}/balance?at=2027-02-28")).await;
+    assert_eq!(at.data()["balance"], 800);
+    assert_eq!(f.get(&t, &format!("/v1/ledger/accounts/{cash}/balance")).await.data()["balance"], 600);
+    let page2 = f.get(&t, &format!("/v1/ledger/accounts/{cash}/statement?page=2&limit=2")).await;
+    assert_eq!(page2.status, 200);
+    assert_eq!(page2.body["pagination"]["total"], 3);
+    assert_eq!(page2.data()[0]["balance"], 600, "the running balance carries over from page 1");
+    assert_eq!(page2.data()[0]["direction"], "credit");
+    let page1 = f.get(&t, &format!("/v1/ledger/accounts/{cash}/statement?limit=2")).await;
+    let balances: Vec<i64> = page1.data().as_array().unwrap().iter().map(|l| l["balance"].as_i64().unwrap()).collect();
+    assert_eq!(balances, [500, 800]);
+}
+
+#[tokio::test]
+async fn the_guard_table_with_module_financial() {
+    let mut f = fleet().await;
+    let t = f.tenant().await;
+    let path = "/v1/ledger/accounts";
+    let r = f.call(Method::GET, path, None, Some(t.company), None).await;
+    assert_eq!((r.status.as_u16(), r.code()), (401, "MISSING_TOKEN"));
+    let r = f.call(Method::GET, path, Some(&t.owner), None, None).await;
+    assert_eq!((r.status.as_u16(), r.code()), (400, "MISSING_ORG"));
+    let r = f.call(Method::GET, path, Some("x.y.z"), Some(t.company), None).await;
+    assert_eq!((r.status.as_u16(), r.code()), (401, "INVALID_TOKEN"));
+    let (_, viewer) = f.member_with(&t, &["financial.ledger.view"]).await;
+    assert_eq!(f.call(Method::GET, path, Some(&viewer), Some(t.company), None).await.status, 200);
+    let r = f.call(Method::POST, path, Some(&viewer), Some(t.company), Some(&json!({}))).await;
+    assert_eq!((r.status.as_u16(), r.code()), (403, "PERMISSION_DENIED"));
+    let basic_only = f.package(&["basic"], json!({})).await;
+    f.set_package(t.company, json!({"packageCode": basic_only, "status": "active"})).await;
+    let mut refused = false;
+    for _ in 0..50 {
+        let r = f.call(Method::GET, path, Some(&t.owner), Some(t.company), None).await;
+        if r.status == 403 {
+            assert_eq!(r.code(), "MODULE_NOT_ENABLED");
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(refused, "without the financial module, refused within a second");
+    f.stop_auth().await;
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    let r = f.call(Method::GET, path, Some(&viewer), Some(t.company), None).await;
+    assert_eq!((r.status.as_u16(), r.code()), (503, "ACCESS_UNAVAILABLE"));
+    assert!(r.headers.contains_key("retry-after"));
+}
