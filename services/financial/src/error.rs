@@ -11,6 +11,11 @@ pub enum Error {
     NotFound(&'static str),
     #[error("{1}")]
     Conflict(&'static str, String),
+    #[error("{1}")]
+    Forbidden(&'static str, String),
+    /// A peer (auth) could not answer; carried as its answer.
+    #[error("{0}")]
+    Upstream(ApiError),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -33,6 +38,8 @@ impl From<Error> for ApiError {
             Error::Invalid(details) => ApiError::validation(details),
             Error::NotFound(what) => ApiError::not_found(what),
             Error::Conflict(code, message) => ApiError::conflict(code, message),
+            Error::Forbidden(code, message) => ApiError::forbidden(code, message),
+            Error::Upstream(answer) => answer,
             Error::Db(DbError::Conflict { .. }) => {
                 ApiError::conflict("CONFLICT", "the change conflicts with existing data")
             }

@@ -4,6 +4,7 @@
 pub mod config;
 pub mod domains;
 pub mod error;
+pub mod grpc;
 pub mod routes;
 pub mod state;
 
@@ -36,6 +37,7 @@ pub struct App {
     state: AppState,
     router: Router,
     http: TcpListener,
+    grpc: TcpListener,
     shutdown: CancellationToken,
     tasks: Tasks,
 }
@@ -73,6 +75,7 @@ impl App {
         let guard = Guard::from_config(&config.guard, "financial", config.internal_service_token.expose(), counters)
             .map_err(|e| anyhow::anyhow!(e))?;
         let http = bind(&config.http_addr, "HTTP").await?;
+        let grpc = bind(&config.grpc_addr, "gRPC").await?;
         let shutdown = CancellationToken::new();
         let tasks = Tasks::new();
         tasks.spawn("access-watch", guard.clone().watch(shutdown.clone()));
@@ -83,11 +86,15 @@ impl App {
             .merge(marquee_kit::http::health_routes(Ready(state.clone())))
             .route("/metrics", get(|| async { marquee_telemetry::render_metrics() }));
         let router = marquee_kit::http::finish(api, &state.config.http);
-        Ok(Self { state, router, http, shutdown, tasks })
+        Ok(Self { state, router, http, grpc, shutdown, tasks })
     }
 
     pub fn http_addr(&self) -> SocketAddr {
         self.http.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn grpc_addr(&self) -> SocketAddr {
+        self.grpc.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
     pub fn state(&self) -> &AppState {
@@ -99,11 +106,28 @@ impl App {
     }
 
     pub async fn run(self) -> anyhow::Result<()> {
-        tracing::info!(http = %self.http_addr(), "financial serving");
-        let result = serve_http(self.http, self.router, self.shutdown.clone()).await;
+        use marquee_proto::financial::v1::facts_server::FactsServer;
+        tracing::info!(http = %self.http_addr(), grpc = %self.grpc_addr(), "financial serving");
+        let (health_reporter, health_service) = tonic_health::server::health_reporter();
+        health_reporter.set_serving::<FactsServer<grpc::FactsGrpc>>().await;
+        let facts = FactsServer::with_interceptor(
+            grpc::FactsGrpc { state: self.state.clone() },
+            marquee_kit::grpc::RequireServiceToken::new(self.state.config.internal_service_token.expose()),
+        );
+        let shutdown = self.shutdown.clone();
+        let grpc = tonic::transport::Server::builder()
+            .trace_fn(marquee_kit::grpc::grpc_span)
+            .add_service(health_service)
+            .add_service(facts)
+            .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(self.grpc), async move {
+                shutdown.cancelled().await
+            });
+        let http = serve_http(self.http, self.router, self.shutdown.clone());
+        let (http_result, grpc_result) = tokio::join!(http, grpc);
         self.shutdown.cancel();
         self.tasks.join(Duration::from_secs(5)).await;
-        result.context("HTTP server")?;
+        http_result.context("HTTP server")?;
+        grpc_result.context("gRPC server")?;
         tracing::info!("financial stopped");
         Ok(())
     }

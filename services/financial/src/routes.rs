@@ -4,6 +4,7 @@ use axum::http::Method;
 use marquee_guard::{Guard, RouteTable};
 
 use crate::domains::ledger::routes as ledger;
+use crate::domains::records::routes as records;
 use crate::state::AppState;
 
 pub fn table(guard: Guard) -> RouteTable<AppState> {
@@ -18,4 +19,20 @@ pub fn table(guard: Guard) -> RouteTable<AppState> {
         .route(Method::GET, "/v1/ledger/entries/{id}", "financial.ledger.view", ledger::entry)
         .route(Method::POST, "/v1/ledger/entries/{id}/reverse", "financial.ledger.post", ledger::reverse)
         .route(Method::GET, "/v1/ledger/trial-balance", "financial.ledger.view", ledger::trial_balance)
+        .route(Method::GET, "/v1/expenses", "financial.expense.view", records::list::<true>)
+        .route(Method::POST, "/v1/expenses", "financial.expense.create", records::create::<true>)
+        .route(Method::GET, "/v1/expenses/{id}", "financial.expense.view", records::show::<true>)
+        .route(Method::PUT, "/v1/expenses/{id}", "financial.expense.edit", records::update::<true>)
+        .route(Method::POST, "/v1/expenses/{id}/submit", "financial.expense.edit", records::submit::<true>)
+        .route(Method::POST, "/v1/expenses/{id}/approve", "financial.expense.approve", records::approve::<true>)
+        .route(Method::POST, "/v1/expenses/{id}/reject", "financial.expense.approve", records::reject::<true>)
+        .route(Method::POST, "/v1/expenses/{id}/pay", "financial.expense.approve", records::pay::<true>)
+        .route(Method::GET, "/v1/incomes", "financial.income.view", records::list::<false>)
+        .route(Method::POST, "/v1/incomes", "financial.income.create", records::create::<false>)
+        .route(Method::GET, "/v1/incomes/{id}", "financial.income.view", records::show::<false>)
+        .route(Method::PUT, "/v1/incomes/{id}", "financial.income.edit", records::update::<false>)
+        .route(Method::POST, "/v1/incomes/{id}/submit", "financial.income.edit", records::submit::<false>)
+        .route(Method::POST, "/v1/incomes/{id}/approve", "financial.income.approve", records::approve::<false>)
+        .route(Method::POST, "/v1/incomes/{id}/reject", "financial.income.approve", records::reject::<false>)
+        .route(Method::POST, "/v1/incomes/{id}/pay", "financial.income.approve", records::pay::<false>)
 }

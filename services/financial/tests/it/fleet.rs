@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 pub struct Fleet {
     pub api: TestClient,
+    pub grpc: String,
     peers: Peers,
     _stop: tokio_util::sync::DropGuard,
     _db: TestDb,
@@ -40,6 +41,7 @@ pub async fn fleet_with(overrides: &[(&str, &str)]) -> Fleet {
     let mut pairs = vec![
         ("DATABASE_URL", db.url.clone()),
         ("HTTP_ADDR", "127.0.0.1:0".into()),
+        ("GRPC_ADDR", "127.0.0.1:0".into()),
         ("INTERNAL_SERVICE_TOKEN", SERVICE_TOKEN.into()),
         ("AUTH_GRPC_URL", peers.auth_grpc_url.clone()),
         ("AUTH_JWKS_URL", peers.jwks_url.clone()),
@@ -52,9 +54,10 @@ pub async fn fleet_with(overrides: &[(&str, &str)]) -> Fleet {
     let config = marquee_financial::Config::load(&mut Env::from_map(vars(&pairs))).unwrap();
     let app = marquee_financial::App::build(config, Default::default()).await.unwrap();
     let api = TestClient::new(format!("http://{}", app.http_addr()));
+    let grpc = format!("http://{}", app.grpc_addr());
     let stop = app.shutdown_token().drop_guard();
     tokio::spawn(async move { app.run().await.unwrap() });
-    let fleet = Fleet { api, peers, _stop: stop, _db: db };
+    let fleet = Fleet { api, grpc, peers, _stop: stop, _db: db };
     fleet.wait_until_ready().await;
     fleet
 }

@@ -4,3 +4,4 @@
 
 mod fleet;
 mod ledger;
+mod records;

@@ -120,6 +120,34 @@ pub async fn insert_account(db: &impl ConnectionTrait, company: Uuid, a: &Accoun
     Ok(())
 }
 
+pub async fn account_by_code(db: &impl ConnectionTrait, company: Uuid, code: &str) -> Result<Option<Account>, DbErr> {
+    accounts_of(company).filter(account_row::Column::Code.eq(code)).one(db).await?.map(account_of).transpose()
+}
+
+/// Inserts unless an account with the same code exists (concurrent first uses).
+pub async fn insert_account_if_absent(db: &impl ConnectionTrait, company: Uuid, a: &Account) -> Result<(), DbErr> {
+    use sea_orm::sea_query::OnConflict;
+    let row = account_row::ActiveModel {
+        id: Set(a.id),
+        company_id: Set(company),
+        code: Set(a.code.clone()),
+        name: Set(a.name.clone()),
+        kind: Set(a.kind.as_str().to_owned()),
+        currency: Set(a.currency.clone()),
+        no_negative: Set(false),
+        balance: Set(0),
+        created_by: Set(Uuid::nil()),
+        created_at: Set(a.created_at),
+    };
+    account_row::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([account_row::Column::CompanyId, account_row::Column::Code]).do_nothing().to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
 pub async fn account(db: &impl ConnectionTrait, company: Uuid, id: Uuid) -> Result<Option<Account>, DbErr> {
     accounts_of(company).filter(account_row::Column::Id.eq(id)).one(db).await?.map(account_of).transpose()
 }

@@ -66,7 +66,7 @@ pub async fn post(state: &AppState, ctx: &AccessContext, input: EntryIn) -> Resu
         return Ok((found, true));
     }
     let txn = state.db.begin().await?;
-    let entry = match record(state, ctx, &txn, input.clone(), Some(hash.clone()), None).await {
+    let entry = match record(state, Poster::from(ctx), &txn, input.clone(), Some(hash.clone()), None).await {
         Ok(entry) => entry,
         // The same key won a race a moment ago: answer as its replay.
         Err(Error::Db(marquee_db::DbError::Conflict { .. })) if input.idempotency_key.is_some() => {
@@ -94,10 +94,61 @@ async fn replay(state: &AppState, ctx: &AccessContext, key: &str, hash: &str) ->
     }
 }
 
+/// Who posts, in which company.
+#[derive(Debug, Clone, Copy)]
+pub struct Poster {
+    pub company_id: Uuid,
+    pub user_id: Uuid,
+}
+
+impl From<&AccessContext> for Poster {
+    fn from(ctx: &AccessContext) -> Self {
+        Self { company_id: ctx.company_id, user_id: ctx.user_id }
+    }
+}
+
+/// Posts an entry inside the caller's transaction (records and facts move
+/// money in the same transaction as their own change).
+pub async fn post_within(
+    state: &AppState,
+    poster: Poster,
+    txn: &DatabaseTransaction,
+    input: EntryIn,
+) -> Result<Entry, Error> {
+    record(state, poster, txn, input, None, None).await
+}
+
+/// The company's system account `{name}:{CURRENCY}`, made on first use.
+pub async fn system_account(
+    txn: &DatabaseTransaction,
+    company: Uuid,
+    name: &str,
+    kind: super::model::Kind,
+    currency: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Account, Error> {
+    let code = format!("{name}:{currency}");
+    if let Some(found) = repo::account_by_code(txn, company, &code).await? {
+        return Ok(found);
+    }
+    let account = Account {
+        id: Uuid::now_v7(),
+        code: code.clone(),
+        name: name.to_owned(),
+        kind,
+        currency: currency.to_owned(),
+        no_negative: false,
+        balance: 0,
+        created_at: at,
+    };
+    repo::insert_account_if_absent(txn, company, &account).await?;
+    repo::account_by_code(txn, company, &code).await?.ok_or(Error::NotFound("account"))
+}
+
 /// Checks and writes an entry inside `txn`, moving every balance.
 async fn record(
     state: &AppState,
-    ctx: &AccessContext,
+    ctx: Poster,
     txn: &DatabaseTransaction,
     input: EntryIn,
     hash: Option<String>,
@@ -200,7 +251,7 @@ pub async fn reverse(state: &AppState, ctx: &AccessContext, id: Uuid, input: Rev
         postings,
     };
     let txn = state.db.begin().await?;
-    let reversal = record(state, ctx, &txn, input, None, Some(original.id)).await?;
+    let reversal = record(state, Poster::from(ctx), &txn, input, None, Some(original.id)).await?;
     if !repo::mark_reversed(&txn, ctx.company_id, original.id, reversal.id).await? {
         return Err(Error::Conflict("ALREADY_REVERSED", "the entry was already reversed".to_owned()));
     }

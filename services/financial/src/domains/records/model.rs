@@ -1,0 +1,148 @@
+use chrono::{DateTime, Utc};
+use marquee_kit::FieldIssue;
+use marquee_kit::extract::{Issues, Validate};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domains::ledger::model::{MAX_AMOUNT, valid_currency};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Expense,
+    Income,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Draft,
+    Submitted,
+    Approved,
+    Rejected,
+    Paid,
+}
+
+macro_rules! text_enum {
+    ($t:ty { $($v:ident => $s:literal),* }) => {
+        impl $t {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$v => $s),* }
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($s => Some(Self::$v),)* _ => None }
+            }
+        }
+    };
+}
+
+text_enum!(Kind { Expense => "expense", Income => "income" });
+text_enum!(Status { Draft => "draft", Submitted => "submitted", Approved => "approved", Rejected => "rejected", Paid => "paid" });
+
+impl Kind {
+    pub fn noun(self) -> &'static str {
+        match self {
+            Self::Expense => "expense",
+            Self::Income => "income",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Record {
+    pub id: Uuid,
+    pub kind: Kind,
+    pub amount: i64,
+    pub currency: String,
+    pub category: String,
+    pub counterparty: String,
+    pub event_id: Option<Uuid>,
+    pub receipt_ref: Option<String>,
+    pub description: String,
+    pub status: Status,
+    pub reviewer_id: Option<Uuid>,
+    pub source_id: Option<String>,
+    pub entry_ids: Vec<Uuid>,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Transition {
+    pub from_status: Option<Status>,
+    pub to_status: Status,
+    pub actor_id: Uuid,
+    pub note: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RecordIn {
+    pub amount: i64,
+    pub currency: String,
+    pub category: String,
+    pub counterparty: String,
+    pub event_id: Option<Uuid>,
+    /// A media reference for the receipt.
+    pub receipt_ref: Option<String>,
+    #[serde(default)]
+    pub description: String,
+}
+
+impl Validate for RecordIn {
+    fn validate(&self) -> Result<(), Vec<FieldIssue>> {
+        let mut issues = Issues::new();
+        issues.check(
+            (1..=MAX_AMOUNT).contains(&self.amount),
+            "amount",
+            format!("must be between 1 and {MAX_AMOUNT} minor units"),
+        );
+        issues.check(valid_currency(&self.currency), "currency", "must be an ISO-4217 code such as EUR");
+        issues.text("category", &self.category, 64);
+        issues.text("counterparty", &self.counterparty, 200);
+        if let Some(r) = &self.receipt_ref {
+            issues.text("receiptRef", r, 500);
+        }
+        issues.check(self.description.chars().count() <= 2000, "description", "at most 2000 characters");
+        issues.finish()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubmitIn {
+    pub reviewer_id: Uuid,
+}
+
+impl Validate for SubmitIn {}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DecisionIn {
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+impl Validate for DecisionIn {
+    fn validate(&self) -> Result<(), Vec<FieldIssue>> {
+        let mut issues = Issues::new();
+        if let Some(n) = &self.note {
+            issues.check(n.chars().count() <= 1000, "note", "at most 1000 characters");
+        }
+        issues.finish()
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordFilter {
+    pub status: Option<Status>,
+    pub event_id: Option<Uuid>,
+    pub category: Option<String>,
+}
+
+impl Validate for RecordFilter {}

@@ -1,0 +1,223 @@
+//! The only code that touches records and their transitions.
+
+use sea_orm::entity::prelude::*;
+use sea_orm::{ConnectionTrait, PaginatorTrait, QueryOrder, QuerySelect, Set};
+
+use super::model::{Kind, Record, RecordFilter, Status, Transition};
+
+pub mod record_row {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "records")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub company_id: Uuid,
+        pub kind: String,
+        pub amount: i64,
+        pub currency: String,
+        pub category: String,
+        pub counterparty: String,
+        pub event_id: Option<Uuid>,
+        pub receipt_ref: Option<String>,
+        pub description: String,
+        pub status: String,
+        pub reviewer_id: Option<Uuid>,
+        pub source_id: Option<String>,
+        pub entry_ids: String,
+        pub created_by: Uuid,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod transition_row {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "record_transitions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub company_id: Uuid,
+        pub record_id: Uuid,
+        pub from_status: Option<String>,
+        pub to_status: String,
+        pub actor_id: Uuid,
+        pub note: Option<String>,
+        pub at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+fn corrupt(e: impl std::fmt::Display) -> DbErr {
+    DbErr::Custom(format!("stored record is not readable: {e}"))
+}
+
+fn record_of(r: record_row::Model) -> Result<Record, DbErr> {
+    Ok(Record {
+        id: r.id,
+        kind: Kind::parse(&r.kind).ok_or_else(|| corrupt(&r.kind))?,
+        amount: r.amount,
+        currency: r.currency,
+        category: r.category,
+        counterparty: r.counterparty,
+        event_id: r.event_id,
+        receipt_ref: r.receipt_ref,
+        description: r.description,
+        status: Status::parse(&r.status).ok_or_else(|| corrupt(&r.status))?,
+        reviewer_id: r.reviewer_id,
+        source_id: r.source_id,
+        entry_ids: serde_json::from_str(&r.entry_ids).map_err(corrupt)?,
+        created_by: r.created_by,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    })
+}
+
+fn row_of(company: Uuid, r: &Record) -> Result<record_row::ActiveModel, DbErr> {
+    Ok(record_row::ActiveModel {
+        id: Set(r.id),
+        company_id: Set(company),
+        kind: Set(r.kind.as_str().to_owned()),
+        amount: Set(r.amount),
+        currency: Set(r.currency.clone()),
+        category: Set(r.category.clone()),
+        counterparty: Set(r.counterparty.clone()),
+        event_id: Set(r.event_id),
+        receipt_ref: Set(r.receipt_ref.clone()),
+        description: Set(r.description.clone()),
+        status: Set(r.status.as_str().to_owned()),
+        reviewer_id: Set(r.reviewer_id),
+        source_id: Set(r.source_id.clone()),
+        entry_ids: Set(serde_json::to_string(&r.entry_ids).map_err(corrupt)?),
+        created_by: Set(r.created_by),
+        created_at: Set(r.created_at),
+        updated_at: Set(r.updated_at),
+    })
+}
+
+pub async fn insert(db: &impl ConnectionTrait, company: Uuid, r: &Record) -> Result<(), DbErr> {
+    record_row::Entity::insert(row_of(company, r)?).exec_without_returning(db).await?;
+    Ok(())
+}
+
+pub async fn find(db: &impl ConnectionTrait, company: Uuid, kind: Kind, id: Uuid) -> Result<Option<Record>, DbErr> {
+    record_row::Entity::find()
+        .filter(record_row::Column::CompanyId.eq(company))
+        .filter(record_row::Column::Kind.eq(kind.as_str()))
+        .filter(record_row::Column::Id.eq(id))
+        .one(db)
+        .await?
+        .map(record_of)
+        .transpose()
+}
+
+pub async fn by_source(db: &impl ConnectionTrait, company: Uuid, source: &str) -> Result<Option<Record>, DbErr> {
+    record_row::Entity::find()
+        .filter(record_row::Column::CompanyId.eq(company))
+        .filter(record_row::Column::SourceId.eq(source))
+        .one(db)
+        .await?
+        .map(record_of)
+        .transpose()
+}
+
+/// Writes `r` only if its stored status is still `expected`; false otherwise.
+pub async fn update_if(db: &impl ConnectionTrait, company: Uuid, r: &Record, expected: Status) -> Result<bool, DbErr> {
+    let done = record_row::Entity::update_many()
+        .set(row_of(company, r)?)
+        .filter(record_row::Column::CompanyId.eq(company))
+        .filter(record_row::Column::Id.eq(r.id))
+        .filter(record_row::Column::Status.eq(expected.as_str()))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected == 1)
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    kind: Kind,
+    filter: &RecordFilter,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<Record>, u64), DbErr> {
+    let mut query = record_row::Entity::find()
+        .filter(record_row::Column::CompanyId.eq(company))
+        .filter(record_row::Column::Kind.eq(kind.as_str()));
+    if let Some(s) = filter.status {
+        query = query.filter(record_row::Column::Status.eq(s.as_str()));
+    }
+    if let Some(e) = filter.event_id {
+        query = query.filter(record_row::Column::EventId.eq(e));
+    }
+    if let Some(c) = &filter.category {
+        query = query.filter(record_row::Column::Category.eq(c.as_str()));
+    }
+    let total = query.clone().count(db).await?;
+    let rows = query
+        .order_by_desc(record_row::Column::CreatedAt)
+        .order_by_desc(record_row::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok((rows.into_iter().map(record_of).collect::<Result<_, _>>()?, total))
+}
+
+pub async fn insert_transition(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    record: Uuid,
+    t: &Transition,
+) -> Result<(), DbErr> {
+    transition_row::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        company_id: Set(company),
+        record_id: Set(record),
+        from_status: Set(t.from_status.map(|s| s.as_str().to_owned())),
+        to_status: Set(t.to_status.as_str().to_owned()),
+        actor_id: Set(t.actor_id),
+        note: Set(t.note.clone()),
+        at: Set(t.at),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn transitions(db: &impl ConnectionTrait, company: Uuid, record: Uuid) -> Result<Vec<Transition>, DbErr> {
+    transition_row::Entity::find()
+        .filter(transition_row::Column::CompanyId.eq(company))
+        .filter(transition_row::Column::RecordId.eq(record))
+        .order_by_asc(transition_row::Column::At)
+        .order_by_asc(transition_row::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| {
+            Ok(Transition {
+                from_status: t
+                    .from_status
+                    .as_deref()
+                    .map(|s| Status::parse(s).ok_or_else(|| corrupt(s)))
+                    .transpose()?,
+                to_status: Status::parse(&t.to_status).ok_or_else(|| corrupt(&t.to_status))?,
+                actor_id: t.actor_id,
+                note: t.note,
+                at: t.at,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,94 @@
+//! `/v1/expenses` and `/v1/incomes`: the same shape, one per kind.
+
+use axum::extract::State;
+use marquee_guard::Ctx;
+use marquee_kit::{ApiError, Created, Json, Ok, PageParams, Paginated, Path, Query};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::model::{DecisionIn, Kind, Record, RecordFilter, RecordIn, SubmitIn, Transition};
+use super::service;
+use crate::state::AppState;
+
+const fn kind(expense: bool) -> Kind {
+    if expense { Kind::Expense } else { Kind::Income }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WithHistory {
+    #[serde(flatten)]
+    record: Record,
+    history: Vec<Transition>,
+}
+
+pub async fn list<const E: bool>(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Query(page): Query<PageParams>,
+    Query(filter): Query<RecordFilter>,
+) -> Result<Paginated<Record>, ApiError> {
+    let (items, total) = service::list(&state, &ctx, kind(E), &filter, page.offset(), page.limit()).await?;
+    Result::Ok(Paginated { items, page, total })
+}
+
+pub async fn create<const E: bool>(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Json(body): Json<RecordIn>,
+) -> Result<Created<Record>, ApiError> {
+    Result::Ok(Created(service::create(&state, &ctx, kind(E), body).await?))
+}
+
+pub async fn show<const E: bool>(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Ok<WithHistory>, ApiError> {
+    let (record, history) = service::get(&state, &ctx, kind(E), id).await?;
+    Result::Ok(Ok(WithHistory { record, history }))
+}
+
+pub async fn update<const E: bool>(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Json(body): Json<RecordIn>,
+) -> Result<Ok<Record>, ApiError> {
+    Result::Ok(Ok(service::update(&state, &ctx, kind(E), id, body).await?))
+}
+
+pub async fn submit<const E: bool>(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Json(body): Json<SubmitIn>,
+) -> Result<Ok<Record>, ApiError> {
+    Result::Ok(Ok(service::submit(&state, &ctx, kind(E), id, body).await?))
+}
+
+pub async fn approve<const E: bool>(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Json(body): Json<DecisionIn>,
+) -> Result<Ok<Record>, ApiError> {
+    Result::Ok(Ok(service::decide(&state, &ctx, kind(E), id, true, body).await?))
+}
+
+pub async fn reject<const E: bool>(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Json(body): Json<DecisionIn>,
+) -> Result<Ok<Record>, ApiError> {
+    Result::Ok(Ok(service::decide(&state, &ctx, kind(E), id, false, body).await?))
+}
+
+pub async fn pay<const E: bool>(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Ok<Record>, ApiError> {
+    Result::Ok(Ok(service::pay(&state, &ctx, kind(E), id).await?))
+}

@@ -1,0 +1,90 @@
+//! gRPC for base: business facts that become financial records, each
+//! recorded once per source id (a replay acknowledges the original).
+
+use marquee_proto::financial::v1 as pb;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::domains::records::model::{Kind, Status as RecordStatus};
+use crate::domains::records::service::{Fact, record_fact};
+use crate::state::AppState;
+
+pub struct FactsGrpc {
+    pub state: AppState,
+}
+
+fn id(raw: &str, field: &str) -> Result<Uuid, Status> {
+    Uuid::parse_str(raw).map_err(|_| Status::invalid_argument(format!("{field} must be a UUID")))
+}
+
+fn money(m: Option<pb::Money>) -> Result<(i64, String), Status> {
+    let m = m.ok_or_else(|| Status::invalid_argument("an amount is required"))?;
+    if m.amount_minor <= 0 || m.amount_minor > crate::domains::ledger::model::MAX_AMOUNT {
+        return Err(Status::invalid_argument("amounts are positive minor units"));
+    }
+    if !crate::domains::ledger::model::valid_currency(&m.currency) {
+        return Err(Status::invalid_argument("currency must be an ISO-4217 code"));
+    }
+    Ok((m.amount_minor, m.currency))
+}
+
+fn source(raw: &str) -> Result<String, Status> {
+    let s = raw.trim();
+    if s.is_empty() || s.len() > 200 {
+        return Err(Status::invalid_argument("source_id is required (at most 200 characters)"));
+    }
+    Ok(s.to_owned())
+}
+
+#[tonic::async_trait]
+impl pb::facts_server::Facts for FactsGrpc {
+    /// An accepted offer becomes an approved expense: the artist's fee, payable.
+    async fn record_offer_accepted(
+        &self,
+        request: Request<pb::OfferAccepted>,
+    ) -> Result<Response<pb::FactAck>, Status> {
+        let r = request.into_inner();
+        let (amount, currency) = money(r.fee)?;
+        let fact = Fact {
+            company_id: id(&r.company_id, "company_id")?,
+            source_id: source(&r.source_id)?,
+            kind: Kind::Expense,
+            status: RecordStatus::Approved,
+            amount,
+            currency,
+            category: "artist_fee",
+            counterparty: format!("artist:{}", id(&r.artist_id, "artist_id")?),
+            event_id: Some(id(&r.event_id, "event_id")?),
+            description: format!("Artist fee for accepted offer {}", id(&r.offer_id, "offer_id")?),
+        };
+        let (record, replayed) =
+            record_fact(&self.state, fact).await.map_err(|e| marquee_kit::ApiError::from(e).to_grpc_status())?;
+        Ok(Response::new(pb::FactAck { record_id: record.id.to_string(), replayed }))
+    }
+
+    /// A ticket sale is income received; a refund gives it back.
+    async fn record_ticket_sale(&self, request: Request<pb::TicketSale>) -> Result<Response<pb::FactAck>, Status> {
+        let r = request.into_inner();
+        let (amount, currency) = money(r.amount)?;
+        let refund = match pb::SaleKind::try_from(r.kind) {
+            Ok(pb::SaleKind::Sale) => false,
+            Ok(pb::SaleKind::Refund) => true,
+            _ => return Err(Status::invalid_argument("kind must be SALE or REFUND")),
+        };
+        let fact = Fact {
+            company_id: id(&r.company_id, "company_id")?,
+            source_id: source(&r.source_id)?,
+            kind: if refund { Kind::Expense } else { Kind::Income },
+            status: RecordStatus::Paid,
+            amount,
+            currency,
+            category: if refund { "ticket_refund" } else { "ticket_sale" },
+            counterparty: format!("registration:{}", id(&r.registration_id, "registration_id")?),
+            event_id: Some(id(&r.event_id, "event_id")?),
+            description: format!("{} ticket(s) {}", r.quantity, if refund { "refunded" } else { "sold" }),
+        };
+        let (record, replayed) =
+            record_fact(&self.state, fact).await.map_err(|e| marquee_kit::ApiError::from(e).to_grpc_status())?;
+        Ok(Response::new(pb::FactAck { record_id: record.id.to_string(), replayed }))
+    }
+}
