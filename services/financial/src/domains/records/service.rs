@@ -11,12 +11,11 @@ use crate::domains::ledger::service::{Poster, post_within, system_account};
 use crate::error::Error;
 use crate::state::AppState;
 
+/// A system account: its name (the code is `{name}:{CURRENCY}`) and kind.
+type SystemAccount = (&'static str, AccountKind);
+
 /// The ledger movement of a record reaching `status`: (debit, credit) system accounts.
-fn movement(
-    kind: Kind,
-    status: Status,
-    category: &str,
-) -> Option<((&'static str, AccountKind), (&'static str, AccountKind))> {
+fn movement(kind: Kind, status: Status, category: &str) -> Option<(SystemAccount, SystemAccount)> {
     let cash = ("cash", AccountKind::Asset);
     match (kind, status) {
         (Kind::Expense, Status::Approved) => {
