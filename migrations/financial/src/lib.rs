@@ -4,12 +4,17 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_ledger;
 mod m20261123_000002_records;
+mod m20261123_000003_settlements;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_ledger::Migration), Box::new(m20261123_000002_records::Migration)]
+        vec![
+            Box::new(m20261123_000001_ledger::Migration),
+            Box::new(m20261123_000002_records::Migration),
+            Box::new(m20261123_000003_settlements::Migration),
+        ]
     }
 }

@@ -5,6 +5,8 @@ use marquee_guard::{Guard, RouteTable};
 
 use crate::domains::ledger::routes as ledger;
 use crate::domains::records::routes as records;
+use crate::domains::reports;
+use crate::domains::settlements::routes as settlements;
 use crate::state::AppState;
 
 pub fn table(guard: Guard) -> RouteTable<AppState> {
@@ -35,4 +37,12 @@ pub fn table(guard: Guard) -> RouteTable<AppState> {
         .route(Method::POST, "/v1/incomes/{id}/approve", "financial.income.approve", records::approve::<false>)
         .route(Method::POST, "/v1/incomes/{id}/reject", "financial.income.approve", records::reject::<false>)
         .route(Method::POST, "/v1/incomes/{id}/pay", "financial.income.approve", records::pay::<false>)
+        .route(Method::GET, "/v1/settlements", "financial.settlement.view", settlements::list)
+        .route(Method::POST, "/v1/settlements", "financial.settlement.create", settlements::create)
+        .route(Method::GET, "/v1/settlements/{id}", "financial.settlement.view", settlements::show)
+        .route(Method::POST, "/v1/settlements/{id}/finalize", "financial.settlement.finalize", settlements::finalize)
+        .route(Method::POST, "/v1/settlements/{id}/payouts", "financial.payout.create", settlements::pay)
+        .route(Method::GET, "/v1/payouts", "financial.payout.view", settlements::payouts)
+        .route(Method::GET, "/v1/reports/summary", "financial.report.view", reports::summary)
+        .route(Method::GET, "/v1/reports/open-payables", "financial.report.view", reports::open_payables)
 }

@@ -1,2 +1,4 @@
 pub mod ledger;
 pub mod records;
+pub mod reports;
+pub mod settlements;

@@ -5,3 +5,4 @@
 mod fleet;
 mod ledger;
 mod records;
+mod settlements;

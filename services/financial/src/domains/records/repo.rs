@@ -221,3 +221,12 @@ pub async fn transitions(db: &impl ConnectionTrait, company: Uuid, record: Uuid)
         })
         .collect()
 }
+
+/// Every record of a company (optionally of one event), for settlements and reports.
+pub async fn all(db: &impl ConnectionTrait, company: Uuid, event: Option<Uuid>) -> Result<Vec<Record>, DbErr> {
+    let mut query = record_row::Entity::find().filter(record_row::Column::CompanyId.eq(company));
+    if let Some(e) = event {
+        query = query.filter(record_row::Column::EventId.eq(e));
+    }
+    query.order_by_asc(record_row::Column::CreatedAt).all(db).await?.into_iter().map(record_of).collect()
+}

@@ -1,0 +1,68 @@
+use axum::extract::State;
+use marquee_guard::Ctx;
+use marquee_kit::extract::Validate;
+use marquee_kit::{ApiError, Created, Json, Ok, PageParams, Paginated, Path, Query};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::model::{Payout, PayoutIn, Settlement, SettlementIn};
+use super::service;
+use crate::state::AppState;
+
+pub async fn list(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Query(page): Query<PageParams>,
+) -> Result<Paginated<Settlement>, ApiError> {
+    let (items, total) = service::list(&state, &ctx, page.offset(), page.limit()).await?;
+    Result::Ok(Paginated { items, page, total })
+}
+
+pub async fn create(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Json(body): Json<SettlementIn>,
+) -> Result<Created<Settlement>, ApiError> {
+    Result::Ok(Created(service::create(&state, &ctx, body).await?))
+}
+
+pub async fn show(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Ok<Settlement>, ApiError> {
+    Result::Ok(Ok(service::get(&state, &ctx, id).await?))
+}
+
+pub async fn finalize(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Ok<Settlement>, ApiError> {
+    Result::Ok(Ok(service::finalize(&state, &ctx, id).await?))
+}
+
+pub async fn pay(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Json(body): Json<PayoutIn>,
+) -> Result<Created<Payout>, ApiError> {
+    Result::Ok(Created(service::payout(&state, &ctx, id, body).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PayoutFilter {
+    settlement_id: Option<Uuid>,
+}
+
+impl Validate for PayoutFilter {}
+
+pub async fn payouts(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Query(filter): Query<PayoutFilter>,
+) -> Result<Ok<Vec<Payout>>, ApiError> {
+    Result::Ok(Ok(service::payouts(&state, &ctx, filter.settlement_id).await?))
+}

@@ -1,0 +1,229 @@
+//! The rules of settlements and payouts.
+
+use marquee_guard::AccessContext;
+use sea_orm::TransactionTrait;
+use uuid::Uuid;
+
+use super::model::{Allocation, Figures, Payout, PayoutIn, ROUNDING_RULE, Settlement, SettlementIn, Status, allocate};
+use super::repo::{self, Stored};
+use crate::domains::ledger::model::{Direction, EntryIn, Kind as AccountKind, PostingIn};
+use crate::domains::ledger::service::{Poster, post_within, system_account};
+use crate::domains::records::model::{Kind, Status as RecordStatus};
+use crate::domains::records::repo as records;
+use crate::error::Error;
+use crate::state::AppState;
+
+/// The event's figures from its recorded facts and records, in one currency.
+async fn figures(db: &impl sea_orm::ConnectionTrait, company: Uuid, stored: &Stored) -> Result<Figures, Error> {
+    let mut f = Figures {
+        ticket_sales: 0,
+        refunds: 0,
+        gross: 0,
+        costs: 0,
+        artist_fee: 0,
+        net: 0,
+        allocations: Vec::new(),
+        rounding: ROUNDING_RULE.to_owned(),
+    };
+    for r in records::all(db, company, Some(stored.event_id)).await? {
+        let counts = matches!(r.status, RecordStatus::Approved | RecordStatus::Paid);
+        if r.currency != stored.currency || !counts {
+            continue;
+        }
+        let slot = match (r.kind, r.category.as_str()) {
+            (Kind::Income, "ticket_sale") => &mut f.ticket_sales,
+            (Kind::Expense, "ticket_refund") => &mut f.refunds,
+            (Kind::Expense, "artist_fee") => &mut f.artist_fee,
+            (Kind::Expense, _) => &mut f.costs,
+            (Kind::Income, _) => continue,
+        };
+        *slot = slot.checked_add(r.amount).ok_or_else(|| Error::field("eventId", "amounts are too large"))?;
+    }
+    f.gross = f.ticket_sales - f.refunds;
+    f.net = f.gross - f.costs - f.artist_fee;
+    f.allocations = stored
+        .splits
+        .iter()
+        .zip(allocate(f.net, &stored.splits))
+        .map(|(s, amount)| Allocation { party: s.party.clone(), share_bps: s.share_bps, amount })
+        .collect();
+    Ok(f)
+}
+
+async fn view(state: &AppState, company: Uuid, stored: Stored) -> Result<Settlement, Error> {
+    let figures = match stored.figures.clone() {
+        Some(frozen) => frozen,
+        None => figures(&state.db, company, &stored).await?,
+    };
+    Ok(Settlement {
+        id: stored.id,
+        event_id: stored.event_id,
+        currency: stored.currency,
+        status: stored.status,
+        splits: stored.splits,
+        figures,
+        entry_id: stored.entry_id,
+        created_by: stored.created_by,
+        created_at: stored.created_at,
+        finalized_by: stored.finalized_by,
+        finalized_at: stored.finalized_at,
+    })
+}
+
+pub async fn create(state: &AppState, ctx: &AccessContext, input: SettlementIn) -> Result<Settlement, Error> {
+    let stored = Stored {
+        id: Uuid::now_v7(),
+        event_id: input.event_id,
+        currency: input.currency,
+        status: Status::Draft,
+        splits: input.splits,
+        figures: None,
+        entry_id: None,
+        created_by: ctx.user_id,
+        created_at: state.clock.now(),
+        finalized_by: None,
+        finalized_at: None,
+    };
+    repo::insert(&state.db, ctx.company_id, &stored).await?;
+    view(state, ctx.company_id, stored).await
+}
+
+pub async fn get(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<Settlement, Error> {
+    let stored = repo::find(&state.db, ctx.company_id, id).await?.ok_or(Error::NotFound("settlement"))?;
+    view(state, ctx.company_id, stored).await
+}
+
+pub async fn list(
+    state: &AppState,
+    ctx: &AccessContext,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<Settlement>, u64), Error> {
+    let (rows, total) = repo::list(&state.db, ctx.company_id, offset, limit).await?;
+    let mut items = Vec::new();
+    for stored in rows {
+        items.push(view(state, ctx.company_id, stored).await?);
+    }
+    Ok((items, total))
+}
+
+/// Freezes the figures and books what each party is owed.
+pub async fn finalize(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<Settlement, Error> {
+    let txn = state.db.begin().await?;
+    repo::lock(&txn, ctx.company_id, id).await?;
+    let stored = repo::find(&txn, ctx.company_id, id).await?.ok_or(Error::NotFound("settlement"))?;
+    if stored.status == Status::Finalized {
+        return Err(Error::Conflict("ALREADY_FINALIZED", "the settlement is final".to_owned()));
+    }
+    let frozen = figures(&txn, ctx.company_id, &stored).await?;
+    let now = state.clock.now();
+    let entry = if frozen.net > 0 {
+        let clearing =
+            system_account(&txn, ctx.company_id, "event_results", AccountKind::Equity, &stored.currency, now).await?;
+        let payables =
+            system_account(&txn, ctx.company_id, "settlement_payables", AccountKind::Liability, &stored.currency, now)
+                .await?;
+        let mut postings = vec![PostingIn {
+            account_id: clearing.id,
+            direction: Direction::Debit,
+            amount: frozen.net,
+            currency: stored.currency.clone(),
+        }];
+        postings.extend(frozen.allocations.iter().filter(|a| a.amount > 0).map(|a| PostingIn {
+            account_id: payables.id,
+            direction: Direction::Credit,
+            amount: a.amount,
+            currency: stored.currency.clone(),
+        }));
+        let input = EntryIn {
+            description: format!("Settlement of event {}", stored.event_id),
+            effective_date: now.date_naive(),
+            reference: Some(format!("settlement:{id}")),
+            idempotency_key: None,
+            postings,
+        };
+        Some(post_within(state, Poster::from(ctx), &txn, input).await?.id)
+    } else {
+        None
+    };
+    if !repo::finalize(&txn, ctx.company_id, id, &frozen, entry, ctx.user_id, now).await? {
+        return Err(Error::Conflict("ALREADY_FINALIZED", "the settlement is final".to_owned()));
+    }
+    txn.commit().await?;
+    get(state, ctx, id).await
+}
+
+/// Pays a party of a final settlement, never more than its allocation.
+pub async fn payout(state: &AppState, ctx: &AccessContext, id: Uuid, input: PayoutIn) -> Result<Payout, Error> {
+    let txn = state.db.begin().await?;
+    repo::lock(&txn, ctx.company_id, id).await?;
+    let stored = repo::find(&txn, ctx.company_id, id).await?.ok_or(Error::NotFound("settlement"))?;
+    let Some(figures) = stored.figures.as_ref().filter(|_| stored.status == Status::Finalized) else {
+        return Err(Error::Conflict("NOT_FINALIZED", "payouts follow a final settlement".to_owned()));
+    };
+    let allocation = figures
+        .allocations
+        .iter()
+        .find(|a| a.party == input.party)
+        .ok_or_else(|| Error::field("party", "is not a party of this settlement"))?;
+    let paid: i64 = repo::payouts(&txn, ctx.company_id, Some(id))
+        .await?
+        .iter()
+        .filter(|p| p.party == input.party)
+        .map(|p| p.amount)
+        .sum();
+    if paid + input.amount > allocation.amount {
+        return Err(Error::Conflict(
+            "OVERPAYMENT",
+            format!("{} is owed {}, already paid {}", input.party, allocation.amount, paid),
+        ));
+    }
+    let now = state.clock.now();
+    let payables =
+        system_account(&txn, ctx.company_id, "settlement_payables", AccountKind::Liability, &stored.currency, now)
+            .await?;
+    let cash = system_account(&txn, ctx.company_id, "cash", AccountKind::Asset, &stored.currency, now).await?;
+    let entry = post_within(
+        state,
+        Poster::from(ctx),
+        &txn,
+        EntryIn {
+            description: format!("Payout to {} for settlement {id}", input.party),
+            effective_date: now.date_naive(),
+            reference: Some(format!("settlement:{id}")),
+            idempotency_key: None,
+            postings: vec![
+                PostingIn {
+                    account_id: payables.id,
+                    direction: Direction::Debit,
+                    amount: input.amount,
+                    currency: stored.currency.clone(),
+                },
+                PostingIn {
+                    account_id: cash.id,
+                    direction: Direction::Credit,
+                    amount: input.amount,
+                    currency: stored.currency.clone(),
+                },
+            ],
+        },
+    )
+    .await?;
+    let payout = Payout {
+        id: Uuid::now_v7(),
+        settlement_id: id,
+        party: input.party,
+        amount: input.amount,
+        currency: stored.currency.clone(),
+        entry_id: entry.id,
+        created_by: ctx.user_id,
+        created_at: now,
+    };
+    repo::insert_payout(&txn, ctx.company_id, &payout).await?;
+    txn.commit().await?;
+    Ok(payout)
+}
+
+pub async fn payouts(state: &AppState, ctx: &AccessContext, settlement: Option<Uuid>) -> Result<Vec<Payout>, Error> {
+    Ok(repo::payouts(&state.db, ctx.company_id, settlement).await?)
+}
