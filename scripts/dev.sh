@@ -57,9 +57,10 @@ start auth marquee-auth "sqlite://./data/auth.db" \
   SIGNING_KEY_ENCRYPTION_KEY="$(cat ./data/signing-key-encryption-key)" MAIL_DIR=./data/mail
 start platform-core marquee-platform-core "sqlite://./data/platform-core.db"
 start base marquee-base "sqlite://./data/base.db"
+start financial marquee-financial "sqlite://./data/financial.db"
 
 # Wait until every service answers.
-for port in 8081 8082 8083; do
+for port in 8081 8082 8083 8084; do
   for _ in $(seq 1 100); do
     curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
     sleep 0.1
@@ -72,6 +73,7 @@ Marquee is running:
   auth           REST http://127.0.0.1:8081   gRPC 127.0.0.1:9081
   platform-core  REST http://127.0.0.1:8082   gRPC 127.0.0.1:9082
   base           REST http://127.0.0.1:8083
+  financial      REST http://127.0.0.1:8084   gRPC 127.0.0.1:9084
 
 Platform admin: $MARQUEE_ADMIN_EMAIL / $MARQUEE_ADMIN_PASSWORD
 Mail (verification and reset links) is written to ./data/mail as .eml files.
@@ -86,6 +88,7 @@ Try:
   curl -s http://127.0.0.1:8083/v1/artists -H "authorization: Bearer \$TOKEN" -H "x-org: \$ORG" \\
     -H 'content-type: application/json' -d '{"name":"The Midnight Owls","genres":["jazz"]}'
   curl -s http://127.0.0.1:8083/v1/artists -H "authorization: Bearer \$TOKEN" -H "x-org: \$ORG"
+  curl -s http://127.0.0.1:8084/v1/ledger/trial-balance -H "authorization: Bearer \$TOKEN" -H "x-org: \$ORG"
 
 Ctrl-C stops every service.
 INFO
