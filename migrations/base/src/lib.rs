@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_directory;
 mod m20261123_000002_places_and_events;
 mod m20261123_000003_calendar_and_workspace;
+mod m20261123_000004_ticketing;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_directory::Migration),
             Box::new(m20261123_000002_places_and_events::Migration),
             Box::new(m20261123_000003_calendar_and_workspace::Migration),
+            Box::new(m20261123_000004_ticketing::Migration),
         ]
     }
 }

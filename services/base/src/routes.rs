@@ -4,7 +4,7 @@
 use axum::http::Method;
 use marquee_guard::{Guard, RouteTable};
 
-use crate::domains::{activity, artists, calendar, dashboard, events, vendors, venues, workspace};
+use crate::domains::{activity, artists, calendar, dashboard, events, ticketing, vendors, venues, workspace};
 use crate::state::AppState;
 
 pub fn table(guard: Guard) -> RouteTable<AppState> {
@@ -29,6 +29,23 @@ pub fn table(guard: Guard) -> RouteTable<AppState> {
         .route(Method::GET, "/v1/events/{id}", "basic.event.view", events::routes::show)
         .route(Method::PATCH, "/v1/events/{id}", "basic.event.edit", events::routes::update)
         .route(Method::DELETE, "/v1/events/{id}", "basic.event.delete", events::routes::delete)
+        .route(Method::GET, "/v1/events/{id}/ticket-types", "basic.ticketing.view", ticketing::routes::types)
+        .route(Method::POST, "/v1/events/{id}/ticket-types", "basic.ticketing.create", ticketing::routes::create_type)
+        .route(Method::GET, "/v1/events/{id}/registrations", "basic.ticketing.view", ticketing::routes::registrations)
+        .route(Method::POST, "/v1/events/{id}/registrations", "basic.ticketing.create", ticketing::routes::register)
+        .route(
+            Method::POST,
+            "/v1/events/{id}/registrations/{registration_id}/cancel",
+            "basic.ticketing.edit",
+            ticketing::routes::cancel,
+        )
+        .route(
+            Method::POST,
+            "/v1/events/{id}/registrations/{registration_id}/check-in",
+            "basic.ticketing.edit",
+            ticketing::routes::check_in,
+        )
+        .route(Method::GET, "/v1/events/{id}/sales", "basic.ticketing.view", ticketing::routes::sales)
         .route(Method::POST, "/v1/events/{id}/{action}", "basic.event.edit", events::routes::act)
         .route(Method::GET, "/v1/calendar", "basic.calendar.view", calendar::routes::calendar)
         .route(Method::POST, "/v1/calendar/holds", "basic.calendar.edit", calendar::routes::hold)

@@ -52,16 +52,34 @@ pub struct Tenant {
 }
 
 async fn boot_auth(env: HashMap<String, String>) -> (TestClient, tokio_util::sync::DropGuard) {
-    let config = marquee_auth::Config::load(&mut Env::from_map(env)).unwrap();
-    let app = marquee_auth::App::build(config, Default::default()).await.unwrap();
+    try_boot_auth(env).await.unwrap()
+}
+
+async fn try_boot_auth(env: HashMap<String, String>) -> anyhow::Result<(TestClient, tokio_util::sync::DropGuard)> {
+    let config = marquee_auth::Config::load(&mut Env::from_map(env))?;
+    let app = marquee_auth::App::build(config, Default::default()).await?;
     let client = TestClient::new(format!("http://{}", app.http_addr()));
     let stop = app.shutdown_token().drop_guard();
     tokio::spawn(async move { app.run().await.unwrap() });
-    (client, stop)
+    Ok((client, stop))
 }
 
 impl Peers {
+    /// Starts both. auth's ports are chosen before it binds them (platform-core
+    /// needs its JWKS address first), so another test may take one meanwhile:
+    /// then everything starts again on new ports.
     pub async fn start() -> Self {
+        for _ in 0..5 {
+            match Self::try_start().await {
+                Ok(peers) => return peers,
+                Err(e) if e.to_string().contains("in use") => continue,
+                Err(e) => panic!("peers did not start: {e:#}"),
+            }
+        }
+        panic!("no free ports for auth after 5 tries");
+    }
+
+    async fn try_start() -> anyhow::Result<Self> {
         let prefix = unique_name("fleet");
         let (auth_http, auth_grpc) = (free_port(), free_port());
         let jwks_url = format!("http://127.0.0.1:{auth_http}/.well-known/jwks.json");
@@ -100,8 +118,8 @@ impl Peers {
             ("STREAM_STALE_AFTER_MS", "600".into()),
             ("REDIS_PREFIX", prefix.clone()),
         ]);
-        let (auth, auth_stop) = boot_auth(auth_env.clone()).await;
-        Self {
+        let (auth, auth_stop) = try_boot_auth(auth_env.clone()).await?;
+        Ok(Self {
             auth,
             core,
             auth_grpc_url: format!("http://127.0.0.1:{auth_grpc}"),
@@ -112,7 +130,7 @@ impl Peers {
             _core_stop: core_stop,
             _dbs: vec![core_db, auth_db],
             _mail: mail,
-        }
+        })
     }
 
     /// Stops auth (its listeners close).
@@ -205,6 +223,24 @@ impl Peers {
         code
     }
 
+    /// Settings for a business service (base, financial) beside these peers.
+    pub fn service_vars(&self, database_url: &str, overrides: &[(&str, &str)]) -> HashMap<String, String> {
+        let mut pairs = vec![
+            ("DATABASE_URL", database_url.to_owned()),
+            ("HTTP_ADDR", "127.0.0.1:0".into()),
+            ("GRPC_ADDR", "127.0.0.1:0".into()),
+            ("INTERNAL_SERVICE_TOKEN", SERVICE_TOKEN.into()),
+            ("AUTH_GRPC_URL", self.auth_grpc_url.clone()),
+            ("AUTH_JWKS_URL", self.jwks_url.clone()),
+            ("STREAM_STALE_AFTER_MS", "600".into()),
+            ("REDIS_PREFIX", self.redis_prefix.clone()),
+        ];
+        for (k, v) in overrides {
+            pairs.push((k, (*v).to_owned()));
+        }
+        vars(&pairs)
+    }
+
     /// The company's current access revision as auth answers it for `token`.
     pub async fn revision(&self, tenant: &Tenant) -> u64 {
         let access = self
@@ -218,5 +254,51 @@ impl Peers {
             )
             .await;
         access.data()["revision"].as_u64().unwrap()
+    }
+}
+
+/// A business service's REST edge, called as a member of a company.
+#[derive(Clone)]
+pub struct Api(pub TestClient);
+
+impl Api {
+    /// Until the service hears auth's stream (so a test starts from a steady state).
+    pub async fn wait_until_ready(&self) {
+        for _ in 0..200 {
+            if self.0.get("/readyz", None).await.status == 200 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the service never became ready");
+    }
+
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        company: Option<Uuid>,
+        body: Option<&Value>,
+    ) -> marquee_testkit::Reply {
+        let mut request = self.0.http.request(method, self.0.url(path));
+        if let Some(t) = token {
+            request = request.bearer_auth(t);
+        }
+        if let Some(c) = company {
+            request = request.header("x-org", c.to_string());
+        }
+        if let Some(b) = body {
+            request = request.json(b);
+        }
+        self.0.send(request).await
+    }
+
+    pub async fn get(&self, tenant: &Tenant, path: &str) -> marquee_testkit::Reply {
+        self.call(reqwest::Method::GET, path, Some(&tenant.owner), Some(tenant.company), None).await
+    }
+
+    pub async fn post(&self, tenant: &Tenant, path: &str, body: &Value) -> marquee_testkit::Reply {
+        self.call(reqwest::Method::POST, path, Some(&tenant.owner), Some(tenant.company), Some(body)).await
     }
 }

@@ -40,7 +40,20 @@ pub async fn fleet() -> Fleet {
     fleet_with(&[]).await
 }
 
+/// auth's ports are chosen before it binds them (platform-core needs its JWKS
+/// address first), so another test may take one meanwhile: then start again.
 pub async fn fleet_with(overrides: &[(&str, &str)]) -> Fleet {
+    for _ in 0..5 {
+        match try_fleet(overrides).await {
+            Ok(fleet) => return fleet,
+            Err(e) if e.to_string().contains("in use") => continue,
+            Err(e) => panic!("the fleet did not start: {e:#}"),
+        }
+    }
+    panic!("no free ports for auth after 5 tries");
+}
+
+async fn try_fleet(overrides: &[(&str, &str)]) -> anyhow::Result<Fleet> {
     let auth_http = free_port();
     let auth_grpc = free_port();
     let core_db = TestDb::fresh().await;
@@ -80,7 +93,7 @@ pub async fn fleet_with(overrides: &[(&str, &str)]) -> Fleet {
     all.extend_from_slice(overrides);
     let vars = settings(&auth_db, mail.path(), &all);
     let clock = Clock::manual(chrono::Utc::now());
-    let (auth, auth_stop) = boot(vars.clone(), clock.clone()).await;
+    let (auth, auth_stop) = crate::harness::try_boot(vars.clone(), clock.clone()).await?;
     let fleet = Fleet {
         auth,
         core,
@@ -103,7 +116,7 @@ pub async fn fleet_with(overrides: &[(&str, &str)]) -> Fleet {
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    fleet
+    Ok(fleet)
 }
 
 /// A signed-up, verified user.

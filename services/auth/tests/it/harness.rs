@@ -64,12 +64,19 @@ pub async fn start_with(overrides: &[(&str, &str)]) -> Auth {
 }
 
 pub async fn boot(vars: HashMap<String, String>, clock: Clock) -> (TestClient, tokio_util::sync::DropGuard) {
+    try_boot(vars, clock).await.expect("auth starts")
+}
+
+pub async fn try_boot(
+    vars: HashMap<String, String>,
+    clock: Clock,
+) -> anyhow::Result<(TestClient, tokio_util::sync::DropGuard)> {
     let config = Config::load(&mut Env::from_map(vars)).expect("test configuration is valid");
-    let app = App::build(config, Options { clock, ..Options::default() }).await.expect("auth starts");
+    let app = App::build(config, Options { clock, ..Options::default() }).await?;
     let api = TestClient::new(format!("http://{}", app.http_addr()));
     let stop = app.shutdown_token();
     tokio::spawn(async move { app.run().await.expect("auth runs") });
-    (api, stop.drop_guard())
+    Ok((api, stop.drop_guard()))
 }
 
 pub fn unique_email() -> String {

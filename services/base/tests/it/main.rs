@@ -8,4 +8,5 @@ mod artists;
 mod events;
 mod fleet;
 mod guard;
+mod ticketing;
 mod workspace;

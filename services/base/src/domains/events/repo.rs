@@ -200,3 +200,23 @@ pub async fn list(
         .await?;
     Ok((rows.into_iter().map(decode).collect::<Result<_, _>>()?, total))
 }
+
+/// Moves an event from `from` to `to`; false if it was not in `from`.
+pub async fn set_status(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    id: Uuid,
+    from: Status,
+    to: Status,
+    at: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let done = row::Entity::update_many()
+        .col_expr(row::Column::Status, Expr::value(to.as_str()))
+        .col_expr(row::Column::UpdatedAt, Expr::value(at))
+        .filter(row::Column::CompanyId.eq(company))
+        .filter(row::Column::Id.eq(id))
+        .filter(row::Column::Status.eq(from.as_str()))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected == 1)
+}

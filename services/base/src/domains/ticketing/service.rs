@@ -1,0 +1,281 @@
+//! The rules of ticketing.
+
+use marquee_guard::AccessContext;
+use sea_orm::{ConnectionTrait, TransactionTrait};
+use uuid::Uuid;
+
+use super::model::{
+    CheckInIn, Registration, RegistrationFilter, RegistrationIn, Sales, Status, TicketType, TicketTypeIn,
+};
+use super::repo;
+use crate::domains::activity::{self, Change};
+use crate::domains::events::model::Status as EventStatus;
+use crate::domains::events::repo as events;
+use crate::error::Error;
+use crate::state::AppState;
+
+fn check_in_code() -> String {
+    // The random tail of a UUIDv7: 40 bits, shown as 10 characters.
+    Uuid::now_v7().simple().to_string()[22..].to_uppercase()
+}
+
+async fn live_event(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    event: Uuid,
+) -> Result<crate::domains::events::model::Event, Error> {
+    events::find(db, company, event).await?.ok_or(Error::NotFound("event"))
+}
+
+pub async fn create_type(
+    state: &AppState,
+    ctx: &AccessContext,
+    event: Uuid,
+    input: TicketTypeIn,
+) -> Result<TicketType, Error> {
+    let e = live_event(&state.db, ctx.company_id, event).await?;
+    if matches!(e.status, EventStatus::Completed | EventStatus::Canceled) {
+        return Err(Error::Conflict("EVENT_CLOSED", format!("a {} event sells no tickets", e.status.as_str())));
+    }
+    let t = TicketType {
+        id: Uuid::now_v7(),
+        event_id: event,
+        name: input.name.trim().to_owned(),
+        price_minor: input.price_minor,
+        currency: input.currency,
+        capacity: input.capacity,
+        sold: 0,
+        per_order_max: input.per_order_max,
+        sale_starts_at: input.sale_starts_at,
+        sale_ends_at: input.sale_ends_at,
+        created_at: state.clock.now(),
+    };
+    let txn = state.db.begin().await?;
+    repo::insert_type(&txn, ctx.company_id, &t, ctx.user_id).await?;
+    let after = serde_json::to_value(&t).unwrap_or_default();
+    activity::record(
+        &txn,
+        ctx,
+        Change {
+            at: t.created_at,
+            entity: "ticket_type",
+            entity_id: t.id,
+            action: "created",
+            before: serde_json::Value::Null,
+            after,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(t)
+}
+
+pub async fn types(state: &AppState, ctx: &AccessContext, event: Uuid) -> Result<Vec<TicketType>, Error> {
+    live_event(&state.db, ctx.company_id, event).await?;
+    Ok(repo::ticket_types(&state.db, ctx.company_id, event).await?)
+}
+
+async fn replay(
+    state: &AppState,
+    ctx: &AccessContext,
+    key: &str,
+    input: &RegistrationIn,
+) -> Result<Option<Registration>, Error> {
+    match repo::by_idempotency_key(&state.db, ctx.company_id, key).await? {
+        None => Ok(None),
+        Some(r)
+            if r.ticket_type_id == input.ticket_type_id
+                && r.quantity == input.quantity
+                && r.attendee_email == input.attendee_email =>
+        {
+            Ok(Some(r))
+        }
+        Some(_) => Err(Error::Conflict(
+            "IDEMPOTENCY_KEY_REUSED",
+            "this idempotency key was used for a different registration".to_owned(),
+        )),
+    }
+}
+
+/// Registers attendees: confirmed while seats remain, waitlisted after.
+/// Answers the registration and whether it is a replay.
+pub async fn register(
+    state: &AppState,
+    ctx: &AccessContext,
+    event: Uuid,
+    input: RegistrationIn,
+) -> Result<(Registration, bool), Error> {
+    if let Some(key) = &input.idempotency_key
+        && let Some(found) = replay(state, ctx, key, &input).await?
+    {
+        return Ok((found, true));
+    }
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let e = live_event(&txn, ctx.company_id, event).await?;
+    if !matches!(e.status, EventStatus::OnSale | EventStatus::SoldOut) {
+        return Err(Error::Conflict(
+            "SALES_CLOSED",
+            format!("a {} event does not take registrations", e.status.as_str()),
+        ));
+    }
+    let t = repo::ticket_type(&txn, ctx.company_id, event, input.ticket_type_id)
+        .await?
+        .ok_or_else(|| Error::field("ticketTypeId", "no such ticket type for this event"))?;
+    if t.sale_starts_at.is_some_and(|s| now < s) || t.sale_ends_at.is_some_and(|e| now >= e) {
+        return Err(Error::Conflict("SALES_CLOSED", "this ticket type is not on sale now".to_owned()));
+    }
+    if input.quantity > t.per_order_max {
+        return Err(Error::field("quantity", format!("at most {} per order", t.per_order_max)));
+    }
+    let confirmed = repo::claim(&txn, ctx.company_id, t.id, input.quantity).await?;
+    let registration = Registration {
+        id: Uuid::now_v7(),
+        event_id: event,
+        ticket_type_id: t.id,
+        attendee_name: input.attendee_name.trim().to_owned(),
+        attendee_email: input.attendee_email.trim().to_lowercase(),
+        quantity: input.quantity,
+        status: if confirmed { Status::Confirmed } else { Status::Waitlisted },
+        idempotency_key: input.idempotency_key.clone(),
+        check_in_code: confirmed.then(check_in_code),
+        checked_in_at: None,
+        created_at: now,
+    };
+    match repo::insert_registration(&txn, ctx.company_id, &registration, ctx.user_id).await.map_err(Error::from) {
+        // The same key won a race a moment ago: answer as its replay.
+        Err(Error::Db(marquee_db::DbError::Conflict { .. })) if input.idempotency_key.is_some() => {
+            drop(txn);
+            let key = input.idempotency_key.clone().unwrap_or_default();
+            return replay(state, ctx, &key, &input).await?.map(|r| (r, true)).ok_or(Error::NotFound("registration"));
+        }
+        other => other?,
+    }
+    if confirmed {
+        sold_out_if_full(&txn, ctx.company_id, event, now).await?;
+    }
+    let after =
+        serde_json::json!({"status": registration.status, "quantity": registration.quantity, "ticketTypeId": t.id});
+    activity::record(
+        &txn,
+        ctx,
+        Change {
+            at: now,
+            entity: "registration",
+            entity_id: registration.id,
+            action: registration.status.as_str(),
+            before: serde_json::Value::Null,
+            after,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((registration, false))
+}
+
+/// An event whose every ticket is taken is sold out.
+async fn sold_out_if_full(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    event: Uuid,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Error> {
+    let types = repo::ticket_types(db, company, event).await?;
+    if !types.is_empty() && types.iter().all(|t| t.sold >= t.capacity) {
+        events::set_status(db, company, event, EventStatus::OnSale, EventStatus::SoldOut, at).await?;
+    }
+    Ok(())
+}
+
+/// Cancels a registration; freed seats go to the waitlist in order.
+pub async fn cancel(state: &AppState, ctx: &AccessContext, event: Uuid, id: Uuid) -> Result<Registration, Error> {
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let mut r = repo::registration(&txn, ctx.company_id, event, id).await?.ok_or(Error::NotFound("registration"))?;
+    if !repo::set_status(&txn, id, r.status, Status::Canceled, None, now).await? || r.status == Status::Canceled {
+        return Err(Error::Conflict("ALREADY_CANCELED", "the registration is already canceled".to_owned()));
+    }
+    let was = r.status;
+    r.status = Status::Canceled;
+    if was == Status::Confirmed {
+        repo::release(&txn, ctx.company_id, r.ticket_type_id, r.quantity).await?;
+        for waiting in repo::waitlist(&txn, ctx.company_id, r.ticket_type_id).await? {
+            if !repo::claim(&txn, ctx.company_id, r.ticket_type_id, waiting.quantity).await? {
+                break;
+            }
+            repo::set_status(&txn, waiting.id, Status::Waitlisted, Status::Confirmed, Some(check_in_code()), now)
+                .await?;
+            let change = Change {
+                at: now,
+                entity: "registration",
+                entity_id: waiting.id,
+                action: "promoted",
+                before: serde_json::json!({"status": "waitlisted"}),
+                after: serde_json::json!({"status": "confirmed"}),
+            };
+            activity::record(&txn, ctx, change).await?;
+        }
+        let types = repo::ticket_types(&txn, ctx.company_id, event).await?;
+        if types.iter().any(|t| t.sold < t.capacity) {
+            events::set_status(&txn, ctx.company_id, event, EventStatus::SoldOut, EventStatus::OnSale, now).await?;
+        }
+    }
+    let change = Change {
+        at: now,
+        entity: "registration",
+        entity_id: id,
+        action: "canceled",
+        before: serde_json::json!({"status": was}),
+        after: serde_json::json!({"status": "canceled"}),
+    };
+    activity::record(&txn, ctx, change).await?;
+    txn.commit().await?;
+    Ok(r)
+}
+
+pub async fn check_in(
+    state: &AppState,
+    ctx: &AccessContext,
+    event: Uuid,
+    id: Uuid,
+    input: CheckInIn,
+) -> Result<Registration, Error> {
+    let r = repo::registration(&state.db, ctx.company_id, event, id).await?.ok_or(Error::NotFound("registration"))?;
+    if r.status != Status::Confirmed || r.check_in_code.as_deref() != Some(input.code.trim()) {
+        return Err(Error::field("code", "does not match a confirmed registration"));
+    }
+    let now = state.clock.now();
+    if !repo::check_in(&state.db, id, now).await? {
+        return Err(Error::Conflict("ALREADY_CHECKED_IN", "this registration has already checked in".to_owned()));
+    }
+    repo::registration(&state.db, ctx.company_id, event, id).await?.ok_or(Error::NotFound("registration"))
+}
+
+pub async fn registrations(
+    state: &AppState,
+    ctx: &AccessContext,
+    event: Uuid,
+    filter: &RegistrationFilter,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<Registration>, u64), Error> {
+    live_event(&state.db, ctx.company_id, event).await?;
+    Ok(repo::registrations(&state.db, ctx.company_id, event, filter, offset, limit).await?)
+}
+
+pub async fn sales(state: &AppState, ctx: &AccessContext, event: Uuid) -> Result<Vec<Sales>, Error> {
+    let mut out = Vec::new();
+    for t in types(state, ctx, event).await? {
+        let waitlisted = repo::waitlist(&state.db, ctx.company_id, t.id).await?.iter().map(|r| r.quantity).sum();
+        out.push(Sales {
+            ticket_type_id: t.id,
+            name: t.name,
+            capacity: t.capacity,
+            sold: t.sold,
+            waitlisted,
+            revenue_minor: t.price_minor.saturating_mul(i64::from(t.sold)),
+            currency: t.currency,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,145 @@
+//! Ticketing: no oversell under concurrency, idempotent replays, waitlist
+//! order, check-in once.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::fleet::{Fleet, Tenant, fleet};
+
+/// An on-sale event with one ticket type of `capacity`: (event id, ticket type id).
+async fn on_sale(f: &Fleet, t: &Tenant, capacity: u32) -> (String, String) {
+    let venue = f
+        .post(t, "/v1/venues", &json!({"name": "Hall", "address": {"line1": "x", "city": "Porto", "country": "PT"}, "timezone": "Europe/Lisbon", "capacity": 1000}))
+        .await
+        .data()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let event = f
+        .post(t, "/v1/events", &json!({"name": "Show", "venueId": venue, "startsAt": "2031-01-01T20:00:00Z", "endsAt": "2031-01-01T23:00:00Z"}))
+        .await
+        .data()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for action in ["announce", "start-sales"] {
+        assert_eq!(f.post(t, &format!("/v1/events/{event}/{action}"), &json!({})).await.status, 200);
+    }
+    let tt = f
+        .post(
+            t,
+            &format!("/v1/events/{event}/ticket-types"),
+            &json!({"name": "General", "priceMinor": 2500, "currency": "EUR", "capacity": capacity, "perOrderMax": 4}),
+        )
+        .await;
+    assert_eq!(tt.status, 201, "{:?}", tt.body);
+    (event, tt.data()["id"].as_str().unwrap().to_owned())
+}
+
+fn buyer(tt: &str, n: usize) -> Value {
+    json!({"ticketTypeId": tt, "attendeeName": format!("Buyer {n}"), "attendeeEmail": format!("buyer{n}@example.com"), "quantity": 1})
+}
+
+#[tokio::test]
+async fn concurrent_registrations_never_oversell() {
+    let f = Arc::new(fleet().await);
+    let t = Arc::new(f.tenant().await);
+    let (event, tt) = on_sale(&f, &t, 10).await;
+    let barrier = Arc::new(tokio::sync::Barrier::new(30));
+    let mut tasks = Vec::new();
+    for n in 0..30 {
+        let (f, t, barrier, body, path) =
+            (f.clone(), t.clone(), barrier.clone(), buyer(&tt, n), format!("/v1/events/{event}/registrations"));
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let r = f.post(&t, &path, &body).await;
+            assert_eq!(r.status, 201, "{:?}", r.body);
+            r.data()["status"].as_str().unwrap().to_owned()
+        }));
+    }
+    let mut confirmed = 0;
+    for task in tasks {
+        if task.await.unwrap() == "confirmed" {
+            confirmed += 1;
+        }
+    }
+    assert_eq!(confirmed, 10, "exactly the capacity");
+    let sales = f.get(&t, &format!("/v1/events/{event}/sales")).await;
+    assert_eq!(sales.data()[0]["sold"], 10);
+    assert_eq!(sales.data()[0]["waitlisted"], 20);
+    assert_eq!(sales.data()[0]["revenueMinor"], 25_000);
+    assert_eq!(f.get(&t, &format!("/v1/events/{event}")).await.data()["status"], "sold_out", "every ticket is taken");
+    let waiting = f.get(&t, &format!("/v1/events/{event}/registrations?status=waitlisted&limit=100")).await;
+    assert_eq!(waiting.body["pagination"]["total"], 20);
+}
+
+#[tokio::test]
+async fn replays_waitlist_order_and_check_in() {
+    let f = fleet().await;
+    let t = f.tenant().await;
+    let (event, tt) = on_sale(&f, &t, 2).await;
+    let path = format!("/v1/events/{event}/registrations");
+
+    let mut first = buyer(&tt, 1);
+    first["idempotencyKey"] = json!("order-1");
+    let a = f.post(&t, &path, &first).await;
+    assert_eq!(a.status, 201);
+    let replay = f.post(&t, &path, &first).await;
+    assert_eq!(replay.status, 200, "a replay returns the original");
+    assert_eq!(replay.data()["id"], a.data()["id"]);
+    let mut changed = first.clone();
+    changed["quantity"] = json!(2);
+    assert_eq!(f.post(&t, &path, &changed).await.code(), "IDEMPOTENCY_KEY_REUSED");
+
+    let b = f.post(&t, &path, &buyer(&tt, 2)).await;
+    let c = f.post(&t, &path, &buyer(&tt, 3)).await;
+    let d = f.post(&t, &path, &buyer(&tt, 4)).await;
+    assert_eq!(
+        (b.data()["status"].as_str(), c.data()["status"].as_str(), d.data()["status"].as_str()),
+        (Some("confirmed"), Some("waitlisted"), Some("waitlisted"))
+    );
+    assert!(c.data()["checkInCode"].is_null(), "no code while waiting");
+    let too_many = f
+        .post(
+            &t,
+            &path,
+            &json!({"ticketTypeId": tt, "attendeeName": "Big", "attendeeEmail": "big@example.com", "quantity": 5}),
+        )
+        .await;
+    assert_eq!(too_many.fields(), ["quantity"]);
+
+    let a_id = a.data()["id"].as_str().unwrap();
+    let canceled = f.post(&t, &format!("{path}/{a_id}/cancel"), &json!({})).await;
+    assert_eq!(canceled.status, 200, "{:?}", canceled.body);
+    let c_id = c.data()["id"].as_str().unwrap();
+    let d_id = d.data()["id"].as_str().unwrap();
+    let list = f.get(&t, &format!("{path}?limit=100")).await;
+    let status_of = |id: &str| {
+        list.data().as_array().unwrap().iter().find(|r| r["id"] == id).unwrap()["status"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(
+        (status_of(c_id), status_of(d_id)),
+        ("confirmed".to_owned(), "waitlisted".to_owned()),
+        "promoted in order"
+    );
+    assert_eq!(f.post(&t, &format!("{path}/{a_id}/cancel"), &json!({})).await.code(), "ALREADY_CANCELED");
+
+    let code = list.data().as_array().unwrap().iter().find(|r| r["id"] == c_id).unwrap()["checkInCode"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(f.post(&t, &format!("{path}/{c_id}/check-in"), &json!({"code": "WRONG"})).await.fields(), ["code"]);
+    let checked = f.post(&t, &format!("{path}/{c_id}/check-in"), &json!({"code": code})).await;
+    assert_eq!(checked.status, 200, "{:?}", checked.body);
+    assert!(checked.data()["checkedInAt"].is_string());
+    assert_eq!(
+        f.post(&t, &format!("{path}/{c_id}/check-in"), &json!({"code": code})).await.code(),
+        "ALREADY_CHECKED_IN"
+    );
+
+    // Another company sees none of it.
+    let other = f.tenant().await;
+    assert_eq!(f.get(&other, &format!("/v1/events/{event}/registrations")).await.status, 404);
+    assert_eq!(f.post(&other, &format!("{path}/{c_id}/cancel"), &json!({})).await.status, 404);
+}
