@@ -7,6 +7,7 @@ mod m20261122_000001_directory;
 mod m20261123_000002_places_and_events;
 mod m20261123_000003_calendar_and_workspace;
 mod m20261123_000004_ticketing;
+mod m20261123_000005_offers_and_outbox;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_places_and_events::Migration),
             Box::new(m20261123_000003_calendar_and_workspace::Migration),
             Box::new(m20261123_000004_ticketing::Migration),
+            Box::new(m20261123_000005_offers_and_outbox::Migration),
         ]
     }
 }

@@ -14,6 +14,8 @@ pub struct Config {
     pub redis_prefix: String,
     pub internal_service_token: Secret,
     pub guard: GuardConfig,
+    /// Where facts for financial are delivered.
+    pub financial_grpc_url: String,
     pub http: HttpSettings,
     pub telemetry: TelemetrySettings,
 }
@@ -37,6 +39,7 @@ impl Config {
             redis_prefix: env.string("REDIS_PREFIX", "marquee"),
             internal_service_token,
             guard: GuardConfig::from_env(env),
+            financial_grpc_url: env.string("FINANCIAL_GRPC_URL", "http://127.0.0.1:9084"),
             http: HttpSettings { cors_origins: env.list("CORS_ORIGINS"), ..HttpSettings::default() },
             telemetry: TelemetrySettings::from_env(env),
         };

@@ -5,6 +5,7 @@ pub mod config;
 pub mod domains;
 pub mod error;
 pub mod listing;
+pub mod outbox;
 pub mod routes;
 pub mod state;
 
@@ -78,7 +79,19 @@ impl App {
         let tasks = Tasks::new();
         tasks.spawn("access-watch", guard.clone().watch(shutdown.clone()));
         let protected = routes::table(guard.clone()).into_router();
-        let state = AppState { db, clock: options.clock, config: Arc::new(config), guard };
+        let state =
+            AppState { db, clock: options.clock, config: Arc::new(config), guard, outbox: outbox::Outbox::default() };
+        tasks.spawn(
+            "outbox-relay",
+            state.outbox.clone().relay(
+                state.db.clone(),
+                state.config.financial_grpc_url.clone(),
+                state.config.internal_service_token.expose().to_owned(),
+                state.clock.clone(),
+                shutdown.clone(),
+            ),
+        );
+        tasks.spawn("offer-expiry", expire_offers(state.clone(), shutdown.clone()));
         let api = protected
             .with_state(state.clone())
             .merge(marquee_kit::http::health_routes(Ready(state.clone())))
@@ -107,5 +120,20 @@ impl App {
         result.context("HTTP server")?;
         tracing::info!("base stopped");
         Ok(())
+    }
+}
+
+/// Expires sent offers once their deadline passes.
+async fn expire_offers(state: AppState, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+        match domains::offers::service::expire_overdue(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(expired = n, "offers expired"),
+            Err(e) => tracing::warn!(error = %e, "offer expiry failed"),
+        }
     }
 }

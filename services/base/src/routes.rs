@@ -4,7 +4,7 @@
 use axum::http::Method;
 use marquee_guard::{Guard, RouteTable};
 
-use crate::domains::{activity, artists, calendar, dashboard, events, ticketing, vendors, venues, workspace};
+use crate::domains::{activity, artists, calendar, dashboard, events, offers, ticketing, vendors, venues, workspace};
 use crate::state::AppState;
 
 pub fn table(guard: Guard) -> RouteTable<AppState> {
@@ -47,6 +47,10 @@ pub fn table(guard: Guard) -> RouteTable<AppState> {
         )
         .route(Method::GET, "/v1/events/{id}/sales", "basic.ticketing.view", ticketing::routes::sales)
         .route(Method::POST, "/v1/events/{id}/{action}", "basic.event.edit", events::routes::act)
+        .route(Method::GET, "/v1/offers", "basic.offer.view", offers::routes::list)
+        .route(Method::POST, "/v1/offers", "basic.offer.create", offers::routes::create)
+        .route(Method::GET, "/v1/offers/{id}", "basic.offer.view", offers::routes::show)
+        .route(Method::POST, "/v1/offers/{id}/{action}", "basic.offer.edit", offers::routes::act)
         .route(Method::GET, "/v1/calendar", "basic.calendar.view", calendar::routes::calendar)
         .route(Method::POST, "/v1/calendar/holds", "basic.calendar.edit", calendar::routes::hold)
         .route(Method::DELETE, "/v1/calendar/holds/{id}", "basic.calendar.edit", calendar::routes::release)

@@ -13,4 +13,5 @@ pub struct AppState {
     pub clock: Clock,
     pub config: Arc<Config>,
     pub guard: Guard,
+    pub outbox: crate::outbox::Outbox,
 }

@@ -3,6 +3,7 @@ pub mod artists;
 pub mod calendar;
 pub mod dashboard;
 pub mod events;
+pub mod offers;
 pub mod ticketing;
 pub mod vendors;
 pub mod venues;

@@ -48,6 +48,10 @@ pub async fn fleet_with(overrides: &[(&str, &str)]) -> Fleet {
 }
 
 impl Fleet {
+    pub fn peers(&self) -> &Peers {
+        &self.peers
+    }
+
     pub async fn call(
         &self,
         method: reqwest::Method,
@@ -66,4 +70,19 @@ impl Fleet {
     pub async fn post(&self, tenant: &Tenant, path: &str, body: &Value) -> Reply {
         self.api.post(tenant, path, body).await
     }
+}
+
+/// financial beside the fleet, its gRPC on `grpc_port`: its REST client and
+/// what keeps it running.
+pub async fn start_financial(peers: &Peers, grpc_port: u16) -> (TestClient, tokio_util::sync::DropGuard, TestDb) {
+    let db = TestDb::fresh().await;
+    let grpc_addr = format!("127.0.0.1:{grpc_port}");
+    let vars = peers.service_vars(&db.url, &[("GRPC_ADDR", grpc_addr.as_str())]);
+    let config = marquee_financial::Config::load(&mut Env::from_map(vars)).unwrap();
+    let app = marquee_financial::App::build(config, Default::default()).await.unwrap();
+    let client = TestClient::new(format!("http://{}", app.http_addr()));
+    let stop = app.shutdown_token().drop_guard();
+    tokio::spawn(async move { app.run().await.unwrap() });
+    Api(client.clone()).wait_until_ready().await;
+    (client, stop, db)
 }

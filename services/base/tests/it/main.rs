@@ -8,5 +8,6 @@ mod artists;
 mod events;
 mod fleet;
 mod guard;
+mod offers;
 mod ticketing;
 mod workspace;

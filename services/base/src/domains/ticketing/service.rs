@@ -12,7 +12,35 @@ use crate::domains::activity::{self, Change};
 use crate::domains::events::model::Status as EventStatus;
 use crate::domains::events::repo as events;
 use crate::error::Error;
+use crate::outbox::{self, Fact};
 use crate::state::AppState;
+
+/// Tells financial about a sale or a refund (in the caller's transaction).
+async fn report(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    t: &TicketType,
+    r: &Registration,
+    refund: bool,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Error> {
+    let amount = t.price_minor.saturating_mul(i64::from(r.quantity));
+    if amount == 0 {
+        return Ok(());
+    }
+    let fact = Fact::TicketSale {
+        event_id: r.event_id,
+        registration_id: r.id,
+        refund,
+        amount_minor: amount,
+        currency: t.currency.clone(),
+        quantity: r.quantity,
+        at,
+    };
+    let source = format!("registration:{}:{}", r.id, if refund { "refund" } else { "sale" });
+    outbox::enqueue(db, company, source, &fact, at).await?;
+    Ok(())
+}
 
 fn check_in_code() -> String {
     // The random tail of a UUIDv7: 40 bits, shown as 10 characters.
@@ -153,6 +181,7 @@ pub async fn register(
     }
     if confirmed {
         sold_out_if_full(&txn, ctx.company_id, event, now).await?;
+        report(&txn, ctx.company_id, &t, &registration, false, now).await?;
     }
     let after =
         serde_json::json!({"status": registration.status, "quantity": registration.quantity, "ticketTypeId": t.id});
@@ -170,6 +199,7 @@ pub async fn register(
     )
     .await?;
     txn.commit().await?;
+    state.outbox.wake();
     Ok((registration, false))
 }
 
@@ -198,6 +228,10 @@ pub async fn cancel(state: &AppState, ctx: &AccessContext, event: Uuid, id: Uuid
     let was = r.status;
     r.status = Status::Canceled;
     if was == Status::Confirmed {
+        let t = repo::ticket_type(&txn, ctx.company_id, event, r.ticket_type_id)
+            .await?
+            .ok_or(Error::NotFound("ticket type"))?;
+        report(&txn, ctx.company_id, &t, &r, true, now).await?;
         repo::release(&txn, ctx.company_id, r.ticket_type_id, r.quantity).await?;
         for waiting in repo::waitlist(&txn, ctx.company_id, r.ticket_type_id).await? {
             if !repo::claim(&txn, ctx.company_id, r.ticket_type_id, waiting.quantity).await? {
@@ -205,6 +239,7 @@ pub async fn cancel(state: &AppState, ctx: &AccessContext, event: Uuid, id: Uuid
             }
             repo::set_status(&txn, waiting.id, Status::Waitlisted, Status::Confirmed, Some(check_in_code()), now)
                 .await?;
+            report(&txn, ctx.company_id, &t, &waiting, false, now).await?;
             let change = Change {
                 at: now,
                 entity: "registration",
@@ -230,6 +265,7 @@ pub async fn cancel(state: &AppState, ctx: &AccessContext, event: Uuid, id: Uuid
     };
     activity::record(&txn, ctx, change).await?;
     txn.commit().await?;
+    state.outbox.wake();
     Ok(r)
 }
 

@@ -1,0 +1,214 @@
+//! Facts owed to financial, written in the same transaction as the change that
+//! produced them and delivered by a relay that retries with backoff until
+//! financial acknowledges (its receiver is idempotent by source id), so a
+//! crash between commit and send loses nothing. The backlog is a metric.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use marquee_kit::Clock;
+use marquee_kit::grpc::ServiceCredentials;
+use marquee_proto::financial::v1 as pb;
+use marquee_proto::financial::v1::facts_client::FactsClient;
+use sea_orm::entity::prelude::*;
+use sea_orm::{ConnectionTrait, DatabaseConnection, PaginatorTrait, QueryOrder, QuerySelect, Set};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+
+pub mod row {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "outbox")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub company_id: Uuid,
+        pub kind: String,
+        pub source_id: String,
+        pub payload: String,
+        pub created_at: DateTimeUtc,
+        pub delivered_at: Option<DateTimeUtc>,
+        pub attempts: i32,
+        pub next_attempt_at: DateTimeUtc,
+        pub last_error: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A business fact for financial.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Fact {
+    OfferAccepted {
+        offer_id: Uuid,
+        event_id: Uuid,
+        artist_id: Uuid,
+        fee_minor: i64,
+        currency: String,
+        at: DateTime<Utc>,
+    },
+    TicketSale {
+        event_id: Uuid,
+        registration_id: Uuid,
+        refund: bool,
+        amount_minor: i64,
+        currency: String,
+        quantity: u32,
+        at: DateTime<Utc>,
+    },
+}
+
+impl Fact {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::OfferAccepted { .. } => "offer_accepted",
+            Self::TicketSale { refund: false, .. } => "ticket_sale",
+            Self::TicketSale { refund: true, .. } => "ticket_refund",
+        }
+    }
+}
+
+/// Records a fact in the caller's transaction; `source_id` makes it once-only.
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    source_id: String,
+    fact: &Fact,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    row::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        company_id: Set(company),
+        kind: Set(fact.kind().to_owned()),
+        source_id: Set(source_id),
+        payload: Set(serde_json::to_string(fact).map_err(|e| DbErr::Custom(e.to_string()))?),
+        created_at: Set(now),
+        delivered_at: Set(None),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        last_error: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+type Client = FactsClient<InterceptedService<Channel, ServiceCredentials>>;
+
+/// Handle to wake the relay after a commit.
+#[derive(Clone, Default)]
+pub struct Outbox {
+    wake: Arc<Notify>,
+}
+
+impl Outbox {
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Delivers pending facts until `shutdown`.
+    pub async fn relay(
+        self,
+        db: DatabaseConnection,
+        financial_url: String,
+        service_token: String,
+        clock: Clock,
+        shutdown: CancellationToken,
+    ) {
+        let client = match (Endpoint::from_shared(financial_url.clone()), ServiceCredentials::new(&service_token)) {
+            (Ok(endpoint), Ok(credentials)) => FactsClient::with_interceptor(
+                endpoint.connect_timeout(Duration::from_secs(2)).timeout(Duration::from_secs(5)).connect_lazy(),
+                credentials,
+            ),
+            _ => {
+                tracing::error!(%financial_url, "FINANCIAL_GRPC_URL is not usable; facts stay in the outbox");
+                return;
+            }
+        };
+        loop {
+            if let Err(e) = deliver(&db, &client, &clock).await {
+                tracing::warn!(error = %e, "outbox relay could not read the outbox");
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            }
+        }
+    }
+}
+
+async fn deliver(db: &DatabaseConnection, client: &Client, clock: &Clock) -> Result<(), DbErr> {
+    let now = clock.now();
+    let backlog = row::Entity::find().filter(row::Column::DeliveredAt.is_null()).count(db).await?;
+    metrics::gauge!("outbox_backlog").set(backlog as f64);
+    let due = row::Entity::find()
+        .filter(row::Column::DeliveredAt.is_null())
+        .filter(row::Column::NextAttemptAt.lte(now))
+        .order_by_asc(row::Column::CreatedAt)
+        .limit(50)
+        .all(db)
+        .await?;
+    for item in due {
+        let outcome = match serde_json::from_str::<Fact>(&item.payload) {
+            Ok(fact) => send(client.clone(), &item, fact).await,
+            Err(e) => Err(format!("unreadable payload: {e}")),
+        };
+        let attempts = item.attempts + 1;
+        let mut active: row::ActiveModel = item.into();
+        active.attempts = Set(attempts);
+        match outcome {
+            Ok(()) => active.delivered_at = Set(Some(now)),
+            Err(e) => {
+                tracing::warn!(attempts, error = %e, "fact not delivered yet; will retry");
+                let backoff_ms = 100i64.saturating_mul(1 << attempts.min(9)).min(30_000);
+                active.next_attempt_at = Set(now + chrono::Duration::milliseconds(backoff_ms));
+                active.last_error = Set(Some(e));
+            }
+        }
+        active.update(db).await?;
+    }
+    Ok(())
+}
+
+async fn send(mut client: Client, item: &row::Model, fact: Fact) -> Result<(), String> {
+    let company_id = item.company_id.to_string();
+    let money = |amount_minor, currency| Some(pb::Money { amount_minor, currency });
+    let result = match fact {
+        Fact::OfferAccepted { offer_id, event_id, artist_id, fee_minor, currency, at } => client
+            .record_offer_accepted(pb::OfferAccepted {
+                source_id: item.source_id.clone(),
+                company_id,
+                offer_id: offer_id.to_string(),
+                event_id: event_id.to_string(),
+                artist_id: artist_id.to_string(),
+                fee: money(fee_minor, currency),
+                accepted_at_unix_ms: at.timestamp_millis(),
+            })
+            .await
+            .map(|_| ()),
+        Fact::TicketSale { event_id, registration_id, refund, amount_minor, currency, quantity, at } => client
+            .record_ticket_sale(pb::TicketSale {
+                source_id: item.source_id.clone(),
+                company_id,
+                event_id: event_id.to_string(),
+                registration_id: registration_id.to_string(),
+                kind: if refund { pb::SaleKind::Refund } else { pb::SaleKind::Sale } as i32,
+                amount: money(amount_minor, currency),
+                quantity,
+                occurred_at_unix_ms: at.timestamp_millis(),
+            })
+            .await
+            .map(|_| ()),
+    };
+    result.map_err(|status| format!("{:?}: {}", status.code(), status.message()))
+}
