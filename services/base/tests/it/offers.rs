@@ -70,6 +70,31 @@ async fn the_offer_state_machine_and_expiry() {
     }
     assert!(expired, "the deadline job expired it");
     assert_eq!(act(soon_id, "accept").await.0, 409);
+
+    // The dashboard shows offers waiting for an answer, and sales against capacity.
+    let waiting =
+        f.post(&t, "/v1/offers", &offer(&event, &artist, later)).await.data()["id"].as_str().unwrap().to_owned();
+    assert_eq!(act(waiting.clone(), "send").await.1, "sent");
+    for action in ["announce", "start-sales"] {
+        assert_eq!(f.post(&t, &format!("/v1/events/{event}/{action}"), &json!({})).await.status, 200);
+    }
+    let tt = f
+        .post(
+            &t,
+            &format!("/v1/events/{event}/ticket-types"),
+            &json!({"name": "GA", "priceMinor": 0, "currency": "EUR", "capacity": 50}),
+        )
+        .await;
+    let tt_id = tt.data()["id"].as_str().unwrap().to_owned();
+    let reg = json!({"ticketTypeId": tt_id, "attendeeName": "Ana", "attendeeEmail": "ana@example.com", "quantity": 3});
+    assert_eq!(f.post(&t, &format!("/v1/events/{event}/registrations"), &reg).await.status, 201);
+    let dash = f.get(&t, "/v1/dashboard").await;
+    assert_eq!(dash.status, 200, "{:?}", dash.body);
+    let pending: Vec<&str> =
+        dash.data()["pendingOffers"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
+    assert_eq!(pending, [waiting.as_str()]);
+    assert_eq!(dash.data()["ticketSales"][0]["sold"], 3);
+    assert_eq!(dash.data()["ticketSales"][0]["capacity"], 50);
 }
 
 #[tokio::test]

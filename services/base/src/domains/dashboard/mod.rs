@@ -15,8 +15,21 @@ use crate::state::AppState;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
+pub struct TicketSales {
+    pub event_id: uuid::Uuid,
+    pub name: String,
+    pub sold: u32,
+    pub capacity: u32,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Dashboard {
     pub upcoming_events: Vec<Event>,
+    /// Tickets sold against capacity for the upcoming events.
+    pub ticket_sales: Vec<TicketSales>,
+    /// Offers sent and waiting for an answer.
+    pub pending_offers: Vec<crate::domains::offers::Offer>,
     pub open_tasks: OpenTasks,
     pub pending_holds: Vec<Item>,
     pub recent_activity: Vec<ActivityEntry>,
@@ -35,8 +48,21 @@ async fn build(state: &AppState, ctx: &AccessContext) -> Result<Dashboard, Error
     let now = state.clock.now();
     let upcoming = EventFilter { from: Some(now), ..EventFilter::default() };
     let (events, _) = events::repo::list(&state.db, ctx.company_id, &upcoming, 0, 50).await?;
-    let upcoming_events =
+    let upcoming_events: Vec<Event> =
         events.into_iter().filter(|e| e.status.is_live() && e.starts_at >= now).take(SHOWN as usize).collect();
+    let mut ticket_sales = Vec::new();
+    for e in &upcoming_events {
+        let types = crate::domains::ticketing::repo::ticket_types(&state.db, ctx.company_id, e.id).await?;
+        if !types.is_empty() {
+            let (sold, capacity) = types.iter().fold((0, 0), |(s, c), t| (s + t.sold, c + t.capacity));
+            ticket_sales.push(TicketSales { event_id: e.id, name: e.name.clone(), sold, capacity });
+        }
+    }
+    let sent = crate::domains::offers::OfferFilter {
+        status: Some(crate::domains::offers::Status::Sent),
+        ..Default::default()
+    };
+    let (pending_offers, _) = crate::domains::offers::repo::list(&state.db, ctx.company_id, &sent, 0, SHOWN).await?;
     let mut count = 0;
     let mut due_first = Vec::new();
     for status in [TaskStatus::Todo, TaskStatus::InProgress] {
@@ -55,7 +81,14 @@ async fn build(state: &AppState, ctx: &AccessContext) -> Result<Dashboard, Error
         .take(SHOWN as usize)
         .collect();
     let (recent_activity, _) = activity::repo::list(&state.db, ctx.company_id, None, 0, 10).await?;
-    Ok(Dashboard { upcoming_events, open_tasks: OpenTasks { count, due_first }, pending_holds, recent_activity })
+    Ok(Dashboard {
+        upcoming_events,
+        ticket_sales,
+        pending_offers,
+        open_tasks: OpenTasks { count, due_first },
+        pending_holds,
+        recent_activity,
+    })
 }
 
 pub async fn show(Ctx(ctx): Ctx, State(state): State<AppState>) -> Result<marquee_kit::Ok<Dashboard>, ApiError> {
