@@ -63,6 +63,25 @@ impl Bus {
         Ok((Self::Redis(bus), relay))
     }
 
+    /// A service's bus: in-process without Redis; with Redis, its relay handed
+    /// to `spawn` and briefly awaited, so a fresh replica is live at once.
+    pub async fn open(
+        redis_url: Option<&str>,
+        channel: String,
+        shutdown: CancellationToken,
+        spawn: impl FnOnce(std::pin::Pin<Box<dyn Future<Output = ()> + Send>>),
+    ) -> Result<Self, BusError> {
+        let Some(url) = redis_url else {
+            return Ok(Self::local());
+        };
+        let (bus, relay) = Self::redis(url, channel.clone(), shutdown).await?;
+        spawn(Box::pin(relay));
+        if !bus.wait_live(Duration::from_secs(2)).await {
+            tracing::warn!(%channel, "Redis channel not subscribed yet; watchers get no heartbeats until it is");
+        }
+        Ok(bus)
+    }
+
     /// Waits until notices flow (for start-up), at most `limit`.
     pub async fn wait_live(&self, limit: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + limit;

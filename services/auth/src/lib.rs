@@ -107,19 +107,12 @@ impl App {
         let grpc = bind(&config.grpc_addr, "gRPC").await?;
         let shutdown = CancellationToken::new();
         let tasks = Tasks::new();
-        let bus = match &config.redis_url {
-            None => Bus::local(),
-            Some(url) => {
-                let channel = format!("{}:auth:access", config.redis_prefix);
-                let (bus, relay) =
-                    Bus::redis(url, channel, shutdown.clone()).await.context("cannot reach REDIS_URL")?;
-                tasks.spawn("access-relay", relay);
-                if !bus.wait_live(Duration::from_secs(2)).await {
-                    tracing::warn!("Redis access channel not subscribed yet; watchers get no heartbeats until it is");
-                }
-                bus
-            }
-        };
+        let channel = format!("{}:auth:access", config.redis_prefix);
+        let bus = Bus::open(config.redis_url.as_deref(), channel, shutdown.clone(), |relay| {
+            tasks.spawn("access-relay", relay)
+        })
+        .await
+        .context("cannot reach REDIS_URL")?;
         let events = Events::new(bus);
         let platform = Platform::new(
             &config.platform_core_grpc_url,

@@ -80,19 +80,12 @@ impl App {
         let catalog = Catalog::new(domains::catalog::repo::load(&db).await.context("cannot read the module catalog")?);
         let shutdown = CancellationToken::new();
         let tasks = Tasks::new();
-        let bus = match &config.redis_url {
-            None => Bus::local(),
-            Some(url) => {
-                let channel = format!("{}:platform-core:entitlements", config.redis_prefix);
-                let (bus, relay) =
-                    Bus::redis(url, channel, shutdown.clone()).await.context("cannot reach REDIS_URL")?;
-                tasks.spawn("entitlement-relay", relay);
-                if !bus.wait_live(Duration::from_secs(2)).await {
-                    tracing::warn!("Redis change channel not subscribed yet; watchers get no heartbeats until it is");
-                }
-                bus
-            }
-        };
+        let channel = format!("{}:platform-core:entitlements", config.redis_prefix);
+        let bus = Bus::open(config.redis_url.as_deref(), channel, shutdown.clone(), |relay| {
+            tasks.spawn("entitlement-relay", relay)
+        })
+        .await
+        .context("cannot reach REDIS_URL")?;
         let tokens = options
             .tokens
             .unwrap_or_else(|| TokenValidator::from_jwks_url(config.auth_jwks_url.clone(), config.tokens.clone()));
