@@ -8,6 +8,7 @@ mod m20261123_000002_places_and_events;
 mod m20261123_000003_calendar_and_workspace;
 mod m20261123_000004_ticketing;
 mod m20261123_000005_offers_and_outbox;
+mod m20261201_000006_media_and_crew;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_calendar_and_workspace::Migration),
             Box::new(m20261123_000004_ticketing::Migration),
             Box::new(m20261123_000005_offers_and_outbox::Migration),
+            Box::new(m20261201_000006_media_and_crew::Migration),
         ]
     }
 }

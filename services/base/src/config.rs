@@ -18,6 +18,65 @@ pub struct Config {
     pub financial_grpc_url: String,
     pub http: HttpSettings,
     pub telemetry: TelemetrySettings,
+    pub media: MediaSettings,
+}
+
+/// Where media bytes are stored and how large one file may be.
+#[derive(Debug, Clone)]
+pub struct MediaSettings {
+    pub backend: MediaBackend,
+    pub max_bytes: u64,
+}
+
+#[derive(Debug, Clone)]
+pub enum MediaBackend {
+    /// A folder on local disk (the default, for one machine or a shared volume).
+    Local { dir: String },
+    /// An S3-compatible bucket.
+    S3(S3Settings),
+}
+
+#[derive(Debug, Clone)]
+pub struct S3Settings {
+    pub bucket: String,
+    pub region: String,
+    /// For S3-compatible stores other than AWS (MinIO, Ceph, R2, ...).
+    pub endpoint: Option<String>,
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+}
+
+impl MediaSettings {
+    fn load(env: &mut Env) -> Self {
+        let max_bytes = env.parse("MEDIA_MAX_BYTES", 25u64 * 1024 * 1024);
+        if max_bytes == 0 {
+            env.problem("MEDIA_MAX_BYTES", "must be at least 1");
+        }
+        let dir = env.string("MEDIA_DIR", "./data/media");
+        let backend = match env.optional("MEDIA_S3_BUCKET") {
+            None => MediaBackend::Local { dir },
+            Some(bucket) => {
+                let access_key_id = env.optional("MEDIA_S3_ACCESS_KEY_ID");
+                let secret_access_key = env.optional_secret("MEDIA_S3_SECRET_ACCESS_KEY");
+                for (name, missing) in [
+                    ("MEDIA_S3_ACCESS_KEY_ID", access_key_id.is_none()),
+                    ("MEDIA_S3_SECRET_ACCESS_KEY", secret_access_key.is_none()),
+                ] {
+                    if missing {
+                        env.problem(name, "required when MEDIA_S3_BUCKET is set");
+                    }
+                }
+                MediaBackend::S3(S3Settings {
+                    bucket,
+                    region: env.string("MEDIA_S3_REGION", "us-east-1"),
+                    endpoint: env.optional_url("MEDIA_S3_ENDPOINT", &["http://", "https://"]),
+                    access_key_id: access_key_id.unwrap_or_default(),
+                    secret_access_key: secret_access_key.unwrap_or_else(|| Secret::new("")),
+                })
+            }
+        };
+        Self { backend, max_bytes }
+    }
 }
 
 impl Config {
@@ -42,6 +101,7 @@ impl Config {
             financial_grpc_url: env.string("FINANCIAL_GRPC_URL", "http://127.0.0.1:9084"),
             http: HttpSettings { cors_origins: env.list("CORS_ORIGINS"), ..HttpSettings::default() },
             telemetry: TelemetrySettings::from_env(env),
+            media: MediaSettings::load(env),
         };
         env.finish()?;
         Ok(config)

@@ -1,5 +1,6 @@
 //! The one table from base's domain errors to answers.
 
+use axum::http::StatusCode;
 use marquee_db::DbError;
 use marquee_kit::{ApiError, FieldIssue};
 
@@ -13,6 +14,12 @@ pub enum Error {
     Conflict(&'static str, String),
     #[error("{1}")]
     LimitReached(&'static str, String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    UnsupportedType(String),
+    #[error(transparent)]
+    Storage(#[from] crate::domains::media::store::StoreError),
     /// A peer (auth) could not answer; carried as its answer.
     #[error("{0}")]
     Upstream(ApiError),
@@ -39,6 +46,14 @@ impl From<Error> for ApiError {
             Error::NotFound(what) => ApiError::not_found(what),
             Error::Conflict(code, message) => ApiError::conflict(code, message),
             Error::LimitReached(code, message) => ApiError::forbidden(code, message),
+            Error::TooLarge(message) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", message),
+            Error::UnsupportedType(message) => {
+                ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE", message)
+            }
+            Error::Storage(ref cause) => {
+                tracing::warn!(error = %cause, "object storage failed");
+                ApiError::unavailable("STORAGE_UNAVAILABLE", "the media store is unavailable", 2)
+            }
             Error::Upstream(answer) => answer,
             Error::Db(DbError::Conflict { .. }) => {
                 ApiError::conflict("CONFLICT", "the change conflicts with existing data")

@@ -79,8 +79,15 @@ impl App {
         let tasks = Tasks::new();
         tasks.spawn("access-watch", guard.clone().watch(shutdown.clone()));
         let protected = routes::table(guard.clone()).into_router();
-        let state =
-            AppState { db, clock: options.clock, config: Arc::new(config), guard, outbox: outbox::Outbox::default() };
+        let media = domains::media::store::MediaStore::open(&config.media.backend).context("media storage")?;
+        let state = AppState {
+            db,
+            clock: options.clock,
+            config: Arc::new(config),
+            guard,
+            outbox: outbox::Outbox::default(),
+            media,
+        };
         tasks.spawn(
             "outbox-relay",
             state.outbox.clone().relay(

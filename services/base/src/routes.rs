@@ -4,7 +4,9 @@
 use axum::http::Method;
 use marquee_guard::{Guard, RouteTable};
 
-use crate::domains::{activity, artists, calendar, dashboard, events, offers, ticketing, vendors, venues, workspace};
+use crate::domains::{
+    activity, artists, calendar, crew, dashboard, events, media, offers, ticketing, vendors, venues, workspace,
+};
 use crate::state::AppState;
 
 pub fn table(guard: Guard) -> RouteTable<AppState> {
@@ -66,6 +68,24 @@ pub fn table(guard: Guard) -> RouteTable<AppState> {
         .route(Method::DELETE, "/v1/tasks/{id}", "basic.workspace.delete", workspace::routes::delete_task)
         .route(Method::GET, "/v1/tasks/{id}/comments", "basic.workspace.view", workspace::routes::comments)
         .route(Method::POST, "/v1/tasks/{id}/comments", "basic.workspace.create", workspace::routes::comment)
+        .route(Method::GET, "/v1/media", "basic.media.view", media::routes::list)
+        .route(Method::POST, "/v1/media", "basic.media.create", media::routes::upload)
+        .route(Method::GET, "/v1/media/usage", "basic.media.view", media::routes::usage)
+        .route(Method::GET, "/v1/media/{id}", "basic.media.view", media::routes::show)
+        .route(Method::GET, "/v1/media/{id}/content", "basic.media.view", media::routes::content)
+        .route(Method::DELETE, "/v1/media/{id}", "basic.media.delete", media::routes::delete)
+        .route(Method::GET, "/v1/crew", "basic.crew.view", crew::routes::list)
+        .route(Method::POST, "/v1/crew", "basic.crew.create", crew::routes::create)
+        .route(Method::GET, "/v1/crew/{id}", "basic.crew.view", crew::routes::show)
+        .route(Method::PATCH, "/v1/crew/{id}", "basic.crew.edit", crew::routes::update)
+        .route(Method::DELETE, "/v1/crew/{id}", "basic.crew.delete", crew::routes::delete)
+        .route(Method::GET, "/v1/events/{id}/shifts", "basic.crew.view", crew::routes::shifts)
+        .route(Method::POST, "/v1/events/{id}/shifts", "basic.crew.create", crew::routes::create_shift)
+        .route(Method::GET, "/v1/shifts/{id}", "basic.crew.view", crew::routes::shift)
+        .route(Method::PATCH, "/v1/shifts/{id}", "basic.crew.edit", crew::routes::update_shift)
+        .route(Method::DELETE, "/v1/shifts/{id}", "basic.crew.delete", crew::routes::delete_shift)
+        .route(Method::POST, "/v1/shifts/{id}/assignments", "basic.crew.edit", crew::routes::assign)
+        .route(Method::DELETE, "/v1/shifts/{id}/assignments/{crew_id}", "basic.crew.edit", crew::routes::unassign)
         .route(Method::GET, "/v1/dashboard", "basic.dashboard.view", dashboard::show)
         .route(Method::GET, "/v1/activity", "basic.dashboard.view", activity::routes::list)
 }

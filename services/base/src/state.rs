@@ -14,4 +14,5 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub guard: Guard,
     pub outbox: crate::outbox::Outbox,
+    pub media: crate::domains::media::store::MediaStore,
 }

@@ -1,8 +1,10 @@
 pub mod activity;
 pub mod artists;
 pub mod calendar;
+pub mod crew;
 pub mod dashboard;
 pub mod events;
+pub mod media;
 pub mod offers;
 pub mod ticketing;
 pub mod vendors;

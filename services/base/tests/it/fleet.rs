@@ -13,6 +13,8 @@ pub struct Fleet {
     pub base: TestClient,
     api: Api,
     peers: Peers,
+    /// Where this base stores media objects.
+    pub media_dir: tempfile::TempDir,
     _stop: tokio_util::sync::DropGuard,
     _db: TestDb,
 }
@@ -37,14 +39,18 @@ pub async fn fleet() -> Fleet {
 pub async fn fleet_with(overrides: &[(&str, &str)]) -> Fleet {
     let peers = Peers::start().await;
     let db = TestDb::fresh().await;
-    let config = marquee_base::Config::load(&mut Env::from_map(peers.service_vars(&db.url, overrides))).unwrap();
+    let media_dir = tempfile::tempdir().unwrap();
+    let media = media_dir.path().display().to_string();
+    let mut vars = peers.service_vars(&db.url, &[("MEDIA_DIR", media.as_str())]);
+    vars.extend(overrides.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    let config = marquee_base::Config::load(&mut Env::from_map(vars)).unwrap();
     let app = marquee_base::App::build(config, Default::default()).await.unwrap();
     let base = TestClient::new(format!("http://{}", app.http_addr()));
     let stop = app.shutdown_token().drop_guard();
     tokio::spawn(async move { app.run().await.unwrap() });
     let api = Api(base.clone());
     api.wait_until_ready().await;
-    Fleet { base, api, peers, _stop: stop, _db: db }
+    Fleet { base, api, peers, media_dir, _stop: stop, _db: db }
 }
 
 impl Fleet {
@@ -69,6 +75,30 @@ impl Fleet {
 
     pub async fn post(&self, tenant: &Tenant, path: &str, body: &Value) -> Reply {
         self.api.post(tenant, path, body).await
+    }
+
+    /// Moves the tenant to a fresh package with `limits` and waits until auth
+    /// answers with `limit`; the revision to demand of base from then on.
+    pub async fn on_plan(&self, tenant: &Tenant, limits: Value, limit: &str) -> u64 {
+        let code = self.package(&["basic"], limits.clone()).await;
+        self.set_package(tenant.company, serde_json::json!({"packageCode": code, "status": "active"})).await;
+        for _ in 0..100 {
+            let access = self
+                .auth
+                .send(
+                    self.auth
+                        .http
+                        .get(self.auth.url("/v1/me/access"))
+                        .bearer_auth(&tenant.owner)
+                        .header("x-org", tenant.company.to_string()),
+                )
+                .await;
+            if access.data()["limits"][limit] == limits[limit] {
+                return access.data()["revision"].as_u64().unwrap();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("auth never answered with the new plan");
     }
 }
 

@@ -5,9 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod artists;
+mod crew;
 mod events;
 mod fleet;
 mod guard;
+mod media;
 mod offers;
 mod ticketing;
 mod workspace;

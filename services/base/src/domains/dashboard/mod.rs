@@ -31,6 +31,8 @@ pub struct Dashboard {
     /// Offers sent and waiting for an answer.
     pub pending_offers: Vec<crate::domains::offers::Offer>,
     pub open_tasks: OpenTasks,
+    /// Upcoming shifts still short of people.
+    pub unfilled_shifts: UnfilledShifts,
     pub pending_holds: Vec<Item>,
     pub recent_activity: Vec<ActivityEntry>,
 }
@@ -40,6 +42,13 @@ pub struct Dashboard {
 pub struct OpenTasks {
     pub count: u64,
     pub due_first: Vec<Task>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnfilledShifts {
+    pub count: u64,
+    pub soonest: Vec<crate::domains::crew::model::Shift>,
 }
 
 const SHOWN: u64 = 5;
@@ -80,12 +89,14 @@ async fn build(state: &AppState, ctx: &AccessContext) -> Result<Dashboard, Error
         .filter(|i| i.kind == calendar::Kind::Hold)
         .take(SHOWN as usize)
         .collect();
+    let (soonest, count_unfilled) = crate::domains::crew::repo::unfilled(&state.db, ctx.company_id, now, SHOWN).await?;
     let (recent_activity, _) = activity::repo::list(&state.db, ctx.company_id, None, 0, 10).await?;
     Ok(Dashboard {
         upcoming_events,
         ticket_sales,
         pending_offers,
         open_tasks: OpenTasks { count, due_first },
+        unfilled_shifts: UnfilledShifts { count: count_unfilled, soonest },
         pending_holds,
         recent_activity,
     })

@@ -1,0 +1,329 @@
+//! The rules of crew: a profile's account is an active member of the company
+//! and has one profile at most; shifts belong to the company's events; and an
+//! assignment is refused, with its reason, when the person is unavailable,
+//! lacks a required skill, already works an overlapping shift, or the shift is
+//! full. Assignments of one person are decided one at a time.
+
+use marquee_guard::AccessContext;
+use sea_orm::TransactionTrait;
+use uuid::Uuid;
+
+use super::model::{
+    AssignIn, CrewFilter, CrewIn, CrewMember, CrewPatch, Shift, ShiftIn, ShiftPatch, covers, normalise_skills,
+};
+use super::repo;
+use crate::domains::activity::{self, Change};
+use crate::domains::events;
+use crate::error::Error;
+use crate::state::AppState;
+
+fn json<T: serde::Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or_default()
+}
+
+fn change<'a>(
+    at: chrono::DateTime<chrono::Utc>,
+    entity: &'a str,
+    id: Uuid,
+    action: &'a str,
+    before: serde_json::Value,
+    after: serde_json::Value,
+) -> Change<'a> {
+    Change { at, entity, entity_id: id, action, before, after }
+}
+
+async fn check_user(
+    state: &AppState,
+    ctx: &AccessContext,
+    user: Option<Uuid>,
+    this: Option<Uuid>,
+) -> Result<(), Error> {
+    let Some(user) = user else {
+        return Ok(());
+    };
+    let members = state.guard.active_members(ctx.company_id, &[user]).await.map_err(Error::Upstream)?;
+    if !members.contains(&user) {
+        return Err(Error::field("userId", "is not an active member of this company"));
+    }
+    match repo::crew_of_user(&state.db, ctx.company_id, user).await? {
+        Some(other) if Some(other.id) != this => {
+            Err(Error::Conflict("CREW_USER_TAKEN", "that account already has a crew profile".to_owned()))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn trimmed(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+pub async fn create(state: &AppState, ctx: &AccessContext, input: CrewIn) -> Result<CrewMember, Error> {
+    check_user(state, ctx, input.user_id, None).await?;
+    let now = state.clock.now();
+    let member = CrewMember {
+        id: Uuid::now_v7(),
+        user_id: input.user_id,
+        name: input.name.trim().to_owned(),
+        email: trimmed(input.email),
+        phone: trimmed(input.phone),
+        kind: input.kind,
+        skills: normalise_skills(&input.skills),
+        certifications: input.certifications,
+        availability: input.availability,
+        created_by: ctx.user_id,
+        updated_by: ctx.user_id,
+        created_at: now,
+        updated_at: now,
+    };
+    let txn = state.db.begin().await?;
+    repo::insert_crew(&txn, ctx.company_id, &member).await.map_err(user_taken)?;
+    activity::record(&txn, ctx, change(now, "crew", member.id, "created", serde_json::Value::Null, json(&member)))
+        .await?;
+    txn.commit().await?;
+    Ok(member)
+}
+
+/// The one-profile-per-account index, hit by a concurrent link.
+fn user_taken(e: sea_orm::DbErr) -> Error {
+    match Error::from(e) {
+        Error::Db(marquee_db::DbError::Conflict { .. }) => {
+            Error::Conflict("CREW_USER_TAKEN", "that account already has a crew profile".to_owned())
+        }
+        other => other,
+    }
+}
+
+pub async fn get(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<CrewMember, Error> {
+    repo::crew(&state.db, ctx.company_id, id).await?.ok_or(Error::NotFound("crew member"))
+}
+
+pub async fn list(
+    state: &AppState,
+    ctx: &AccessContext,
+    filter: &CrewFilter,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<CrewMember>, u64), Error> {
+    Ok(repo::list_crew(&state.db, ctx.company_id, filter, offset, limit).await?)
+}
+
+pub async fn update(state: &AppState, ctx: &AccessContext, id: Uuid, patch: CrewPatch) -> Result<CrewMember, Error> {
+    let before = get(state, ctx, id).await?;
+    let mut after = before.clone();
+    if let Some(user) = patch.user_id {
+        check_user(state, ctx, user, Some(id)).await?;
+        after.user_id = user;
+    }
+    if let Some(n) = patch.name {
+        after.name = n.trim().to_owned();
+    }
+    if let Some(e) = patch.email {
+        after.email = trimmed(e);
+    }
+    if let Some(p) = patch.phone {
+        after.phone = trimmed(p);
+    }
+    if let Some(k) = patch.kind {
+        after.kind = k;
+    }
+    if let Some(s) = patch.skills {
+        after.skills = normalise_skills(&s);
+    }
+    if let Some(c) = patch.certifications {
+        after.certifications = c;
+    }
+    if let Some(a) = patch.availability {
+        after.availability = a;
+    }
+    after.updated_by = ctx.user_id;
+    after.updated_at = state.clock.now();
+    let txn = state.db.begin().await?;
+    repo::update_crew(&txn, ctx.company_id, &after).await.map_err(user_taken)?;
+    activity::record(&txn, ctx, change(after.updated_at, "crew", id, "updated", json(&before), json(&after))).await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+pub async fn delete(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<(), Error> {
+    let before = get(state, ctx, id).await?;
+    let txn = state.db.begin().await?;
+    repo::lock_crew(&txn, ctx.company_id, id).await?;
+    if repo::has_assignments(&txn, ctx.company_id, id).await? {
+        return Err(Error::Conflict("CREW_ASSIGNED", "the crew member works shifts; unassign them first".to_owned()));
+    }
+    repo::delete_crew(&txn, ctx.company_id, id).await?;
+    activity::record(
+        &txn,
+        ctx,
+        change(state.clock.now(), "crew", id, "deleted", json(&before), serde_json::Value::Null),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn create_shift(state: &AppState, ctx: &AccessContext, event: Uuid, input: ShiftIn) -> Result<Shift, Error> {
+    if events::repo::find(&state.db, ctx.company_id, event).await?.is_none() {
+        return Err(Error::NotFound("event"));
+    }
+    let now = state.clock.now();
+    let shift = Shift {
+        id: Uuid::now_v7(),
+        event_id: event,
+        name: input.name.trim().to_owned(),
+        starts_at: input.starts_at,
+        ends_at: input.ends_at,
+        required_skills: normalise_skills(&input.required_skills),
+        headcount: input.headcount,
+        filled: 0,
+        assigned: Vec::new(),
+        created_by: ctx.user_id,
+        updated_by: ctx.user_id,
+        created_at: now,
+        updated_at: now,
+    };
+    let txn = state.db.begin().await?;
+    repo::insert_shift(&txn, ctx.company_id, &shift).await?;
+    activity::record(&txn, ctx, change(now, "shift", shift.id, "created", serde_json::Value::Null, json(&shift)))
+        .await?;
+    txn.commit().await?;
+    Ok(shift)
+}
+
+pub async fn shift(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<Shift, Error> {
+    repo::shift(&state.db, ctx.company_id, id).await?.ok_or(Error::NotFound("shift"))
+}
+
+pub async fn shifts(state: &AppState, ctx: &AccessContext, event: Uuid) -> Result<Vec<Shift>, Error> {
+    if events::repo::find(&state.db, ctx.company_id, event).await?.is_none() {
+        return Err(Error::NotFound("event"));
+    }
+    Ok(repo::shifts_of_event(&state.db, ctx.company_id, event).await?)
+}
+
+pub async fn update_shift(state: &AppState, ctx: &AccessContext, id: Uuid, patch: ShiftPatch) -> Result<Shift, Error> {
+    let txn = state.db.begin().await?;
+    let before = repo::shift(&txn, ctx.company_id, id).await?.ok_or(Error::NotFound("shift"))?;
+    let mut after = before.clone();
+    if let Some(n) = patch.name {
+        after.name = n.trim().to_owned();
+    }
+    if patch.starts_at.is_some() || patch.ends_at.is_some() {
+        if before.filled > 0 {
+            return Err(Error::Conflict(
+                "SHIFT_HAS_ASSIGNMENTS",
+                "the shift's times cannot move while people are assigned".to_owned(),
+            ));
+        }
+        after.starts_at = patch.starts_at.unwrap_or(before.starts_at);
+        after.ends_at = patch.ends_at.unwrap_or(before.ends_at);
+        if after.ends_at <= after.starts_at || after.ends_at - after.starts_at > chrono::Duration::hours(24) {
+            return Err(Error::field("endsAt", "must be after startsAt, at most 24 hours later"));
+        }
+    }
+    if let Some(s) = patch.required_skills {
+        after.required_skills = normalise_skills(&s);
+    }
+    if let Some(h) = patch.headcount {
+        if h < before.filled {
+            return Err(Error::field("headcount", format!("{} people are already assigned", before.filled)));
+        }
+        after.headcount = h;
+    }
+    after.updated_by = ctx.user_id;
+    after.updated_at = state.clock.now();
+    repo::update_shift(&txn, ctx.company_id, &after).await?;
+    activity::record(&txn, ctx, change(after.updated_at, "shift", id, "updated", json(&before), json(&after))).await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+pub async fn delete_shift(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<(), Error> {
+    let before = shift(state, ctx, id).await?;
+    let txn = state.db.begin().await?;
+    repo::delete_shift(&txn, ctx.company_id, id).await?;
+    activity::record(
+        &txn,
+        ctx,
+        change(state.clock.now(), "shift", id, "deleted", json(&before), serde_json::Value::Null),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Why `person` cannot work `shift`, if they cannot.
+fn refusal(person: &CrewMember, shift: &Shift, overlaps: &[Shift]) -> Option<Error> {
+    if shift.assigned.contains(&person.id) {
+        return Some(Error::Conflict("ALREADY_ASSIGNED", format!("{} already works this shift", person.name)));
+    }
+    let missing: Vec<&str> =
+        shift.required_skills.iter().filter(|s| !person.skills.contains(s)).map(String::as_str).collect();
+    if !missing.is_empty() {
+        return Some(Error::Conflict(
+            "MISSING_SKILL",
+            format!("{} lacks the required skill(s): {}", person.name, missing.join(", ")),
+        ));
+    }
+    if !covers(&person.availability, shift.starts_at, shift.ends_at) {
+        return Some(Error::Conflict(
+            "UNAVAILABLE",
+            format!(
+                "{} is not available from {} to {}",
+                person.name,
+                shift.starts_at.to_rfc3339(),
+                shift.ends_at.to_rfc3339()
+            ),
+        ));
+    }
+    overlaps.first().map(|other| {
+        Error::Conflict(
+            "OVERLAPPING_SHIFT",
+            format!(
+                "{} already works \"{}\" ({}) from {} to {}",
+                person.name,
+                other.name,
+                other.id,
+                other.starts_at.to_rfc3339(),
+                other.ends_at.to_rfc3339()
+            ),
+        )
+    })
+}
+
+pub async fn assign(state: &AppState, ctx: &AccessContext, shift_id: Uuid, input: AssignIn) -> Result<Shift, Error> {
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    // The person's lock first: a second assignment of them waits for this one's answer.
+    if !repo::lock_crew(&txn, ctx.company_id, input.crew_id).await? {
+        return Err(Error::field("crewId", "no such crew member in this company"));
+    }
+    let shift = repo::shift(&txn, ctx.company_id, shift_id).await?.ok_or(Error::NotFound("shift"))?;
+    let person = repo::crew(&txn, ctx.company_id, input.crew_id).await?.ok_or(Error::NotFound("crew member"))?;
+    let overlaps = repo::overlapping(&txn, ctx.company_id, person.id, shift.starts_at, shift.ends_at).await?;
+    if let Some(refused) = refusal(&person, &shift, &overlaps) {
+        return Err(refused);
+    }
+    if !repo::take_place(&txn, ctx.company_id, shift_id).await? {
+        return Err(Error::Conflict("SHIFT_FULL", format!("the shift already has its {} people", shift.headcount)));
+    }
+    repo::insert_assignment(&txn, ctx.company_id, shift_id, person.id, ctx.user_id, now).await?;
+    let after = repo::shift(&txn, ctx.company_id, shift_id).await?.ok_or(Error::NotFound("shift"))?;
+    let what = serde_json::json!({"crewId": person.id, "name": person.name});
+    activity::record(&txn, ctx, change(now, "shift", shift_id, "assigned", serde_json::Value::Null, what)).await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+pub async fn unassign(state: &AppState, ctx: &AccessContext, shift_id: Uuid, crew_id: Uuid) -> Result<Shift, Error> {
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    if !repo::remove_assignment(&txn, ctx.company_id, shift_id, crew_id).await? {
+        return Err(Error::NotFound("assignment"));
+    }
+    let after = repo::shift(&txn, ctx.company_id, shift_id).await?.ok_or(Error::NotFound("shift"))?;
+    let what = serde_json::json!({"crewId": crew_id});
+    activity::record(&txn, ctx, change(now, "shift", shift_id, "unassigned", what, serde_json::Value::Null)).await?;
+    txn.commit().await?;
+    Ok(after)
+}
