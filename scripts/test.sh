@@ -6,6 +6,7 @@
 # (a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/postgres) and/or
 # TEST_REDIS_URL (e.g. redis://127.0.0.1:6379) are set, the same suite again on
 # those servers: every test makes its own database and Redis key prefix.
+# TEST_S3_URL (an S3-compatible endpoint) also runs base's media tests on S3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

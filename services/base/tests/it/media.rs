@@ -197,3 +197,67 @@ async fn concurrent_uploads_never_pass_the_storage_limit() {
     assert_eq!(usage, json!({"usedBytes": 200_000, "limitBytes": 250_000}));
     assert_eq!(files_under(f.media_dir.path()), 2, "refused uploads left nothing behind");
 }
+
+/// The objects in an S3 bucket, as the store itself lists them.
+async fn keys_in(endpoint: &str, bucket: &str) -> usize {
+    let listing = reqwest::get(format!("{endpoint}/{bucket}?list-type=2")).await.unwrap().text().await.unwrap();
+    listing.matches("<Key>").count()
+}
+
+/// The same story on an S3-compatible server, when TEST_S3_URL names one
+/// (`.ci/run` starts one on loopback); the local-folder store is the default.
+#[tokio::test]
+async fn media_is_kept_in_an_s3_compatible_bucket() {
+    let Some(endpoint) = std::env::var("TEST_S3_URL").ok().filter(|v| !v.is_empty()) else {
+        eprintln!("TEST_S3_URL is not set: the S3 store is not exercised in this run");
+        return;
+    };
+    let bucket = format!("media-{}", uuid::Uuid::now_v7().simple());
+    let created = reqwest::Client::new().put(format!("{endpoint}/{bucket}")).send().await.unwrap();
+    assert!(created.status().is_success(), "bucket: {}", created.status());
+    let f = fleet_with(&[
+        ("MEDIA_S3_BUCKET", bucket.as_str()),
+        ("MEDIA_S3_ENDPOINT", endpoint.as_str()),
+        ("MEDIA_S3_ACCESS_KEY_ID", "test"),
+        ("MEDIA_S3_SECRET_ACCESS_KEY", "test-secret"),
+    ])
+    .await;
+    let t = f.tenant().await;
+    let owner = artist(&f, &t).await;
+    // Larger than one multipart part, so the upload goes up in parts.
+    let bytes = png(6 * 1024 * 1024 + 123);
+    let made =
+        upload(&f, &t, &format!("ownerType=artist&ownerId={owner}&filename=rider.png"), "image/png", bytes.clone())
+            .await;
+    assert_eq!(made.status, 201, "{:?}", made.body);
+    let id = made.data()["id"].as_str().unwrap().to_owned();
+    assert_eq!(keys_in(&endpoint, &bucket).await, 1);
+    let refused = upload(
+        &f,
+        &t,
+        &format!("ownerType=artist&ownerId={owner}&filename=x.png"),
+        "image/png",
+        b"MZ\x90\x00".to_vec(),
+    )
+    .await;
+    assert_eq!(refused.status, 415);
+    assert_eq!(keys_in(&endpoint, &bucket).await, 1, "a refused upload leaves no object");
+
+    let download = f
+        .base
+        .http
+        .get(f.base.url(&format!("/v1/media/{id}/content")))
+        .bearer_auth(&t.owner)
+        .header("x-org", t.company.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), 200);
+    assert_eq!(Sha256::digest(download.bytes().await.unwrap()), Sha256::digest(&bytes));
+    let other = f.tenant().await;
+    assert_eq!(f.get(&other, &format!("/v1/media/{id}/content")).await.status, 404);
+
+    let deleted = f.call(Method::DELETE, &format!("/v1/media/{id}"), Some(&t.owner), Some(t.company), None).await;
+    assert_eq!(deleted.status, 200);
+    assert_eq!(keys_in(&endpoint, &bucket).await, 0);
+}
