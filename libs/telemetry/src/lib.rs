@@ -4,7 +4,10 @@
 //!   filtered by `LOG_LEVEL` (an `EnvFilter` directive); noisy crates at warn;
 //! - traces: exported over OTLP/gRPC when `OTEL_EXPORTER_OTLP_ENDPOINT` is set,
 //!   with W3C trace context propagation;
-//! - metrics: a Prometheus recorder whose text `/metrics` serves.
+//! - metrics: a Prometheus recorder whose text `/metrics` serves;
+//! - personal data and secrets are masked in every log line ([`mask`]).
+
+pub mod mask;
 
 use std::sync::OnceLock;
 
@@ -91,11 +94,16 @@ pub fn init(service: &'static str, settings: &TelemetrySettings) -> anyhow::Resu
     };
     let otel_layer = provider.as_ref().map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer(service)));
 
+    // Every line passes the one masking writer: no personal data or secret reaches the logs.
+    let writer = mask::Masked(std::io::stdout);
     let fmt_layer = match settings.log_format {
-        LogFormat::Json => {
-            tracing_subscriber::fmt::layer().json().with_current_span(true).with_span_list(false).boxed()
-        }
-        LogFormat::Pretty => tracing_subscriber::fmt::layer().compact().boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_writer(writer)
+            .boxed(),
+        LogFormat::Pretty => tracing_subscriber::fmt::layer().compact().with_writer(writer).boxed(),
     };
     tracing_subscriber::registry()
         .with(filter)
