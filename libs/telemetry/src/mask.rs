@@ -138,9 +138,15 @@ mod tests {
             tracing::info!(phone = "(555) 123-4567", "called");
         });
         let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-        for secret in
-            ["maria.silva@example.com", "jo@example.org", "+351 912 345 678", "4111 1111 1111 1111", jwt, refresh, "123-4567"]
-        {
+        for secret in [
+            "maria.silva@example.com",
+            "jo@example.org",
+            "+351 912 345 678",
+            "4111 1111 1111 1111",
+            jwt,
+            refresh,
+            "123-4567",
+        ] {
             assert!(!logs.contains(secret), "{secret} leaked: {logs}");
         }
         for placeholder in ["[email]", "[phone]", "[card]", "[token]"] {

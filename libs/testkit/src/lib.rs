@@ -8,6 +8,7 @@
 pub mod db;
 pub mod http;
 pub mod keys;
+pub mod mail;
 
 pub use db::{TestDb, redis_url, unique_name};
 pub use http::{Reply, TestClient};

@@ -2,3 +2,6 @@
 
 mod boundaries;
 mod deploy;
+mod faults;
+mod harness;
+mod story;

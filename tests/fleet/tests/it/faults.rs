@@ -1,0 +1,145 @@
+//! Faults under traffic: a peer killed mid-load is answered with 503 and
+//! `Retry-After`, never with a 2xx the fleet could not verify; everything
+//! recovers by itself when the peer returns; acknowledged facts are not lost.
+
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::harness::{Fleet, Service};
+
+/// Until `check` holds, at most `within`.
+async fn eventually<F, Fut>(within: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while started.elapsed() < within {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{what} did not happen within {within:?}");
+}
+
+#[tokio::test]
+async fn auth_down_means_503_never_an_unverified_2xx_and_recovery_on_return() {
+    let f = Fleet::start().await;
+    let (owner, org) = f.owner().await;
+    let list = |token: String| {
+        let f = &f;
+        async move { f.call(Service::Base, Method::GET, "/v1/artists", &token, org, None).await }
+    };
+    assert_eq!(list(owner.clone()).await.status, 200);
+    // A second session of the same person that base has never seen, so nothing of it is cached.
+    let fresh = f.login_as_owner_again(&owner).await;
+
+    f.kill(Service::Auth).await;
+    let killed = Instant::now();
+    let mut statuses = Vec::new();
+    while killed.elapsed() < Duration::from_secs(2) {
+        let r = list(owner.clone()).await;
+        let s = r.status.as_u16();
+        assert!(s == 200 || s == 503, "{s}: {:?}", r.body);
+        if s == 503 {
+            assert!(r.headers.contains_key("retry-after"), "503 without Retry-After");
+            assert_eq!(r.code(), "ACCESS_UNAVAILABLE");
+        }
+        statuses.push((killed.elapsed(), s));
+        let unseen = list(fresh.clone()).await;
+        assert_eq!(unseen.status, 503, "a session never verified is never let through: {:?}", unseen.body);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Once the stream has been silent past its limit, nothing is answered from cache.
+    let late: Vec<u16> = statuses.iter().filter(|(at, _)| *at > Duration::from_millis(1000)).map(|(_, s)| *s).collect();
+    assert!(!late.is_empty() && late.iter().all(|s| *s == 503), "{statuses:?}");
+
+    f.start_service(Service::Auth).await;
+    eventually(Duration::from_secs(10), "base recovering", || {
+        let list = &list;
+        let owner = owner.clone();
+        async move { list(owner).await.status == 200 }
+    })
+    .await;
+    assert_eq!(list(fresh).await.status, 200, "and new sessions are verified again");
+}
+
+#[tokio::test]
+async fn platform_core_down_means_unavailable_access_then_recovery() {
+    let f = Fleet::start().await;
+    let (owner, org) = f.owner().await;
+    let me = |token: String| {
+        let f = &f;
+        async move {
+            let auth = f.client(Service::Auth);
+            auth.send(auth.http.get(auth.url("/v1/me/access")).bearer_auth(token).header("x-org", org.to_string()))
+                .await
+        }
+    };
+    assert_eq!(me(owner.clone()).await.status, 200);
+    f.kill(Service::PlatformCore).await;
+    eventually(Duration::from_secs(5), "auth refusing to answer access without entitlements", || {
+        let me = &me;
+        let owner = owner.clone();
+        async move { me(owner).await.status == 503 }
+    })
+    .await;
+    let fresh = f.login_as_owner_again(&owner).await;
+    let r = f.call(Service::Base, Method::GET, "/v1/artists", &fresh, org, None).await;
+    assert_eq!((r.status.as_u16(), r.code()), (503, "ACCESS_UNAVAILABLE"), "{:?}", r.body);
+    assert!(r.headers.contains_key("retry-after"));
+
+    f.start_service(Service::PlatformCore).await;
+    eventually(Duration::from_secs(10), "access answered again", || {
+        let f = &f;
+        let fresh = fresh.clone();
+        async move { f.call(Service::Base, Method::GET, "/v1/artists", &fresh, org, None).await.status == 200 }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn offers_accepted_while_financial_is_down_become_payables_when_it_returns() {
+    let f = Fleet::start().await;
+    let (owner, org) = f.owner().await;
+    let post = |path: String, body: serde_json::Value| {
+        let f = &f;
+        let owner = owner.clone();
+        async move { f.call(Service::Base, Method::POST, &path, &owner, org, Some(&body)).await }
+    };
+    let venue = post("/v1/venues".into(), json!({"name": "Hall", "address": {"line1": "x", "city": "Porto", "country": "PT"}, "timezone": "Europe/Lisbon", "capacity": 500})).await;
+    let artist = post("/v1/artists".into(), json!({"name": "Owls"})).await;
+    f.kill(Service::Financial).await;
+    let deadline = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339();
+    for day in 1..=3 {
+        let event = post("/v1/events".into(), json!({"name": format!("Night {day}"), "venueId": venue.data()["id"], "startsAt": format!("2031-03-0{day}T20:00:00Z"), "endsAt": format!("2031-03-0{day}T23:00:00Z")})).await;
+        assert_eq!(event.status, 201, "{:?}", event.body);
+        let offer = post("/v1/offers".into(), json!({"eventId": event.data()["id"], "artistId": artist.data()["id"], "feeMinor": 100_000 * day, "currency": "EUR", "terms": "-", "deadline": deadline})).await;
+        let id = offer.data()["id"].as_str().unwrap().to_owned();
+        for action in ["send", "accept"] {
+            let r = post(format!("/v1/offers/{id}/{action}"), json!({})).await;
+            assert_eq!(r.status, 200, "{action} while financial is down: {:?}", r.body);
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    f.start_service(Service::Financial).await;
+    f.wait_ready(Service::Financial).await;
+    eventually(Duration::from_secs(15), "three payables in financial", || {
+        let f = &f;
+        let owner = owner.clone();
+        async move {
+            let r =
+                f.call(Service::Financial, Method::GET, "/v1/expenses?category=artist_fee", &owner, org, None).await;
+            r.body["pagination"]["total"] == 3
+        }
+    })
+    .await;
+    let r =
+        f.call(Service::Financial, Method::GET, "/v1/expenses?category=artist_fee&limit=10", &owner, org, None).await;
+    let mut amounts: Vec<u64> = r.data().as_array().unwrap().iter().map(|e| e["amount"].as_u64().unwrap()).collect();
+    amounts.sort_unstable();
+    assert_eq!(amounts, [100_000, 200_000, 300_000]);
+}

@@ -1,0 +1,272 @@
+//! The four real binaries as separate processes on free loopback ports, each
+//! with its own database (SQLite files, or PostgreSQL databases with
+//! TEST_DATABASE_URL) and Redis when TEST_REDIS_URL is set. Logs go to one
+//! file per service, kept for the assertions and for reading on failure.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use base64::Engine;
+use marquee_testkit::{Reply, TestClient, TestDb, redis_url, unique_name};
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+use uuid::Uuid;
+
+pub const ADMIN_EMAIL: &str = "admin@marquee.test";
+pub const ADMIN_PASSWORD: &str = "admin password 1";
+pub const PASSWORD: &str = "correct horse battery";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Service {
+    Auth,
+    PlatformCore,
+    Base,
+    Financial,
+}
+
+impl Service {
+    pub const ALL: [Service; 4] = [Service::PlatformCore, Service::Auth, Service::Financial, Service::Base];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Auth => "auth",
+            Self::PlatformCore => "platform-core",
+            Self::Base => "base",
+            Self::Financial => "financial",
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap()
+}
+
+/// Where cargo put the service binaries: beside this test's own deps folder.
+fn binary(service: Service) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap();
+    let path = dir.join(format!("marquee-{}", service.name()));
+    assert!(path.exists(), "{} is not built: run `cargo build --bins` (scripts/test.sh does)", path.display());
+    path
+}
+
+struct Process {
+    env: HashMap<String, String>,
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+pub struct Fleet {
+    processes: std::sync::Mutex<HashMap<Service, Process>>,
+    pub http: HashMap<Service, TestClient>,
+    pub dir: tempfile::TempDir,
+    _dbs: Vec<TestDb>,
+}
+
+#[derive(Default)]
+pub struct Options {
+    /// Extra variables per service.
+    pub env: Vec<(Service, String, String)>,
+}
+
+impl Fleet {
+    pub async fn start() -> Self {
+        Self::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(options: Options) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let ports: HashMap<(Service, &str), u16> =
+            Service::ALL.iter().flat_map(|s| [((*s, "http"), free_port()), ((*s, "grpc"), free_port())]).collect();
+        let url = |s: Service, kind: &str| format!("http://127.0.0.1:{}", ports[&(s, kind)]);
+        let key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+        let prefix = unique_name("fleet");
+        let mut dbs = Vec::new();
+        let mut processes = HashMap::new();
+        let mut http = HashMap::new();
+        for service in Service::ALL {
+            let db = TestDb::fresh().await;
+            let mut env: HashMap<String, String> = [
+                ("DATABASE_URL", db.url.clone()),
+                ("HTTP_ADDR", format!("127.0.0.1:{}", ports[&(service, "http")])),
+                ("GRPC_ADDR", format!("127.0.0.1:{}", ports[&(service, "grpc")])),
+                ("INTERNAL_SERVICE_TOKEN", "fleet-internal-service-token".to_owned()),
+                ("AUTH_JWKS_URL", format!("{}/.well-known/jwks.json", url(Service::Auth, "http"))),
+                ("AUTH_GRPC_URL", url(Service::Auth, "grpc")),
+                ("PLATFORM_CORE_GRPC_URL", url(Service::PlatformCore, "grpc")),
+                ("FINANCIAL_GRPC_URL", url(Service::Financial, "grpc")),
+                ("LOG_FORMAT", "json".to_owned()),
+                ("LOG_LEVEL", "info".to_owned()),
+                ("REDIS_PREFIX", prefix.clone()),
+                ("SIGNING_KEY_ENCRYPTION_KEY", key.clone()),
+                ("MARQUEE_ADMIN_EMAIL", ADMIN_EMAIL.to_owned()),
+                ("MARQUEE_ADMIN_PASSWORD", ADMIN_PASSWORD.to_owned()),
+                ("PASSWORD_HASH_MEMORY_KIB", "1024".to_owned()),
+                ("PASSWORD_HASH_ITERATIONS", "1".to_owned()),
+                ("MAIL_DIR", dir.path().join("mail").display().to_string()),
+                ("MEDIA_DIR", dir.path().join("media").display().to_string()),
+                // Change streams beat often and are distrusted soon, so faults show quickly.
+                ("HEARTBEAT_INTERVAL_MS", "100".to_owned()),
+                ("STREAM_STALE_AFTER_MS", "600".to_owned()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+            if let Some(redis) = redis_url() {
+                env.insert("REDIS_URL".into(), redis);
+            }
+            for (s, k, v) in &options.env {
+                if *s == service {
+                    env.insert(k.clone(), v.clone());
+                }
+            }
+            let log = dir.path().join(format!("{}.log", service.name()));
+            http.insert(service, TestClient::new(url(service, "http")));
+            processes.insert(service, Process { env, child: None, log });
+            dbs.push(db);
+        }
+        let fleet = Self { processes: std::sync::Mutex::new(processes), http, dir, _dbs: dbs };
+        for service in Service::ALL {
+            fleet.start_service(service).await;
+        }
+        fleet.wait_ready(Service::Base).await;
+        fleet
+    }
+
+    /// Starts (or restarts) one service with the same settings and ports.
+    pub async fn start_service(&self, service: Service) {
+        {
+            let mut processes = self.processes.lock().unwrap();
+            let process = processes.get_mut(&service).unwrap();
+            let log = std::fs::OpenOptions::new().create(true).append(true).open(&process.log).unwrap();
+            let child = Command::new(binary(service))
+                .envs(&process.env)
+                .env_remove("RUST_LOG")
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().unwrap())
+                .stderr(log)
+                .kill_on_drop(true)
+                .spawn()
+                .unwrap();
+            process.child = Some(child);
+        }
+        self.wait_healthy(service).await;
+    }
+
+    /// Kills one service at once, as a crash or a lost node would.
+    pub async fn kill(&self, service: Service) {
+        let child = self.processes.lock().unwrap().get_mut(&service).unwrap().child.take();
+        if let Some(mut child) = child {
+            child.kill().await.unwrap();
+        }
+    }
+
+    fn exited(&self, service: Service) -> Option<std::process::ExitStatus> {
+        let mut processes = self.processes.lock().unwrap();
+        processes.get_mut(&service).unwrap().child.as_mut().and_then(|c| c.try_wait().ok().flatten())
+    }
+
+    async fn wait_healthy(&self, service: Service) {
+        for _ in 0..300 {
+            if let Some(status) = self.exited(service) {
+                panic!("{} exited with {status}:\n{}", service.name(), self.log(service));
+            }
+            let healthy = self.http[&service].http.get(self.http[&service].url("/healthz")).send().await;
+            if healthy.is_ok_and(|r| r.status().is_success()) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{} never became healthy:\n{}", service.name(), self.log(service));
+    }
+
+    pub async fn wait_ready(&self, service: Service) {
+        for _ in 0..300 {
+            if self.http[&service].get("/readyz", None).await.status == 200 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{} never became ready:\n{}", service.name(), self.log(service));
+    }
+
+    pub fn log(&self, service: Service) -> String {
+        let path = self.processes.lock().unwrap()[&service].log.clone();
+        std::fs::read_to_string(path).unwrap_or_default()
+    }
+
+    pub fn client(&self, service: Service) -> &TestClient {
+        &self.http[&service]
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let r = self
+            .client(Service::Auth)
+            .post("/v1/auth/login", None, &json!({"email": email, "password": password}))
+            .await;
+        assert_eq!(r.status, 200, "login {email}: {:?}", r.body);
+        r.data()["accessToken"].as_str().unwrap().to_owned()
+    }
+
+    /// Signs up and verifies `email` through the mailed link; its access token.
+    pub async fn verified_person(&self, email: &str) -> String {
+        let auth = self.client(Service::Auth);
+        let signed =
+            auth.post("/v1/auth/signup", None, &json!({"email": email, "password": PASSWORD, "name": "Pat"})).await;
+        assert_eq!(signed.status, 201, "{:?}", signed.body);
+        let mail = self.dir.path().join("mail");
+        let mut token = None;
+        for _ in 0..200 {
+            token = marquee_testkit::mail::find_token(&mail, email, "verify-email");
+            if token.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        let verified =
+            auth.post("/v1/auth/email/verify", None, &json!({"token": token.expect("a verification mail")})).await;
+        assert_eq!(verified.status, 200, "{:?}", verified.body);
+        self.login(email, PASSWORD).await
+    }
+
+    /// A person with a company of their own: (token, company).
+    pub async fn owner(&self) -> (String, Uuid) {
+        let token = self.verified_person(&unique_email("owner")).await;
+        let company =
+            self.client(Service::Auth).post("/v1/companies", Some(&token), &json!({"name": "Acme Live"})).await;
+        assert_eq!(company.status, 201, "{:?}", company.body);
+        (token, Uuid::parse_str(company.data()["id"].as_str().unwrap()).unwrap())
+    }
+
+    /// A second session of the person holding `token` (a sign-in base has never seen).
+    pub async fn login_as_owner_again(&self, token: &str) -> String {
+        let me = self.client(Service::Auth).get("/v1/auth/me", Some(token)).await;
+        let email = me.data()["email"].as_str().unwrap_or_else(|| panic!("{:?}", me.body)).to_owned();
+        self.login(&email, PASSWORD).await
+    }
+
+    /// A call to a business service as a member of `company`.
+    pub async fn call(
+        &self,
+        service: Service,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        company: Uuid,
+        body: Option<&Value>,
+    ) -> Reply {
+        let client = self.client(service);
+        let mut request =
+            client.http.request(method, client.url(path)).bearer_auth(token).header("x-org", company.to_string());
+        if let Some(b) = body {
+            request = request.json(b);
+        }
+        client.send(request).await
+    }
+}
+
+pub fn unique_email(who: &str) -> String {
+    format!("{who}.{}@example.com", Uuid::now_v7().simple())
+}

@@ -1,0 +1,213 @@
+//! The whole story through the REST edges of the four real binaries: an
+//! operator makes a package; a user signs up and creates a company (its trial
+//! starts); invites a colleague with a narrow custom role, who works in base
+//! within it and is refused outside it; an offer is accepted and financial
+//! shows the payable; the event's settlement is finalized and posted.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::harness::{ADMIN_EMAIL, ADMIN_PASSWORD, Fleet, Service, unique_email};
+
+fn id(reply: &marquee_testkit::Reply) -> String {
+    reply.data()["id"].as_str().unwrap_or_else(|| panic!("no id in {:?}", reply.body)).to_owned()
+}
+
+#[tokio::test]
+async fn from_package_to_posted_settlement() {
+    let f = Fleet::start().await;
+    let (auth, core) = (f.client(Service::Auth), f.client(Service::PlatformCore));
+
+    // The operator makes a package with both modules.
+    let operator = f.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let code = format!("touring-{}", &Uuid::now_v7().simple().to_string()[24..]);
+    let package = core
+        .post(
+            "/v1/packages",
+            Some(&operator),
+            &json!({"code": code, "name": "Touring", "modules": ["basic", "financial"], "limits": {"maxMembers": 10, "maxEvents": 20}}),
+        )
+        .await;
+    assert_eq!(package.status, 201, "{:?}", package.body);
+
+    // A user signs up and creates a company: its trial starts on the default package.
+    let owner = f.verified_person(&unique_email("owner")).await;
+    let company = auth.post("/v1/companies", Some(&owner), &json!({"name": "Owl Nights"})).await;
+    assert_eq!(company.status, 201, "{:?}", company.body);
+    let org = Uuid::parse_str(&id(&company)).unwrap();
+    let mut trial = Value::Null;
+    for _ in 0..100 {
+        trial = core.get(&format!("/v1/companies/{org}/subscription"), Some(&operator)).await.body;
+        if trial["data"]["status"] == "trialing" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(trial["data"]["status"], "trialing", "{trial}");
+    let moved = core
+        .put(
+            &format!("/v1/companies/{org}/subscription"),
+            Some(&operator),
+            &json!({"packageCode": code, "status": "active"}),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{:?}", moved.body);
+
+    // The owner invites a colleague with a narrow custom role.
+    let role = auth
+        .post(
+            &format!("/v1/companies/{org}/roles"),
+            Some(&owner),
+            &json!({"name": "Booker", "permissions": ["basic.artist.view", "basic.offer.view", "basic.offer.create"]}),
+        )
+        .await;
+    assert_eq!(role.status, 201, "{:?}", role.body);
+    let colleague_email = unique_email("booker");
+    let invitation = auth
+        .post(
+            &format!("/v1/companies/{org}/invitations"),
+            Some(&owner),
+            &json!({"email": colleague_email, "roleIds": [id(&role)]}),
+        )
+        .await;
+    assert_eq!(invitation.status, 201, "{:?}", invitation.body);
+    let colleague = f.verified_person(&colleague_email).await;
+    let accepted =
+        auth.post("/v1/invitations/accept", Some(&colleague), &json!({"token": invitation.data()["token"]})).await;
+    assert_eq!(accepted.status, 200, "{:?}", accepted.body);
+
+    // The owner sets the scene in base.
+    let as_owner = |method: Method, path: &'static str, body: Value| {
+        let f = &f;
+        let owner = owner.clone();
+        async move { f.call(Service::Base, method, path, &owner, org, Some(&body)).await }
+    };
+    let venue = as_owner(Method::POST, "/v1/venues", json!({"name": "Hall", "address": {"line1": "Rua 1", "city": "Porto", "country": "PT"}, "timezone": "Europe/Lisbon", "capacity": 500})).await;
+    assert_eq!(venue.status, 201, "{:?}", venue.body);
+    let event = as_owner(Method::POST, "/v1/events", json!({"name": "Owls Live", "venueId": id(&venue), "startsAt": "2031-02-01T20:00:00Z", "endsAt": "2031-02-01T23:00:00Z"})).await;
+    assert_eq!(event.status, 201, "{:?}", event.body);
+    let artist = as_owner(Method::POST, "/v1/artists", json!({"name": "The Midnight Owls"})).await;
+    let event_id = id(&event);
+
+    // The colleague works within the role and is refused outside it.
+    let listed = f.call(Service::Base, Method::GET, "/v1/artists", &colleague, org, None).await;
+    assert_eq!((listed.status.as_u16(), listed.body["pagination"]["total"].as_u64()), (200, Some(1)));
+    let deadline = (chrono::Utc::now() + chrono::Duration::days(5)).to_rfc3339();
+    let offer = f
+        .call(
+            Service::Base,
+            Method::POST,
+            "/v1/offers",
+            &colleague,
+            org,
+            Some(&json!({"eventId": event_id, "artistId": id(&artist), "feeMinor": 250_000, "currency": "EUR", "terms": "90 minutes", "deadline": deadline})),
+        )
+        .await;
+    assert_eq!(offer.status, 201, "{:?}", offer.body);
+    let refused =
+        f.call(Service::Base, Method::POST, "/v1/artists", &colleague, org, Some(&json!({"name": "X"}))).await;
+    assert_eq!((refused.status.as_u16(), refused.code()), (403, "PERMISSION_DENIED"));
+    let ledger = f.call(Service::Financial, Method::GET, "/v1/ledger/trial-balance", &colleague, org, None).await;
+    assert_eq!((ledger.status.as_u16(), ledger.code()), (403, "PERMISSION_DENIED"), "no financial permission");
+    let send = f
+        .call(
+            Service::Base,
+            Method::POST,
+            &format!("/v1/offers/{}/send", id(&offer)),
+            &colleague,
+            org,
+            Some(&json!({})),
+        )
+        .await;
+    assert_eq!((send.status.as_u16(), send.code()), (403, "PERMISSION_DENIED"), "sending is an edit");
+
+    // The owner sends it; the artist accepts; financial shows the payable.
+    for action in ["send", "accept"] {
+        let path = format!("/v1/offers/{}/{action}", id(&offer));
+        let r = f.call(Service::Base, Method::POST, &path, &owner, org, Some(&json!({}))).await;
+        assert_eq!(r.status, 200, "{action}: {:?}", r.body);
+    }
+    let mut payables = Value::Null;
+    for _ in 0..200 {
+        payables = f.call(Service::Financial, Method::GET, "/v1/reports/open-payables", &owner, org, None).await.body;
+        if payables["data"].as_array().is_some_and(|p| !p.is_empty()) || payables["data"]["items"].is_array() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let expenses = f.call(Service::Financial, Method::GET, "/v1/expenses?category=artist_fee", &owner, org, None).await;
+    assert_eq!(expenses.body["pagination"]["total"], 1, "{:?} / {payables}", expenses.body);
+    assert_eq!(expenses.data()[0]["amount"], 250_000);
+    assert_eq!(expenses.data()[0]["status"], "approved");
+
+    // Tickets sell; each sale reaches financial as income.
+    for action in ["announce", "start-sales"] {
+        let path = format!("/v1/events/{event_id}/{action}");
+        assert_eq!(
+            f.call(Service::Base, Method::POST, &path, &owner, org, Some(&json!({}))).await.status,
+            200,
+            "{action}"
+        );
+    }
+    let path = format!("/v1/events/{event_id}/ticket-types");
+    let tickets = f
+        .call(
+            Service::Base,
+            Method::POST,
+            &path,
+            &owner,
+            org,
+            Some(&json!({"name": "GA", "priceMinor": 40_000, "currency": "EUR", "capacity": 100})),
+        )
+        .await;
+    assert_eq!(tickets.status, 201, "{:?}", tickets.body);
+    let path = format!("/v1/events/{event_id}/registrations");
+    let sale = f
+        .call(Service::Base, Method::POST, &path, &owner, org, Some(&json!({"ticketTypeId": id(&tickets), "attendeeName": "Ana", "attendeeEmail": "ana@example.com", "quantity": 10})))
+        .await;
+    assert_eq!(sale.data()["status"], "confirmed", "{:?}", sale.body);
+    let mut incomes = Value::Null;
+    for _ in 0..200 {
+        incomes =
+            f.call(Service::Financial, Method::GET, "/v1/incomes?category=ticket_sale", &owner, org, None).await.body;
+        if incomes["pagination"]["total"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(incomes["data"][0]["amount"], 400_000, "{incomes}");
+
+    // The event's settlement is finalized and posted to the ledger.
+    let splits = json!([{"party": "promoter", "shareBps": 5000}, {"party": "artist", "shareBps": 5000}]);
+    let settlement = f
+        .call(
+            Service::Financial,
+            Method::POST,
+            "/v1/settlements",
+            &owner,
+            org,
+            Some(&json!({"eventId": event_id, "currency": "EUR", "splits": splits})),
+        )
+        .await;
+    assert_eq!(settlement.status, 201, "{:?}", settlement.body);
+    let path = format!("/v1/settlements/{}/finalize", id(&settlement));
+    let finalized = f.call(Service::Financial, Method::POST, &path, &owner, org, Some(&json!({}))).await;
+    assert_eq!(finalized.status, 200, "{:?}", finalized.body);
+    assert_eq!(finalized.data()["status"], "finalized");
+    assert_eq!(finalized.data()["figures"]["net"], 150_000, "sales less the artist fee: {:?}", finalized.body);
+    assert!(finalized.data()["entryId"].is_string(), "posted: {:?}", finalized.body);
+    let balance = f.call(Service::Financial, Method::GET, "/v1/ledger/trial-balance", &owner, org, None).await;
+    assert_eq!(balance.status, 200, "{:?}", balance.body);
+
+    // And another company sees none of it.
+    let stranger = f.verified_person(&unique_email("stranger")).await;
+    let theirs = auth.post("/v1/companies", Some(&stranger), &json!({"name": "Elsewhere"})).await;
+    let their_org = Uuid::parse_str(&id(&theirs)).unwrap();
+    let peek = f.call(Service::Base, Method::GET, &format!("/v1/events/{event_id}"), &stranger, their_org, None).await;
+    assert_eq!(peek.status, 404);
+    let cross = f.call(Service::Base, Method::GET, "/v1/artists", &stranger, org, None).await;
+    assert_eq!((cross.status.as_u16(), cross.code()), (403, "NO_MEMBERSHIP"));
+}
