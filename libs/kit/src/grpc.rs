@@ -103,3 +103,57 @@ pub fn grpc_span(request: &axum::http::Request<()>) -> tracing::Span {
     let _ = span.set_parent(extract_trace_context(request.headers()));
     span
 }
+
+/// RED metrics per gRPC method: `grpc_requests_total{method, code}` and
+/// `grpc_request_duration_seconds{method, code}` (time to the response
+/// headers; for a stream, to its opening). Use with
+/// `tonic::transport::Server::builder().layer(GrpcMetricsLayer)`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GrpcMetricsLayer;
+
+impl<S> tower::Layer<S> for GrpcMetricsLayer {
+    type Service = GrpcMetrics<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        GrpcMetrics { inner }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct GrpcMetrics<S> {
+    inner: S,
+}
+
+impl<S, B, R> tower::Service<axum::http::Request<B>> for GrpcMetrics<S>
+where
+    S: tower::Service<axum::http::Request<B>, Response = axum::http::Response<R>>,
+    S::Future: Send + 'static,
+    S::Error: 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: axum::http::Request<B>) -> Self::Future {
+        let method = request.uri().path().to_owned();
+        let started = std::time::Instant::now();
+        let future = self.inner.call(request);
+        Box::pin(async move {
+            let result = future.await;
+            // Errors come back trailers-only, with grpc-status in the headers; no header is OK (0).
+            let code = match &result {
+                Ok(response) => {
+                    response.headers().get("grpc-status").and_then(|v| v.to_str().ok()).unwrap_or("0").to_owned()
+                }
+                Err(_) => "transport".to_owned(),
+            };
+            let labels = [("method", method), ("code", code)];
+            metrics::counter!("grpc_requests_total", &labels).increment(1);
+            metrics::histogram!("grpc_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
+            result
+        })
+    }
+}

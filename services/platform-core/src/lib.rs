@@ -141,6 +141,7 @@ impl App {
         let shutdown = self.shutdown.clone();
         let grpc = tonic::transport::Server::builder()
             .trace_fn(marquee_kit::grpc::grpc_span)
+            .layer(marquee_kit::grpc::GrpcMetricsLayer)
             .add_service(health_service)
             .add_service(reflection)
             .add_service(service)

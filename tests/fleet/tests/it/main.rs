@@ -5,3 +5,4 @@ mod deploy;
 mod faults;
 mod harness;
 mod story;
+mod tracing;

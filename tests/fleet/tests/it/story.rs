@@ -34,7 +34,8 @@ async fn from_package_to_posted_settlement() {
     assert_eq!(package.status, 201, "{:?}", package.body);
 
     // A user signs up and creates a company: its trial starts on the default package.
-    let owner = f.verified_person(&unique_email("owner")).await;
+    let owner_email = unique_email("owner");
+    let owner = f.verified_person(&owner_email).await;
     let company = auth.post("/v1/companies", Some(&owner), &json!({"name": "Owl Nights"})).await;
     assert_eq!(company.status, 201, "{:?}", company.body);
     let org = Uuid::parse_str(&id(&company)).unwrap();
@@ -210,4 +211,16 @@ async fn from_package_to_posted_settlement() {
     assert_eq!(peek.status, 404);
     let cross = f.call(Service::Base, Method::GET, "/v1/artists", &stranger, org, None).await;
     assert_eq!((cross.status.as_u16(), cross.code()), (403, "NO_MEMBERSHIP"));
+
+    // Every service logged JSON lines, and none of them carries a person's email or a token.
+    for service in Service::ALL {
+        let log = f.log(service);
+        assert!(!log.trim().is_empty(), "{} logged nothing", service.name());
+        for line in log.lines() {
+            assert!(serde_json::from_str::<Value>(line).is_ok(), "{}: not JSON: {line}", service.name());
+            for secret in [owner_email.as_str(), colleague_email.as_str(), owner.as_str(), colleague.as_str()] {
+                assert!(!line.contains(secret), "{} logged a secret or personal datum: {line}", service.name());
+            }
+        }
+    }
 }
