@@ -59,13 +59,29 @@ start platform-core marquee-platform-core "sqlite://./data/platform-core.db"
 start base marquee-base "sqlite://./data/base.db"
 start financial marquee-financial "sqlite://./data/financial.db"
 
-# Wait until every service answers.
+# Wait until every service answers, and base hears auth.
 for port in 8081 8082 8083 8084; do
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 200); do
     curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
     sleep 0.1
   done
 done
+for _ in $(seq 1 200); do
+  curl -sf "http://127.0.0.1:8083/readyz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+# The demo, seeded once: running again keeps it (and everything else).
+if [[ ! -s ./data/demo-password ]]; then
+  head -c 9 /dev/urandom | od -An -tx1 | tr -d ' \n' > ./data/demo-password
+fi
+export DEMO_PASSWORD="$(cat ./data/demo-password)"
+if [[ ! -s ./data/demo.env ]]; then
+  echo "Seeding the demo…"
+  ./target/debug/marquee-demo > ./data/demo.env.partial && mv ./data/demo.env.partial ./data/demo.env
+fi
+# shellcheck disable=SC1091
+source ./data/demo.env
 
 cat <<INFO
 
@@ -75,20 +91,18 @@ Marquee is running:
   base           REST http://127.0.0.1:8083
   financial      REST http://127.0.0.1:8084   gRPC 127.0.0.1:9084
 
-Platform admin: $MARQUEE_ADMIN_EMAIL / $MARQUEE_ADMIN_PASSWORD
+Platform admin:  $MARQUEE_ADMIN_EMAIL / $MARQUEE_ADMIN_PASSWORD
+Demo company:    $DEMO_ORG ("Demo Live", package "demo" with basic and financial)
+  owner          $DEMO_OWNER / $DEMO_PASSWORD
+  member         $DEMO_MEMBER / $DEMO_PASSWORD (role "Booker": views, and creates offers)
 Mail (verification and reset links) is written to ./data/mail as .eml files.
 
 Try:
   TOKEN=\$(curl -s http://127.0.0.1:8081/v1/auth/login -H 'content-type: application/json' \\
-    -d '{"email":"$MARQUEE_ADMIN_EMAIL","password":"$MARQUEE_ADMIN_PASSWORD"}' | sed -E 's/.*"accessToken":"([^"]+)".*/\1/')
-  curl -s http://127.0.0.1:8081/v1/auth/me -H "authorization: Bearer \$TOKEN"
-  curl -s http://127.0.0.1:8082/v1/modules -H "authorization: Bearer \$TOKEN"
-  ORG=\$(curl -s http://127.0.0.1:8081/v1/companies -H "authorization: Bearer \$TOKEN" \\
-    -H 'content-type: application/json' -d '{"name":"Demo Live"}' | sed -E 's/.*"id":"([^"]+)".*/\1/')
-  curl -s http://127.0.0.1:8083/v1/artists -H "authorization: Bearer \$TOKEN" -H "x-org: \$ORG" \\
-    -H 'content-type: application/json' -d '{"name":"The Midnight Owls","genres":["jazz"]}'
-  curl -s http://127.0.0.1:8083/v1/artists -H "authorization: Bearer \$TOKEN" -H "x-org: \$ORG"
-  curl -s http://127.0.0.1:8084/v1/ledger/trial-balance -H "authorization: Bearer \$TOKEN" -H "x-org: \$ORG"
+    -d '{"email":"$DEMO_OWNER","password":"$DEMO_PASSWORD"}' | sed -E 's/.*"accessToken":"([^"]+)".*/\\1/')
+  curl -s http://127.0.0.1:8083/v1/dashboard -H "authorization: Bearer \$TOKEN" -H "x-org: $DEMO_ORG"
+  curl -s http://127.0.0.1:8083/v1/artists -H "authorization: Bearer \$TOKEN" -H "x-org: $DEMO_ORG"
+  curl -s http://127.0.0.1:8084/v1/ledger/trial-balance -H "authorization: Bearer \$TOKEN" -H "x-org: $DEMO_ORG"
 
 Ctrl-C stops every service.
 INFO
