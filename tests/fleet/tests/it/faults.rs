@@ -143,3 +143,98 @@ async fn offers_accepted_while_financial_is_down_become_payables_when_it_returns
     amounts.sort_unstable();
     assert_eq!(amounts, [100_000, 200_000, 300_000]);
 }
+
+/// A Redis server of this test's own, on a free port, that the test can cut.
+struct OwnRedis {
+    port: u16,
+    child: Option<tokio::process::Child>,
+}
+
+impl OwnRedis {
+    fn available() -> bool {
+        std::process::Command::new("redis-server").arg("--version").output().is_ok_and(|o| o.status.success())
+    }
+
+    async fn start(port: u16) -> Self {
+        let child = tokio::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let redis = Self { port, child: Some(child) };
+        eventually(Duration::from_secs(5), "redis-server listening", || async move {
+            tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok()
+        })
+        .await;
+        redis
+    }
+
+    async fn cut(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().await.unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn cutting_redis_under_load_refuses_cleanly_and_recovers_without_restarts() {
+    if !OwnRedis::available() {
+        assert!(std::env::var_os("CI").is_none(), "redis-server is needed for this test in CI");
+        eprintln!("redis-server is not installed: the Redis fault is not exercised in this run");
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut redis = OwnRedis::start(port).await;
+    let mut options = crate::harness::Options::default();
+    for service in Service::ALL {
+        options.env.push((service, "REDIS_URL".into(), format!("redis://127.0.0.1:{port}")));
+    }
+    let f = Fleet::start_with(options).await;
+    let (owner, org) = f.owner().await;
+    let create = |n: usize| {
+        let f = &f;
+        let owner = owner.clone();
+        async move {
+            f.call(Service::Base, Method::POST, "/v1/artists", &owner, org, Some(&json!({"name": format!("Act {n}")})))
+                .await
+        }
+    };
+    let mut acknowledged = Vec::new();
+    let mut n = 0;
+    let mut during = Vec::new();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(3) {
+        if n == 10 {
+            redis.cut().await;
+        }
+        let r = create(n).await;
+        let s = r.status.as_u16();
+        assert!(s == 201 || s == 503, "only created or unavailable, never a failure to decide: {s} {:?}", r.body);
+        if s == 201 {
+            acknowledged.push(r.data()["id"].as_str().unwrap().to_owned());
+        } else {
+            assert!(r.headers.contains_key("retry-after"), "{:?}", r.body);
+        }
+        if n >= 10 {
+            during.push(s);
+        }
+        n += 1;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(acknowledged.len() >= 10, "traffic flowed before the cut");
+    assert!(during.contains(&503), "without Redis the counters cannot be checked: refused, not let through");
+
+    let _redis = OwnRedis::start(port).await;
+    eventually(Duration::from_secs(15), "base accepting writes again", || {
+        let create = &create;
+        async move { create(10_000).await.status == 201 }
+    })
+    .await;
+    let login = f.client(Service::Auth).get("/v1/auth/me", Some(&owner)).await;
+    assert_eq!(login.status, 200, "auth serves again: {:?}", login.body);
+    for id in &acknowledged {
+        let r = f.call(Service::Base, Method::GET, &format!("/v1/artists/{id}"), &owner, org, None).await;
+        assert_eq!(r.status, 200, "an acknowledged write survived: {id}");
+    }
+}
