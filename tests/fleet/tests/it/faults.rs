@@ -146,7 +146,6 @@ async fn offers_accepted_while_financial_is_down_become_payables_when_it_returns
 
 /// A Redis server of this test's own, on a free port, that the test can cut.
 struct OwnRedis {
-    port: u16,
     child: Option<tokio::process::Child>,
 }
 
@@ -162,7 +161,7 @@ impl OwnRedis {
             .kill_on_drop(true)
             .spawn()
             .unwrap();
-        let redis = Self { port, child: Some(child) };
+        let redis = Self { child: Some(child) };
         eventually(Duration::from_secs(5), "redis-server listening", || async move {
             tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok()
         })
