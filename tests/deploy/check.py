@@ -6,7 +6,7 @@ probes and resources, secrets only by reference, and NetworkPolicies that allow
 exactly the call graph.
 
 Needs helm and kubectl (scripts/deploy-tools.sh installs both under .tools/)
-and the PyPI package kubernetes-validate. Exits non-zero on the first class of
+and the PyPI packages kubernetes-validate and openapi-spec-validator. Exits non-zero on the first class of
 failure it finds, naming each problem."""
 
 import os
@@ -193,8 +193,21 @@ def check_images():
     print("Dockerfile and compose file: checked")
 
 
+def check_openapi():
+    """The committed API documents are valid OpenAPI 3.1 (clients are generated from them)."""
+    from openapi_spec_validator import validate as validate_openapi
+
+    for path in sorted((ROOT / "openapi").glob("*.json")):
+        try:
+            validate_openapi(__import__("json").loads(path.read_text()))
+        except Exception as e:
+            problems.append(f"{path.relative_to(ROOT)}: not valid OpenAPI: {str(e)[:400]}")
+    print("OpenAPI documents: checked")
+
+
 def main():
     check_images()
+    check_openapi()
     helm = tool("HELM", "helm/helm")
     kubectl = tool("KUBECTL", "kubectl/kubectl")
     rendered = {}

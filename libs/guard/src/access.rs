@@ -459,6 +459,7 @@ pub struct RouteTable<S> {
     router: axum::Router<S>,
     guard: Guard,
     entries: Vec<RoutePermission>,
+    docs: marquee_kit::openapi::Docs,
 }
 
 #[derive(Clone)]
@@ -486,14 +487,15 @@ async fn enforce(State(needs): State<Needs>, mut request: Request, next: Next) -
 
 impl<S: Clone + Send + Sync + 'static> RouteTable<S> {
     pub fn new(guard: Guard) -> Self {
-        Self { router: axum::Router::new(), guard, entries: Vec::new() }
+        Self { router: axum::Router::new(), guard, entries: Vec::new(), docs: Default::default() }
     }
 
-    pub fn route<H, T>(mut self, method: Method, path: &'static str, permission: &'static str, handler: H) -> Self
+    pub fn route<H, T, D>(mut self, method: Method, path: &'static str, permission: &'static str, handler: H) -> Self
     where
-        H: Handler<T, S>,
+        H: Handler<T, S> + marquee_kit::openapi::Documented<D>,
         T: 'static,
     {
+        self.docs.add::<H, D>(&method, path, Some(permission));
         let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
         let handler: MethodRouter<S> = axum::routing::on(filter, handler);
         let needs = Needs { guard: self.guard.clone(), permission };
@@ -507,15 +509,27 @@ impl<S: Clone + Send + Sync + 'static> RouteTable<S> {
     }
 
     /// The routes, plus `GET /v1/meta/permissions` listing every protected
-    /// route and its permission for clients and auditors.
-    pub fn into_router(self) -> axum::Router<S> {
+    /// route and its permission for clients and auditors; and their documentation.
+    pub fn into_parts(self) -> (axum::Router<S>, marquee_kit::openapi::Docs) {
         let entries = Arc::new(self.entries);
-        self.router.route(
+        let router = self.router.route(
             "/v1/meta/permissions",
             axum::routing::get(move || {
                 let entries = entries.clone();
                 async move { marquee_kit::Ok(entries.as_ref().clone()) }
             }),
-        )
+        );
+        (router, self.docs)
+    }
+
+    pub fn into_router(self) -> axum::Router<S> {
+        self.into_parts().0
+    }
+}
+
+impl marquee_kit::openapi::DocArg for Ctx {
+    fn describe(op: &mut marquee_kit::openapi::Operation, _generator: &mut schemars::SchemaGenerator) {
+        op.authenticated = true;
+        op.company_scoped = true;
     }
 }

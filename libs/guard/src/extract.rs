@@ -71,3 +71,15 @@ where
         Ok(PlatformAdmin(claims))
     }
 }
+
+impl marquee_kit::openapi::DocArg for Authenticated {
+    fn describe(op: &mut marquee_kit::openapi::Operation, _generator: &mut schemars::SchemaGenerator) {
+        op.authenticated = true;
+    }
+}
+
+impl marquee_kit::openapi::DocArg for PlatformAdmin {
+    fn describe(op: &mut marquee_kit::openapi::Operation, _generator: &mut schemars::SchemaGenerator) {
+        op.authenticated = true;
+    }
+}

@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod grpc;
 pub mod http;
+pub mod openapi;
 pub mod pagination;
 pub mod server;
 

@@ -8,10 +8,12 @@ use crate::extract::Validate;
 pub const MAX_LIMIT: u64 = 100;
 pub const DEFAULT_LIMIT: u64 = 10;
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, schemars::JsonSchema)]
 pub struct PageParams {
+    /// The page, from 1.
     #[serde(default = "first_page")]
     page: u64,
+    /// Items a page: 1 to 100, 10 by default.
     #[serde(default = "default_limit")]
     limit: u64,
 }

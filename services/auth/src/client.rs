@@ -41,3 +41,5 @@ where
         Ok(Self { ip: forwarded.or(peer), user_agent })
     }
 }
+
+impl marquee_kit::openapi::DocArg for ClientMeta {}

@@ -6,7 +6,7 @@ use marquee_bus::Bus;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum ChangeKind {
     SessionRevoked,
     MembershipChanged,
@@ -15,7 +15,7 @@ pub enum ChangeKind {
     EntitlementsChanged,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AccessChange {
     pub kind: ChangeKind,
     pub company_id: Option<Uuid>,

@@ -162,14 +162,22 @@ impl App {
     }
 
     fn router(&self) -> Router {
-        let api = Router::new()
+        let (routes, mut docs) = marquee_kit::openapi::DocRouter::new()
             .merge(domains::keys::routes::router())
             .merge(domains::users::routes::router())
             .merge(domains::sessions::routes::router())
             .merge(domains::audit::routes::router())
             .merge(domains::companies::routes::router())
             .merge(domains::access::routes::router())
+            .into_parts();
+        let openapi = docs.document(
+            "Marquee auth",
+            env!("CARGO_PKG_VERSION"),
+            "Identity, sign-in and tokens, sessions, companies, members, roles, invitations and effective access.",
+        );
+        let api = routes
             .with_state(self.state.clone())
+            .merge(marquee_kit::openapi::serve(openapi))
             .merge(marquee_kit::http::health_routes(Ready(self.state.clone())))
             .route("/metrics", get(|| async { marquee_telemetry::render_metrics() }));
         marquee_kit::http::finish(api, &self.state.config.http)

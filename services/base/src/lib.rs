@@ -78,7 +78,8 @@ impl App {
         let shutdown = CancellationToken::new();
         let tasks = Tasks::new();
         tasks.spawn("access-watch", guard.clone().watch(shutdown.clone()));
-        let protected = routes::table(guard.clone()).into_router();
+        let (protected, mut docs) = routes::table(guard.clone()).into_parts();
+        let openapi = docs.document("Marquee base", env!("CARGO_PKG_VERSION"), "The business application: artists, venues, vendors, events, calendar, ticketing, offers, workspace, media and crew. Every route needs a bearer access token and x-org.");
         let media = domains::media::store::MediaStore::open(&config.media.backend).context("media storage")?;
         let state = AppState {
             db,
@@ -102,6 +103,7 @@ impl App {
         let api = protected
             .with_state(state.clone())
             .merge(marquee_kit::http::health_routes(Ready(state.clone())))
+            .merge(marquee_kit::openapi::serve(openapi))
             .route("/metrics", get(|| async { marquee_telemetry::render_metrics() }));
         let router = marquee_kit::http::finish(api, &state.config.http);
         Ok(Self { state, router, http, shutdown, tasks })

@@ -45,7 +45,7 @@ pub mod row {
 }
 
 /// A business fact for financial.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Fact {
     OfferAccepted {

@@ -79,11 +79,13 @@ impl App {
         let shutdown = CancellationToken::new();
         let tasks = Tasks::new();
         tasks.spawn("access-watch", guard.clone().watch(shutdown.clone()));
-        let protected = routes::table(guard.clone()).into_router();
+        let (protected, mut docs) = routes::table(guard.clone()).into_parts();
+        let openapi = docs.document("Marquee financial", env!("CARGO_PKG_VERSION"), "The accounting truth: ledger, expenses and incomes, settlements, payouts and reports. Every route needs a bearer access token and x-org.");
         let state = AppState { db, clock: options.clock, config: Arc::new(config), guard };
         let api = protected
             .with_state(state.clone())
             .merge(marquee_kit::http::health_routes(Ready(state.clone())))
+            .merge(marquee_kit::openapi::serve(openapi))
             .route("/metrics", get(|| async { marquee_telemetry::render_metrics() }));
         let router = marquee_kit::http::finish(api, &state.config.http);
         Ok(Self { state, router, http, grpc, shutdown, tasks })

@@ -37,7 +37,7 @@ fn to_proto(e: Entitlements) -> pb::Entitlements {
     }
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct Notice {
     company_id: Uuid,

@@ -114,11 +114,19 @@ impl App {
     }
 
     fn router(&self) -> Router {
-        let api = Router::new()
+        let (routes, mut docs) = marquee_kit::openapi::DocRouter::new()
             .merge(domains::catalog::routes::router())
             .merge(domains::plans::routes::router())
             .merge(domains::subscriptions::routes::router())
+            .into_parts();
+        let openapi = docs.document(
+            "Marquee platform-core",
+            env!("CARGO_PKG_VERSION"),
+            "For platform operators: the module catalog, packages, add-ons, subscriptions and entitlements.",
+        );
+        let api = routes
             .with_state(self.state.clone())
+            .merge(marquee_kit::openapi::serve(openapi))
             .merge(marquee_kit::http::health_routes(Ready(self.state.clone())))
             .route("/metrics", get(|| async { marquee_telemetry::render_metrics() }));
         marquee_kit::http::finish(api, &self.state.config.http)

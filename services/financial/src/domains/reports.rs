@@ -14,7 +14,7 @@ use crate::domains::records::repo as records;
 use crate::error::Error;
 use crate::state::AppState;
 
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum GroupBy {
     #[default]
@@ -23,7 +23,7 @@ pub enum GroupBy {
     Month,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SummaryQuery {
     pub from: Option<DateTime<Utc>>,
@@ -42,7 +42,7 @@ impl Validate for SummaryQuery {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Line {
     pub group: String,
@@ -82,7 +82,7 @@ pub async fn summary(
         .collect()))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OpenPayables {
     pub items: Vec<Record>,

@@ -6,7 +6,8 @@ use std::path::Path;
 use std::process::Command;
 
 fn tools_present(root: &Path) -> bool {
-    let python = Command::new("python3").args(["-c", "import kubernetes_validate, yaml"]).status();
+    let python =
+        Command::new("python3").args(["-c", "import kubernetes_validate, openapi_spec_validator, yaml"]).status();
     python.is_ok_and(|s| s.success())
         && root.join(".tools/helm/helm").exists()
         && root.join(".tools/kubectl/kubectl").exists()

@@ -4,5 +4,6 @@ mod boundaries;
 mod deploy;
 mod faults;
 mod harness;
+mod openapi;
 mod story;
 mod tracing;

@@ -1,8 +1,8 @@
-use axum::Router;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::routing::get;
+use axum::http::Method;
 use marquee_kit::extract::{Issues, Validate};
+use marquee_kit::openapi::DocRouter;
 use marquee_kit::{ApiError, FieldIssue, Ok, Path, Query};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -12,8 +12,12 @@ use crate::domains::sessions::SignedIn;
 use crate::error::Error;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/me/access", get(my_access)).route("/v1/companies/{id}/access/explain", get(explain))
+pub fn router() -> DocRouter<AppState> {
+    DocRouter::new().route(Method::GET, "/v1/me/access", my_access).route(
+        Method::GET,
+        "/v1/companies/{id}/access/explain",
+        explain,
+    )
 }
 
 /// The company named by `x-org`: 400 when missing or not a UUID.
@@ -45,7 +49,7 @@ async fn my_access(me: SignedIn, State(state): State<AppState>, headers: HeaderM
     Result::Ok(Ok(access))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct ExplainQuery {
     user_id: Uuid,

@@ -79,7 +79,7 @@ async fn cached_grants(state: &AppState, company: Uuid, user: Uuid, revision: u6
 }
 
 /// The answer to "what may this user do in this company".
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Access {
     pub company_id: Uuid,
@@ -167,7 +167,7 @@ fn nothing(company: Uuid, user: Uuid, revision: u64, membership: &'static str) -
 }
 
 /// Why a user has or lacks a permission.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Explanation {
     pub allowed: bool,

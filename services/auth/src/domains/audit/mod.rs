@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::client::ClientMeta;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEntry {
     pub id: Uuid,

@@ -1,8 +1,8 @@
 use crate::domains::sessions::SignedInAdmin;
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
+use axum::http::Method;
 use marquee_kit::extract::Validate;
+use marquee_kit::openapi::DocRouter;
 use marquee_kit::{ApiError, PageParams, Paginated, Query};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -11,11 +11,11 @@ use super::{AuditEntry, repo};
 use crate::error::Error;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/admin/audit", get(list))
+pub fn router() -> DocRouter<AppState> {
+    DocRouter::new().route(Method::GET, "/v1/admin/audit", list)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct Filter {
     user_id: Option<Uuid>,

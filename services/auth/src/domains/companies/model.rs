@@ -40,7 +40,7 @@ pub fn pattern_matches(pattern: &str, permission: &str) -> bool {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MemberStatus {
     Active,
@@ -59,7 +59,7 @@ impl MemberStatus {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Company {
     pub id: Uuid,
@@ -70,7 +70,7 @@ pub struct Company {
     pub subscription_ready: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Role {
     pub id: Uuid,
@@ -80,7 +80,7 @@ pub struct Role {
     pub permissions: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RoleRef {
     pub id: Uuid,
@@ -96,7 +96,7 @@ pub struct Membership {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Member {
     pub user_id: Uuid,
@@ -109,7 +109,7 @@ pub struct Member {
 }
 
 /// A company as one of its members sees it in their list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MyCompany {
     #[serde(flatten)]
@@ -118,7 +118,7 @@ pub struct MyCompany {
     pub roles: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum InvitationStatus {
     Pending,
@@ -146,7 +146,7 @@ impl InvitationStatus {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Invitation {
     pub id: Uuid,
@@ -163,7 +163,7 @@ pub struct Invitation {
     pub token: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TenantAuditEntry {
     pub id: Uuid,
@@ -177,7 +177,7 @@ pub struct TenantAuditEntry {
 
 // ---- inputs ----
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewCompany {
     pub name: String,
@@ -202,7 +202,7 @@ fn check_grants(issues: &mut Issues, field: &str, grants: &BTreeSet<String>) {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AddMember {
     pub email: String,
@@ -221,7 +221,7 @@ impl Validate for AddMember {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateMember {
     pub status: Option<MemberStatus>,
@@ -247,7 +247,7 @@ impl Validate for UpdateMember {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RoleIn {
     pub name: String,
@@ -266,7 +266,7 @@ impl Validate for RoleIn {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RoleEdit {
     pub name: Option<String>,
@@ -290,7 +290,7 @@ impl Validate for RoleEdit {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InvitationIn {
     pub email: String,

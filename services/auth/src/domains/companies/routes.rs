@@ -1,6 +1,6 @@
-use axum::Router;
 use axum::extract::State;
-use axum::routing::{delete, get, patch, post};
+use axum::http::Method;
+use marquee_kit::openapi::DocRouter;
 use marquee_kit::{ApiError, Created, Json, Ok, PageParams, Paginated, Path, Query};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -15,23 +15,29 @@ use crate::domains::sessions::SignedIn;
 use crate::domains::users::model::TokenIn;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/companies", get(list).post(create))
-        .route("/v1/companies/{id}/members", get(members).post(add_member))
-        .route("/v1/companies/{id}/members/{user_id}", patch(update_member).delete(remove_member))
-        .route("/v1/companies/{id}/roles", get(roles).post(create_role))
-        .route("/v1/companies/{id}/roles/{role_id}", patch(update_role).delete(delete_role))
-        .route("/v1/companies/{id}/invitations", get(invitations).post(invite))
-        .route("/v1/companies/{id}/invitations/{invitation_id}", delete(revoke_invitation))
-        .route("/v1/companies/{id}/invitations/{invitation_id}/resend", post(resend_invitation))
-        .route("/v1/companies/{id}/audit", get(audit))
-        .route("/v1/invitations/accept", post(accept))
+pub fn router() -> DocRouter<AppState> {
+    DocRouter::new()
+        .route(Method::GET, "/v1/companies", list)
+        .route(Method::POST, "/v1/companies", create)
+        .route(Method::GET, "/v1/companies/{id}/members", members)
+        .route(Method::POST, "/v1/companies/{id}/members", add_member)
+        .route(Method::PATCH, "/v1/companies/{id}/members/{user_id}", update_member)
+        .route(Method::DELETE, "/v1/companies/{id}/members/{user_id}", remove_member)
+        .route(Method::GET, "/v1/companies/{id}/roles", roles)
+        .route(Method::POST, "/v1/companies/{id}/roles", create_role)
+        .route(Method::PATCH, "/v1/companies/{id}/roles/{role_id}", update_role)
+        .route(Method::DELETE, "/v1/companies/{id}/roles/{role_id}", delete_role)
+        .route(Method::GET, "/v1/companies/{id}/invitations", invitations)
+        .route(Method::POST, "/v1/companies/{id}/invitations", invite)
+        .route(Method::DELETE, "/v1/companies/{id}/invitations/{invitation_id}", revoke_invitation)
+        .route(Method::POST, "/v1/companies/{id}/invitations/{invitation_id}/resend", resend_invitation)
+        .route(Method::GET, "/v1/companies/{id}/audit", audit)
+        .route(Method::POST, "/v1/invitations/accept", accept)
 }
 
 /// A write's result with the company's new access revision, which the client
 /// may send back as `x-access-revision` to read its own write.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct Revised<T: Serialize> {
     #[serde(flatten)]
@@ -178,9 +184,10 @@ async fn accept(
     me: SignedIn,
     State(state): State<AppState>,
     Json(body): Json<TokenIn>,
-) -> Result<Ok<Revised<Company>>, ApiError> {
-    let (item, revision) = service::accept_invitation(&state, me.claims.sub, &body.token).await?;
-    Result::Ok(Ok(Revised { item, revision }))
+) -> Result<Ok<Company>, ApiError> {
+    // A company carries its revision already: the one after joining.
+    let (company, revision) = service::accept_invitation(&state, me.claims.sub, &body.token).await?;
+    Result::Ok(Ok(Company { revision, ..company }))
 }
 
 async fn audit(

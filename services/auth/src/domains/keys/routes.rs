@@ -1,16 +1,20 @@
 use crate::domains::sessions::SignedInAdmin;
-use axum::Router;
 use axum::extract::State;
-use axum::routing::{get, post};
+use axum::http::Method;
 use marquee_kit::ApiError;
+use marquee_kit::openapi::DocRouter;
 
 use crate::client::ClientMeta;
 use crate::domains::audit::{AuditEntry, repo as audit};
 use crate::error::Error;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/.well-known/jwks.json", get(jwks)).route("/v1/admin/keys/rotate", post(rotate))
+pub fn router() -> DocRouter<AppState> {
+    DocRouter::new().undocumented("/.well-known/jwks.json", axum::routing::get(jwks)).route(
+        Method::POST,
+        "/v1/admin/keys/rotate",
+        rotate,
+    )
 }
 
 /// Public keys, raw JSON (the JWKS format, no envelope), cacheable briefly.

@@ -59,3 +59,15 @@ where
         Ok(Self { claims })
     }
 }
+
+impl marquee_kit::openapi::DocArg for SignedIn {
+    fn describe(op: &mut marquee_kit::openapi::Operation, _generator: &mut schemars::SchemaGenerator) {
+        op.authenticated = true;
+    }
+}
+
+impl marquee_kit::openapi::DocArg for SignedInAdmin {
+    fn describe(op: &mut marquee_kit::openapi::Operation, _generator: &mut schemars::SchemaGenerator) {
+        op.authenticated = true;
+    }
+}

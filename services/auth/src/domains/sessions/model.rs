@@ -29,7 +29,7 @@ impl Session {
 }
 
 /// What a user sees of their sessions.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionOut {
     pub id: Uuid,
@@ -42,7 +42,7 @@ pub struct SessionOut {
 }
 
 /// Tokens handed to a client.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenPair {
     pub access_token: String,
@@ -51,7 +51,7 @@ pub struct TokenPair {
     pub expires_in: u64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LoginIn {
     pub email: String,
@@ -76,7 +76,7 @@ impl Validate for LoginIn {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RefreshIn {
     pub refresh_token: String,

@@ -1,6 +1,6 @@
-use axum::Router;
 use axum::extract::State;
-use axum::routing::{delete, get, post};
+use axum::http::Method;
+use marquee_kit::openapi::DocRouter;
 use marquee_kit::{ApiError, Json, Ok, Path};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -11,13 +11,14 @@ use crate::client::ClientMeta;
 use crate::error::Error;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/auth/login", post(login))
-        .route("/v1/auth/refresh", post(refresh))
-        .route("/v1/auth/logout", post(logout))
-        .route("/v1/auth/sessions", get(list).delete(revoke_all))
-        .route("/v1/auth/sessions/{id}", delete(revoke_one))
+pub fn router() -> DocRouter<AppState> {
+    DocRouter::new()
+        .route(Method::POST, "/v1/auth/login", login)
+        .route(Method::POST, "/v1/auth/refresh", refresh)
+        .route(Method::POST, "/v1/auth/logout", logout)
+        .route(Method::GET, "/v1/auth/sessions", list)
+        .route(Method::DELETE, "/v1/auth/sessions", revoke_all)
+        .route(Method::DELETE, "/v1/auth/sessions/{id}", revoke_one)
 }
 
 async fn login(

@@ -74,7 +74,7 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Profile {
     pub name: String,
@@ -84,7 +84,7 @@ pub struct Profile {
 }
 
 /// What a user sees of themselves.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Me {
     pub id: Uuid,
@@ -108,7 +108,7 @@ impl Me {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SignupIn {
     pub email: String,
@@ -129,7 +129,7 @@ impl Validate for SignupIn {
 }
 
 /// A profile edit; absent fields stay as they are, `null` clears optional ones.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProfileIn {
     pub name: Option<String>,
@@ -172,7 +172,7 @@ impl Validate for ProfileIn {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PasswordChangeIn {
     pub current_password: String,
@@ -192,7 +192,7 @@ impl Validate for PasswordChangeIn {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ResetRequestIn {
     pub email: String,
@@ -208,7 +208,7 @@ impl Validate for ResetRequestIn {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ResetConfirmIn {
     pub token: String,
@@ -224,7 +224,7 @@ impl Validate for ResetConfirmIn {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TokenIn {
     pub token: String,

@@ -1,9 +1,9 @@
 use crate::domains::sessions::SignedInAdmin;
-use axum::Router;
 use axum::extract::State;
+use axum::http::Method;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use marquee_kit::openapi::DocRouter;
 use marquee_kit::{ApiError, Created, Json, Ok, Path};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -14,16 +14,17 @@ use crate::client::ClientMeta;
 use crate::domains::sessions::SignedIn;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/auth/signup", post(signup))
-        .route("/v1/auth/me", get(me).patch(update_me))
-        .route("/v1/auth/password", post(change_password))
-        .route("/v1/auth/password/reset", post(request_reset))
-        .route("/v1/auth/password/reset/confirm", post(confirm_reset))
-        .route("/v1/auth/email/verify", post(verify_email))
-        .route("/v1/auth/email/verify/resend", post(resend_verification))
-        .route("/v1/admin/users/{id}/disable", post(disable))
+pub fn router() -> DocRouter<AppState> {
+    DocRouter::new()
+        .route(Method::POST, "/v1/auth/signup", signup)
+        .route(Method::GET, "/v1/auth/me", me)
+        .route(Method::PATCH, "/v1/auth/me", update_me)
+        .route(Method::POST, "/v1/auth/password", change_password)
+        .route(Method::POST, "/v1/auth/password/reset", request_reset)
+        .route(Method::POST, "/v1/auth/password/reset/confirm", confirm_reset)
+        .route(Method::POST, "/v1/auth/email/verify", verify_email)
+        .route(Method::POST, "/v1/auth/email/verify/resend", resend_verification)
+        .route(Method::POST, "/v1/admin/users/{id}/disable", disable)
 }
 
 async fn signup(
@@ -61,14 +62,17 @@ async fn request_reset(
     State(state): State<AppState>,
     client: ClientMeta,
     Json(body): Json<ResetRequestIn>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     service::request_reset(&state, &body.email, &client).await?;
-    Result::Ok((
-        StatusCode::ACCEPTED,
-        axum::Json(
-            json!({"success": true, "data": null, "message": "if the address belongs to an account, a reset link is on its way"}),
-        ),
-    ))
+    Result::Ok(
+        (
+            StatusCode::ACCEPTED,
+            axum::Json(
+                json!({"success": true, "data": null, "message": "if the address belongs to an account, a reset link is on its way"}),
+            ),
+        )
+            .into_response(),
+    )
 }
 
 async fn confirm_reset(

@@ -8,7 +8,7 @@ use super::{ActivityEntry, repo};
 use crate::error::Error;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct Filter {
     entity: Option<String>,
 }

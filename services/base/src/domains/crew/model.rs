@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::domains::artists::model::double_option;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     #[default]
@@ -26,7 +26,7 @@ impl Kind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Certification {
     pub name: String,
@@ -34,7 +34,7 @@ pub struct Certification {
     pub expires_on: Option<NaiveDate>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Day {
     Mon,
@@ -62,7 +62,7 @@ impl Day {
 
 /// A weekly window in which someone can work, in UTC: `from` to `to` as
 /// `HH:MM` (`to` may be `24:00`). Windows that meet chain, also across midnight.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Window {
     pub day: Day,
@@ -102,7 +102,7 @@ pub fn covers(windows: &[Window], start: DateTime<Utc>, end: DateTime<Utc>) -> b
     true
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CrewMember {
     pub id: Uuid,
@@ -121,7 +121,7 @@ pub struct CrewMember {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CrewIn {
     pub user_id: Option<Uuid>,
@@ -138,7 +138,7 @@ pub struct CrewIn {
     pub availability: Vec<Window>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CrewPatch {
     #[serde(default, deserialize_with = "double_option")]
@@ -245,7 +245,7 @@ impl Validate for CrewPatch {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CrewFilter {
     pub skill: Option<String>,
@@ -264,7 +264,7 @@ impl Validate for CrewFilter {
 
 pub const MAX_HEADCOUNT: u32 = 1_000;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Shift {
     pub id: Uuid,
@@ -283,7 +283,7 @@ pub struct Shift {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ShiftIn {
     pub name: String,
@@ -294,7 +294,7 @@ pub struct ShiftIn {
     pub headcount: u32,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ShiftPatch {
     pub name: Option<String>,
@@ -347,7 +347,7 @@ impl Validate for ShiftPatch {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AssignIn {
     pub crew_id: Uuid,

@@ -13,7 +13,7 @@ use crate::domains::{events, workspace};
 use crate::error::Error;
 use crate::state::AppState;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TicketSales {
     pub event_id: uuid::Uuid,
@@ -22,7 +22,7 @@ pub struct TicketSales {
     pub capacity: u32,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Dashboard {
     pub upcoming_events: Vec<Event>,
@@ -37,14 +37,14 @@ pub struct Dashboard {
     pub recent_activity: Vec<ActivityEntry>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OpenTasks {
     pub count: u64,
     pub due_first: Vec<Task>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UnfilledShifts {
     pub count: u64,

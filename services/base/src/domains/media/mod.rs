@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// What a file may be attached to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OwnerType {
     Artist,
@@ -52,7 +52,7 @@ pub fn canonical_type(declared: &str) -> String {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Media {
     pub id: Uuid,
@@ -67,7 +67,7 @@ pub struct Media {
 }
 
 /// The query of an upload: the file's owner and its name.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UploadIn {
     pub owner_type: OwnerType,
@@ -103,7 +103,7 @@ impl Validate for UploadIn {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MediaFilter {
     pub owner_type: Option<OwnerType>,
@@ -113,7 +113,7 @@ pub struct MediaFilter {
 impl Validate for MediaFilter {}
 
 /// How much a company stores, against its plan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Usage {
     pub used_bytes: u64,

@@ -8,7 +8,7 @@ use crate::domains::artists::model::check_currency;
 
 pub const MAX_CAPACITY: u32 = 1_000_000;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TicketType {
     pub id: Uuid,
@@ -24,7 +24,7 @@ pub struct TicketType {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TicketTypeIn {
     pub name: String,
@@ -60,7 +60,7 @@ impl Validate for TicketTypeIn {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Confirmed,
@@ -81,7 +81,7 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Registration {
     pub id: Uuid,
@@ -98,7 +98,7 @@ pub struct Registration {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RegistrationIn {
     pub ticket_type_id: Uuid,
@@ -127,7 +127,7 @@ impl Validate for RegistrationIn {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CheckInIn {
     pub code: String,
@@ -141,7 +141,7 @@ impl Validate for CheckInIn {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RegistrationFilter {
     pub status: Option<Status>,
@@ -150,7 +150,7 @@ pub struct RegistrationFilter {
 
 impl Validate for RegistrationFilter {}
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Sales {
     pub ticket_type_id: Uuid,

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::domains::artists::model::{Contact, check_contacts};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Vendor {
     pub id: Uuid,
@@ -26,7 +26,7 @@ pub struct Vendor {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VendorIn {
     pub name: String,
@@ -37,7 +37,7 @@ pub struct VendorIn {
     pub services: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VendorPatch {
     pub name: Option<String>,
@@ -83,7 +83,7 @@ impl Validate for VendorPatch {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 pub struct VendorFilter {
     pub q: Option<String>,
     pub category: Option<String>,

@@ -14,7 +14,7 @@ const fn kind(expense: bool) -> Kind {
     if expense { Kind::Expense } else { Kind::Income }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WithHistory {
     #[serde(flatten)]

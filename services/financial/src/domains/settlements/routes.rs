@@ -51,7 +51,7 @@ pub async fn pay(
     Result::Ok(Created(service::payout(&state, &ctx, id, body).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PayoutFilter {
     settlement_id: Option<Uuid>,

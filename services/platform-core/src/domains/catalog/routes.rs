@@ -1,12 +1,12 @@
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
+use axum::http::Method;
 use marquee_guard::PlatformAdmin;
+use marquee_kit::openapi::DocRouter;
 
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/modules", get(list))
+pub fn router() -> DocRouter<AppState> {
+    DocRouter::new().route(Method::GET, "/v1/modules", list)
 }
 
 async fn list(_operator: PlatformAdmin, State(state): State<AppState>) -> marquee_kit::Ok<Vec<super::Module>> {

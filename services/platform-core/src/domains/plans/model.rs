@@ -29,7 +29,7 @@ impl PlanKind {
 }
 
 /// One version of a package or add-on.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Plan {
     pub id: Uuid,
@@ -47,7 +47,7 @@ pub struct Plan {
 }
 
 /// A new package or add-on (its first version).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewPlan {
     pub code: String,
@@ -78,7 +78,7 @@ impl NewPlan {
 }
 
 /// What a version holds; a revision sends all of it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PlanContents {
     pub name: String,

@@ -1,9 +1,9 @@
 //! `/v1/packages` and `/v1/addons`: the same shape, one per kind.
 
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
+use axum::http::Method;
 use marquee_guard::PlatformAdmin;
+use marquee_kit::openapi::DocRouter;
 use marquee_kit::{ApiError, Created, Json, Ok, PageParams, Paginated, Path, Query};
 use serde::Serialize;
 
@@ -11,14 +11,18 @@ use super::model::{NewPlan, Plan, PlanContents, PlanKind};
 use super::service;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/packages", get(list::<true>).post(create::<true>))
-        .route("/v1/packages/{code}", get(show::<true>).put(revise::<true>))
-        .route("/v1/packages/{code}/versions/{version}", get(version::<true>))
-        .route("/v1/addons", get(list::<false>).post(create::<false>))
-        .route("/v1/addons/{code}", get(show::<false>).put(revise::<false>))
-        .route("/v1/addons/{code}/versions/{version}", get(version::<false>))
+pub fn router() -> DocRouter<AppState> {
+    DocRouter::new()
+        .route(Method::GET, "/v1/packages", list::<true>)
+        .route(Method::POST, "/v1/packages", create::<true>)
+        .route(Method::GET, "/v1/packages/{code}", show::<true>)
+        .route(Method::PUT, "/v1/packages/{code}", revise::<true>)
+        .route(Method::GET, "/v1/packages/{code}/versions/{version}", version::<true>)
+        .route(Method::GET, "/v1/addons", list::<false>)
+        .route(Method::POST, "/v1/addons", create::<false>)
+        .route(Method::GET, "/v1/addons/{code}", show::<false>)
+        .route(Method::PUT, "/v1/addons/{code}", revise::<false>)
+        .route(Method::GET, "/v1/addons/{code}/versions/{version}", version::<false>)
 }
 
 const fn kind(package: bool) -> PlanKind {
@@ -42,7 +46,7 @@ async fn create<const PACKAGE: bool>(
     Result::Ok(Created(service::create(&state, kind(PACKAGE), body, operator.sub).await?))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct PlanWithVersions {
     #[serde(flatten)]

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::model::Subscription;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Entitlements {
     pub company_id: Uuid,

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::domains::plans::Plan;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Trialing,
@@ -61,7 +61,7 @@ pub enum Transition {
 }
 
 /// A company's subscription.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Subscription {
     pub company_id: Uuid,
@@ -100,7 +100,7 @@ impl Subscription {
 }
 
 /// One recorded change of a subscription.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionChange {
     pub id: Uuid,
@@ -116,7 +116,7 @@ pub struct SubscriptionChange {
 }
 
 /// `PUT /v1/companies/{id}/subscription`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SetSubscription {
     pub package_code: String,

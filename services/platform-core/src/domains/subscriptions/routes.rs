@@ -1,7 +1,7 @@
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
+use axum::http::Method;
 use marquee_guard::PlatformAdmin;
+use marquee_kit::openapi::DocRouter;
 use marquee_kit::{ApiError, Json, Ok, PageParams, Paginated, Path, Query};
 use uuid::Uuid;
 
@@ -9,11 +9,12 @@ use super::model::{SetSubscription, Subscription, SubscriptionChange};
 use super::{Entitlements, service};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/companies/{id}/subscription", get(show).put(set))
-        .route("/v1/companies/{id}/subscription/history", get(history))
-        .route("/v1/companies/{id}/entitlements", get(entitlements))
+pub fn router() -> DocRouter<AppState> {
+    DocRouter::new()
+        .route(Method::GET, "/v1/companies/{id}/subscription", show)
+        .route(Method::PUT, "/v1/companies/{id}/subscription", set)
+        .route(Method::GET, "/v1/companies/{id}/subscription/history", history)
+        .route(Method::GET, "/v1/companies/{id}/entitlements", entitlements)
 }
 
 async fn show(
