@@ -167,6 +167,8 @@ async fn observe(mut request: Request, next: Next) -> Response {
     metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed);
     if status >= 500 {
         tracing::warn!(parent: &span, status, "request failed");
+    } else {
+        tracing::debug!(parent: &span, status, elapsed_ms = elapsed * 1000.0, "request served");
     }
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, v);

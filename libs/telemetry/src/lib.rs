@@ -77,8 +77,12 @@ pub fn init(service: &'static str, settings: &TelemetrySettings) -> anyhow::Resu
     let filter = EnvFilter::try_new(format!("{},{QUIET}", settings.log_level))
         .map_err(|e| anyhow::anyhow!("LOG_LEVEL is not a valid filter: {e}"))?;
 
-    let provider = match &settings.otlp_endpoint {
-        None => None,
+    // Spans always get real trace ids (logs carry them, callers' traces continue);
+    // they are exported only when an endpoint is set.
+    let resource = opentelemetry_sdk::Resource::builder().with_service_name(service).build();
+    let builder = SdkTracerProvider::builder().with_resource(resource);
+    let builder = match &settings.otlp_endpoint {
+        None => builder,
         Some(endpoint) => {
             use opentelemetry_otlp::WithExportConfig;
             let exporter = opentelemetry_otlp::SpanExporter::builder()
@@ -86,12 +90,12 @@ pub fn init(service: &'static str, settings: &TelemetrySettings) -> anyhow::Resu
                 .with_endpoint(endpoint.clone())
                 .build()
                 .map_err(|e| anyhow::anyhow!("OTEL_EXPORTER_OTLP_ENDPOINT {endpoint:?}: {e}"))?;
-            let resource = opentelemetry_sdk::Resource::builder().with_service_name(service).build();
-            let provider = SdkTracerProvider::builder().with_batch_exporter(exporter).with_resource(resource).build();
-            opentelemetry::global::set_tracer_provider(provider.clone());
-            Some(provider)
+            builder.with_batch_exporter(exporter)
         }
     };
+    let provider = builder.build();
+    opentelemetry::global::set_tracer_provider(provider.clone());
+    let provider = Some(provider);
     let otel_layer = provider.as_ref().map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer(service)));
 
     // Every line passes the one masking writer: no personal data or secret reaches the logs.

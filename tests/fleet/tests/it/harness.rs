@@ -77,6 +77,19 @@ impl Fleet {
     }
 
     pub async fn start_with(options: Options) -> Self {
+        // Free ports are chosen before the services bind them; another process
+        // may take one in between. Then the fleet starts again on new ports.
+        let mut failure = String::new();
+        for _ in 0..3 {
+            match Self::try_start(&options).await {
+                Result::Ok(fleet) => return fleet,
+                Err(e) => failure = e,
+            }
+        }
+        panic!("the fleet did not start: {failure}");
+    }
+
+    async fn try_start(options: &Options) -> Result<Self, String> {
         let dir = tempfile::tempdir().unwrap();
         let ports: HashMap<(Service, &str), u16> =
             Service::ALL.iter().flat_map(|s| [((*s, "http"), free_port()), ((*s, "grpc"), free_port())]).collect();
@@ -129,14 +142,22 @@ impl Fleet {
         }
         let fleet = Self { processes: std::sync::Mutex::new(processes), http, dir, _dbs: dbs };
         for service in Service::ALL {
-            fleet.start_service(service).await;
+            fleet.spawn(service);
+            fleet.healthy(service).await?;
         }
         fleet.wait_ready(Service::Base).await;
-        fleet
+        Ok(fleet)
     }
 
     /// Starts (or restarts) one service with the same settings and ports.
     pub async fn start_service(&self, service: Service) {
+        self.spawn(service);
+        if let Err(e) = self.healthy(service).await {
+            panic!("{e}");
+        }
+    }
+
+    fn spawn(&self, service: Service) {
         {
             let mut processes = self.processes.lock().unwrap();
             let process = processes.get_mut(&service).unwrap();
@@ -152,7 +173,6 @@ impl Fleet {
                 .unwrap();
             process.child = Some(child);
         }
-        self.wait_healthy(service).await;
     }
 
     /// Kills one service at once, as a crash or a lost node would.
@@ -168,18 +188,19 @@ impl Fleet {
         processes.get_mut(&service).unwrap().child.as_mut().and_then(|c| c.try_wait().ok().flatten())
     }
 
-    async fn wait_healthy(&self, service: Service) {
+    async fn healthy(&self, service: Service) -> Result<(), String> {
         for _ in 0..300 {
             if let Some(status) = self.exited(service) {
-                panic!("{} exited with {status}:\n{}", service.name(), self.log(service));
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                return Err(format!("{} exited with {status}:\n{}", service.name(), self.log(service)));
             }
             let healthy = self.http[&service].http.get(self.http[&service].url("/healthz")).send().await;
             if healthy.is_ok_and(|r| r.status().is_success()) {
-                return;
+                return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("{} never became healthy:\n{}", service.name(), self.log(service));
+        Err(format!("{} never became healthy:\n{}", service.name(), self.log(service)))
     }
 
     pub async fn wait_ready(&self, service: Service) {

@@ -181,3 +181,37 @@ async fn red_metrics_per_route_and_per_grpc_method() {
         "{core}"
     );
 }
+
+#[tokio::test]
+async fn log_lines_carry_request_trace_company_and_user() {
+    let mut options = Options::default();
+    options.env.push((Service::Base, "LOG_LEVEL".into(), "info,marquee_kit=debug".into()));
+    let f = Fleet::start_with(options).await;
+    let (owner, org) = f.owner().await;
+    let base = f.client(Service::Base);
+    let request = base
+        .http
+        .get(base.url("/v1/artists"))
+        .bearer_auth(&owner)
+        .header("x-org", org.to_string())
+        .header("x-request-id", "story-request-1");
+    assert_eq!(base.send(request).await.status, 200);
+    let mut line = None;
+    for _ in 0..50 {
+        line = f
+            .log(Service::Base)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|l| l["span"]["request_id"] == "story-request-1" && l["fields"]["message"] == "request served");
+        if line.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let line = line.unwrap_or_else(|| panic!("no line for the request:\n{}", f.log(Service::Base)));
+    let span = &line["span"];
+    assert_eq!(span["company_id"], org.to_string(), "{line}");
+    assert!(span["user_id"].as_str().is_some_and(|u| uuid::Uuid::parse_str(u).is_ok()), "{line}");
+    assert!(span["trace_id"].as_str().is_some_and(|t| t.len() == 32 && t != "0".repeat(32)), "{line}");
+    assert_eq!(span["http.route"], "/v1/artists", "{line}");
+}
