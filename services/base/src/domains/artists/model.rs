@@ -77,6 +77,15 @@ where
     Option::<T>::deserialize(de).map(Some)
 }
 
+/// An address that can receive mail: something `@` something, no spaces.
+pub fn check_email(issues: &mut Issues, field: &str, email: &str) {
+    issues.check(
+        email.contains('@') && email.len() <= 254 && !email.contains(char::is_whitespace),
+        field,
+        "must be an email address",
+    );
+}
+
 pub fn check_currency(issues: &mut Issues, field: &str, currency: &str) {
     issues.check(
         currency.len() == 3 && currency.chars().all(|c| c.is_ascii_uppercase()),
@@ -97,11 +106,7 @@ pub fn check_contacts(issues: &mut Issues, contacts: &[Contact]) {
     for (i, c) in contacts.iter().enumerate() {
         issues.text(&format!("contacts[{i}].name"), &c.name, 200);
         if let Some(email) = &c.email {
-            issues.check(
-                email.contains('@') && email.len() <= 254 && !email.contains(char::is_whitespace),
-                &format!("contacts[{i}].email"),
-                "must be an email address",
-            );
+            check_email(issues, &format!("contacts[{i}].email"), email);
         }
         if let Some(phone) = &c.phone {
             issues.check(

@@ -4,7 +4,7 @@ use marquee_kit::extract::{Issues, Validate};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::domains::artists::model::double_option;
+use crate::domains::artists::model::{check_email, double_option};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -171,11 +171,7 @@ fn check_skills(issues: &mut Issues, field: &str, skills: &[String]) {
 
 fn check_contact(issues: &mut Issues, email: Option<&str>, phone: Option<&str>) {
     if let Some(e) = email {
-        issues.check(
-            e.contains('@') && e.len() <= 254 && !e.contains(char::is_whitespace),
-            "email",
-            "must be an email address",
-        );
+        check_email(issues, "email", e);
     }
     if let Some(p) = phone {
         issues.check(

@@ -4,7 +4,7 @@ use marquee_kit::extract::{Issues, Validate};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::domains::artists::model::check_currency;
+use crate::domains::artists::model::{check_currency, check_email};
 
 pub const MAX_CAPACITY: u32 = 1_000_000;
 
@@ -112,13 +112,7 @@ impl Validate for RegistrationIn {
     fn validate(&self) -> Result<(), Vec<FieldIssue>> {
         let mut issues = Issues::new();
         issues.text("attendeeName", &self.attendee_name, 200);
-        issues.check(
-            self.attendee_email.contains('@')
-                && self.attendee_email.len() <= 254
-                && !self.attendee_email.contains(char::is_whitespace),
-            "attendeeEmail",
-            "must be an email address",
-        );
+        check_email(&mut issues, "attendeeEmail", &self.attendee_email);
         issues.check((1..=100).contains(&self.quantity), "quantity", "must be between 1 and 100");
         if let Some(k) = &self.idempotency_key {
             issues.text("idempotencyKey", k, 200);
