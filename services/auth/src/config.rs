@@ -29,6 +29,8 @@ pub struct Config {
     pub refresh_retry_grace: Duration,
     pub password_cost: HashCost,
     pub password_concurrency: usize,
+    /// Callers that may wait for a hashing slot; beyond them, 503 at once.
+    pub password_queue: usize,
     pub lockout_attempts: u64,
     pub lockout_window: Duration,
     pub ip_rate_limit: u64,
@@ -113,6 +115,7 @@ impl Config {
             refresh_retry_grace: secs(env, "REFRESH_RETRY_GRACE_SECS", 10),
             password_cost,
             password_concurrency: env.parse("PASSWORD_HASH_CONCURRENCY", cores),
+            password_queue: env.parse("PASSWORD_HASH_QUEUE", cores * 4),
             lockout_attempts: env.parse("LOGIN_LOCKOUT_ATTEMPTS", 5u64),
             lockout_window: secs(env, "LOGIN_LOCKOUT_WINDOW_SECS", 900),
             ip_rate_limit: env.parse("AUTH_RATE_LIMIT_PER_IP", 300u64),

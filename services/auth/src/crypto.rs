@@ -1,8 +1,10 @@
 //! The secrets auth handles: password hashes (argon2id on the blocking pool,
-//! behind a semaphore), high-entropy tokens (random, stored as SHA-256), and
+//! behind a semaphore with a bounded queue, so load beyond what the cores can
+//! hash is turned away at once instead of waiting ever longer), high-entropy tokens (random, stored as SHA-256), and
 //! sealing of data at rest (AES-256-GCM with a key from the environment).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -24,6 +26,8 @@ pub enum CryptoError {
     Unseal,
     #[error("the hashing pool is gone")]
     Closed,
+    #[error("every hashing slot is taken and the queue is full")]
+    Busy,
 }
 
 /// Argon2id cost parameters (OWASP: 19 MiB, 2 passes, 1 lane).
@@ -53,47 +57,69 @@ pub enum Verified {
 #[derive(Clone)]
 pub struct Passwords {
     cost: HashCost,
-    permits: Arc<Semaphore>,
+    pool: Pool,
     /// A hash of nothing anyone knows: unknown accounts are checked against it,
     /// so they cost the same as real ones.
     decoy: Arc<str>,
 }
 
 impl Passwords {
-    pub async fn new(cost: HashCost, concurrency: usize) -> Result<Self, CryptoError> {
+    /// At most `concurrency` hashes at once, and at most `queue` callers waiting.
+    pub async fn new(cost: HashCost, concurrency: usize, queue: usize) -> Result<Self, CryptoError> {
         let mut decoy_password = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut decoy_password);
-        let permits = Arc::new(Semaphore::new(concurrency.max(1)));
-        let decoy = run_blocking(&permits, move || hash_with(cost, &decoy_password)).await??;
-        Ok(Self { cost, permits, decoy: decoy.into() })
+        let pool = Pool::new(concurrency, queue);
+        let decoy = pool.run(move || hash_with(cost, &decoy_password)).await??;
+        Ok(Self { cost, pool, decoy: decoy.into() })
+    }
+
+    /// A place in the hashing pool, or `Busy` at once when it is full. Sign-in
+    /// takes one before it counts an attempt, so load that is turned away
+    /// never locks anyone out.
+    pub fn admit(&self) -> Result<Ticket, CryptoError> {
+        self.pool.admit()
     }
 
     pub async fn hash(&self, password: &str) -> Result<String, CryptoError> {
         let cost = self.cost;
         let password = password.to_owned();
-        run_blocking(&self.permits, move || hash_with(cost, password.as_bytes())).await?
+        self.pool.run(move || hash_with(cost, password.as_bytes())).await?
     }
 
     /// Checks `password` against `stored`, or against the decoy when there is no account.
     pub async fn verify(&self, password: &str, stored: Option<&str>) -> Result<Verified, CryptoError> {
+        self.verify_admitted(self.admit()?, password, stored).await
+    }
+
+    pub async fn verify_admitted(
+        &self,
+        ticket: Ticket,
+        password: &str,
+        stored: Option<&str>,
+    ) -> Result<Verified, CryptoError> {
         let cost = self.cost;
         let real = stored.is_some();
         let stored = stored.map_or_else(|| self.decoy.to_string(), str::to_owned);
         let password = password.to_owned();
-        run_blocking(&self.permits, move || {
-            let Ok(parsed) = PasswordHash::new(&stored) else {
-                return Ok(Verified::No);
-            };
-            if argon2(cost)?.verify_password(password.as_bytes(), &parsed).is_err() || !real {
-                return Ok(Verified::No);
-            }
-            let current = Params::try_from(&parsed).ok();
-            let up_to_date = current.is_some_and(|p| {
-                p.m_cost() == cost.memory_kib && p.t_cost() == cost.iterations && p.p_cost() == cost.parallelism
-            });
-            if up_to_date { Ok(Verified::Yes) } else { hash_with(cost, password.as_bytes()).map(Verified::YesRehashed) }
-        })
-        .await?
+        self.pool
+            .run_admitted(ticket, move || {
+                let Ok(parsed) = PasswordHash::new(&stored) else {
+                    return Ok(Verified::No);
+                };
+                if argon2(cost)?.verify_password(password.as_bytes(), &parsed).is_err() || !real {
+                    return Ok(Verified::No);
+                }
+                let current = Params::try_from(&parsed).ok();
+                let up_to_date = current.is_some_and(|p| {
+                    p.m_cost() == cost.memory_kib && p.t_cost() == cost.iterations && p.p_cost() == cost.parallelism
+                });
+                if up_to_date {
+                    Ok(Verified::Yes)
+                } else {
+                    hash_with(cost, password.as_bytes()).map(Verified::YesRehashed)
+                }
+            })
+            .await?
     }
 }
 
@@ -107,17 +133,63 @@ fn hash_with(cost: HashCost, password: &[u8]) -> Result<String, CryptoError> {
     argon2(cost)?.hash_password(password).map(|h| h.to_string()).map_err(|e| CryptoError::Hash(e.to_string()))
 }
 
-/// Runs CPU-heavy work on the blocking pool, at most `permits` at once, in the current span.
-async fn run_blocking<T: Send + 'static>(
-    permits: &Arc<Semaphore>,
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, CryptoError> {
-    let _permit = permits.clone().acquire_owned().await.map_err(|_| CryptoError::Closed)?;
-    let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || span.in_scope(work))
-        .instrument(tracing::Span::current())
-        .await
-        .map_err(|_| CryptoError::Closed)
+/// The blocking threads that hash, and how many callers they have taken in
+/// (hashing or waiting for a thread).
+#[derive(Clone)]
+struct Pool {
+    permits: Arc<Semaphore>,
+    admitted: Arc<AtomicUsize>,
+    /// Threads plus waiting places.
+    capacity: usize,
+}
+
+/// A place taken in the hashing pool; given back however the work ends.
+pub struct Ticket(Arc<AtomicUsize>);
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Pool {
+    fn new(concurrency: usize, queue: usize) -> Self {
+        let concurrency = concurrency.max(1);
+        Self {
+            permits: Arc::new(Semaphore::new(concurrency)),
+            admitted: Arc::new(AtomicUsize::new(0)),
+            capacity: concurrency + queue,
+        }
+    }
+
+    fn admit(&self) -> Result<Ticket, CryptoError> {
+        if self.admitted.fetch_add(1, Ordering::Relaxed) >= self.capacity {
+            self.admitted.fetch_sub(1, Ordering::Relaxed);
+            return Err(CryptoError::Busy);
+        }
+        Ok(Ticket(self.admitted.clone()))
+    }
+
+    /// Runs CPU-heavy work on the blocking pool, in the current span.
+    async fn run_admitted<T: Send + 'static>(
+        &self,
+        ticket: Ticket,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, CryptoError> {
+        let _permit = self.permits.clone().acquire_owned().await.map_err(|_| CryptoError::Closed)?;
+        let span = tracing::Span::current();
+        let done = tokio::task::spawn_blocking(move || span.in_scope(work))
+            .instrument(tracing::Span::current())
+            .await
+            .map_err(|_| CryptoError::Closed);
+        drop(ticket);
+        done
+    }
+
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, CryptoError> {
+        let ticket = self.admit()?;
+        self.run_admitted(ticket, work).await
+    }
 }
 
 /// 256 random bits, URL-safe.
@@ -188,9 +260,31 @@ mod tests {
     const CHEAP: HashCost = HashCost { memory_kib: 1024, iterations: 1, parallelism: 1 };
 
     #[tokio::test]
+    async fn beyond_the_queue_work_is_turned_away_at_once() {
+        let pool = Pool::new(1, 1);
+        let held = pool.permits.clone().try_acquire_owned().ok();
+        assert!(held.is_some());
+        let first = pool.admit().ok();
+        let queued = tokio::spawn({
+            let pool = pool.clone();
+            async move { pool.run(|| 42).await.ok() }
+        });
+        while pool.admitted.load(Ordering::Relaxed) < 2 {
+            tokio::task::yield_now().await;
+        }
+        assert!(first.is_some());
+        assert!(matches!(pool.run(|| 0).await, Err(CryptoError::Busy)), "one thread and one place, both taken");
+        drop(first);
+        drop(held);
+        assert_eq!(queued.await.ok().flatten(), Some(42), "the queued one runs once a thread frees");
+        assert_eq!(pool.admitted.load(Ordering::Relaxed), 0, "every place is given back");
+        assert_eq!(pool.run(|| 7).await.ok(), Some(7));
+    }
+
+    #[tokio::test]
     async fn passwords_verify_and_upgrade_old_parameters() {
-        let old = Passwords::new(CHEAP, 2).await.ok();
-        let new = Passwords::new(HashCost { memory_kib: 2048, ..CHEAP }, 2).await.ok();
+        let old = Passwords::new(CHEAP, 2, 8).await.ok();
+        let new = Passwords::new(HashCost { memory_kib: 2048, ..CHEAP }, 2, 8).await.ok();
         let (Some(old), Some(new)) = (old, new) else { unreachable!("hashers build") };
         let stored = old.hash("correct horse").await.unwrap_or_default();
         assert!(stored.starts_with("$argon2id$"));

@@ -129,6 +129,9 @@ impl From<Error> for ApiError {
                 tracing::warn!(%reason, "rate-limit store unavailable; refusing");
                 ApiError::unavailable("RATE_LIMIT_UNAVAILABLE", "sign-in is temporarily unavailable", 2)
             }
+            Error::Crypto(CryptoError::Busy) => {
+                ApiError::unavailable("BUSY", "too many sign-ins at once; try again in a moment", 1)
+            }
             Error::Crypto(ref cause) => ApiError::internal(cause),
             Error::Db(DbError::Conflict { .. }) => {
                 ApiError::conflict("CONFLICT", "the change conflicts with existing data")

@@ -96,8 +96,9 @@ impl App {
         let keys = KeyRing::load(&db, &config.sealer, config.tokens.clone(), options.clock.now())
             .await
             .context("cannot load signing keys")?;
-        let passwords =
-            Passwords::new(config.password_cost, config.password_concurrency).await.context("password hashing")?;
+        let passwords = Passwords::new(config.password_cost, config.password_concurrency, config.password_queue)
+            .await
+            .context("password hashing")?;
         let counters = match &config.redis_url {
             Some(url) => Counters::redis(url, &format!("{}:auth", config.redis_prefix)).context("REDIS_URL")?,
             None => Counters::memory(),

@@ -55,7 +55,8 @@ async fn fifty_parallel_guesses_get_at_most_five_password_checks() {
     for task in tasks {
         match task.await.unwrap() {
             401 => checked += 1,
-            429 => refused += 1,
+            // Locked out, or turned away before reaching the hashing pool.
+            429 | 503 => refused += 1,
             other => panic!("unexpected status {other}"),
         }
     }
@@ -132,4 +133,48 @@ async fn hostile_bodies_and_tokens_are_4xx() {
         assert_eq!(reply.code(), "INVALID_TOKEN");
     }
     assert_eq!(a.api.get("/v1/auth/me", None).await.code(), "MISSING_TOKEN");
+}
+
+#[tokio::test]
+async fn sign_ins_beyond_the_hashing_capacity_are_turned_away_at_once_without_locking_anyone_out() {
+    // One hashing thread, one waiting place, and a hash slow enough to pile up behind.
+    let a = start_with(&[
+        ("PASSWORD_HASH_CONCURRENCY", "1"),
+        ("PASSWORD_HASH_QUEUE", "1"),
+        ("PASSWORD_HASH_MEMORY_KIB", "16384"),
+        ("PASSWORD_HASH_ITERATIONS", "3"),
+    ])
+    .await;
+    let email = unique_email();
+    a.signup(&email, "correct horse battery").await;
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(12));
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let (api, email, barrier) = (a.api.clone(), email.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let sent = std::time::Instant::now();
+            let guess = serde_json::json!({"email": email, "password": format!("guess {i}")});
+            let reply = api.post("/v1/auth/login", None, &guess).await;
+            (reply, sent.elapsed())
+        }));
+    }
+    let (mut checked, mut shed) = (0, 0);
+    for task in tasks {
+        let (reply, took) = task.await.unwrap();
+        match reply.status.as_u16() {
+            401 => checked += 1,
+            503 => {
+                shed += 1;
+                assert_eq!(reply.code(), "BUSY", "{:?}", reply.body);
+                assert_eq!(reply.headers.get("retry-after").and_then(|v| v.to_str().ok()), Some("1"));
+                assert!(took < Duration::from_millis(500), "turned away at once, not after {took:?}");
+            }
+            // 429 would mean more than five guesses were counted: the pool let too many in.
+            other => panic!("unexpected status {other}: {:?}", reply.body),
+        }
+    }
+    assert!(checked >= 1 && shed >= 7, "checked {checked}, shed {shed}: only what fits is checked");
+    // What was turned away did not count: fewer than five failures, so no lockout.
+    assert_eq!(a.login(&email, "correct horse battery").await.status, 200);
 }

@@ -48,6 +48,8 @@ fn lockout_key(email: &Email) -> String {
 pub async fn login(state: &AppState, input: LoginIn, client: &ClientMeta) -> Result<TokenPair, Error> {
     let email = input.email().map_err(|issue| Error::Invalid(vec![issue]))?;
     check_rate(state, client, Some(&email)).await?;
+    // Turned away, if it must be, before it counts as an attempt.
+    let ticket = state.passwords.admit()?;
     let now = state.clock.now();
     let attempt = state.counters.hit(&lockout_key(&email), state.config.lockout_window).await?;
     let user = users::by_email(&state.db, &email).await?;
@@ -63,7 +65,8 @@ pub async fn login(state: &AppState, input: LoginIn, client: &ClientMeta) -> Res
         return Err(Error::LockedOut { retry_after_secs: attempt.retry_after_secs() });
     }
 
-    let verified = state.passwords.verify(&input.password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
+    let stored = user.as_ref().map(|u| u.password_hash.as_str());
+    let verified = state.passwords.verify_admitted(ticket, &input.password, stored).await?;
     let user = match (verified, user) {
         (Verified::No, user) => {
             let mut entry =
