@@ -1,0 +1,346 @@
+//! The report: every figure of a run beside its floor and its target, per
+//! backend, as Markdown for people and JSON for tools.
+//!
+//! `scripts/bench.sh` appends one JSON line per measurement to a file:
+//! `{"backend": "sqlite", "figure": "list_guarded", "result": {...}}`; this
+//! turns that file, the run's conditions and the written analysis into
+//! `bench/REPORT.md` and `bench/report.json`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use anyhow::Context;
+use serde_json::{Value, json};
+
+/// wrk's text summary as JSON: answers per second that were 2xx, latencies.
+pub fn parse_wrk(out: &str) -> Value {
+    let mut requests: f64 = 0.0;
+    let mut seconds = 0.0;
+    let mut non2xx: f64 = 0.0;
+    let (mut p50, mut p99, mut max) = (0.0, 0.0, 0.0);
+    for line in out.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            [n, "requests", "in", took, ..] => {
+                requests = n.parse().unwrap_or(0.0);
+                seconds = to_ms(took.trim_end_matches(',')) / 1e3;
+            }
+            ["Non-2xx", "or", "3xx", "responses:", n] => non2xx = n.parse().unwrap_or(0.0),
+            ["50%", v] => p50 = to_ms(v),
+            ["99%", v] => p99 = to_ms(v),
+            ["Latency", _avg, _stdev, m, ..] => max = to_ms(m),
+            _ => {}
+        }
+    }
+    let ok = (requests - non2xx).max(0.0);
+    json!({
+        "ok": ok, "errors": non2xx, "seconds": seconds,
+        "rate": if seconds > 0.0 { ok / seconds } else { 0.0 },
+        "p50Ms": p50, "p99Ms": p99, "maxMs": max,
+    })
+}
+
+/// wrk's durations ("812.00us", "3.21ms", "1.05s", "2.00m") in milliseconds.
+fn to_ms(v: &str) -> f64 {
+    let split = v.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(v.len());
+    let (n, unit) = v.split_at(split);
+    let n: f64 = n.parse().unwrap_or(0.0);
+    match unit {
+        "us" => n / 1e3,
+        "ms" => n,
+        "s" => n * 1e3,
+        "m" => n * 60e3,
+        "h" => n * 3600e3,
+        _ => n,
+    }
+}
+
+struct Row {
+    figure: &'static str,
+    measured: String,
+    floor: String,
+    ratio: String,
+    target: &'static str,
+    verdict: String,
+}
+
+fn verdict(met: Option<bool>) -> String {
+    match met {
+        Some(true) => "met".to_owned(),
+        Some(false) => "**missed**".to_owned(),
+        None => "not measured".to_owned(),
+    }
+}
+
+fn f(v: &Value, key: &str) -> f64 {
+    v[key].as_f64().unwrap_or(0.0)
+}
+
+fn rate_line(v: &Value, unit: &str) -> String {
+    format!("{:.0} {unit}, p50 {:.2} ms, p99 {:.2} ms", f(v, "rate"), f(v, "p50Ms"), f(v, "p99Ms"))
+}
+
+fn rows(figures: &BTreeMap<String, Value>) -> Vec<Row> {
+    let get = |name: &str| figures.get(name).cloned().unwrap_or(Value::Null);
+    let mut rows = Vec::new();
+
+    let (floor, list) = (get("list_floor"), get("list_guarded"));
+    let (tput, p99) =
+        (f(&list, "rate") / f(&floor, "rate").max(1e-9), f(&list, "p99Ms") / f(&floor, "p99Ms").max(1e-9));
+    rows.push(Row {
+        figure: "base guarded list, warm access cache, 64 connections",
+        measured: rate_line(&list, "req/s"),
+        floor: format!("unguarded list: {}", rate_line(&floor, "req/s")),
+        ratio: format!("{tput:.2} × throughput, {p99:.2} × p99"),
+        target: "≥ 0.9 × throughput, p99 ≤ 1.2 ×",
+        verdict: verdict((!list.is_null()).then_some(tput >= 0.9 && p99 <= 1.2)),
+    });
+
+    let cold = get("cold");
+    rows.push(Row {
+        figure: "base cold path (cache miss → auth → platform-core), 16 connections",
+        measured: format!("{} first visits: {}", f(&cold, "ok"), rate_line(&cold, "req/s")),
+        floor: "—".to_owned(),
+        ratio: "—".to_owned(),
+        target: "p99 ≤ 10 ms",
+        verdict: verdict((!cold.is_null()).then_some(f(&cold, "p99Ms") <= 10.0 && f(&cold, "errors") == 0.0)),
+    });
+
+    let (echo, resolve) = (get("echo"), get("resolve"));
+    let r = f(&resolve, "rate") / f(&echo, "rate").max(1e-9);
+    rows.push(Row {
+        figure: "auth `ResolveAccess` over gRPC, warm, 64 in flight",
+        measured: rate_line(&resolve, "checks/s"),
+        floor: format!("tonic echo: {}", rate_line(&echo, "calls/s")),
+        ratio: format!("{r:.2}"),
+        target: "≥ 20,000/s and ≥ 0.3 × echo",
+        verdict: verdict((!resolve.is_null()).then_some(f(&resolve, "rate") >= 20_000.0 && r >= 0.3)),
+    });
+
+    let (argon2, login) = (get("argon2"), get("login"));
+    let r = f(&login, "rate") / f(&argon2, "rate").max(1e-9);
+    rows.push(Row {
+        figure: "login, 4 connections",
+        measured: rate_line(&login, "logins/s"),
+        floor: format!("raw argon2id: {:.1} hashes/s", f(&argon2, "rate")),
+        ratio: format!("{r:.2}"),
+        target: "≥ 0.9 × argon2id",
+        verdict: verdict((!login.is_null()).then_some(r >= 0.9)),
+    });
+
+    let over = get("login_overload");
+    let ok = &over["ok"];
+    let sent = f(&over, "sent").max(1.0);
+    rows.push(Row {
+        figure: "login at 4 × the argon2id rate, offered (open loop)",
+        measured: format!(
+            "offered {:.0}/s: {:.0} signed in ({:.0}/s, p99 {:.0} ms), {:.0} shed 429/503 (p99 {:.1} ms), {:.0} other; p99 of all {:.0} ms",
+            f(&over, "offeredRate"),
+            f(ok, "ok"),
+            f(ok, "rate"),
+            f(ok, "p99Ms"),
+            f(&over, "shed"),
+            f(&over, "shedP99Ms"),
+            f(&over, "other"),
+            f(&over, "p99Ms"),
+        ),
+        floor: format!("raw argon2id: {:.1} hashes/s", f(&argon2, "rate")),
+        ratio: format!("{:.0} % shed", 100.0 * f(&over, "shed") / sent),
+        target: "p99 bounded, excess 429/503 quickly",
+        // Bounded: every answer within a second; quickly: refusals in under 50 ms.
+        verdict: verdict(
+            (!over.is_null())
+                .then_some(f(&over, "p99Ms") <= 1000.0 && f(&over, "shedP99Ms") <= 50.0 && f(&over, "other") == 0.0),
+        ),
+    });
+
+    let refresh = get("refresh");
+    rows.push(Row {
+        figure: "refresh (rotation, chained tokens), 32 sessions",
+        measured: format!("{}, {} broken chains", rate_line(&refresh, "refreshes/s"), f(&refresh, "errors")),
+        floor: "—".to_owned(),
+        ratio: "—".to_owned(),
+        target: "≥ 5,000/s",
+        verdict: verdict((!refresh.is_null()).then_some(f(&refresh, "rate") >= 5000.0)),
+    });
+
+    for (name, label) in [
+        ("ledger_50", "ledger, two-posting entries, 32 writers, 50 accounts"),
+        ("ledger_10", "ledger, two-posting entries, 32 writers, 10 hot accounts"),
+    ] {
+        let run = get(name);
+        let check = &run["check"];
+        let sound = f(check, "unbalancedEntries") == 0.0 && f(check, "accountsOff") == 0.0;
+        // Every acknowledged entry is stored, and nothing else.
+        let counted = f(check, "entries") == f(&run, "acknowledged");
+        rows.push(Row {
+            figure: label,
+            measured: format!(
+                "{}; after: {} entries stored for {} acknowledged, {} unbalanced, {} balances off",
+                rate_line(&run["load"], "entries/s"),
+                f(check, "entries"),
+                f(&run, "acknowledged"),
+                f(check, "unbalancedEntries"),
+                f(check, "accountsOff"),
+            ),
+            floor: "—".to_owned(),
+            ratio: "—".to_owned(),
+            target: "≥ 3,000/s, invariants hold",
+            verdict: verdict((!run.is_null()).then_some(f(&run["load"], "rate") >= 3000.0 && sound && counted)),
+        });
+    }
+
+    let reg = get("registrations");
+    let sold = f(&reg["after"], "sold");
+    let no_oversell = sold <= f(&reg["after"], "capacity") && sold == f(&reg["after"], "confirmed");
+    rows.push(Row {
+        figure: "ticket registrations, 500 concurrent buyers, one ticket type",
+        measured: format!(
+            "{}; sold {} of {}, confirmed {}",
+            rate_line(&reg["load"], "registrations/s"),
+            sold,
+            f(&reg["after"], "capacity"),
+            f(&reg["after"], "confirmed")
+        ),
+        floor: "—".to_owned(),
+        ratio: "—".to_owned(),
+        target: "≥ 2,000/s, no oversell",
+        verdict: verdict((!reg.is_null()).then_some(f(&reg["load"], "rate") >= 2000.0 && no_oversell)),
+    });
+
+    let rev = get("revocation");
+    rows.push(Row {
+        figure: "revocation to first refusal at base (stream up)",
+        measured: format!(
+            "{} rounds: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, {} never refused",
+            f(&rev, "ok"),
+            f(&rev, "p50Ms"),
+            f(&rev, "p99Ms"),
+            f(&rev, "maxMs"),
+            f(&rev, "errors")
+        ),
+        floor: "—".to_owned(),
+        ratio: "—".to_owned(),
+        target: "p99 ≤ 250 ms",
+        verdict: verdict((!rev.is_null()).then_some(f(&rev, "p99Ms") <= 250.0 && f(&rev, "errors") == 0.0)),
+    });
+
+    for (name, label, target, limit) in [
+        ("rss_idle", "resident memory, idle (MB)", "≤ 30 MB each", 30.0),
+        ("rss_loaded", "resident memory after the load above (MB)", "≤ 100 MB each", 100.0),
+    ] {
+        let rss = get(name);
+        let services = ["auth", "platform-core", "base", "financial"];
+        let worst = services.iter().map(|s| f(&rss, s)).fold(0.0, f64::max);
+        rows.push(Row {
+            figure: label,
+            measured: services.iter().map(|s| format!("{s} {:.1}", f(&rss, s))).collect::<Vec<_>>().join(", "),
+            floor: "—".to_owned(),
+            ratio: "—".to_owned(),
+            target,
+            verdict: verdict((!rss.is_null()).then_some(worst <= limit)),
+        });
+    }
+    rows
+}
+
+pub fn write(figures_path: &str, conditions_path: &str, analysis_path: &str, out_dir: &str) -> anyhow::Result<()> {
+    let conditions: Value =
+        serde_json::from_str(&std::fs::read_to_string(conditions_path).context("conditions")?).context("conditions")?;
+    let mut by_backend: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
+    for line in std::fs::read_to_string(figures_path).context("figures")?.lines().filter(|l| !l.trim().is_empty()) {
+        let v: Value = serde_json::from_str(line).with_context(|| format!("figure line {line}"))?;
+        let backend = v["backend"].as_str().unwrap_or("unknown").to_owned();
+        let figure = v["figure"].as_str().unwrap_or("unknown").to_owned();
+        by_backend.entry(backend).or_default().insert(figure, v["result"].clone());
+    }
+
+    let mut md = String::from("# Marquee benchmarks\n\n");
+    let _ = writeln!(
+        md,
+        "Run {} by `{}`: {} cores, {}, release build, {} on the same machine, {} s a figure. \
+         Every figure stands beside a floor measured in the same run where one exists; absolute numbers \
+         drift on a shared machine, ratios much less.\n",
+        conditions["date"].as_str().unwrap_or("?"),
+        conditions["command"].as_str().unwrap_or("scripts/bench.sh"),
+        conditions["cores"],
+        conditions["rustc"].as_str().unwrap_or("?"),
+        conditions["loadGenerator"].as_str().unwrap_or("wrk"),
+        conditions["secondsPerFigure"],
+    );
+    let mut json_backends = serde_json::Map::new();
+    for (backend, figures) in &by_backend {
+        let label = conditions["backends"][backend].as_str().unwrap_or(backend);
+        let _ = writeln!(md, "## {label}\n");
+        md.push_str("| figure | measured | floor (same run) | ratio | target | |\n|---|---|---|---|---|---|\n");
+        let mut verdicts = serde_json::Map::new();
+        for row in rows(figures) {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} |",
+                row.figure, row.measured, row.floor, row.ratio, row.target, row.verdict
+            );
+            verdicts
+                .insert(row.figure.to_owned(), json!({"target": row.target, "verdict": row.verdict.trim_matches('*')}));
+        }
+        md.push('\n');
+        json_backends.insert(backend.clone(), json!({"label": label, "figures": figures, "verdicts": verdicts}));
+    }
+    if let Ok(analysis) = std::fs::read_to_string(analysis_path) {
+        md.push_str(&analysis);
+    }
+    std::fs::create_dir_all(out_dir)?;
+    std::fs::write(format!("{out_dir}/REPORT.md"), md)?;
+    let report = json!({"conditions": conditions, "backends": json_backends});
+    std::fs::write(format!("{out_dir}/report.json"), serde_json::to_string_pretty(&report)? + "\n")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WRK: &str = "Running 3s test @ http://127.0.0.1:18083/v1/artists
+  2 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    24.35ms    5.01ms  61.19ms   79.10%
+    Req/Sec     1.32k   121.70     1.60k    71.67%
+  Latency Distribution
+     50%   21.86ms
+     75%   26.30ms
+     90%   31.01ms
+     99%   39.66ms
+  7915 requests in 3.02s, 29.27MB read
+  Non-2xx or 3xx responses: 15
+Requests/sec:   2619.73
+Transfer/sec:      9.69MB
+";
+
+    #[test]
+    fn reads_wrk_summaries() {
+        let v = parse_wrk(WRK);
+        assert_eq!(v["ok"], 7900.0);
+        assert_eq!(v["errors"], 15.0);
+        assert!((f(&v, "rate") - 7900.0 / 3.02).abs() < 1e-6);
+        assert!((f(&v, "p50Ms") - 21.86).abs() < 1e-9);
+        assert!((f(&v, "p99Ms") - 39.66).abs() < 1e-9);
+        assert!((f(&v, "maxMs") - 61.19).abs() < 1e-9);
+    }
+
+    #[test]
+    fn reads_wrk_units() {
+        assert!((to_ms("812.00us") - 0.812).abs() < 1e-9);
+        assert!((to_ms("1.05s") - 1050.0).abs() < 1e-9);
+        assert!((to_ms("2.00m") - 120_000.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_missing_figure_is_not_measured_and_a_slow_one_is_missed() {
+        let mut figures = BTreeMap::new();
+        figures.insert("list_floor".to_owned(), json!({"rate": 1000.0, "p99Ms": 10.0}));
+        figures.insert("list_guarded".to_owned(), json!({"rate": 800.0, "p99Ms": 11.0}));
+        let rows = rows(&figures);
+        assert_eq!(rows[0].verdict, "**missed**");
+        assert_eq!(rows[1].verdict, "not measured");
+    }
+}
