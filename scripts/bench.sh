@@ -59,6 +59,27 @@ export RATE_LIMIT_PER_USER=1000000000 RATE_LIMIT_PER_COMPANY=1000000000
 export AUTH_RATE_LIMIT_PER_IP=1000000000 AUTH_RATE_LIMIT_PER_ACCOUNT=1000000000
 signing_key="$(head -c 32 /dev/urandom | base64)"
 figures="$run/figures.jsonl"
+# Lua for wrk scripts that write: each wrk thread has its own Lua state, so
+# each gets a number of its own, its own random sequence, and keys no other
+# thread (or run) makes; without that, two threads send the same keys and half
+# of the writes are idempotent replays.
+wrk_threads=$(cat <<'LUA'
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_id", threads)
+  thread:set("run_id", tostring(os.time()) .. "-" .. tostring(math.random(1, 1000000000)))
+end
+local n = 0
+function init(args)
+  math.randomseed(os.time() * 100 + thread_id)
+end
+function key()
+  n = n + 1
+  return run_id .. "-" .. thread_id .. "-" .. n
+end
+LUA
+)
 : > "$figures"
 
 record() { # BACKEND FIGURE JSON
@@ -175,17 +196,15 @@ LUA
     local list
     list=$(printf '"%s",' "${accounts[@]:0:$hot}")
     cat > "$run/ledger.lua" <<LUA
+$wrk_threads
 local accounts = {${list%,}}
-local n = 0
-math.randomseed(os.time() + $hot)
 request = function()
-  n = n + 1
   local a = math.random(1, #accounts)
   local b = math.random(1, #accounts - 1)
   if b >= a then b = b + 1 end
   local amount = math.random(1, 100000)
   local body = '{"description":"Bench transfer","effectiveDate":"2026-12-01","idempotencyKey":"' ..
-    tostring(math.random(1, 1000000000)) .. '-' .. n .. '","postings":[' ..
+    key() .. '","postings":[' ..
     '{"accountId":"' .. accounts[a] .. '","direction":"debit","amount":' .. amount .. ',"currency":"EUR"},' ..
     '{"accountId":"' .. accounts[b] .. '","direction":"credit","amount":' .. amount .. ',"currency":"EUR"}]}'
   return wrk.format("POST", "/v1/ledger/entries", {["authorization"] = "Bearer $token", ["x-org"] = "$DEMO_ORG", ["content-type"] = "application/json"}, body)
@@ -212,10 +231,9 @@ LUA
   capacity=$(( duration * 3000 ))
   ticket=$(api 18083 "/v1/events/$event/ticket-types" -d "{\"name\":\"GA\",\"priceMinor\":2500,\"currency\":\"EUR\",\"capacity\":$capacity}" | sed -E 's/.*"data":\{"id":"([^"]+)".*/\1/')
   cat > "$run/register.lua" <<LUA
-local n = 0
+$wrk_threads
 request = function()
-  n = n + 1
-  local body = '{"ticketTypeId":"$ticket","attendeeName":"Buyer","attendeeEmail":"buyer@example.com","quantity":1,"idempotencyKey":"' .. tostring(math.random(1, 1000000000)) .. '-' .. n .. '"}'
+  local body = '{"ticketTypeId":"$ticket","attendeeName":"Buyer","attendeeEmail":"buyer@example.com","quantity":1,"idempotencyKey":"' .. key() .. '"}'
   return wrk.format("POST", "/v1/events/$event/registrations", {["authorization"] = "Bearer $token", ["x-org"] = "$DEMO_ORG", ["content-type"] = "application/json"}, body)
 end
 LUA

@@ -108,6 +108,11 @@ struct Inner {
     settings: TokenSettings,
     source: KeySource,
     cache: RwLock<KeyCache>,
+    /// Tokens whose signature and claims were checked, by the token itself,
+    /// with the key that signed them: a token seen again costs a lookup and a
+    /// clock check instead of a signature verification, for as long as that
+    /// key is still published.
+    verified: moka::sync::Cache<String, (String, AccessClaims)>,
     fetching: Mutex<()>,
     fetches: AtomicU64,
 }
@@ -130,6 +135,10 @@ impl TokenValidator {
                 settings,
                 source,
                 cache: RwLock::new(KeyCache { keys, fetched_at: None }),
+                verified: moka::sync::Cache::builder()
+                    .max_capacity(50_000)
+                    .time_to_live(Duration::from_secs(300))
+                    .build(),
                 fetching: Mutex::new(()),
                 fetches: AtomicU64::new(0),
             }),
@@ -152,6 +161,21 @@ impl TokenValidator {
     pub async fn validate(&self, token: &str) -> Result<AccessClaims, TokenError> {
         if token.len() > 8 * 1024 {
             return Err(TokenError::Malformed);
+        }
+        if let Some((kid, claims)) = self.inner.verified.get(token) {
+            let now = jsonwebtoken::get_current_timestamp();
+            let leeway = self.inner.settings.leeway.as_secs();
+            let in_time = now < claims.exp.unsigned_abs().saturating_add(leeway)
+                && claims.nbf.unsigned_abs() <= now.saturating_add(leeway);
+            if !in_time {
+                self.inner.verified.invalidate(token);
+                return Err(TokenError::Expired);
+            }
+            if self.inner.cache.read().await.keys.contains_key(&kid) {
+                return Ok(claims);
+            }
+            // Its key is no longer published: check it from scratch.
+            self.inner.verified.invalidate(token);
         }
         let header = decode_header(token).map_err(|_| TokenError::Malformed)?;
         let kid = header.kid.ok_or(TokenError::UnknownKey)?;
@@ -182,6 +206,7 @@ impl TokenValidator {
         if data.claims.typ != ACCESS_TOKEN_TYPE {
             return Err(TokenError::WrongType);
         }
+        self.inner.verified.insert(token.to_owned(), (kid, data.claims.clone()));
         Ok(data.claims)
     }
 

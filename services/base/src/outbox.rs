@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
 use marquee_kit::Clock;
 use marquee_kit::grpc::ServiceCredentials;
 use marquee_proto::financial::v1 as pb;
@@ -135,8 +136,11 @@ impl Outbox {
             }
         };
         loop {
-            if let Err(e) = deliver(&db, &client, &clock).await {
-                tracing::warn!(error = %e, "outbox relay could not read the outbox");
+            match deliver(&db, &client, &clock).await {
+                // More are due: go on at once.
+                Ok(true) if !shutdown.is_cancelled() => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "outbox relay could not read the outbox"),
             }
             tokio::select! {
                 _ = shutdown.cancelled() => break,
@@ -147,37 +151,61 @@ impl Outbox {
     }
 }
 
-async fn deliver(db: &DatabaseConnection, client: &Client, clock: &Clock) -> Result<(), DbErr> {
+/// Facts sent per round, and at once: financial's receiver is idempotent by
+/// source id and records each fact on its own, so their order does not matter.
+const BATCH: u64 = 100;
+const IN_FLIGHT: usize = 16;
+
+/// One round: sends what is due; true when it found a full batch (more wait).
+async fn deliver(db: &DatabaseConnection, client: &Client, clock: &Clock) -> Result<bool, DbErr> {
     let now = clock.now();
-    let backlog = row::Entity::find().filter(row::Column::DeliveredAt.is_null()).count(db).await?;
-    metrics::gauge!("outbox_backlog").set(backlog as f64);
     let due = row::Entity::find()
         .filter(row::Column::DeliveredAt.is_null())
         .filter(row::Column::NextAttemptAt.lte(now))
         .order_by_asc(row::Column::CreatedAt)
-        .limit(50)
+        .limit(BATCH)
         .all(db)
         .await?;
-    for item in due {
-        let outcome = match serde_json::from_str::<Fact>(&item.payload) {
-            Ok(fact) => send(client.clone(), &item, fact).await,
-            Err(e) => Err(format!("unreadable payload: {e}")),
-        };
-        let attempts = item.attempts + 1;
-        let mut active: row::ActiveModel = item.into();
-        active.attempts = Set(attempts);
+    let full = due.len() as u64 == BATCH;
+    let outcomes: Vec<(row::Model, Result<(), String>)> = futures::stream::iter(due)
+        .map(|item| async move {
+            let outcome = match serde_json::from_str::<Fact>(&item.payload) {
+                Ok(fact) => send(client.clone(), &item, fact).await,
+                Err(e) => Err(format!("unreadable payload: {e}")),
+            };
+            (item, outcome)
+        })
+        .buffer_unordered(IN_FLIGHT)
+        .collect()
+        .await;
+    let mut delivered = Vec::new();
+    for (item, outcome) in outcomes {
         match outcome {
-            Ok(()) => active.delivered_at = Set(Some(now)),
+            Ok(()) => delivered.push(item.id),
             Err(e) => {
+                let attempts = item.attempts + 1;
                 tracing::warn!(attempts, error = %e, "fact not delivered yet; will retry");
                 let backoff_ms = 100i64.saturating_mul(1 << attempts.min(9)).min(30_000);
+                let mut active: row::ActiveModel = item.into();
+                active.attempts = Set(attempts);
                 active.next_attempt_at = Set(now + chrono::Duration::milliseconds(backoff_ms));
                 active.last_error = Set(Some(e));
+                active.update(db).await?;
             }
         }
-        active.update(db).await?;
     }
-    Ok(())
+    // One statement marks the whole round delivered.
+    if !delivered.is_empty() {
+        row::Entity::update_many()
+            .col_expr(row::Column::DeliveredAt, Expr::value(now))
+            .col_expr(row::Column::Attempts, sea_orm::ExprTrait::add(Expr::col(row::Column::Attempts), 1))
+            .filter(row::Column::Id.is_in(delivered))
+            .exec(db)
+            .await?;
+    }
+    let backlog = row::Entity::find().filter(row::Column::DeliveredAt.is_null()).count(db).await?;
+    metrics::gauge!("outbox_backlog").set(backlog as f64);
+    Ok(full)
 }
 
 async fn send(mut client: Client, item: &row::Model, fact: Fact) -> Result<(), String> {

@@ -122,7 +122,7 @@ impl App {
             .layer(marquee_kit::grpc::GrpcMetricsLayer)
             .add_service(health_service)
             .add_service(facts)
-            .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(self.grpc), async move {
+            .serve_with_incoming_shutdown(marquee_kit::server::grpc_incoming(self.grpc), async move {
                 shutdown.cancelled().await
             });
         let http = serve_http(self.http, self.router, self.shutdown.clone());

@@ -153,7 +153,7 @@ impl App {
             .add_service(health_service)
             .add_service(reflection)
             .add_service(service)
-            .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(self.grpc), async move {
+            .serve_with_incoming_shutdown(marquee_kit::server::grpc_incoming(self.grpc), async move {
                 shutdown.cancelled().await
             });
         let http = serve_http(self.http, router, self.shutdown.clone());

@@ -32,8 +32,12 @@ impl Echo for Echoer {
 
 /// Serves the echo until the process is stopped.
 pub async fn echo_server(addr: &str) -> anyhow::Result<()> {
-    let addr = addr.parse().context("ADDR")?;
-    Server::builder().add_service(EchoServer::new(Echoer)).serve(addr).await?;
+    let listener = tokio::net::TcpListener::bind(addr).await.context("ADDR")?;
+    // Served the way the fleet serves gRPC.
+    Server::builder()
+        .add_service(EchoServer::new(Echoer))
+        .serve_with_incoming(marquee_kit::server::grpc_incoming(listener))
+        .await?;
     Ok(())
 }
 

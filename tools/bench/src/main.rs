@@ -54,7 +54,8 @@ async fn floor_list(database_url: &str, company: &str, addr: &str) -> anyhow::Re
     let floor = Floor { db, company: Uuid::parse_str(company).context("COMPANY")? };
     let app = axum::Router::new().route("/v1/artists", axum::routing::get(list)).with_state(floor);
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    axum::serve(listener, app).await?;
+    // Served the way base serves its edge.
+    marquee_kit::server::serve_http(listener, app, tokio_util::sync::CancellationToken::new()).await?;
     Ok(())
 }
 
