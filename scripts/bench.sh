@@ -270,5 +270,11 @@ cat > "$run/conditions.json" <<JSON
   "backends": { $backends }
 }
 JSON
-$bench report "$figures" "$run/conditions.json" bench/ANALYSIS.md bench
+# The run's raw figures stay beside the report, so that it can be written
+# again after the analysis changes:
+#   target/release/marquee-bench report bench/figures.jsonl bench/conditions.json bench/ANALYSIS.md bench
+mkdir -p bench
+cp "$figures" bench/figures.jsonl
+cp "$run/conditions.json" bench/conditions.json
+$bench report bench/figures.jsonl bench/conditions.json bench/ANALYSIS.md bench
 echo "==> wrote bench/REPORT.md and bench/report.json (measuring took ${took} s, the build excluded)"

@@ -1,7 +1,8 @@
-//! The secrets auth handles: password hashes (argon2id on the blocking pool,
-//! behind a semaphore with a bounded queue, so load beyond what the cores can
-//! hash is turned away at once instead of waiting ever longer), high-entropy tokens (random, stored as SHA-256), and
-//! sealing of data at rest (AES-256-GCM with a key from the environment).
+//! The secrets auth handles: password hashes (argon2id on a few hashing
+//! threads with a bounded queue, so load beyond what the cores can hash is
+//! turned away at once instead of waiting ever longer), high-entropy tokens
+//! (random, stored as SHA-256), and sealing of data at rest (AES-256-GCM with
+//! a key from the environment).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,8 +16,6 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use tokio::sync::Semaphore;
-use tracing::Instrument;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CryptoError {
@@ -133,11 +132,15 @@ fn hash_with(cost: HashCost, password: &[u8]) -> Result<String, CryptoError> {
     argon2(cost)?.hash_password(password).map(|h| h.to_string()).map_err(|e| CryptoError::Hash(e.to_string()))
 }
 
-/// The blocking threads that hash, and how many callers they have taken in
-/// (hashing or waiting for a thread).
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The threads that hash, and how many callers they have taken in (hashing
+/// or waiting for a thread). A few long-lived threads rather than the
+/// runtime's blocking pool: the allocator keeps each hashing thread's 19 MiB
+/// for reuse, so the number of threads bounds what hashing holds.
 #[derive(Clone)]
 struct Pool {
-    permits: Arc<Semaphore>,
+    jobs: std::sync::mpsc::Sender<Job>,
     admitted: Arc<AtomicUsize>,
     /// Threads plus waiting places.
     capacity: usize,
@@ -153,13 +156,28 @@ impl Drop for Ticket {
 }
 
 impl Pool {
-    fn new(concurrency: usize, queue: usize) -> Self {
-        let concurrency = concurrency.max(1);
-        Self {
-            permits: Arc::new(Semaphore::new(concurrency)),
-            admitted: Arc::new(AtomicUsize::new(0)),
-            capacity: concurrency + queue,
+    fn new(threads: usize, queue: usize) -> Self {
+        let threads = threads.max(1);
+        let (jobs, receiver) = std::sync::mpsc::channel::<Job>();
+        let receiver = Arc::new(std::sync::Mutex::new(receiver));
+        for i in 0..threads {
+            let receiver = receiver.clone();
+            let worker = move || {
+                loop {
+                    let next = match receiver.lock() {
+                        Ok(r) => r.recv(),
+                        Err(_) => break,
+                    };
+                    let Ok(job) = next else { break };
+                    // A failing job must not take the thread with it.
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                }
+            };
+            if let Err(e) = std::thread::Builder::new().name(format!("argon2-{i}")).spawn(worker) {
+                tracing::error!(error = %e, "cannot start a hashing thread");
+            }
         }
+        Self { jobs, admitted: Arc::new(AtomicUsize::new(0)), capacity: threads + queue }
     }
 
     fn admit(&self) -> Result<Ticket, CryptoError> {
@@ -170,20 +188,21 @@ impl Pool {
         Ok(Ticket(self.admitted.clone()))
     }
 
-    /// Runs CPU-heavy work on the blocking pool, in the current span.
+    /// Runs CPU-heavy work on a hashing thread, in the current span.
     async fn run_admitted<T: Send + 'static>(
         &self,
         ticket: Ticket,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, CryptoError> {
-        let _permit = self.permits.clone().acquire_owned().await.map_err(|_| CryptoError::Closed)?;
+        let (done, answer) = tokio::sync::oneshot::channel();
         let span = tracing::Span::current();
-        let done = tokio::task::spawn_blocking(move || span.in_scope(work))
-            .instrument(tracing::Span::current())
-            .await
-            .map_err(|_| CryptoError::Closed);
+        let job: Job = Box::new(move || {
+            let _ = done.send(span.in_scope(work));
+        });
+        self.jobs.send(job).map_err(|_| CryptoError::Closed)?;
+        let out = answer.await.map_err(|_| CryptoError::Closed);
         drop(ticket);
-        done
+        out
     }
 
     async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, CryptoError> {
@@ -262,9 +281,12 @@ mod tests {
     #[tokio::test]
     async fn beyond_the_queue_work_is_turned_away_at_once() {
         let pool = Pool::new(1, 1);
-        let held = pool.permits.clone().try_acquire_owned().ok();
-        assert!(held.is_some());
-        let first = pool.admit().ok();
+        // The one thread is held busy until told to go on.
+        let (go, hold) = std::sync::mpsc::channel::<()>();
+        let busy = tokio::spawn({
+            let pool = pool.clone();
+            async move { pool.run(move || hold.recv().is_ok()).await.ok() }
+        });
         let queued = tokio::spawn({
             let pool = pool.clone();
             async move { pool.run(|| 42).await.ok() }
@@ -272,11 +294,10 @@ mod tests {
         while pool.admitted.load(Ordering::Relaxed) < 2 {
             tokio::task::yield_now().await;
         }
-        assert!(first.is_some());
         assert!(matches!(pool.run(|| 0).await, Err(CryptoError::Busy)), "one thread and one place, both taken");
-        drop(first);
-        drop(held);
-        assert_eq!(queued.await.ok().flatten(), Some(42), "the queued one runs once a thread frees");
+        assert!(go.send(()).is_ok());
+        assert_eq!(busy.await.ok().flatten(), Some(true));
+        assert_eq!(queued.await.ok().flatten(), Some(42), "the queued one runs once the thread frees");
         assert_eq!(pool.admitted.load(Ordering::Relaxed), 0, "every place is given back");
         assert_eq!(pool.run(|| 7).await.ok(), Some(7));
     }
