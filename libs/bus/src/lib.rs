@@ -8,7 +8,7 @@
 //! then, so their subscribers stop trusting their caches.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -36,6 +36,8 @@ pub struct RedisBus {
     publisher: tokio::sync::Mutex<Option<redis::aio::MultiplexedConnection>>,
     local: broadcast::Sender<String>,
     live: AtomicBool,
+    /// Counts subscriptions made; a new one means notices may have been missed in between.
+    epoch: AtomicU64,
 }
 
 impl Bus {
@@ -57,6 +59,7 @@ impl Bus {
             publisher: tokio::sync::Mutex::new(None),
             local: broadcast::channel(BUFFER).0,
             live: AtomicBool::new(false),
+            epoch: AtomicU64::new(0),
         });
         let relay = bus.clone().relay(client, shutdown);
         // The subscription is made by the relay; its failures are retried there.
@@ -127,6 +130,15 @@ impl Bus {
             Self::Redis(bus) => bus.live.load(Ordering::Acquire),
         }
     }
+
+    /// Changes whenever the relay subscribes again: anything remembered on the
+    /// strength of notices from an earlier epoch may have missed some.
+    pub fn epoch(&self) -> u64 {
+        match self {
+            Self::Local(_) => 0,
+            Self::Redis(bus) => bus.epoch.load(Ordering::Acquire),
+        }
+    }
 }
 
 impl RedisBus {
@@ -159,6 +171,7 @@ impl RedisBus {
             match client.get_async_pubsub().await {
                 Ok(mut pubsub) => match pubsub.subscribe(&self.channel).await {
                     Ok(()) => {
+                        self.epoch.fetch_add(1, Ordering::AcqRel);
                         self.live.store(true, Ordering::Release);
                         backoff = Duration::from_millis(100);
                         let mut messages = pubsub.on_message();

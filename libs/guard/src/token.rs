@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, RwLock};
 use uuid::Uuid;
 
@@ -108,11 +109,11 @@ struct Inner {
     settings: TokenSettings,
     source: KeySource,
     cache: RwLock<KeyCache>,
-    /// Tokens whose signature and claims were checked, by the token itself,
-    /// with the key that signed them: a token seen again costs a lookup and a
-    /// clock check instead of a signature verification, for as long as that
-    /// key is still published.
-    verified: moka::sync::Cache<String, (String, AccessClaims)>,
+    /// Tokens whose signature and claims were checked, by the token's SHA-256
+    /// (32 bytes instead of the whole token), with the key that signed them: a
+    /// token seen again costs a digest, a lookup and a clock check instead of a
+    /// signature verification, for as long as that key is still published.
+    verified: moka::sync::Cache<[u8; 32], (String, AccessClaims)>,
     fetching: Mutex<()>,
     fetches: AtomicU64,
 }
@@ -162,20 +163,21 @@ impl TokenValidator {
         if token.len() > 8 * 1024 {
             return Err(TokenError::Malformed);
         }
-        if let Some((kid, claims)) = self.inner.verified.get(token) {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Some((kid, claims)) = self.inner.verified.get(&digest) {
             let now = jsonwebtoken::get_current_timestamp();
             let leeway = self.inner.settings.leeway.as_secs();
             let in_time = now < claims.exp.unsigned_abs().saturating_add(leeway)
                 && claims.nbf.unsigned_abs() <= now.saturating_add(leeway);
             if !in_time {
-                self.inner.verified.invalidate(token);
+                self.inner.verified.invalidate(&digest);
                 return Err(TokenError::Expired);
             }
             if self.inner.cache.read().await.keys.contains_key(&kid) {
                 return Ok(claims);
             }
             // Its key is no longer published: check it from scratch.
-            self.inner.verified.invalidate(token);
+            self.inner.verified.invalidate(&digest);
         }
         let header = decode_header(token).map_err(|_| TokenError::Malformed)?;
         let kid = header.kid.ok_or(TokenError::UnknownKey)?;
@@ -206,7 +208,7 @@ impl TokenValidator {
         if data.claims.typ != ACCESS_TOKEN_TYPE {
             return Err(TokenError::WrongType);
         }
-        self.inner.verified.insert(token.to_owned(), (kid, data.claims.clone()));
+        self.inner.verified.insert(digest, (kid, data.claims.clone()));
         Ok(data.claims)
     }
 

@@ -4,7 +4,11 @@
 
 use marquee_bus::Bus;
 use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast::error::RecvError;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
+
+use crate::memo::Memo;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum ChangeKind {
@@ -48,14 +52,18 @@ impl AccessChange {
 #[derive(Clone)]
 pub struct Events {
     bus: Bus,
+    memo: Memo,
 }
 
 impl Events {
     pub fn new(bus: Bus) -> Self {
-        Self { bus }
+        Self { bus, memo: Memo::default() }
     }
 
+    /// After the change is committed. This replica's memo learns it first, so
+    /// a caller that reads back its own write here never sees the old state.
     pub async fn publish(&self, change: AccessChange) {
+        self.memo.heard(&change);
         let Ok(message) = serde_json::to_string(&change) else {
             return;
         };
@@ -75,5 +83,39 @@ impl Events {
 
     pub fn parse(message: &str) -> Option<AccessChange> {
         serde_json::from_str(message).ok()
+    }
+
+    /// The memo, only while notices flow: without them nothing remembered can be trusted.
+    pub fn memo(&self) -> Option<&Memo> {
+        if !self.bus.is_live() {
+            return None;
+        }
+        self.memo.align(self.bus.epoch());
+        Some(&self.memo)
+    }
+
+    /// A change heard from the bus; watchers call it before forwarding, so
+    /// whoever acts on a notice finds this replica already knowing it.
+    pub fn heard(&self, change: &AccessChange) {
+        self.memo.heard(change);
+    }
+
+    /// Feeds the memo every notice, watched or not; a gap forgets it all.
+    pub async fn keep_memo(self, shutdown: CancellationToken) {
+        let mut changes = self.subscribe();
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                change = changes.recv() => match change {
+                    Ok(raw) => {
+                        if let Some(change) = Self::parse(&raw) {
+                            self.memo.heard(&change);
+                        }
+                    }
+                    Err(RecvError::Lagged(_)) => self.memo.forget(),
+                    Err(RecvError::Closed) => break,
+                },
+            }
+        }
     }
 }

@@ -13,7 +13,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::domains::access::service;
-use crate::domains::sessions::repo as sessions;
+use crate::domains::sessions::service as sessions;
 use crate::error::Error;
 use crate::events::{ChangeKind, Events};
 use crate::state::AppState;
@@ -57,11 +57,7 @@ impl pb::access_server::Access for AccessGrpc {
             .await
             .map_err(|e| Status::unauthenticated(e.to_string()))?;
         tracing::Span::current().record("user_id", tracing::field::display(claims.sub));
-        let now = self.state.clock.now();
-        let live = sessions::by_id(&self.state.db, claims.sid)
-            .await
-            .map_err(|e| Status::from(Error::from(e)))?
-            .is_some_and(|s| s.user_id == claims.sub && s.is_live(now, self.state.config.session_idle_timeout));
+        let live = sessions::is_live(&self.state, claims.sid, claims.sub).await?;
         let mut decision = pb::AccessDecision {
             user_id: claims.sub.to_string(),
             company_id: company.to_string(),
@@ -141,6 +137,7 @@ impl pb::access_server::Access for AccessGrpc {
                     change = changes.recv() => match change {
                         Ok(raw) => {
                             let Some(change) = Events::parse(&raw) else { continue };
+                            events.heard(&change);
                             if let Some(company) = change.company_id {
                                 let seen = revisions.entry(company.to_string()).or_default();
                                 *seen = (*seen).max(change.revision);

@@ -10,6 +10,7 @@ pub mod error;
 pub mod events;
 pub mod grpc;
 pub mod mail;
+pub mod memo;
 pub mod platform;
 pub mod state;
 
@@ -141,6 +142,7 @@ impl App {
             state.outbox.clone().relay(db, mailer, state.config.mail_from.clone(), options.clock, shutdown.clone()),
         );
         tasks.spawn("key-maintenance", key_maintenance(state.clone(), shutdown.clone()));
+        tasks.spawn("access-memo", events.clone().keep_memo(shutdown.clone()));
         tasks.spawn("entitlement-watch", platform.watch(events, shutdown.clone()));
         tasks.spawn("subscription-reconciler", reconcile(state.clone(), shutdown.clone()));
         Ok(Self { state, http, grpc, shutdown, tasks })

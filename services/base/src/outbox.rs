@@ -135,12 +135,27 @@ impl Outbox {
                 return;
             }
         };
+        // The backlog is counted when a drain ends, and at most once a second
+        // while full rounds follow each other.
+        let mut counted_at: Option<std::time::Instant> = None;
         loop {
-            match deliver(&db, &client, &clock).await {
-                // More are due: go on at once.
-                Ok(true) if !shutdown.is_cancelled() => continue,
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "outbox relay could not read the outbox"),
+            let more = match deliver(&db, &client, &clock).await {
+                Ok(full) => full,
+                Err(e) => {
+                    tracing::warn!(error = %e, "outbox relay could not read the outbox");
+                    false
+                }
+            };
+            if !more || counted_at.is_none_or(|at| at.elapsed() >= Duration::from_secs(1)) {
+                match row::Entity::find().filter(row::Column::DeliveredAt.is_null()).count(&db).await {
+                    Ok(backlog) => metrics::gauge!("outbox_backlog").set(backlog as f64),
+                    Err(e) => tracing::warn!(error = %e, "outbox backlog not counted"),
+                }
+                counted_at = Some(std::time::Instant::now());
+            }
+            // More are due: go on at once.
+            if more && !shutdown.is_cancelled() {
+                continue;
             }
             tokio::select! {
                 _ = shutdown.cancelled() => break,
@@ -203,8 +218,6 @@ async fn deliver(db: &DatabaseConnection, client: &Client, clock: &Clock) -> Res
             .exec(db)
             .await?;
     }
-    let backlog = row::Entity::find().filter(row::Column::DeliveredAt.is_null()).count(db).await?;
-    metrics::gauge!("outbox_backlog").set(backlog as f64);
     Ok(full)
 }
 

@@ -64,6 +64,13 @@ struct Row {
     verdict: String,
 }
 
+impl Row {
+    /// A figure judged against its target alone (no floor to compare with).
+    fn without_floor(figure: &'static str, measured: String, target: &'static str, verdict: String) -> Self {
+        Self { figure, measured, floor: "—".to_owned(), ratio: "—".to_owned(), target, verdict }
+    }
+}
+
 fn verdict(met: Option<bool>) -> String {
     match met {
         Some(true) => "met".to_owned(),
@@ -97,14 +104,12 @@ fn rows(figures: &BTreeMap<String, Value>) -> Vec<Row> {
     });
 
     let cold = get("cold");
-    rows.push(Row {
-        figure: "base cold path (cache miss → auth → platform-core), 16 connections",
-        measured: format!("{} first visits: {}", f(&cold, "ok"), rate_line(&cold, "req/s")),
-        floor: "—".to_owned(),
-        ratio: "—".to_owned(),
-        target: "p99 ≤ 10 ms",
-        verdict: verdict((!cold.is_null()).then_some(f(&cold, "p99Ms") <= 10.0 && f(&cold, "errors") == 0.0)),
-    });
+    rows.push(Row::without_floor(
+        "base cold path (cache miss → auth → platform-core), 16 connections",
+        format!("{} first visits: {}", f(&cold, "ok"), rate_line(&cold, "req/s")),
+        "p99 ≤ 10 ms",
+        verdict((!cold.is_null()).then_some(f(&cold, "p99Ms") <= 10.0 && f(&cold, "errors") == 0.0)),
+    ));
 
     let (echo, resolve) = (get("echo"), get("resolve"));
     let r = f(&resolve, "rate") / f(&echo, "rate").max(1e-9);
@@ -155,14 +160,12 @@ fn rows(figures: &BTreeMap<String, Value>) -> Vec<Row> {
     });
 
     let refresh = get("refresh");
-    rows.push(Row {
-        figure: "refresh (rotation, chained tokens), 32 sessions",
-        measured: format!("{}, {} broken chains", rate_line(&refresh, "refreshes/s"), f(&refresh, "errors")),
-        floor: "—".to_owned(),
-        ratio: "—".to_owned(),
-        target: "≥ 5,000/s",
-        verdict: verdict((!refresh.is_null()).then_some(f(&refresh, "rate") >= 5000.0)),
-    });
+    rows.push(Row::without_floor(
+        "refresh (rotation, chained tokens), 32 sessions",
+        format!("{}, {} broken chains", rate_line(&refresh, "refreshes/s"), f(&refresh, "errors")),
+        "≥ 5,000/s",
+        verdict((!refresh.is_null()).then_some(f(&refresh, "rate") >= 5000.0)),
+    ));
 
     for (name, label) in [
         ("ledger_50", "ledger, two-posting entries, 32 writers, 50 accounts"),
@@ -175,9 +178,9 @@ fn rows(figures: &BTreeMap<String, Value>) -> Vec<Row> {
         // requests still in flight when the load generator stopped.
         let (stored, acknowledged) = (f(check, "entries"), f(&run, "acknowledged"));
         let counted = stored >= acknowledged && stored <= acknowledged + 32.0;
-        rows.push(Row {
-            figure: label,
-            measured: format!(
+        rows.push(Row::without_floor(
+            label,
+            format!(
                 "{}; after: {} entries stored for {} acknowledged, {} unbalanced, {} balances off",
                 rate_line(&run["load"], "entries/s"),
                 f(check, "entries"),
@@ -185,35 +188,31 @@ fn rows(figures: &BTreeMap<String, Value>) -> Vec<Row> {
                 f(check, "unbalancedEntries"),
                 f(check, "accountsOff"),
             ),
-            floor: "—".to_owned(),
-            ratio: "—".to_owned(),
-            target: "≥ 3,000/s, invariants hold",
-            verdict: verdict((!run.is_null()).then_some(f(&run["load"], "rate") >= 3000.0 && sound && counted)),
-        });
+            "≥ 3,000/s, invariants hold",
+            verdict((!run.is_null()).then_some(f(&run["load"], "rate") >= 3000.0 && sound && counted)),
+        ));
     }
 
     let reg = get("registrations");
     let sold = f(&reg["after"], "sold");
     let no_oversell = sold <= f(&reg["after"], "capacity") && sold == f(&reg["after"], "confirmed");
-    rows.push(Row {
-        figure: "ticket registrations, 500 concurrent buyers, one ticket type",
-        measured: format!(
+    rows.push(Row::without_floor(
+        "ticket registrations, 500 concurrent buyers, one ticket type",
+        format!(
             "{}; sold {} of {}, confirmed {}",
             rate_line(&reg["load"], "registrations/s"),
             sold,
             f(&reg["after"], "capacity"),
             f(&reg["after"], "confirmed")
         ),
-        floor: "—".to_owned(),
-        ratio: "—".to_owned(),
-        target: "≥ 2,000/s, no oversell",
-        verdict: verdict((!reg.is_null()).then_some(f(&reg["load"], "rate") >= 2000.0 && no_oversell)),
-    });
+        "≥ 2,000/s, no oversell",
+        verdict((!reg.is_null()).then_some(f(&reg["load"], "rate") >= 2000.0 && no_oversell)),
+    ));
 
     let rev = get("revocation");
-    rows.push(Row {
-        figure: "revocation to first refusal at base (stream up)",
-        measured: format!(
+    rows.push(Row::without_floor(
+        "revocation to first refusal at base (stream up)",
+        format!(
             "{} rounds: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, {} never refused",
             f(&rev, "ok"),
             f(&rev, "p50Ms"),
@@ -221,11 +220,9 @@ fn rows(figures: &BTreeMap<String, Value>) -> Vec<Row> {
             f(&rev, "maxMs"),
             f(&rev, "errors")
         ),
-        floor: "—".to_owned(),
-        ratio: "—".to_owned(),
-        target: "p99 ≤ 250 ms",
-        verdict: verdict((!rev.is_null()).then_some(f(&rev, "p99Ms") <= 250.0 && f(&rev, "errors") == 0.0)),
-    });
+        "p99 ≤ 250 ms",
+        verdict((!rev.is_null()).then_some(f(&rev, "p99Ms") <= 250.0 && f(&rev, "errors") == 0.0)),
+    ));
 
     for (name, label, target, limit) in [
         ("rss_idle", "resident memory, idle (MB)", "≤ 30 MB each", 30.0),
@@ -234,14 +231,12 @@ fn rows(figures: &BTreeMap<String, Value>) -> Vec<Row> {
         let rss = get(name);
         let services = ["auth", "platform-core", "base", "financial"];
         let worst = services.iter().map(|s| f(&rss, s)).fold(0.0, f64::max);
-        rows.push(Row {
-            figure: label,
-            measured: services.iter().map(|s| format!("{s} {:.1}", f(&rss, s))).collect::<Vec<_>>().join(", "),
-            floor: "—".to_owned(),
-            ratio: "—".to_owned(),
+        rows.push(Row::without_floor(
+            label,
+            services.iter().map(|s| format!("{s} {:.1}", f(&rss, s))).collect::<Vec<_>>().join(", "),
             target,
-            verdict: verdict((!rss.is_null()).then_some(worst <= limit)),
-        });
+            verdict((!rss.is_null()).then_some(worst <= limit)),
+        ));
     }
     rows
 }

@@ -200,6 +200,8 @@ async fn resolve_access_checks_the_caller_the_token_and_the_session() {
 
     assert_eq!(f.resolve("not-a-token", company, 0).await.unwrap_err().code(), tonic::Code::Unauthenticated);
 
+    // Answered once, so the session is remembered; the logout must still count at once.
+    assert_eq!(f.resolve(&owner.token, company, 0).await.unwrap().session_status, SessionStatus::Active as i32);
     assert_eq!(f.auth.post("/v1/auth/logout", Some(&owner.token), &json!({})).await.status, 200);
     let answer = f.resolve(&owner.token, company, 0).await.unwrap();
     assert_eq!(answer.session_status, SessionStatus::Revoked as i32);
@@ -208,4 +210,29 @@ async fn resolve_access_checks_the_caller_the_token_and_the_session() {
     let missing = f.auth.get("/v1/me/access", Some(&f.person().await.token)).await;
     assert_eq!(missing.status, 400);
     assert_eq!(missing.code(), "MISSING_ORG");
+}
+
+/// A warm answer comes from memory, yet a change made here is seen by the very
+/// next call, without demanding its revision.
+#[tokio::test]
+async fn a_remembered_answer_gives_way_to_the_next_change_at_once() {
+    let f = fleet().await;
+    let (company, owner) = f.company().await;
+    let role = f.custom_role(company, &owner.token, "viewer", &["basic.event.view"]).await;
+    let pat = f.person().await;
+    assert_eq!(f.add(company, &owner.token, &pat, &[&role]).await.status, 201);
+    for _ in 0..3 {
+        assert_eq!(f.resolve(&pat.token, company, 0).await.unwrap().permissions, ["basic.event.view"]);
+    }
+    let granted = f.patch_member(company, &owner.token, pat.id, json!({"grants": ["basic.event.create"]})).await;
+    assert_eq!(granted.status, 200);
+    assert_eq!(
+        f.resolve(&pat.token, company, 0).await.unwrap().permissions,
+        ["basic.event.create", "basic.event.view"]
+    );
+    let suspended = f.patch_member(company, &owner.token, pat.id, json!({"status": "suspended"})).await;
+    assert_eq!(suspended.status, 200);
+    let answer = f.resolve(&pat.token, company, 0).await.unwrap();
+    assert!(answer.permissions.is_empty());
+    assert_eq!(answer.membership_status, marquee_proto::auth::v1::MembershipStatus::Suspended as i32);
 }

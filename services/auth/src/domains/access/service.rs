@@ -94,10 +94,24 @@ pub struct Access {
     pub cache_ttl_ms: u32,
 }
 
+/// The company's local revision: remembered while notices flow (every change
+/// announces its revision), read from the database when `fresh` or unknown.
+async fn revision(state: &AppState, company: Uuid, fresh: bool) -> Result<Option<u64>, Error> {
+    let memo = state.events.memo();
+    if !fresh && let Some(known) = memo.and_then(|m| m.revision(company)) {
+        return Ok(Some(known));
+    }
+    let stored = repo::revision(&state.db, company).await?;
+    if let (Some(memo), Some(stored)) = (memo, stored) {
+        memo.remember_revision(company, stored);
+    }
+    Ok(stored)
+}
+
 /// Effective access = entitlements ∩ grants. Never answers from anything older
 /// than `min_revision`; fails (never guesses) when platform-core cannot say.
 pub async fn resolve(state: &AppState, company: Uuid, user: Uuid, min_revision: u64) -> Result<Access, Error> {
-    let local = repo::revision(&state.db, company).await?;
+    let local = revision(state, company, false).await?;
     let Some(local) = local else {
         // No such company: no membership, nothing.
         return Ok(nothing(company, user, 0, "none"));
@@ -106,7 +120,7 @@ pub async fn resolve(state: &AppState, company: Uuid, user: Uuid, min_revision: 
     let mut local = local;
     if local + entitlements.revision < min_revision {
         entitlements = state.platform.entitlements(company, true).await?;
-        local = repo::revision(&state.db, company).await?.unwrap_or(local);
+        local = revision(state, company, true).await?.unwrap_or(local);
         if local + entitlements.revision < min_revision {
             return Err(Error::RevisionNotVisible(min_revision));
         }

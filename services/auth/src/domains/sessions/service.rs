@@ -14,6 +14,7 @@ use crate::domains::users::model::{Email, Status, User};
 use crate::domains::users::repo as users;
 use crate::error::Error;
 use crate::events::AccessChange;
+use crate::memo::Remembered;
 use crate::state::AppState;
 
 fn dur(d: std::time::Duration) -> Duration {
@@ -245,6 +246,26 @@ pub async fn revoke_all(
         }
     }
     Ok(revoked)
+}
+
+/// Whether the session behind a token still stands: from this replica's memo
+/// when it is trusted and the remembered row is still live (a row that looks
+/// idle is read again, since a refresh elsewhere may have used it), otherwise
+/// from the database.
+pub async fn is_live(state: &AppState, id: Uuid, user: Uuid) -> Result<bool, Error> {
+    let now = state.clock.now();
+    let idle = state.config.session_idle_timeout;
+    let memo = state.events.memo();
+    match memo.and_then(|m| m.session(id)) {
+        Some(Remembered::Revoked) => return Ok(false),
+        Some(Remembered::Seen(s)) if s.is_live(now, idle) => return Ok(s.user_id == user),
+        _ => {}
+    }
+    let session = repo::by_id(&state.db, id).await?;
+    if let (Some(memo), Some(s)) = (memo, &session) {
+        memo.remember_session(s);
+    }
+    Ok(session.is_some_and(|s| s.user_id == user && s.is_live(now, idle)))
 }
 
 /// Tells watchers that sessions ended (after the commit that ended them).
