@@ -54,12 +54,21 @@ pub struct RedisCounters {
     script: redis::Script,
 }
 
+/// Counts one hit on each key in turn (ARGV[1] the window in ms, ARGV[1 + i]
+/// the limit of key i), stopping after the first key over its limit: returns,
+/// per key counted, its count and the milliseconds left in its window.
 const HIT_SCRIPT: &str = r"
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
-return {count, ttl}
+local out = {}
+for i, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  if count == 1 then redis.call('PEXPIRE', key, ARGV[1]) end
+  local ttl = redis.call('PTTL', key)
+  if ttl < 0 then redis.call('PEXPIRE', key, ARGV[1]); ttl = tonumber(ARGV[1]) end
+  out[2 * i - 1] = count
+  out[2 * i] = ttl
+  if count > tonumber(ARGV[1 + i]) then break end
+end
+return out
 ";
 
 impl Counters {
@@ -85,9 +94,28 @@ impl Counters {
 
     /// Counts one hit on `key` in a window of `window`.
     pub async fn hit(&self, key: &str, window: Duration) -> Result<Hit, CounterError> {
+        let hits = self.hit_each(&[(key, u64::MAX)], window).await?;
+        hits.into_iter().next().ok_or_else(|| CounterError::Unavailable("no count returned".to_owned()))
+    }
+
+    /// Counts one hit on each `(key, limit)` in turn (same window), in one
+    /// round trip to Redis, and stops after the first key over its limit: a
+    /// request refused by one budget does not use up the ones after it. The
+    /// hits come back in order, the last one over its limit when it stopped.
+    pub async fn hit_each(&self, keys: &[(&str, u64)], window: Duration) -> Result<Vec<Hit>, CounterError> {
         match self {
-            Self::Memory(m) => Ok(m.hit(key, window)),
-            Self::Redis(r) => r.hit(key, window).await,
+            Self::Memory(m) => {
+                let mut hits = Vec::with_capacity(keys.len());
+                for (key, limit) in keys {
+                    let hit = m.hit(key, window);
+                    hits.push(hit);
+                    if hit.count > *limit {
+                        break;
+                    }
+                }
+                Ok(hits)
+            }
+            Self::Redis(r) => r.hit_each(keys, window).await,
         }
     }
 
@@ -165,13 +193,26 @@ impl RedisCounters {
         }
     }
 
-    async fn hit(&self, key: &str, window: Duration) -> Result<Hit, CounterError> {
-        let key = format!("{}:{key}", self.prefix);
+    async fn hit_each(&self, keys: &[(&str, u64)], window: Duration) -> Result<Vec<Hit>, CounterError> {
         let millis = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
-        let script = self.script.clone();
-        let (count, ttl): (u64, i64) =
-            self.with_connection(|mut c| async move { script.key(key).arg(millis).invoke_async(&mut c).await }).await?;
-        Ok(Hit { count, resets_in: Duration::from_millis(u64::try_from(ttl.max(0)).unwrap_or(0)) })
+        let mut invocation = self.script.prepare_invoke();
+        invocation.arg(millis);
+        for (key, limit) in keys {
+            // Lua numbers are doubles: "no limit" is sent as a count never reached.
+            invocation.key(format!("{}:{key}", self.prefix)).arg((*limit).min(1 << 52));
+        }
+        let answer: Vec<i64> =
+            self.with_connection(|mut c| async move { invocation.invoke_async(&mut c).await }).await?;
+        if answer.is_empty() || !answer.len().is_multiple_of(2) || answer.len() > keys.len() * 2 {
+            return Err(CounterError::Unavailable(format!("{} counts for {} keys", answer.len() / 2, keys.len())));
+        }
+        Ok(answer
+            .chunks_exact(2)
+            .map(|pair| Hit {
+                count: u64::try_from(pair[0]).unwrap_or(0),
+                resets_in: Duration::from_millis(u64::try_from(pair[1].max(0)).unwrap_or(0)),
+            })
+            .collect())
     }
 
     async fn reset(&self, key: &str) -> Result<(), CounterError> {
@@ -199,6 +240,33 @@ mod tests {
         assert!(counters.reset("k").await.is_ok());
         let hit = counters.hit("k", Duration::from_secs(60)).await.map(|h| h.count).ok();
         assert_eq!(hit, Some(1));
+    }
+
+    /// Against a real Redis when `TEST_REDIS_URL` is set (the in-process
+    /// counters otherwise): one call counts every key, each on its own, and
+    /// stops at the first budget used up.
+    #[tokio::test]
+    async fn hit_each_counts_every_key_until_one_is_over() {
+        let prefix = format!("test:{}:{}", std::process::id(), Instant::now().elapsed().as_nanos());
+        let counters = match std::env::var("TEST_REDIS_URL") {
+            Ok(url) if !url.is_empty() => Counters::redis(&url, &prefix).unwrap_or_else(|_| Counters::memory()),
+            _ => Counters::memory(),
+        };
+        let window = Duration::from_secs(30);
+        let counts =
+            |hits: Result<Vec<Hit>, CounterError>| hits.map(|h| h.iter().map(|h| h.count).collect::<Vec<_>>()).ok();
+        for round in 1..=3u64 {
+            let hits = counters.hit_each(&[("a", 3), ("b", 100)], window).await;
+            assert!(hits.as_ref().is_ok_and(|h| h.iter().all(|h| h.resets_in <= window && h.retry_after_secs() >= 1)));
+            assert_eq!(counts(hits), Some(vec![round, round]));
+        }
+        // "a" is over its limit now: "b" is not counted for this call.
+        assert_eq!(counts(counters.hit_each(&[("a", 3), ("b", 100)], window).await), Some(vec![4]));
+        assert_eq!(counters.hit("b", window).await.map(|h| h.count).ok(), Some(4));
+        assert_eq!(counts(counters.hit_each(&[("c", 1), ("a", 100)], window).await), Some(vec![1, 5]));
+        for key in ["a", "b", "c"] {
+            assert!(counters.reset(key).await.is_ok());
+        }
     }
 
     #[tokio::test]

@@ -295,12 +295,14 @@ impl Guard {
 
     async fn rate_limit(&self, user: Uuid, company: Uuid) -> Result<(), ApiError> {
         let s = &self.inner.settings;
-        for (key, limit) in
-            [(format!("rl:user:{user}"), s.rate_per_user), (format!("rl:company:{company}"), s.rate_per_company)]
-        {
-            let hit = self.inner.counters.hit(&key, s.rate_window).await.map_err(|_| {
-                ApiError::unavailable("RATE_LIMIT_UNAVAILABLE", "rate limits cannot be checked right now", 2)
-            })?;
+        let (user_key, company_key) = (format!("rl:user:{user}"), format!("rl:company:{company}"));
+        // Both budgets in one round trip; a request over the user's budget
+        // does not use up the company's.
+        let budgets = [(user_key.as_str(), s.rate_per_user), (company_key.as_str(), s.rate_per_company)];
+        let hits = self.inner.counters.hit_each(&budgets, s.rate_window).await.map_err(|_| {
+            ApiError::unavailable("RATE_LIMIT_UNAVAILABLE", "rate limits cannot be checked right now", 2)
+        })?;
+        for (hit, (_, limit)) in hits.iter().zip(budgets) {
             if hit.count > limit {
                 return Err(ApiError::too_many("RATE_LIMITED", "too many requests; slow down", hit.retry_after_secs()));
             }
