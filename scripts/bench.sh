@@ -126,6 +126,9 @@ bench_backend() { # BACKEND
   start financial 18084 19084 DATABASE_URL="${db[financial]}" "${redis[@]}"
   start base 18083 19083 DATABASE_URL="${db[base]}" "${redis[@]}" MEDIA_DIR="$run/media"
   for _ in $(seq 1 200); do curl -sf http://127.0.0.1:18083/readyz >/dev/null && break; sleep 0.05; done
+  # Idle: ready and two seconds without a request (auth hashes at start, and a
+  # hashing thread gives its working memory back after a second without work).
+  sleep 2
   record "$backend" rss_idle "$(rss_all)"
 
   echo "==> $backend: seeding"
