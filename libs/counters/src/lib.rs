@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Mutex as AsyncMutex;
 
+mod budgets;
+pub use budgets::Budgets;
+
 #[derive(Debug, thiserror::Error)]
 pub enum CounterError {
     #[error("counter store unavailable: {0}")]
@@ -193,13 +196,17 @@ impl RedisCounters {
         }
     }
 
+    fn key(&self, key: &str) -> String {
+        format!("{}:{key}", self.prefix)
+    }
+
     async fn hit_each(&self, keys: &[(&str, u64)], window: Duration) -> Result<Vec<Hit>, CounterError> {
         let millis = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
         let mut invocation = self.script.prepare_invoke();
         invocation.arg(millis);
         for (key, limit) in keys {
             // Lua numbers are doubles: "no limit" is sent as a count never reached.
-            invocation.key(format!("{}:{key}", self.prefix)).arg((*limit).min(1 << 52));
+            invocation.key(self.key(key)).arg((*limit).min(1 << 52));
         }
         let answer: Vec<i64> =
             self.with_connection(|mut c| async move { invocation.invoke_async(&mut c).await }).await?;

@@ -21,7 +21,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter};
 use futures::StreamExt;
-use marquee_counters::Counters;
+use marquee_counters::{Budgets, Counters};
 use marquee_kit::ApiError;
 use marquee_kit::grpc::ServiceCredentials;
 use marquee_proto::auth::v1 as pb;
@@ -151,7 +151,7 @@ pub struct Guard {
 struct Inner {
     client: Client,
     tokens: TokenValidator,
-    counters: Counters,
+    budgets: Budgets,
     settings: GuardSettings,
     cache: moka::future::Cache<(Uuid, Uuid), Arc<Decision>>,
     last_heard_ms: AtomicI64,
@@ -202,7 +202,7 @@ impl Guard {
             inner: Arc::new(Inner {
                 client: AccessClient::with_interceptor(channel, credentials),
                 tokens,
-                counters,
+                budgets: Budgets::new(counters),
                 cache: moka::future::Cache::builder()
                     .max_capacity(500_000)
                     .time_to_live(settings.hard_ttl)
@@ -299,7 +299,7 @@ impl Guard {
         // Both budgets in one round trip; a request over the user's budget
         // does not use up the company's.
         let budgets = [(user_key.as_str(), s.rate_per_user), (company_key.as_str(), s.rate_per_company)];
-        let hits = self.inner.counters.hit_each(&budgets, s.rate_window).await.map_err(|_| {
+        let hits = self.inner.budgets.hit_each(&budgets, s.rate_window).await.map_err(|_| {
             ApiError::unavailable("RATE_LIMIT_UNAVAILABLE", "rate limits cannot be checked right now", 2)
         })?;
         for (hit, (_, limit)) in hits.iter().zip(budgets) {

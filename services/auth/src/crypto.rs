@@ -217,7 +217,7 @@ type Job = Box<dyn FnOnce() + Send>;
 /// giving it back when idle, so the number of threads bounds what hashing holds.
 #[derive(Clone)]
 struct Pool {
-    jobs: std::sync::mpsc::Sender<Job>,
+    jobs: crossbeam_channel::Sender<Job>,
     admitted: Arc<AtomicUsize>,
     /// Threads plus waiting places.
     capacity: usize,
@@ -235,23 +235,20 @@ impl Drop for Ticket {
 impl Pool {
     fn new(threads: usize, queue: usize) -> Self {
         let threads = threads.max(1);
-        let (jobs, receiver) = std::sync::mpsc::channel::<Job>();
-        let receiver = Arc::new(std::sync::Mutex::new(receiver));
+        // Every thread waits on the queue itself (a shared queue, not a
+        // shared lock around one), so each one notices its own idleness.
+        let (jobs, receiver) = crossbeam_channel::unbounded::<Job>();
         for i in 0..threads {
             let receiver = receiver.clone();
             let worker = move || {
                 loop {
-                    let next = match receiver.lock() {
-                        Ok(r) => r.recv_timeout(SCRATCH_IDLE),
-                        Err(_) => break,
-                    };
-                    let job = match next {
+                    let job = match receiver.recv_timeout(SCRATCH_IDLE) {
                         Ok(job) => job,
-                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                        Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
                             release_scratch();
                             continue;
                         }
-                        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                        Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
                     };
                     // A failing job must not take the thread with it.
                     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
@@ -432,6 +429,37 @@ mod tests {
         assert_eq!(SCRATCH.with_borrow(|s| s.as_ptr()), before, "the same memory, not a new allocation");
         release_scratch();
         assert_eq!(blocks(), (0, 0));
+    }
+
+    /// Each hashing thread, not just the one that happens to wait first, gives
+    /// its working memory back once it has had no work for a while.
+    #[tokio::test]
+    async fn every_idle_hashing_thread_gives_its_memory_back() {
+        let pool = Pool::new(2, 2);
+        // A barrier of two inside the jobs puts them on both threads at once.
+        let on_both_threads = |work: fn() -> usize| {
+            let barrier = Arc::new(std::sync::Barrier::new(2));
+            let job = |barrier: Arc<std::sync::Barrier>| {
+                move || {
+                    barrier.wait();
+                    work()
+                }
+            };
+            let (a, b) = (pool.run(job(barrier.clone())), pool.run(job(barrier)));
+            async move {
+                let (a, b) = tokio::join!(a, b);
+                (a.ok(), b.ok())
+            }
+        };
+        let held = || {
+            let _ = hash_with(CHEAP, b"load");
+            SCRATCH.with_borrow(Vec::capacity)
+        };
+        let (a, b) = on_both_threads(held).await;
+        assert!(a.is_some_and(|c| c >= SCRATCH_MIN_BLOCKS) && b.is_some_and(|c| c >= SCRATCH_MIN_BLOCKS));
+        tokio::time::sleep(SCRATCH_IDLE * 2).await;
+        let (a, b) = on_both_threads(|| SCRATCH.with_borrow(Vec::capacity)).await;
+        assert_eq!((a, b), (Some(0), Some(0)), "both threads gave their memory back");
     }
 
     #[test]

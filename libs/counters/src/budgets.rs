@@ -1,0 +1,283 @@
+//! Request budgets (the guard's rate limits), counted on this replica first
+//! and shared through Redis in the background, so a request does not wait for
+//! a round trip to Redis.
+//!
+//! A key this replica has not seen in a live window is counted in Redis at
+//! once (the answer gives the window's count so far and its end); after that,
+//! hits add to a local tally that a flusher sends every [`FLUSH_EVERY`] in
+//! one call, learning the shared count back. A budget is therefore exact for
+//! the hits of this replica and sees the other replicas' hits at each flush.
+//! When Redis has not answered for [`TRUST_FOR`], every hit goes to Redis
+//! again, and fails (never allows) while Redis is away.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+
+use crate::{CounterError, Counters, Hit, RedisCounters};
+
+const FLUSH_EVERY: Duration = Duration::from_millis(20);
+const TRUST_FOR: Duration = Duration::from_millis(500);
+
+/// Adds each key's tally (ARGV[2i]) and sets its window (ARGV[2i + 1], ms) when
+/// the tally opened it; returns each key's count and the ms left in its window.
+const FLUSH_SCRIPT: &str = r"
+local out = {}
+for i, key in ipairs(KEYS) do
+  local add = tonumber(ARGV[2 * i - 1])
+  local window = ARGV[2 * i]
+  local count = redis.call('INCRBY', key, add)
+  if count == add then redis.call('PEXPIRE', key, window) end
+  local ttl = redis.call('PTTL', key)
+  if ttl < 0 then redis.call('PEXPIRE', key, window); ttl = tonumber(window) end
+  out[2 * i - 1] = count
+  out[2 * i] = ttl
+end
+return out
+";
+
+#[derive(Clone)]
+pub struct Budgets(Store);
+
+#[derive(Clone)]
+enum Store {
+    /// In-process counters are already local and exact.
+    Exact(Counters),
+    Shared(Arc<Shared>),
+}
+
+struct Shared {
+    redis: Arc<RedisCounters>,
+    script: redis::Script,
+    windows: Mutex<HashMap<String, Tally>>,
+    /// When Redis last answered a count.
+    heard: Mutex<Option<Instant>>,
+    flusher: OnceLock<()>,
+    /// Wakes the flusher; its own handle, so a waiting flusher does not keep this alive.
+    wake: Arc<Notify>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // The flusher wakes, finds nothing to upgrade, and ends.
+        self.wake.notify_one();
+    }
+}
+
+struct Tally {
+    window: Duration,
+    ends: Instant,
+    /// The count in Redis when it last answered.
+    shared: u64,
+    /// This replica's hits since.
+    pending: u64,
+}
+
+impl Budgets {
+    pub fn new(counters: Counters) -> Self {
+        match counters {
+            Counters::Memory(_) => Self(Store::Exact(counters)),
+            Counters::Redis(redis) => Self(Store::Shared(Arc::new(Shared {
+                redis,
+                script: redis::Script::new(FLUSH_SCRIPT),
+                windows: Mutex::new(HashMap::new()),
+                heard: Mutex::new(None),
+                flusher: OnceLock::new(),
+                wake: Arc::new(Notify::new()),
+            }))),
+        }
+    }
+
+    /// As [`Counters::hit_each`]: one hit on each `(key, limit)` in turn,
+    /// stopping after the first key over its limit.
+    pub async fn hit_each(&self, keys: &[(&str, u64)], window: Duration) -> Result<Vec<Hit>, CounterError> {
+        match &self.0 {
+            Store::Exact(counters) => counters.hit_each(keys, window).await,
+            Store::Shared(shared) => shared.hit_each(keys, window).await,
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Shared {
+    async fn hit_each(self: &Arc<Self>, keys: &[(&str, u64)], window: Duration) -> Result<Vec<Hit>, CounterError> {
+        if let Some(hits) = self.count_locally(keys) {
+            self.flusher.get_or_init(|| {
+                tokio::spawn(flush(Arc::downgrade(self), self.wake.clone()));
+            });
+            self.wake.notify_one();
+            return Ok(hits);
+        }
+        // Unknown here, its window over, or Redis silent too long: count in Redis now.
+        let hits = self.redis.hit_each(keys, window).await?;
+        let now = Instant::now();
+        *lock(&self.heard) = Some(now);
+        let mut windows = lock(&self.windows);
+        for ((key, _), hit) in keys.iter().zip(&hits) {
+            // Hits of a live window not yet sent are kept: Redis's count does not hold them.
+            let pending = windows.get(*key).filter(|t| t.ends > now).map_or(0, |t| t.pending);
+            windows.insert((*key).to_owned(), Tally { window, ends: now + hit.resets_in, shared: hit.count, pending });
+        }
+        Ok(hits)
+    }
+
+    /// The hits from the local tallies, or None when any key must go to Redis.
+    fn count_locally(&self, keys: &[(&str, u64)]) -> Option<Vec<Hit>> {
+        let now = Instant::now();
+        if !lock(&self.heard).is_some_and(|at| now.duration_since(at) < TRUST_FOR) {
+            return None;
+        }
+        let mut windows = lock(&self.windows);
+        if !keys.iter().all(|(key, _)| windows.get(*key).is_some_and(|t| t.ends > now)) {
+            return None;
+        }
+        let mut hits = Vec::with_capacity(keys.len());
+        for (key, limit) in keys {
+            let tally = windows.get_mut(*key)?;
+            tally.pending += 1;
+            let hit = Hit { count: tally.shared + tally.pending, resets_in: tally.ends.saturating_duration_since(now) };
+            hits.push(hit);
+            if hit.count > *limit {
+                break;
+            }
+        }
+        Some(hits)
+    }
+
+    /// Sends every pending tally in one call and learns the shared counts.
+    async fn flush_once(&self) {
+        let now = Instant::now();
+        let batch: Vec<(String, Duration, u64)> = {
+            let mut windows = lock(&self.windows);
+            windows.retain(|_, t| t.pending > 0 || t.ends > now);
+            windows
+                .iter_mut()
+                .filter(|(_, t)| t.pending > 0)
+                .map(|(key, t)| (key.clone(), t.window, std::mem::take(&mut t.pending)))
+                .collect()
+        };
+        if batch.is_empty() {
+            return;
+        }
+        let mut invocation = self.script.prepare_invoke();
+        for (key, window, add) in &batch {
+            let millis = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
+            invocation.key(self.redis.key(key)).arg(*add).arg(millis);
+        }
+        let answer: Result<Vec<i64>, CounterError> =
+            self.redis.with_connection(|mut c| async move { invocation.invoke_async(&mut c).await }).await;
+        let now = Instant::now();
+        let mut windows = lock(&self.windows);
+        match answer {
+            Ok(counts) if counts.len() == batch.len() * 2 => {
+                *lock(&self.heard) = Some(now);
+                for ((key, _, _), pair) in batch.iter().zip(counts.chunks_exact(2)) {
+                    if let Some(tally) = windows.get_mut(key) {
+                        tally.shared = u64::try_from(pair[0]).unwrap_or(0);
+                        tally.ends = now + Duration::from_millis(u64::try_from(pair[1].max(0)).unwrap_or(0));
+                    }
+                }
+            }
+            failed => {
+                if let Err(e) = failed {
+                    tracing::warn!(error = %e, "rate-limit tallies not shared; retrying");
+                }
+                // Kept, to be sent with the next flush.
+                for (key, _, add) in batch {
+                    if let Some(tally) = windows.get_mut(&key) {
+                        tally.pending += add;
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn flush(shared: Weak<Shared>, wake: Arc<Notify>) {
+    loop {
+        wake.notified().await;
+        tokio::time::sleep(FLUSH_EVERY).await;
+        let Some(s) = shared.upgrade() else { break };
+        s.flush_once().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn redis() -> Option<(String, String)> {
+        let url = std::env::var("TEST_REDIS_URL").ok().filter(|u| !u.is_empty())?;
+        let prefix = format!("test:budgets:{}:{:?}", std::process::id(), Instant::now());
+        Some((url, prefix))
+    }
+
+    fn counts(hits: &Result<Vec<Hit>, CounterError>) -> Option<Vec<u64>> {
+        hits.as_ref().ok().map(|h| h.iter().map(|h| h.count).collect())
+    }
+
+    /// Two replicas on one Redis: each exact for its own hits, and each sees
+    /// the other's after a flush.
+    #[tokio::test]
+    async fn replicas_share_their_tallies_at_each_flush() {
+        let Some((url, prefix)) = redis() else {
+            eprintln!("TEST_REDIS_URL not set: shared budgets need Redis");
+            return;
+        };
+        let replica = || Counters::redis(&url, &prefix).map(Budgets::new);
+        let (Ok(a), Ok(b)) = (replica(), replica()) else { unreachable!("a valid URL") };
+        let window = Duration::from_secs(30);
+        let budget = [("user", 100), ("company", 1000)];
+        let settle = || tokio::time::sleep(FLUSH_EVERY * 5);
+        assert_eq!(counts(&a.hit_each(&budget, window).await), Some(vec![1, 1]), "first hit: counted in Redis");
+        assert_eq!(counts(&a.hit_each(&budget, window).await), Some(vec![2, 2]), "then on the replica");
+        settle().await;
+        assert_eq!(counts(&b.hit_each(&budget, window).await), Some(vec![3, 3]), "b starts from a's two");
+        assert_eq!(counts(&b.hit_each(&budget, window).await), Some(vec![4, 4]));
+        settle().await;
+        // a has not flushed since b's hits: it is behind by them until it does.
+        assert_eq!(counts(&a.hit_each(&budget, window).await), Some(vec![3, 3]));
+        settle().await;
+        assert_eq!(counts(&a.hit_each(&budget, window).await), Some(vec![6, 6]), "all six, shared");
+    }
+
+    #[tokio::test]
+    async fn a_budget_used_up_stops_the_count_there() {
+        let Some((url, prefix)) = redis() else {
+            eprintln!("TEST_REDIS_URL not set: shared budgets need Redis");
+            return;
+        };
+        let Ok(budgets) = Counters::redis(&url, &prefix).map(Budgets::new) else { unreachable!("a valid URL") };
+        let window = Duration::from_secs(30);
+        for expected in 1..=3 {
+            let hits = budgets.hit_each(&[("user", 3), ("company", 100)], window).await;
+            assert_eq!(counts(&hits), Some(vec![expected, expected]));
+        }
+        let over = budgets.hit_each(&[("user", 3), ("company", 100)], window).await;
+        assert_eq!(counts(&over), Some(vec![4]), "over the user's budget: the company's is not used");
+        assert!(over.is_ok_and(|h| h[0].resets_in <= window && h[0].retry_after_secs() >= 1));
+    }
+
+    #[tokio::test]
+    async fn without_redis_nothing_is_allowed() {
+        let Ok(budgets) = Counters::redis("redis://127.0.0.1:1", "t").map(Budgets::new) else {
+            unreachable!("a valid URL")
+        };
+        assert!(budgets.hit_each(&[("user", 10)], Duration::from_secs(1)).await.is_err());
+        assert!(budgets.hit_each(&[("user", 10)], Duration::from_secs(1)).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn in_process_counters_stay_exact() {
+        let budgets = Budgets::new(Counters::memory());
+        let window = Duration::from_secs(30);
+        for expected in 1..=3 {
+            assert_eq!(counts(&budgets.hit_each(&[("k", 10)], window).await), Some(vec![expected]));
+        }
+    }
+}
