@@ -16,27 +16,10 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-use crate::{CounterError, Counters, Hit, RedisCounters};
+use crate::{Addition, CounterError, Counters, Hit, RedisCounters};
 
 const FLUSH_EVERY: Duration = Duration::from_millis(20);
 const TRUST_FOR: Duration = Duration::from_millis(500);
-
-/// Adds each key's tally (ARGV[2i]) and sets its window (ARGV[2i + 1], ms) when
-/// the tally opened it; returns each key's count and the ms left in its window.
-const FLUSH_SCRIPT: &str = r"
-local out = {}
-for i, key in ipairs(KEYS) do
-  local add = tonumber(ARGV[2 * i - 1])
-  local window = ARGV[2 * i]
-  local count = redis.call('INCRBY', key, add)
-  if count == add then redis.call('PEXPIRE', key, window) end
-  local ttl = redis.call('PTTL', key)
-  if ttl < 0 then redis.call('PEXPIRE', key, window); ttl = tonumber(window) end
-  out[2 * i - 1] = count
-  out[2 * i] = ttl
-end
-return out
-";
 
 #[derive(Clone)]
 pub struct Budgets(Store);
@@ -50,7 +33,6 @@ enum Store {
 
 struct Shared {
     redis: Arc<RedisCounters>,
-    script: redis::Script,
     windows: Mutex<HashMap<String, Tally>>,
     /// When Redis last answered a count.
     heard: Mutex<Option<Instant>>,
@@ -81,7 +63,6 @@ impl Budgets {
             Counters::Memory(_) => Self(Store::Exact(counters)),
             Counters::Redis(redis) => Self(Store::Shared(Arc::new(Shared {
                 redis,
-                script: redis::Script::new(FLUSH_SCRIPT),
                 windows: Mutex::new(HashMap::new()),
                 heard: Mutex::new(None),
                 flusher: OnceLock::new(),
@@ -164,22 +145,20 @@ impl Shared {
         if batch.is_empty() {
             return;
         }
-        let mut invocation = self.script.prepare_invoke();
-        for (key, window, add) in &batch {
-            let millis = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
-            invocation.key(self.redis.key(key)).arg(*add).arg(millis);
-        }
-        let answer: Result<Vec<i64>, CounterError> =
-            self.redis.with_connection(|mut c| async move { invocation.invoke_async(&mut c).await }).await;
+        let additions: Vec<Addition<'_>> = batch
+            .iter()
+            .map(|(key, window, add)| Addition { key, add: *add, window: *window, limit: u64::MAX })
+            .collect();
+        let answer = self.redis.add_each(&additions).await;
         let now = Instant::now();
         let mut windows = lock(&self.windows);
         match answer {
-            Ok(counts) if counts.len() == batch.len() * 2 => {
+            Ok(hits) if hits.len() == batch.len() => {
                 *lock(&self.heard) = Some(now);
-                for ((key, _, _), pair) in batch.iter().zip(counts.chunks_exact(2)) {
+                for ((key, _, _), hit) in batch.iter().zip(hits) {
                     if let Some(tally) = windows.get_mut(key) {
-                        tally.shared = u64::try_from(pair[0]).unwrap_or(0);
-                        tally.ends = now + Duration::from_millis(u64::try_from(pair[1].max(0)).unwrap_or(0));
+                        tally.shared = hit.count;
+                        tally.ends = now + hit.resets_in;
                     }
                 }
             }

@@ -50,6 +50,14 @@ struct Window {
     ends: Instant,
 }
 
+/// An amount added to a key whose window is `window`, up to `limit`.
+struct Addition<'a> {
+    key: &'a str,
+    add: u64,
+    window: Duration,
+    limit: u64,
+}
+
 pub struct RedisCounters {
     client: redis::Client,
     prefix: String,
@@ -57,23 +65,25 @@ pub struct RedisCounters {
     script: redis::Script,
 }
 
-/// Counts one hit on each key in turn (ARGV[1] the window in ms, ARGV[1 + i]
-/// the limit of key i), stopping after the first key over its limit: returns,
-/// per key counted, its count and the milliseconds left in its window.
-const HIT_SCRIPT: &str = r"
+/// Adds to each key in turn (ARGV[3i - 2] the amount, ARGV[3i - 1] its window
+/// in ms, ARGV[3i] its limit), setting the window when the addition opened it,
+/// and stops after the first key over its limit: returns, per key counted, its
+/// count and the milliseconds left in its window.
+const ADD_SCRIPT: &str = r"
 local out = {}
 for i, key in ipairs(KEYS) do
-  local count = redis.call('INCR', key)
-  if count == 1 then redis.call('PEXPIRE', key, ARGV[1]) end
+  local add = tonumber(ARGV[3 * i - 2])
+  local window = ARGV[3 * i - 1]
+  local count = redis.call('INCRBY', key, add)
+  if count == add then redis.call('PEXPIRE', key, window) end
   local ttl = redis.call('PTTL', key)
-  if ttl < 0 then redis.call('PEXPIRE', key, ARGV[1]); ttl = tonumber(ARGV[1]) end
+  if ttl < 0 then redis.call('PEXPIRE', key, window); ttl = tonumber(window) end
   out[2 * i - 1] = count
   out[2 * i] = ttl
-  if count > tonumber(ARGV[1 + i]) then break end
+  if count > tonumber(ARGV[3 * i]) then break end
 end
 return out
 ";
-
 impl Counters {
     pub fn memory() -> Self {
         Self::Memory(Memory {
@@ -91,7 +101,7 @@ impl Counters {
             client,
             prefix: prefix.to_owned(),
             connection: AsyncMutex::new(None),
-            script: redis::Script::new(HIT_SCRIPT),
+            script: redis::Script::new(ADD_SCRIPT),
         })))
     }
 
@@ -201,17 +211,23 @@ impl RedisCounters {
     }
 
     async fn hit_each(&self, keys: &[(&str, u64)], window: Duration) -> Result<Vec<Hit>, CounterError> {
-        let millis = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
+        let additions: Vec<Addition<'_>> =
+            keys.iter().map(|(key, limit)| Addition { key, add: 1, window, limit: *limit }).collect();
+        self.add_each(&additions).await
+    }
+
+    /// One round trip: adds to each key in turn, stopping after the first over its limit.
+    async fn add_each(&self, additions: &[Addition<'_>]) -> Result<Vec<Hit>, CounterError> {
         let mut invocation = self.script.prepare_invoke();
-        invocation.arg(millis);
-        for (key, limit) in keys {
+        for a in additions {
+            let millis = u64::try_from(a.window.as_millis()).unwrap_or(u64::MAX).max(1);
             // Lua numbers are doubles: "no limit" is sent as a count never reached.
-            invocation.key(self.key(key)).arg((*limit).min(1 << 52));
+            invocation.key(self.key(a.key)).arg(a.add).arg(millis).arg(a.limit.min(1 << 52));
         }
         let answer: Vec<i64> =
             self.with_connection(|mut c| async move { invocation.invoke_async(&mut c).await }).await?;
-        if answer.is_empty() || !answer.len().is_multiple_of(2) || answer.len() > keys.len() * 2 {
-            return Err(CounterError::Unavailable(format!("{} counts for {} keys", answer.len() / 2, keys.len())));
+        if answer.is_empty() || !answer.len().is_multiple_of(2) || answer.len() > additions.len() * 2 {
+            return Err(CounterError::Unavailable(format!("{} counts for {} keys", answer.len() / 2, additions.len())));
         }
         Ok(answer
             .chunks_exact(2)
