@@ -168,7 +168,7 @@ async fn observe(mut request: Request, next: Next) -> Response {
     if status >= 500 {
         tracing::warn!(parent: &span, status, "request failed");
     } else {
-        tracing::debug!(parent: &span, status, elapsed_ms = elapsed * 1000.0, "request served");
+        tracing::debug!(parent: &span, status, elapsed_ms = (elapsed * 1e6).round() / 1e3, "request served");
     }
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, v);

@@ -25,7 +25,10 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         rule(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+", |_| "[token]".to_owned()),
         rule(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}", |c| format!("{} [token]", &c[1])),
         rule(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", |_| "[email]".to_owned()),
-        rule(r"\b(?:\d[ -]?){12,18}\d\b", |c| if luhn(&c[0]) { "[card]".to_owned() } else { c[0].to_owned() }),
+        // A decimal's digits (a duration, an amount) are a number, not a card.
+        rule(r"(\d*\.)?\b(?:\d[ -]?){12,18}\d\b(\.\d)?", |c| {
+            if c.get(1).is_none() && c.get(2).is_none() && luhn(&c[0]) { "[card]".to_owned() } else { c[0].to_owned() }
+        }),
         rule(r"\+\d[\d ().-]{6,18}\d", |_| "[phone]".to_owned()),
         rule(r"\(\d{3}\) ?\d{3}-\d{4}", |_| "[phone]".to_owned()),
         rule(r"[A-Za-z0-9_-]{32,}", |c| if random_looking(&c[0]) { "[token]".to_owned() } else { c[0].to_owned() }),
@@ -166,6 +169,8 @@ mod tests {
             "at 2026-12-01T08:07:25.903760042Z took 1234567 us",
             "route=/v1/events/{id}/registrations status=201",
             "sold 1234567890123 tickets",
+            r#"{"elapsed_ms":0.4111111111111111,"status":200}"#,
+            "took 10.4111111111111111 ms",
         ] {
             assert_eq!(mask(kept), kept);
         }
