@@ -91,8 +91,15 @@ impl App {
             .unwrap_or_else(|| TokenValidator::from_jwks_url(config.auth_jwks_url.clone(), config.tokens.clone()));
         let http = bind(&config.http_addr, "HTTP").await?;
         let grpc = bind(&config.grpc_addr, "gRPC").await?;
-        let state =
-            AppState { db, catalog: Arc::new(catalog), tokens, bus, clock: options.clock, config: Arc::new(config) };
+        let state = AppState {
+            db,
+            catalog: Arc::new(catalog),
+            tokens,
+            bus,
+            clock: options.clock,
+            config: Arc::new(config),
+            plans: moka::sync::Cache::new(10_000),
+        };
         Ok(Self { state, http, grpc, shutdown, tasks })
     }
 

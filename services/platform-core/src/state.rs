@@ -5,9 +5,11 @@ use marquee_bus::Bus;
 use marquee_guard::TokenValidator;
 use marquee_kit::Clock;
 use sea_orm::DatabaseConnection;
+use uuid::Uuid;
 
 use crate::config::Config;
 use crate::domains::catalog::Catalog;
+use crate::domains::plans::model::Plan;
 
 /// Everything a request or a gRPC call needs, built once at start.
 #[derive(Clone)]
@@ -18,6 +20,9 @@ pub struct AppState {
     pub bus: Bus,
     pub clock: Clock,
     pub config: Arc<Config>,
+    /// Plan versions by id. A version is never changed once written (a
+    /// revision is a new version), so what is kept here is never stale.
+    pub plans: moka::sync::Cache<Uuid, Plan>,
 }
 
 impl FromRef<AppState> for TokenValidator {

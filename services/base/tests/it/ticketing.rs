@@ -37,6 +37,10 @@ async fn on_sale(f: &Fleet, t: &Tenant, capacity: u32) -> (String, String) {
     (event, tt.data()["id"].as_str().unwrap().to_owned())
 }
 
+async fn event_status(f: &Fleet, t: &Tenant, event: &str) -> String {
+    f.get(t, &format!("/v1/events/{event}")).await.data()["status"].as_str().unwrap_or_default().to_owned()
+}
+
 fn buyer(tt: &str, n: usize) -> Value {
     json!({"ticketTypeId": tt, "attendeeName": format!("Buyer {n}"), "attendeeEmail": format!("buyer{n}@example.com"), "quantity": 1})
 }
@@ -72,6 +76,40 @@ async fn concurrent_registrations_never_oversell() {
     assert_eq!(f.get(&t, &format!("/v1/events/{event}")).await.data()["status"], "sold_out", "every ticket is taken");
     let waiting = f.get(&t, &format!("/v1/events/{event}/registrations?status=waitlisted&limit=100")).await;
     assert_eq!(waiting.body["pagination"]["total"], 20);
+}
+
+#[tokio::test]
+async fn sold_out_once_every_type_is_full_and_a_replay_outlives_the_sale() {
+    let f = fleet().await;
+    let t = f.tenant().await;
+    let (event, general) = on_sale(&f, &t, 1).await;
+    let vip = f
+        .post(
+            &t,
+            &format!("/v1/events/{event}/ticket-types"),
+            &json!({"name": "VIP", "priceMinor": 9000, "currency": "EUR", "capacity": 1, "perOrderMax": 1}),
+        )
+        .await;
+    assert_eq!(vip.status, 201, "{:?}", vip.body);
+    let vip = vip.data()["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/events/{event}/registrations");
+    let mut last_general = buyer(&general, 1);
+    last_general["idempotencyKey"] = json!("last-general");
+    let first = f.post(&t, &path, &last_general).await;
+    assert_eq!((first.status.as_u16(), first.data()["status"].as_str()), (201, Some("confirmed")));
+    assert_eq!(event_status(&f, &t, &event).await, "on_sale", "a VIP seat is left");
+    let last_vip = f.post(&t, &path, &buyer(&vip, 2)).await;
+    assert_eq!(last_vip.data()["status"], "confirmed");
+    assert_eq!(event_status(&f, &t, &event).await, "sold_out", "every type is full");
+
+    assert_eq!(f.post(&t, &format!("/v1/events/{event}/complete"), &json!({})).await.status, 200);
+    let replay = f.post(&t, &path, &last_general).await;
+    assert_eq!(replay.status, 200, "the original, though sales are closed: {:?}", replay.body);
+    assert_eq!(
+        (replay.data()["id"].clone(), replay.data()["status"].clone()),
+        (first.data()["id"].clone(), json!("confirmed"))
+    );
+    assert_eq!(f.post(&t, &path, &buyer(&general, 3)).await.code(), "SALES_CLOSED", "a new order is refused");
 }
 
 #[tokio::test]

@@ -119,6 +119,27 @@ async fn idempotent_replays_and_conflicting_replays() {
 }
 
 #[tokio::test]
+async fn a_replay_is_answered_even_when_the_entry_would_be_refused_now() {
+    let f = fleet().await;
+    let t = f.tenant().await;
+    let wallet = account(&f, &t, "wallet", "asset", "EUR", true).await;
+    let equity = account(&f, &t, "equity", "equity", "EUR", false).await;
+    let costs = account(&f, &t, "costs", "expense", "EUR", false).await;
+    assert_eq!(f.post(&t, "/v1/ledger/entries", &transfer(&wallet, &equity, 100, "EUR")).await.status, 201);
+    let mut spend = transfer(&costs, &wallet, 100, "EUR");
+    spend["idempotencyKey"] = json!("spend-all");
+    let first = f.post(&t, "/v1/ledger/entries", &spend).await;
+    assert_eq!(first.status, 201, "{:?}", first.body);
+    // The wallet is empty now: posting this again would go below zero.
+    let replay = f.post(&t, "/v1/ledger/entries", &spend).await;
+    assert_eq!(replay.status, 200, "the original, not a refusal: {:?}", replay.body);
+    assert_eq!(replay.data()["id"], first.data()["id"]);
+    assert_eq!(balance(&f, &t, &wallet).await, 0, "spent once");
+    spend["idempotencyKey"] = json!("spend-again");
+    assert_eq!(f.post(&t, "/v1/ledger/entries", &spend).await.code(), "INSUFFICIENT_FUNDS", "a new entry is refused");
+}
+
+#[tokio::test]
 async fn corrections_are_reversing_entries() {
     let f = fleet().await;
     let t = f.tenant().await;

@@ -53,11 +53,9 @@ pub async fn grants(
     let Some(membership) = repo::membership(db, company, user).await? else {
         return Ok(Grants::default());
     };
-    let role_ids = repo::role_ids(db, membership.id).await?;
-    let roles: Vec<_> = repo::roles(db, company)
+    let roles: Vec<_> = repo::member_roles(db, company, membership.id)
         .await?
         .into_iter()
-        .filter(|r| role_ids.contains(&r.id))
         .map(|r| (r.id, r.name, r.permissions))
         .collect();
     let direct = repo::grants(db, membership.id).await?;

@@ -176,16 +176,19 @@ pub async fn insert_role(
     Ok(())
 }
 
-pub async fn roles(db: &impl ConnectionTrait, company: Uuid) -> Result<Vec<Role>, DbErr> {
-    role_row::Entity::find()
-        .filter(role_row::Column::CompanyId.eq(company))
-        .order_by_desc(role_row::Column::System)
+/// System roles first, then by name.
+async fn ordered_roles(db: &impl ConnectionTrait, rows: Select<role_row::Entity>) -> Result<Vec<Role>, DbErr> {
+    rows.order_by_desc(role_row::Column::System)
         .order_by_asc(role_row::Column::Name)
         .all(db)
         .await?
         .into_iter()
         .map(role_of)
         .collect()
+}
+
+pub async fn roles(db: &impl ConnectionTrait, company: Uuid) -> Result<Vec<Role>, DbErr> {
+    ordered_roles(db, role_row::Entity::find().filter(role_row::Column::CompanyId.eq(company))).await
 }
 
 pub async fn update_role(
@@ -299,6 +302,19 @@ pub async fn role_ids(db: &impl ConnectionTrait, membership: Uuid) -> Result<Vec
         .into_iter()
         .map(|r| r.role_id)
         .collect())
+}
+
+/// The roles a membership holds, in one statement.
+pub async fn member_roles(db: &impl ConnectionTrait, company: Uuid, membership: Uuid) -> Result<Vec<Role>, DbErr> {
+    let held = sea_orm::sea_query::Query::select()
+        .column(member_role_row::Column::RoleId)
+        .from(member_role_row::Entity)
+        .and_where(member_role_row::Column::MembershipId.eq(membership))
+        .to_owned();
+    let rows = role_row::Entity::find()
+        .filter(role_row::Column::CompanyId.eq(company))
+        .filter(role_row::Column::Id.in_subquery(held));
+    ordered_roles(db, rows).await
 }
 
 pub async fn set_roles(db: &impl ConnectionTrait, membership: Uuid, roles: &[Uuid]) -> Result<(), DbErr> {

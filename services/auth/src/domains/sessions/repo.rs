@@ -1,6 +1,6 @@
 use chrono::{DateTime, Utc};
 use sea_orm::entity::prelude::*;
-use sea_orm::{ConnectionTrait, QueryOrder, Set};
+use sea_orm::{ConnectionTrait, QueryOrder, QuerySelect, Set};
 
 use super::model::{RevokeReason, Session};
 
@@ -180,8 +180,19 @@ pub async fn insert_refresh(
     Ok(())
 }
 
-pub async fn refresh_by_hash(db: &impl ConnectionTrait, hash: &str) -> Result<Option<RefreshToken>, DbErr> {
-    refresh_row::Entity::find().filter(refresh_row::Column::TokenHash.eq(hash)).one(db).await
+/// The refresh token with this hash and its session, in one statement.
+pub async fn refresh_by_hash(db: &impl ConnectionTrait, hash: &str) -> Result<Option<(RefreshToken, Session)>, DbErr> {
+    let of_session: sea_orm::RelationDef = refresh_row::Entity::belongs_to(session_row::Entity)
+        .from(refresh_row::Column::SessionId)
+        .to(session_row::Column::Id)
+        .into();
+    let found = refresh_row::Entity::find()
+        .filter(refresh_row::Column::TokenHash.eq(hash))
+        .join(sea_orm::JoinType::InnerJoin, of_session)
+        .select_also(session_row::Entity)
+        .one(db)
+        .await?;
+    Ok(found.and_then(|(token, session)| Some((token, decode(session?)))))
 }
 
 /// Marks a token rotated, keeping the sealed successor pair for retries; false

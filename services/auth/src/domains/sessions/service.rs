@@ -147,8 +147,8 @@ fn access_token(state: &AppState, user: &User, session: Uuid) -> Result<String, 
 pub async fn refresh(state: &AppState, presented: &str, client: &ClientMeta) -> Result<TokenPair, Error> {
     check_rate(state, client, None).await?;
     let now = state.clock.now();
-    let token = repo::refresh_by_hash(&state.db, &token_hash(presented)).await?.ok_or(Error::InvalidRefreshToken)?;
-    let session = repo::by_id(&state.db, token.session_id).await?.ok_or(Error::InvalidRefreshToken)?;
+    let (token, session) =
+        repo::refresh_by_hash(&state.db, &token_hash(presented)).await?.ok_or(Error::InvalidRefreshToken)?;
     if token.rotated_at.is_some() {
         return retry_or_reuse(state, &token, &session, client).await;
     }
@@ -166,7 +166,7 @@ pub async fn refresh(state: &AppState, presented: &str, client: &ClientMeta) -> 
     if !repo::rotate_refresh(&txn, token.id, now, sealed, until).await? {
         // A concurrent request rotated it first: answer as its retry.
         txn.rollback().await?;
-        let token =
+        let (token, _) =
             repo::refresh_by_hash(&state.db, &token_hash(presented)).await?.ok_or(Error::InvalidRefreshToken)?;
         return retry_or_reuse(state, &token, &session, client).await;
     }

@@ -161,16 +161,23 @@ pub async fn ticket_types(db: &impl ConnectionTrait, company: Uuid, event: Uuid)
 }
 
 /// Claims `quantity` seats in one conditional update; false when they do not fit.
-pub async fn claim(db: &impl ConnectionTrait, company: Uuid, ticket_type: Uuid, quantity: u32) -> Result<bool, DbErr> {
+/// Takes `quantity` seats in one conditional update if that many remain.
+/// The seats left after it, or None when too few remained.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    ticket_type: Uuid,
+    quantity: u32,
+) -> Result<Option<u32>, DbErr> {
     let q = i(quantity)?;
-    let done = type_row::Entity::update_many()
+    let taken = type_row::Entity::update_many()
         .col_expr(type_row::Column::Sold, Expr::col(type_row::Column::Sold).add(q))
         .filter(type_row::Column::CompanyId.eq(company))
         .filter(type_row::Column::Id.eq(ticket_type))
         .filter(Expr::col(type_row::Column::Sold).add(q).lte(Expr::col(type_row::Column::Capacity)))
-        .exec(db)
+        .exec_with_returning(db)
         .await?;
-    Ok(done.rows_affected == 1)
+    Ok(taken.first().map(|t| u32::try_from(t.capacity - t.sold).unwrap_or(0)))
 }
 
 pub async fn release(db: &impl ConnectionTrait, company: Uuid, ticket_type: Uuid, quantity: u32) -> Result<(), DbErr> {

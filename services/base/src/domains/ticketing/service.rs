@@ -126,18 +126,31 @@ async fn replay(
 }
 
 /// Registers attendees: confirmed while seats remain, waitlisted after.
-/// Answers the registration and whether it is a replay.
+/// Answers the registration and whether it is a replay. The idempotency key
+/// is looked up only when the write is refused (its key taken, or a rule that
+/// refuses it now), so a first request pays no extra read and a replay is
+/// answered with the original whatever would refuse it today.
 pub async fn register(
     state: &AppState,
     ctx: &AccessContext,
     event: Uuid,
     input: RegistrationIn,
 ) -> Result<(Registration, bool), Error> {
-    if let Some(key) = &input.idempotency_key
-        && let Some(found) = replay(state, ctx, key, &input).await?
-    {
-        return Ok((found, true));
+    match write_registration(state, ctx, event, &input).await {
+        Ok(registration) => Ok((registration, false)),
+        Err(refused) => match &input.idempotency_key {
+            Some(key) => replay(state, ctx, key, &input).await?.map(|r| (r, true)).ok_or(refused),
+            None => Err(refused),
+        },
     }
+}
+
+async fn write_registration(
+    state: &AppState,
+    ctx: &AccessContext,
+    event: Uuid,
+    input: &RegistrationIn,
+) -> Result<Registration, Error> {
     let now = state.clock.now();
     let txn = state.db.begin().await?;
     let e = live_event(&txn, ctx.company_id, event).await?;
@@ -156,7 +169,8 @@ pub async fn register(
     if input.quantity > t.per_order_max {
         return Err(Error::field("quantity", format!("at most {} per order", t.per_order_max)));
     }
-    let confirmed = repo::claim(&txn, ctx.company_id, t.id, input.quantity).await?;
+    let remaining = repo::claim(&txn, ctx.company_id, t.id, input.quantity).await?;
+    let confirmed = remaining.is_some();
     let registration = Registration {
         id: Uuid::now_v7(),
         event_id: event,
@@ -170,17 +184,12 @@ pub async fn register(
         checked_in_at: None,
         created_at: now,
     };
-    match repo::insert_registration(&txn, ctx.company_id, &registration, ctx.user_id).await.map_err(Error::from) {
-        // The same key won a race a moment ago: answer as its replay.
-        Err(Error::Db(marquee_db::DbError::Conflict { .. })) if input.idempotency_key.is_some() => {
-            drop(txn);
-            let key = input.idempotency_key.clone().unwrap_or_default();
-            return replay(state, ctx, &key, &input).await?.map(|r| (r, true)).ok_or(Error::NotFound("registration"));
-        }
-        other => other?,
-    }
+    repo::insert_registration(&txn, ctx.company_id, &registration, ctx.user_id).await?;
     if confirmed {
-        sold_out_if_full(&txn, ctx.company_id, event, now).await?;
+        // Only the claim that took a type's last seat can make the event full.
+        if remaining == Some(0) {
+            sold_out_if_full(&txn, ctx.company_id, event, now).await?;
+        }
         report(&txn, ctx.company_id, &t, &registration, false, now).await?;
     }
     let after =
@@ -200,7 +209,7 @@ pub async fn register(
     .await?;
     txn.commit().await?;
     state.outbox.wake();
-    Ok((registration, false))
+    Ok(registration)
 }
 
 /// An event whose every ticket is taken is sold out.
@@ -234,7 +243,7 @@ pub async fn cancel(state: &AppState, ctx: &AccessContext, event: Uuid, id: Uuid
         report(&txn, ctx.company_id, &t, &r, true, now).await?;
         repo::release(&txn, ctx.company_id, r.ticket_type_id, r.quantity).await?;
         for waiting in repo::waitlist(&txn, ctx.company_id, r.ticket_type_id).await? {
-            if !repo::claim(&txn, ctx.company_id, r.ticket_type_id, waiting.quantity).await? {
+            if repo::claim(&txn, ctx.company_id, r.ticket_type_id, waiting.quantity).await?.is_none() {
                 break;
             }
             repo::set_status(&txn, waiting.id, Status::Waitlisted, Status::Confirmed, Some(check_in_code()), now)

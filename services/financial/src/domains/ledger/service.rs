@@ -57,30 +57,27 @@ fn request_hash(input: &EntryIn) -> String {
 }
 
 /// Posts an entry, or replays the one recorded under its idempotency key.
-/// Answers the entry and whether it is a replay.
+/// Answers the entry and whether it is a replay. The key is looked up only
+/// when the write is refused (its key taken, or a rule that refuses it now),
+/// so a first post pays no extra read and a replay is answered with the
+/// original whatever would refuse it today.
 pub async fn post(state: &AppState, ctx: &AccessContext, input: EntryIn) -> Result<(Entry, bool), Error> {
     let hash = request_hash(&input);
-    if let Some(key) = &input.idempotency_key
-        && let Some(found) = replay(state, ctx, key, &hash).await?
-    {
-        return Ok((found, true));
+    let key = input.idempotency_key.clone();
+    match write_entry(state, ctx, input, hash.clone()).await {
+        Ok(entry) => Ok((entry, false)),
+        Err(refused) => match key {
+            Some(key) => replay(state, ctx, &key, &hash).await?.map(|e| (e, true)).ok_or(refused),
+            None => Err(refused),
+        },
     }
+}
+
+async fn write_entry(state: &AppState, ctx: &AccessContext, input: EntryIn, hash: String) -> Result<Entry, Error> {
     let txn = state.db.begin().await?;
-    let entry = match record(state, Poster::from(ctx), &txn, input.clone(), Some(hash.clone()), None).await {
-        Ok(entry) => entry,
-        // The same key won a race a moment ago: answer as its replay.
-        Err(Error::Db(marquee_db::DbError::Conflict { .. })) if input.idempotency_key.is_some() => {
-            drop(txn);
-            let key = input.idempotency_key.as_deref().unwrap_or_default();
-            return replay(state, ctx, key, &hash)
-                .await?
-                .map(|e| (e, true))
-                .ok_or(Error::Conflict("CONFLICT", "the entry conflicts with another".to_owned()));
-        }
-        Err(e) => return Err(e),
-    };
+    let entry = record(state, Poster::from(ctx), &txn, input, Some(hash), None).await?;
     txn.commit().await?;
-    Ok((entry, false))
+    Ok(entry)
 }
 
 async fn replay(state: &AppState, ctx: &AccessContext, key: &str, hash: &str) -> Result<Option<Entry>, Error> {

@@ -134,6 +134,19 @@ pub async fn versions(state: &AppState, kind: PlanKind, code: &str) -> Result<Ve
 }
 
 /// One version, or the latest when none is named.
+/// The plan versions with these ids, from memory where already read.
+pub async fn by_ids(state: &AppState, ids: &[Uuid]) -> Result<Vec<Plan>, Error> {
+    let mut found: Vec<Plan> = ids.iter().filter_map(|id| state.plans.get(id)).collect();
+    let missing: Vec<Uuid> = ids.iter().filter(|id| !found.iter().any(|p| p.id == **id)).copied().collect();
+    if !missing.is_empty() {
+        for plan in repo::by_ids(&state.db, &missing).await? {
+            state.plans.insert(plan.id, plan.clone());
+            found.push(plan);
+        }
+    }
+    Ok(found)
+}
+
 pub async fn get(state: &AppState, kind: PlanKind, code: &str, version: Option<u32>) -> Result<Plan, Error> {
     versions(state, kind, code)
         .await?

@@ -20,7 +20,7 @@ const DEFAULT_PERIOD_DAYS: i64 = 30;
 async fn hydrate(state: &AppState, record: Record) -> Result<Subscription, Error> {
     let mut ids = vec![record.package_id];
     ids.extend(&record.addon_ids);
-    let plans = plans::repo::by_ids(&state.db, &ids).await?;
+    let plans = plans::service::by_ids(state, &ids).await?;
     let plan = |id: &Uuid| plans.iter().find(|p| p.id == *id).cloned();
     let package = plan(&record.package_id).ok_or(Error::NotFound("package of the subscription"))?;
     let addons = record.addon_ids.iter().filter_map(plan).collect();
