@@ -133,11 +133,15 @@ pub async fn versions(state: &AppState, kind: PlanKind, code: &str) -> Result<Ve
     Ok(versions)
 }
 
-/// One version, or the latest when none is named.
 /// The plan versions with these ids, from memory where already read.
 pub async fn by_ids(state: &AppState, ids: &[Uuid]) -> Result<Vec<Plan>, Error> {
-    let mut found: Vec<Plan> = ids.iter().filter_map(|id| state.plans.get(id)).collect();
-    let missing: Vec<Uuid> = ids.iter().filter(|id| !found.iter().any(|p| p.id == **id)).copied().collect();
+    let (mut found, mut missing) = (Vec::new(), Vec::new());
+    for id in ids {
+        match state.plans.get(id) {
+            Some(plan) => found.push(plan),
+            None => missing.push(*id),
+        }
+    }
     if !missing.is_empty() {
         for plan in repo::by_ids(&state.db, &missing).await? {
             state.plans.insert(plan.id, plan.clone());
@@ -147,6 +151,7 @@ pub async fn by_ids(state: &AppState, ids: &[Uuid]) -> Result<Vec<Plan>, Error> 
     Ok(found)
 }
 
+/// One version, or the latest when none is named.
 pub async fn get(state: &AppState, kind: PlanKind, code: &str, version: Option<u32>) -> Result<Plan, Error> {
     versions(state, kind, code)
         .await?
