@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_ledger;
 mod m20261123_000002_records;
 mod m20261123_000003_settlements;
+mod m20261201_000004_safeguards;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_ledger::Migration),
             Box::new(m20261123_000002_records::Migration),
             Box::new(m20261123_000003_settlements::Migration),
+            Box::new(m20261201_000004_safeguards::Migration),
         ]
     }
 }

@@ -56,6 +56,9 @@ pub enum Fact {
         fee_minor: i64,
         currency: String,
         at: DateTime<Utc>,
+        /// The member who accepted (absent from facts queued before it was kept).
+        #[serde(default)]
+        accepted_by: Option<Uuid>,
     },
     TicketSale {
         event_id: Uuid,
@@ -225,7 +228,7 @@ async fn send(mut client: Client, item: &row::Model, fact: Fact) -> Result<(), S
     let company_id = item.company_id.to_string();
     let money = |amount_minor, currency| Some(pb::Money { amount_minor, currency });
     let result = match fact {
-        Fact::OfferAccepted { offer_id, event_id, artist_id, fee_minor, currency, at } => client
+        Fact::OfferAccepted { offer_id, event_id, artist_id, fee_minor, currency, at, accepted_by } => client
             .record_offer_accepted(pb::OfferAccepted {
                 source_id: item.source_id.clone(),
                 company_id,
@@ -234,6 +237,7 @@ async fn send(mut client: Client, item: &row::Model, fact: Fact) -> Result<(), S
                 artist_id: artist_id.to_string(),
                 fee: money(fee_minor, currency),
                 accepted_at_unix_ms: at.timestamp_millis(),
+                accepted_by: accepted_by.map(|u| u.to_string()).unwrap_or_default(),
             })
             .await
             .map(|_| ()),

@@ -21,6 +21,15 @@ pub enum Error {
 }
 
 impl Error {
+    /// A refusal by the rules, which asking again will not change (as opposed
+    /// to a peer or the database failing, which may pass).
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            Self::Invalid(_) | Self::NotFound(_) | Self::Conflict(..) | Self::Forbidden(..) => true,
+            Self::Upstream(_) | Self::Db(_) => false,
+        }
+    }
+
     pub fn field(field: &str, issue: impl Into<String>) -> Self {
         Self::Invalid(vec![FieldIssue::new(field, issue)])
     }

@@ -1,12 +1,14 @@
 //! gRPC for base: business facts that become financial records, each
-//! recorded once per source id (a replay acknowledges the original).
+//! recorded once per source id (a replay acknowledges the original). A fact
+//! refused by the rules is parked and acknowledged as such; only a failure
+//! that may pass (the database away) is answered as an error, to be retried.
 
 use marquee_proto::financial::v1 as pb;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::domains::records::model::{Kind, Status as RecordStatus};
-use crate::domains::records::service::{Fact, record_fact};
+use crate::domains::records::service::{Fact, Outcome, receive_fact};
 use crate::state::AppState;
 
 pub struct FactsGrpc {
@@ -36,9 +38,32 @@ fn source(raw: &str) -> Result<String, Status> {
     Ok(s.to_owned())
 }
 
+fn author(raw: &str) -> Result<Uuid, Status> {
+    if raw.trim().is_empty() { Ok(Uuid::nil()) } else { id(raw, "accepted_by") }
+}
+
+fn ack(outcome: Outcome) -> Response<pb::FactAck> {
+    Response::new(match outcome {
+        Outcome::Recorded { record, replayed } => {
+            pb::FactAck { record_id: record.id.to_string(), replayed, parked: false, parked_reason: String::new() }
+        }
+        Outcome::Parked(parked) => pb::FactAck {
+            record_id: String::new(),
+            replayed: false,
+            parked: true,
+            parked_reason: format!("{}: {}", parked.error, parked.message),
+        },
+    })
+}
+
+async fn receive(state: &AppState, fact: Fact) -> Result<Response<pb::FactAck>, Status> {
+    receive_fact(state, fact).await.map(ack).map_err(|e| marquee_kit::ApiError::from(e).to_grpc_status())
+}
+
 #[tonic::async_trait]
 impl pb::facts_server::Facts for FactsGrpc {
-    /// An accepted offer becomes an approved expense: the artist's fee, payable.
+    /// An accepted offer becomes a submitted expense, the artist's fee, to be
+    /// approved (and later paid) by someone other than the member who accepted.
     async fn record_offer_accepted(
         &self,
         request: Request<pb::OfferAccepted>,
@@ -48,8 +73,10 @@ impl pb::facts_server::Facts for FactsGrpc {
         let fact = Fact {
             company_id: id(&r.company_id, "company_id")?,
             source_id: source(&r.source_id)?,
+            name: "offer_accepted",
             kind: Kind::Expense,
-            status: RecordStatus::Approved,
+            status: RecordStatus::Submitted,
+            author: author(&r.accepted_by)?,
             amount,
             currency,
             category: "artist_fee",
@@ -57,9 +84,7 @@ impl pb::facts_server::Facts for FactsGrpc {
             event_id: Some(id(&r.event_id, "event_id")?),
             description: format!("Artist fee for accepted offer {}", id(&r.offer_id, "offer_id")?),
         };
-        let (record, replayed) =
-            record_fact(&self.state, fact).await.map_err(|e| marquee_kit::ApiError::from(e).to_grpc_status())?;
-        Ok(Response::new(pb::FactAck { record_id: record.id.to_string(), replayed }))
+        receive(&self.state, fact).await
     }
 
     /// A ticket sale is income received; a refund gives it back.
@@ -74,8 +99,10 @@ impl pb::facts_server::Facts for FactsGrpc {
         let fact = Fact {
             company_id: id(&r.company_id, "company_id")?,
             source_id: source(&r.source_id)?,
+            name: if refund { "ticket_refund" } else { "ticket_sale" },
             kind: if refund { Kind::Expense } else { Kind::Income },
             status: RecordStatus::Paid,
+            author: Uuid::nil(),
             amount,
             currency,
             category: if refund { "ticket_refund" } else { "ticket_sale" },
@@ -83,8 +110,6 @@ impl pb::facts_server::Facts for FactsGrpc {
             event_id: Some(id(&r.event_id, "event_id")?),
             description: format!("{} ticket(s) {}", r.quantity, if refund { "refunded" } else { "sold" }),
         };
-        let (record, replayed) =
-            record_fact(&self.state, fact).await.map_err(|e| marquee_kit::ApiError::from(e).to_grpc_status())?;
-        Ok(Response::new(pb::FactAck { record_id: record.id.to_string(), replayed }))
+        receive(&self.state, fact).await
     }
 }

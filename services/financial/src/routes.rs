@@ -41,8 +41,10 @@ pub fn table(guard: Guard) -> RouteTable<AppState> {
         .route(Method::POST, "/v1/settlements", "financial.settlement.create", settlements::create)
         .route(Method::GET, "/v1/settlements/{id}", "financial.settlement.view", settlements::show)
         .route(Method::POST, "/v1/settlements/{id}/finalize", "financial.settlement.finalize", settlements::finalize)
+        .route(Method::POST, "/v1/settlements/{id}/void", "financial.settlement.finalize", settlements::void)
         .route(Method::POST, "/v1/settlements/{id}/payouts", "financial.payout.create", settlements::pay)
         .route(Method::GET, "/v1/payouts", "financial.payout.view", settlements::payouts)
         .route(Method::GET, "/v1/reports/summary", "financial.report.view", reports::summary)
         .route(Method::GET, "/v1/reports/open-payables", "financial.report.view", reports::open_payables)
+        .route(Method::GET, "/v1/parked-facts", "financial.ledger.view", records::parked)
 }

@@ -150,7 +150,11 @@ async fn an_accepted_offer_and_a_sale_reach_financial_once_even_after_it_was_dow
     assert_eq!(seen, (1, 1), "delivered once financial came back");
     let payable = fin.get(&t, "/v1/expenses?category=artist_fee").await;
     assert_eq!(payable.data()[0]["amount"], 150_000);
-    assert_eq!(payable.data()[0]["status"], "approved");
+    assert_eq!(
+        (&payable.data()[0]["status"], &payable.data()[0]["createdBy"]),
+        (&json!("submitted"), &json!(t.owner_id)),
+        "awaiting review by someone other than the member who accepted"
+    );
     let income = fin.get(&t, "/v1/incomes?category=ticket_sale").await;
     assert_eq!(income.data()[0]["amount"], 6_000);
 

@@ -94,6 +94,7 @@ pub async fn act(state: &AppState, ctx: &AccessContext, id: Uuid, action: Action
             fee_minor: offer.fee_minor,
             currency: offer.currency.clone(),
             at: now,
+            accepted_by: Some(ctx.user_id),
         };
         outbox::enqueue(&txn, ctx.company_id, format!("offer:{}:accepted", offer.id), &fact, now).await?;
     }

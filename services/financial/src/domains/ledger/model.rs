@@ -50,6 +50,65 @@ pub enum Direction {
     Credit,
 }
 
+/// The accounts the ledger keeps for itself, one per currency, coded
+/// `{name}:{CURRENCY}`: facts from base and the records and settlements
+/// workflows post to them. Their code family is reserved: nobody creates an
+/// account whose code starts with one of these names and a colon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum System {
+    Cash,
+    Expenses,
+    Payables,
+    Receivables,
+    Income,
+    EventResults,
+    SettlementPayables,
+}
+
+impl System {
+    pub const ALL: [Self; 7] = [
+        Self::Cash,
+        Self::Expenses,
+        Self::Payables,
+        Self::Receivables,
+        Self::Income,
+        Self::EventResults,
+        Self::SettlementPayables,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Cash => "cash",
+            Self::Expenses => "expenses",
+            Self::Payables => "payables",
+            Self::Receivables => "receivables",
+            Self::Income => "income",
+            Self::EventResults => "event_results",
+            Self::SettlementPayables => "settlement_payables",
+        }
+    }
+
+    pub fn kind(self) -> Kind {
+        match self {
+            Self::Cash | Self::Receivables => Kind::Asset,
+            Self::Expenses => Kind::Expense,
+            Self::Payables | Self::SettlementPayables => Kind::Liability,
+            Self::Income => Kind::Income,
+            Self::EventResults => Kind::Equity,
+        }
+    }
+
+    pub fn code(self, currency: &str) -> String {
+        format!("{}:{currency}", self.name())
+    }
+}
+
+/// Whether `code` belongs to the system accounts' family (`cash:…`,
+/// `income:…`, …, in any letter case).
+pub fn reserved_code(code: &str) -> bool {
+    code.split_once(':').is_some_and(|(prefix, _)| System::ALL.iter().any(|s| s.name().eq_ignore_ascii_case(prefix)))
+}
+
 pub fn valid_currency(c: &str) -> bool {
     c.len() == 3 && c.chars().all(|ch| ch.is_ascii_uppercase())
 }

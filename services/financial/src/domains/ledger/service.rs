@@ -13,13 +13,23 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::model::{
-    Account, CurrencyTotals, Entry, EntryIn, NewAccount, Posting, ReverseIn, StatementLine, TrialBalance,
+    Account, CurrencyTotals, Entry, EntryIn, NewAccount, Posting, ReverseIn, StatementLine, System, TrialBalance,
+    reserved_code,
 };
 use super::repo;
 use crate::error::Error;
 use crate::state::AppState;
 
 pub async fn create_account(state: &AppState, ctx: &AccessContext, input: NewAccount) -> Result<Account, Error> {
+    if reserved_code(&input.code) {
+        return Err(Error::Conflict(
+            "RESERVED_CODE",
+            format!(
+                "account codes starting with {} are kept for the ledger's own accounts",
+                reserved_prefix(&input.code)
+            ),
+        ));
+    }
     let account = Account {
         id: Uuid::now_v7(),
         code: input.code,
@@ -115,31 +125,49 @@ pub async fn post_within(
     record(state, poster, txn, input, None, None).await
 }
 
-/// The company's system account `{name}:{CURRENCY}`, made on first use.
+fn reserved_prefix(code: &str) -> String {
+    code.split_once(':').map_or_else(String::new, |(prefix, _)| format!("'{prefix}:'"))
+}
+
+/// The company's system account `{name}:{CURRENCY}`, made on first use. An
+/// account under that code that does not fit (another kind, a guard against
+/// going negative: made before the family was reserved) is refused, never
+/// posted to.
 pub async fn system_account(
     txn: &DatabaseTransaction,
     company: Uuid,
-    name: &str,
-    kind: super::model::Kind,
+    system: System,
     currency: &str,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<Account, Error> {
-    let code = format!("{name}:{currency}");
-    if let Some(found) = repo::account_by_code(txn, company, &code).await? {
-        return Ok(found);
-    }
-    let account = Account {
-        id: Uuid::now_v7(),
-        code: code.clone(),
-        name: name.to_owned(),
-        kind,
-        currency: currency.to_owned(),
-        no_negative: false,
-        balance: 0,
-        created_at: at,
+    let code = system.code(currency);
+    let found = match repo::account_by_code(txn, company, &code).await? {
+        Some(found) => found,
+        None => {
+            let account = Account {
+                id: Uuid::now_v7(),
+                code: code.clone(),
+                name: system.name().to_owned(),
+                kind: system.kind(),
+                currency: currency.to_owned(),
+                no_negative: false,
+                balance: 0,
+                created_at: at,
+            };
+            repo::insert_account_if_absent(txn, company, &account).await?;
+            repo::account_by_code(txn, company, &code).await?.ok_or(Error::NotFound("account"))?
+        }
     };
-    repo::insert_account_if_absent(txn, company, &account).await?;
-    repo::account_by_code(txn, company, &code).await?.ok_or(Error::NotFound("account"))
+    if found.kind != system.kind() || found.currency != currency || found.no_negative {
+        return Err(Error::Conflict(
+            "SYSTEM_ACCOUNT_TAKEN",
+            format!(
+                "account {code} is not the ledger's own {} account in {currency}; it was created by hand before the code was reserved",
+                system.kind().as_str()
+            ),
+        ));
+    }
+    Ok(found)
 }
 
 /// Checks and writes an entry inside `txn`, moving every balance.
@@ -223,9 +251,27 @@ pub async fn entries(
 
 /// Entries are never changed: a correction is a reversing entry, once.
 pub async fn reverse(state: &AppState, ctx: &AccessContext, id: Uuid, input: ReverseIn) -> Result<Entry, Error> {
-    let original = entry(state, ctx, id).await?;
+    let txn = state.db.begin().await?;
+    let reversal = reverse_within(state, Poster::from(ctx), &txn, id, input).await?;
+    txn.commit().await?;
+    Ok(reversal)
+}
+
+/// Reverses an entry inside the caller's transaction (a voided settlement
+/// takes back what it booked in the same transaction as its own change).
+pub async fn reverse_within(
+    state: &AppState,
+    poster: Poster,
+    txn: &DatabaseTransaction,
+    id: Uuid,
+    input: ReverseIn,
+) -> Result<Entry, Error> {
+    let original = repo::entry(txn, poster.company_id, id).await?.ok_or(Error::NotFound("entry"))?;
     if original.reverses_id.is_some() {
         return Err(Error::Conflict("REVERSAL_OF_REVERSAL", "a reversal is not reversed; post a new entry".to_owned()));
+    }
+    if original.reversed_by_id.is_some() {
+        return Err(Error::Conflict("ALREADY_REVERSED", "the entry was already reversed".to_owned()));
     }
     let postings = original
         .postings
@@ -247,12 +293,10 @@ pub async fn reverse(state: &AppState, ctx: &AccessContext, id: Uuid, input: Rev
         idempotency_key: None,
         postings,
     };
-    let txn = state.db.begin().await?;
-    let reversal = record(state, Poster::from(ctx), &txn, input, None, Some(original.id)).await?;
-    if !repo::mark_reversed(&txn, ctx.company_id, original.id, reversal.id).await? {
+    let reversal = record(state, poster, txn, input, None, Some(original.id)).await?;
+    if !repo::mark_reversed(txn, poster.company_id, original.id, reversal.id).await? {
         return Err(Error::Conflict("ALREADY_REVERSED", "the entry was already reversed".to_owned()));
     }
-    txn.commit().await?;
     Ok(reversal)
 }
 

@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use marquee_kit::FieldIssue;
 use marquee_kit::extract::{Issues, Validate};
@@ -77,6 +79,41 @@ pub struct Transition {
     pub actor_id: Uuid,
     pub note: Option<String>,
     pub at: DateTime<Utc>,
+}
+
+/// One edit of a draft: who, when, and each changed field before and after.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Edit {
+    pub actor_id: Uuid,
+    pub at: DateTime<Utc>,
+    /// Field name (as in the API) → its value before and after.
+    pub changes: BTreeMap<String, Change>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Change {
+    pub before: serde_json::Value,
+    pub after: serde_json::Value,
+}
+
+/// A fact from base that could not be recorded for a reason retrying will not
+/// cure (a business refusal): kept here, visible, and acknowledged to base so
+/// its outbox stops sending it. A later replay that succeeds removes it.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ParkedFact {
+    pub id: Uuid,
+    pub source_id: String,
+    pub kind: String,
+    /// The fact as received.
+    pub fact: serde_json::Value,
+    pub error: String,
+    pub message: String,
+    /// How many times base sent it.
+    pub attempts: i32,
+    pub first_at: DateTime<Utc>,
+    pub last_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]

@@ -1,9 +1,9 @@
 //! The only code that touches records and their transitions.
 
 use sea_orm::entity::prelude::*;
-use sea_orm::{ConnectionTrait, PaginatorTrait, QueryOrder, QuerySelect, Set};
+use sea_orm::{ConnectionTrait, ExprTrait, PaginatorTrait, QueryOrder, QuerySelect, Set};
 
-use super::model::{Kind, Record, RecordFilter, Status, Transition};
+use super::model::{Change, Edit, Kind, ParkedFact, Record, RecordFilter, Status, Transition};
 
 pub mod record_row {
     use sea_orm::entity::prelude::*;
@@ -52,6 +52,52 @@ pub mod transition_row {
         pub actor_id: Uuid,
         pub note: Option<String>,
         pub at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod edit_row {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "record_edits")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub company_id: Uuid,
+        pub record_id: Uuid,
+        pub actor_id: Uuid,
+        pub changes: String,
+        pub at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod parked_row {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "parked_facts")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub company_id: Uuid,
+        pub source_id: String,
+        pub kind: String,
+        pub payload: String,
+        pub error_code: String,
+        pub error_message: String,
+        pub attempts: i32,
+        pub first_at: DateTimeUtc,
+        pub last_at: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -229,4 +275,135 @@ pub async fn all(db: &impl ConnectionTrait, company: Uuid, event: Option<Uuid>) 
         query = query.filter(record_row::Column::EventId.eq(e));
     }
     query.order_by_asc(record_row::Column::CreatedAt).all(db).await?.into_iter().map(record_of).collect()
+}
+
+pub async fn insert_edit(db: &impl ConnectionTrait, company: Uuid, record: Uuid, e: &Edit) -> Result<(), DbErr> {
+    edit_row::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        company_id: Set(company),
+        record_id: Set(record),
+        actor_id: Set(e.actor_id),
+        changes: Set(serde_json::to_string(&e.changes).map_err(corrupt)?),
+        at: Set(e.at),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn edits(db: &impl ConnectionTrait, company: Uuid, record: Uuid) -> Result<Vec<Edit>, DbErr> {
+    edit_row::Entity::find()
+        .filter(edit_row::Column::CompanyId.eq(company))
+        .filter(edit_row::Column::RecordId.eq(record))
+        .order_by_asc(edit_row::Column::At)
+        .order_by_asc(edit_row::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let changes: std::collections::BTreeMap<String, Change> =
+                serde_json::from_str(&e.changes).map_err(corrupt)?;
+            Ok(Edit { actor_id: e.actor_id, at: e.at, changes })
+        })
+        .collect()
+}
+
+/// What a parked fact is stored as.
+pub struct Parking<'a> {
+    pub source_id: &'a str,
+    pub kind: &'a str,
+    pub payload: serde_json::Value,
+    pub error_code: &'a str,
+    pub error_message: String,
+}
+
+/// Parks a fact, or counts one more attempt of one already parked (with the
+/// latest refusal); answers it as stored.
+pub async fn park(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    p: Parking<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<ParkedFact, DbErr> {
+    use sea_orm::sea_query::OnConflict;
+    let payload = serde_json::to_string(&p.payload).map_err(corrupt)?;
+    let row = parked_row::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        company_id: Set(company),
+        source_id: Set(p.source_id.to_owned()),
+        kind: Set(p.kind.to_owned()),
+        payload: Set(payload),
+        error_code: Set(p.error_code.to_owned()),
+        error_message: Set(p.error_message),
+        attempts: Set(1),
+        first_at: Set(now),
+        last_at: Set(now),
+    };
+    parked_row::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([parked_row::Column::CompanyId, parked_row::Column::SourceId])
+                .update_columns([
+                    parked_row::Column::Payload,
+                    parked_row::Column::ErrorCode,
+                    parked_row::Column::ErrorMessage,
+                    parked_row::Column::LastAt,
+                ])
+                .value(
+                    parked_row::Column::Attempts,
+                    Expr::col((parked_row::Entity, parked_row::Column::Attempts)).add(1),
+                )
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    parked_row::Entity::find()
+        .filter(parked_row::Column::CompanyId.eq(company))
+        .filter(parked_row::Column::SourceId.eq(p.source_id))
+        .one(db)
+        .await?
+        .map(parked_of)
+        .transpose()?
+        .ok_or_else(|| DbErr::RecordNotFound("parked fact".to_owned()))
+}
+
+/// Forgets a parked fact once it has been recorded after all.
+pub async fn unpark(db: &impl ConnectionTrait, company: Uuid, source: &str) -> Result<(), DbErr> {
+    parked_row::Entity::delete_many()
+        .filter(parked_row::Column::CompanyId.eq(company))
+        .filter(parked_row::Column::SourceId.eq(source))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+fn parked_of(r: parked_row::Model) -> Result<ParkedFact, DbErr> {
+    Ok(ParkedFact {
+        id: r.id,
+        source_id: r.source_id,
+        kind: r.kind,
+        fact: serde_json::from_str(&r.payload).map_err(corrupt)?,
+        error: r.error_code,
+        message: r.error_message,
+        attempts: r.attempts,
+        first_at: r.first_at,
+        last_at: r.last_at,
+    })
+}
+
+pub async fn parked(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<ParkedFact>, u64), DbErr> {
+    let query = parked_row::Entity::find().filter(parked_row::Column::CompanyId.eq(company));
+    let total = query.clone().count(db).await?;
+    let rows = query
+        .order_by_desc(parked_row::Column::LastAt)
+        .order_by_desc(parked_row::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok((rows.into_iter().map(parked_of).collect::<Result<_, _>>()?, total))
 }

@@ -6,7 +6,7 @@ use marquee_kit::{ApiError, Created, Json, Ok, PageParams, Paginated, Path, Quer
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::model::{DecisionIn, Kind, Record, RecordFilter, RecordIn, SubmitIn, Transition};
+use super::model::{DecisionIn, Edit, Kind, ParkedFact, Record, RecordFilter, RecordIn, SubmitIn, Transition};
 use super::service;
 use crate::state::AppState;
 
@@ -20,6 +20,8 @@ pub struct WithHistory {
     #[serde(flatten)]
     record: Record,
     history: Vec<Transition>,
+    /// Every edit of the draft: who, when, each changed field before and after.
+    edits: Vec<Edit>,
 }
 
 pub async fn list<const E: bool>(
@@ -45,8 +47,8 @@ pub async fn show<const E: bool>(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
 ) -> Result<Ok<WithHistory>, ApiError> {
-    let (record, history) = service::get(&state, &ctx, kind(E), id).await?;
-    Result::Ok(Ok(WithHistory { record, history }))
+    let (record, history, edits) = service::get(&state, &ctx, kind(E), id).await?;
+    Result::Ok(Ok(WithHistory { record, history, edits }))
 }
 
 pub async fn update<const E: bool>(
@@ -91,4 +93,14 @@ pub async fn pay<const E: bool>(
     Path(id): Path<Uuid>,
 ) -> Result<Ok<Record>, ApiError> {
     Result::Ok(Ok(service::pay(&state, &ctx, kind(E), id).await?))
+}
+
+/// Facts from base that could not be recorded, with why.
+pub async fn parked(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Query(page): Query<PageParams>,
+) -> Result<Paginated<ParkedFact>, ApiError> {
+    let (items, total) = service::parked(&state, &ctx, page.offset(), page.limit()).await?;
+    Result::Ok(Paginated { items, page, total })
 }

@@ -1,33 +1,30 @@
 //! The rules of expense and income records, and the facts base reports.
 
+use std::collections::BTreeMap;
+
 use marquee_guard::AccessContext;
 use sea_orm::{DatabaseTransaction, TransactionTrait};
+use serde::Serialize;
 use uuid::Uuid;
 
-use super::model::{DecisionIn, Kind, Record, RecordFilter, RecordIn, Status, SubmitIn, Transition};
+use super::model::{
+    Change, DecisionIn, Edit, Kind, ParkedFact, Record, RecordFilter, RecordIn, Status, SubmitIn, Transition,
+};
 use super::repo;
-use crate::domains::ledger::model::{Direction, EntryIn, Kind as AccountKind, PostingIn};
+use crate::domains::ledger::model::{Direction, EntryIn, PostingIn, System};
 use crate::domains::ledger::service::{Poster, post_within, system_account};
 use crate::error::Error;
 use crate::state::AppState;
 
-/// A system account: its name (the code is `{name}:{CURRENCY}`) and kind.
-type SystemAccount = (&'static str, AccountKind);
-
 /// The ledger movement of a record reaching `status`: (debit, credit) system accounts.
-fn movement(kind: Kind, status: Status, category: &str) -> Option<(SystemAccount, SystemAccount)> {
-    let cash = ("cash", AccountKind::Asset);
+fn movement(kind: Kind, status: Status, category: &str) -> Option<(System, System)> {
     match (kind, status) {
-        (Kind::Expense, Status::Approved) => {
-            Some((("expenses", AccountKind::Expense), ("payables", AccountKind::Liability)))
-        }
-        (Kind::Expense, Status::Paid) if category == "ticket_refund" => Some((("income", AccountKind::Income), cash)),
-        (Kind::Expense, Status::Paid) => Some((("payables", AccountKind::Liability), cash)),
-        (Kind::Income, Status::Approved) => {
-            Some((("receivables", AccountKind::Asset), ("income", AccountKind::Income)))
-        }
-        (Kind::Income, Status::Paid) if category == "ticket_sale" => Some((cash, ("income", AccountKind::Income))),
-        (Kind::Income, Status::Paid) => Some((cash, ("receivables", AccountKind::Asset))),
+        (Kind::Expense, Status::Approved) => Some((System::Expenses, System::Payables)),
+        (Kind::Expense, Status::Paid) if category == "ticket_refund" => Some((System::Income, System::Cash)),
+        (Kind::Expense, Status::Paid) => Some((System::Payables, System::Cash)),
+        (Kind::Income, Status::Approved) => Some((System::Receivables, System::Income)),
+        (Kind::Income, Status::Paid) if category == "ticket_sale" => Some((System::Cash, System::Income)),
+        (Kind::Income, Status::Paid) => Some((System::Cash, System::Receivables)),
         _ => None,
     }
 }
@@ -39,13 +36,12 @@ async fn post_movement(
     poster: Poster,
     record: &mut Record,
 ) -> Result<(), Error> {
-    let Some(((debit, debit_kind), (credit, credit_kind))) = movement(record.kind, record.status, &record.category)
-    else {
+    let Some((debit, credit)) = movement(record.kind, record.status, &record.category) else {
         return Ok(());
     };
     let now = state.clock.now();
-    let d = system_account(txn, poster.company_id, debit, debit_kind, &record.currency, now).await?;
-    let c = system_account(txn, poster.company_id, credit, credit_kind, &record.currency, now).await?;
+    let d = system_account(txn, poster.company_id, debit, &record.currency, now).await?;
+    let c = system_account(txn, poster.company_id, credit, &record.currency, now).await?;
     let entry = EntryIn {
         description: format!(
             "{} {} ({}): {}",
@@ -110,15 +106,21 @@ pub async fn create(state: &AppState, ctx: &AccessContext, kind: Kind, input: Re
     Ok(record)
 }
 
+async fn find(state: &AppState, ctx: &AccessContext, kind: Kind, id: Uuid) -> Result<Record, Error> {
+    repo::find(&state.db, ctx.company_id, kind, id).await?.ok_or(Error::NotFound(kind.noun()))
+}
+
+/// A record with its status history and the edits of its draft.
 pub async fn get(
     state: &AppState,
     ctx: &AccessContext,
     kind: Kind,
     id: Uuid,
-) -> Result<(Record, Vec<Transition>), Error> {
-    let record = repo::find(&state.db, ctx.company_id, kind, id).await?.ok_or(Error::NotFound(kind.noun()))?;
+) -> Result<(Record, Vec<Transition>, Vec<Edit>), Error> {
+    let record = find(state, ctx, kind, id).await?;
     let history = repo::transitions(&state.db, ctx.company_id, id).await?;
-    Ok((record, history))
+    let edits = repo::edits(&state.db, ctx.company_id, id).await?;
+    Ok((record, history, edits))
 }
 
 pub async fn list(
@@ -132,7 +134,25 @@ pub async fn list(
     Ok(repo::list(&state.db, ctx.company_id, kind, filter, offset, limit).await?)
 }
 
-/// Drafts may be edited; anything later is history.
+fn author_only(record: &Record, ctx: &AccessContext, what: &str) -> Result<(), Error> {
+    if record.created_by != ctx.user_id {
+        return Err(Error::Forbidden(
+            "NOT_THE_AUTHOR",
+            format!("only the author of a draft {} {what} it", record.kind.noun()),
+        ));
+    }
+    Ok(())
+}
+
+fn change<T: Serialize + PartialEq>(changes: &mut BTreeMap<String, Change>, field: &str, before: &T, after: &T) {
+    if before != after {
+        let json = |v: &T| serde_json::to_value(v).unwrap_or(serde_json::Value::Null);
+        changes.insert(field.to_owned(), Change { before: json(before), after: json(after) });
+    }
+}
+
+/// Drafts may be edited, by their author only; anything later is history.
+/// Every edit is kept: who, when, each changed field before and after.
 pub async fn update(
     state: &AppState,
     ctx: &AccessContext,
@@ -140,13 +160,15 @@ pub async fn update(
     id: Uuid,
     input: RecordIn,
 ) -> Result<Record, Error> {
-    let (mut record, _) = get(state, ctx, kind, id).await?;
-    if record.status != Status::Draft {
+    let before = find(state, ctx, kind, id).await?;
+    if before.status != Status::Draft {
         return Err(Error::Conflict(
             "NOT_A_DRAFT",
-            format!("a {} {} cannot be edited", record.status.as_str(), kind.noun()),
+            format!("a {} {} cannot be edited", before.status.as_str(), kind.noun()),
         ));
     }
+    author_only(&before, ctx, "edits")?;
+    let mut record = before.clone();
     record.amount = input.amount;
     record.currency = input.currency;
     record.category = input.category.trim().to_owned();
@@ -154,10 +176,25 @@ pub async fn update(
     record.event_id = input.event_id;
     record.receipt_ref = input.receipt_ref;
     record.description = input.description;
-    record.updated_at = state.clock.now();
-    if !repo::update_if(&state.db, ctx.company_id, &record, Status::Draft).await? {
+    let mut changes = BTreeMap::new();
+    change(&mut changes, "amount", &before.amount, &record.amount);
+    change(&mut changes, "currency", &before.currency, &record.currency);
+    change(&mut changes, "category", &before.category, &record.category);
+    change(&mut changes, "counterparty", &before.counterparty, &record.counterparty);
+    change(&mut changes, "eventId", &before.event_id, &record.event_id);
+    change(&mut changes, "receiptRef", &before.receipt_ref, &record.receipt_ref);
+    change(&mut changes, "description", &before.description, &record.description);
+    if changes.is_empty() {
+        return Ok(before);
+    }
+    let now = state.clock.now();
+    record.updated_at = now;
+    let txn = state.db.begin().await?;
+    if !repo::update_if(&txn, ctx.company_id, &record, Status::Draft).await? {
         return Err(Error::Conflict("CONCURRENT_CHANGE", "the record changed meanwhile".to_owned()));
     }
+    repo::insert_edit(&txn, ctx.company_id, id, &Edit { actor_id: ctx.user_id, at: now, changes }).await?;
+    txn.commit().await?;
     Ok(record)
 }
 
@@ -202,7 +239,10 @@ pub async fn submit(
     id: Uuid,
     input: SubmitIn,
 ) -> Result<Record, Error> {
-    let (mut record, _) = get(state, ctx, kind, id).await?;
+    let mut record = find(state, ctx, kind, id).await?;
+    if record.status == Status::Draft {
+        author_only(&record, ctx, "submits")?;
+    }
     if input.reviewer_id == record.created_by {
         return Err(Error::field("reviewerId", "the reviewer must be someone other than the author"));
     }
@@ -223,7 +263,7 @@ pub async fn decide(
     approve: bool,
     input: DecisionIn,
 ) -> Result<Record, Error> {
-    let (record, _) = get(state, ctx, kind, id).await?;
+    let record = find(state, ctx, kind, id).await?;
     if record.created_by == ctx.user_id {
         return Err(Error::Forbidden("SELF_APPROVAL", "nobody approves their own records".to_owned()));
     }
@@ -234,18 +274,28 @@ pub async fn decide(
     advance(state, ctx, record, Status::Submitted, to, input.note).await
 }
 
+/// Payment is made by someone other than the record's author.
 pub async fn pay(state: &AppState, ctx: &AccessContext, kind: Kind, id: Uuid) -> Result<Record, Error> {
-    let (record, _) = get(state, ctx, kind, id).await?;
+    let record = find(state, ctx, kind, id).await?;
+    // (Only an approved record is payable; anything else is refused as such below.)
+    if record.status == Status::Approved && record.created_by == ctx.user_id {
+        return Err(Error::Forbidden("SELF_PAYMENT", "nobody pays their own records".to_owned()));
+    }
     advance(state, ctx, record, Status::Approved, Status::Paid, None).await
 }
 
-/// A fact from base, recorded once per `source_id`: answers the record and
-/// whether this was a replay.
+/// A fact from base, recorded once per `source_id`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Fact {
     pub company_id: Uuid,
     pub source_id: String,
+    /// What base calls it (`offer_accepted`, `ticket_sale`, `ticket_refund`).
+    pub name: &'static str,
     pub kind: Kind,
     pub status: Status,
+    /// The member whose action produced the fact (nil for the system's own).
+    pub author: Uuid,
     pub amount: i64,
     pub currency: String,
     pub category: &'static str,
@@ -254,27 +304,60 @@ pub struct Fact {
     pub description: String,
 }
 
-pub async fn record_fact(state: &AppState, fact: Fact) -> Result<(Record, bool), Error> {
+/// What became of a fact.
+pub enum Outcome {
+    /// Recorded now, or earlier (a replay).
+    Recorded { record: Record, replayed: bool },
+    /// Refused for a reason retrying will not cure: kept visible for the
+    /// company, and acknowledged so base stops sending it.
+    Parked(ParkedFact),
+}
+
+/// Records a fact; a business refusal parks it. Only a failure that may pass
+/// (the database unreachable) is an error, so base's outbox retries it.
+pub async fn receive_fact(state: &AppState, fact: Fact) -> Result<Outcome, Error> {
+    let refusal = match record_fact(state, &fact).await {
+        Ok((record, replayed)) => return Ok(Outcome::Recorded { record, replayed }),
+        Err(e) if e.is_refusal() => marquee_kit::ApiError::from(e),
+        Err(e) => return Err(e),
+    };
+    let mut message = refusal.message.clone();
+    if refusal.details.len() > 1 {
+        let details: Vec<String> = refusal.details.iter().map(|d| format!("{}: {}", d.field, d.issue)).collect();
+        message = details.join("; ");
+    }
+    tracing::warn!(source_id = %fact.source_id, code = refusal.code, %message, "fact parked");
+    let parking = repo::Parking {
+        source_id: &fact.source_id,
+        kind: fact.name,
+        payload: serde_json::to_value(&fact).unwrap_or(serde_json::Value::Null),
+        error_code: refusal.code,
+        error_message: message,
+    };
+    Ok(Outcome::Parked(repo::park(&state.db, fact.company_id, parking, state.clock.now()).await?))
+}
+
+async fn record_fact(state: &AppState, fact: &Fact) -> Result<(Record, bool), Error> {
     if let Some(existing) = repo::by_source(&state.db, fact.company_id, &fact.source_id).await? {
         return Ok((existing, true));
     }
     let now = state.clock.now();
-    let poster = Poster { company_id: fact.company_id, user_id: Uuid::nil() };
+    let poster = Poster { company_id: fact.company_id, user_id: fact.author };
     let mut record = Record {
         id: Uuid::now_v7(),
         kind: fact.kind,
         amount: fact.amount,
-        currency: fact.currency,
+        currency: fact.currency.clone(),
         category: fact.category.to_owned(),
-        counterparty: fact.counterparty,
+        counterparty: fact.counterparty.clone(),
         event_id: fact.event_id,
         receipt_ref: None,
-        description: fact.description,
+        description: fact.description.clone(),
         status: fact.status,
         reviewer_id: None,
         source_id: Some(fact.source_id.clone()),
         entry_ids: Vec::new(),
-        created_by: Uuid::nil(),
+        created_by: fact.author,
         created_at: now,
         updated_at: now,
     };
@@ -293,11 +376,22 @@ pub async fn record_fact(state: &AppState, fact: Fact) -> Result<(Record, bool),
     let t = Transition {
         from_status: None,
         to_status: record.status,
-        actor_id: Uuid::nil(),
+        actor_id: fact.author,
         note: Some(format!("fact {}", fact.source_id)),
         at: now,
     };
     repo::insert_transition(&txn, fact.company_id, record.id, &t).await?;
+    // Parked earlier and recorded now: no longer waiting.
+    repo::unpark(&txn, fact.company_id, &fact.source_id).await?;
     txn.commit().await?;
     Ok((record, false))
+}
+
+pub async fn parked(
+    state: &AppState,
+    ctx: &AccessContext,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<ParkedFact>, u64), Error> {
+    Ok(repo::parked(&state.db, ctx.company_id, offset, limit).await?)
 }

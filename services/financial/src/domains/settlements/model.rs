@@ -47,6 +47,23 @@ pub struct Figures {
 pub enum Status {
     Draft,
     Finalized,
+    /// Cancelled: what it booked is reversed, it takes no payouts, and a new
+    /// settlement may be made for its event and currency.
+    Voided,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Finalized => "finalized",
+            Self::Voided => "voided",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Draft, Self::Finalized, Self::Voided].into_iter().find(|v| v.as_str() == s)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -64,6 +81,10 @@ pub struct Settlement {
     pub created_at: DateTime<Utc>,
     pub finalized_by: Option<Uuid>,
     pub finalized_at: Option<DateTime<Utc>>,
+    pub voided_by: Option<Uuid>,
+    pub voided_at: Option<DateTime<Utc>>,
+    /// The entry reversing what the settlement booked when final.
+    pub void_entry_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]

@@ -26,6 +26,12 @@ pub mod settlement_row {
         pub created_at: DateTimeUtc,
         pub finalized_by: Option<Uuid>,
         pub finalized_at: Option<DateTimeUtc>,
+        /// Held (1) while draft or final, cleared when voided: unique per
+        /// company, event and currency, so only one settlement is live.
+        pub slot: Option<i32>,
+        pub voided_by: Option<Uuid>,
+        pub voided_at: Option<DateTimeUtc>,
+        pub void_entry_id: Option<Uuid>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -71,6 +77,12 @@ pub struct Stored {
     pub created_at: DateTime<Utc>,
     pub finalized_by: Option<Uuid>,
     pub finalized_at: Option<DateTime<Utc>>,
+    /// Whether it is the live settlement of its event and currency (false
+    /// when voided, or for a duplicate made before only one could be).
+    pub holds_slot: bool,
+    pub voided_by: Option<Uuid>,
+    pub voided_at: Option<DateTime<Utc>>,
+    pub void_entry_id: Option<Uuid>,
 }
 
 fn corrupt(e: impl std::fmt::Display) -> DbErr {
@@ -82,7 +94,7 @@ fn stored(r: settlement_row::Model) -> Result<Stored, DbErr> {
         id: r.id,
         event_id: r.event_id,
         currency: r.currency,
-        status: if r.status == "finalized" { Status::Finalized } else { Status::Draft },
+        status: Status::parse(&r.status).ok_or_else(|| corrupt(&r.status))?,
         splits: serde_json::from_str(&r.splits).map_err(corrupt)?,
         figures: r.figures.as_deref().map(serde_json::from_str).transpose().map_err(corrupt)?,
         entry_id: r.entry_id,
@@ -90,6 +102,10 @@ fn stored(r: settlement_row::Model) -> Result<Stored, DbErr> {
         created_at: r.created_at,
         finalized_by: r.finalized_by,
         finalized_at: r.finalized_at,
+        holds_slot: r.slot.is_some(),
+        voided_by: r.voided_by,
+        voided_at: r.voided_at,
+        void_entry_id: r.void_entry_id,
     })
 }
 
@@ -108,6 +124,10 @@ pub async fn insert(db: &impl ConnectionTrait, company: Uuid, s: &Stored) -> Res
         created_at: Set(s.created_at),
         finalized_by: Set(None),
         finalized_at: Set(None),
+        slot: Set(Some(1)),
+        voided_by: Set(None),
+        voided_at: Set(None),
+        void_entry_id: Set(None),
     }
     .insert(db)
     .await?;
@@ -166,6 +186,29 @@ pub async fn finalize(
         .filter(settlement_row::Column::CompanyId.eq(company))
         .filter(settlement_row::Column::Id.eq(id))
         .filter(settlement_row::Column::Status.eq("draft"))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected == 1)
+}
+
+/// Voids a draft or final settlement, freeing its slot; false if it already was.
+pub async fn void(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    id: Uuid,
+    reversal: Option<Uuid>,
+    by: Uuid,
+    at: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let done = settlement_row::Entity::update_many()
+        .col_expr(settlement_row::Column::Status, Expr::value(Status::Voided.as_str()))
+        .col_expr(settlement_row::Column::Slot, Expr::value(Option::<i32>::None))
+        .col_expr(settlement_row::Column::VoidEntryId, Expr::value(reversal))
+        .col_expr(settlement_row::Column::VoidedBy, Expr::value(by))
+        .col_expr(settlement_row::Column::VoidedAt, Expr::value(at))
+        .filter(settlement_row::Column::CompanyId.eq(company))
+        .filter(settlement_row::Column::Id.eq(id))
+        .filter(settlement_row::Column::Status.ne(Status::Voided.as_str()))
         .exec(db)
         .await?;
     Ok(done.rows_affected == 1)

@@ -42,6 +42,15 @@ pub async fn finalize(
     Result::Ok(Ok(service::finalize(&state, &ctx, id).await?))
 }
 
+/// Voids the settlement; a final one has its booking reversed.
+pub async fn void(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Ok<Settlement>, ApiError> {
+    Result::Ok(Ok(service::void(&state, &ctx, id).await?))
+}
+
 pub async fn pay(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,

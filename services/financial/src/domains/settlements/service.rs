@@ -6,8 +6,9 @@ use uuid::Uuid;
 
 use super::model::{Allocation, Figures, Payout, PayoutIn, ROUNDING_RULE, Settlement, SettlementIn, Status, allocate};
 use super::repo::{self, Stored};
-use crate::domains::ledger::model::{Direction, EntryIn, Kind as AccountKind, PostingIn};
-use crate::domains::ledger::service::{Poster, post_within, system_account};
+use crate::domains::ledger::model::{Direction, EntryIn, PostingIn, ReverseIn, System};
+use crate::domains::ledger::repo as ledger;
+use crate::domains::ledger::service::{Poster, post_within, reverse_within, system_account};
 use crate::domains::records::model::{Kind, Status as RecordStatus};
 use crate::domains::records::repo as records;
 use crate::error::Error;
@@ -67,9 +68,15 @@ async fn view(state: &AppState, company: Uuid, stored: Stored) -> Result<Settlem
         created_at: stored.created_at,
         finalized_by: stored.finalized_by,
         finalized_at: stored.finalized_at,
+        voided_by: stored.voided_by,
+        voided_at: stored.voided_at,
+        void_entry_id: stored.void_entry_id,
     })
 }
 
+/// Opens the settlement of an event in a currency: at most one is live (draft
+/// or final) per event and currency; the database holds the rule, so two
+/// creations at once cannot both win.
 pub async fn create(state: &AppState, ctx: &AccessContext, input: SettlementIn) -> Result<Settlement, Error> {
     let stored = Stored {
         id: Uuid::now_v7(),
@@ -83,8 +90,23 @@ pub async fn create(state: &AppState, ctx: &AccessContext, input: SettlementIn) 
         created_at: state.clock.now(),
         finalized_by: None,
         finalized_at: None,
+        holds_slot: true,
+        voided_by: None,
+        voided_at: None,
+        void_entry_id: None,
     };
-    repo::insert(&state.db, ctx.company_id, &stored).await?;
+    match repo::insert(&state.db, ctx.company_id, &stored).await.map_err(Error::from) {
+        Err(Error::Db(marquee_db::DbError::Conflict { .. })) => {
+            return Err(Error::Conflict(
+                "SETTLEMENT_EXISTS",
+                format!(
+                    "event {} already has a settlement in {}; void it before making another",
+                    stored.event_id, stored.currency
+                ),
+            ));
+        }
+        other => other?,
+    }
     view(state, ctx.company_id, stored).await
 }
 
@@ -112,17 +134,18 @@ pub async fn finalize(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result
     let txn = state.db.begin().await?;
     repo::lock(&txn, ctx.company_id, id).await?;
     let stored = repo::find(&txn, ctx.company_id, id).await?.ok_or(Error::NotFound("settlement"))?;
-    if stored.status == Status::Finalized {
-        return Err(Error::Conflict("ALREADY_FINALIZED", "the settlement is final".to_owned()));
+    match stored.status {
+        Status::Draft => {}
+        Status::Finalized => {
+            return Err(Error::Conflict("ALREADY_FINALIZED", "the settlement is final".to_owned()));
+        }
+        Status::Voided => return Err(voided()),
     }
     let frozen = figures(&txn, ctx.company_id, &stored).await?;
     let now = state.clock.now();
     let entry = if frozen.net > 0 {
-        let clearing =
-            system_account(&txn, ctx.company_id, "event_results", AccountKind::Equity, &stored.currency, now).await?;
-        let payables =
-            system_account(&txn, ctx.company_id, "settlement_payables", AccountKind::Liability, &stored.currency, now)
-                .await?;
+        let clearing = system_account(&txn, ctx.company_id, System::EventResults, &stored.currency, now).await?;
+        let payables = system_account(&txn, ctx.company_id, System::SettlementPayables, &stored.currency, now).await?;
         let mut postings = vec![PostingIn {
             account_id: clearing.id,
             direction: Direction::Debit,
@@ -158,9 +181,19 @@ pub async fn payout(state: &AppState, ctx: &AccessContext, id: Uuid, input: Payo
     let txn = state.db.begin().await?;
     repo::lock(&txn, ctx.company_id, id).await?;
     let stored = repo::find(&txn, ctx.company_id, id).await?.ok_or(Error::NotFound("settlement"))?;
+    if stored.status == Status::Voided {
+        return Err(voided());
+    }
     let Some(figures) = stored.figures.as_ref().filter(|_| stored.status == Status::Finalized) else {
         return Err(Error::Conflict("NOT_FINALIZED", "payouts follow a final settlement".to_owned()));
     };
+    if !stored.holds_slot {
+        return Err(Error::Conflict(
+            "DUPLICATE_SETTLEMENT",
+            "another settlement is the live one for this event and currency; this one takes no payouts and awaits its void"
+                .to_owned(),
+        ));
+    }
     let allocation = figures
         .allocations
         .iter()
@@ -179,10 +212,8 @@ pub async fn payout(state: &AppState, ctx: &AccessContext, id: Uuid, input: Payo
         ));
     }
     let now = state.clock.now();
-    let payables =
-        system_account(&txn, ctx.company_id, "settlement_payables", AccountKind::Liability, &stored.currency, now)
-            .await?;
-    let cash = system_account(&txn, ctx.company_id, "cash", AccountKind::Asset, &stored.currency, now).await?;
+    let payables = system_account(&txn, ctx.company_id, System::SettlementPayables, &stored.currency, now).await?;
+    let cash = system_account(&txn, ctx.company_id, System::Cash, &stored.currency, now).await?;
     let entry = post_within(
         state,
         Poster::from(ctx),
@@ -222,6 +253,60 @@ pub async fn payout(state: &AppState, ctx: &AccessContext, id: Uuid, input: Payo
     repo::insert_payout(&txn, ctx.company_id, &payout).await?;
     txn.commit().await?;
     Ok(payout)
+}
+
+fn voided() -> Error {
+    Error::Conflict("SETTLEMENT_VOIDED", "the settlement was voided".to_owned())
+}
+
+/// Voids a settlement: what it booked when final is reversed (the ledger is
+/// never edited), it takes no payouts, and its event and currency may be
+/// settled anew. Once money was paid out against it, it stays: voiding would
+/// let the same money leave again under a new settlement.
+pub async fn void(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<Settlement, Error> {
+    let txn = state.db.begin().await?;
+    repo::lock(&txn, ctx.company_id, id).await?;
+    let stored = repo::find(&txn, ctx.company_id, id).await?.ok_or(Error::NotFound("settlement"))?;
+    if stored.status == Status::Voided {
+        return Err(Error::Conflict("ALREADY_VOIDED", "the settlement was already voided".to_owned()));
+    }
+    let paid = repo::payouts(&txn, ctx.company_id, Some(id)).await?;
+    if !paid.is_empty() {
+        return Err(Error::Conflict(
+            "SETTLEMENT_HAS_PAYOUTS",
+            format!("{} payout(s) were made against this settlement; it cannot be voided", paid.len()),
+        ));
+    }
+    let reversal = match stored.entry_id {
+        None => None,
+        Some(entry) => {
+            // Reversed by hand already: that reversal stands for the void.
+            let booked = ledger::entry(&txn, ctx.company_id, entry).await?.ok_or(Error::NotFound("entry"))?;
+            if let Some(done) = booked.reversed_by_id {
+                return finish_void(state, ctx, txn, id, Some(done)).await;
+            }
+            let input = ReverseIn {
+                description: Some(format!("Void of the settlement of event {}", stored.event_id)),
+                effective_date: Some(state.clock.now().date_naive()),
+            };
+            Some(reverse_within(state, Poster::from(ctx), &txn, entry, input).await?.id)
+        }
+    };
+    finish_void(state, ctx, txn, id, reversal).await
+}
+
+async fn finish_void(
+    state: &AppState,
+    ctx: &AccessContext,
+    txn: sea_orm::DatabaseTransaction,
+    id: Uuid,
+    reversal: Option<Uuid>,
+) -> Result<Settlement, Error> {
+    if !repo::void(&txn, ctx.company_id, id, reversal, ctx.user_id, state.clock.now()).await? {
+        return Err(Error::Conflict("ALREADY_VOIDED", "the settlement was already voided".to_owned()));
+    }
+    txn.commit().await?;
+    get(state, ctx, id).await
 }
 
 pub async fn payouts(state: &AppState, ctx: &AccessContext, settlement: Option<Uuid>) -> Result<Vec<Payout>, Error> {
