@@ -254,7 +254,6 @@ impl Guard {
                 .and_then(|s| s.trim().parse::<u64>().ok())
                 .ok_or_else(|| ApiError::field("x-access-revision", "must be a whole number"))?,
         };
-        self.rate_limit(claims.sub, company).await?;
         let decision = self.decision(token, claims.sid, company, min_revision).await?;
         if !decision.session_active || decision.user_id != claims.sub {
             return Err(ApiError::unauthorized("SESSION_REVOKED", "the session has ended"));
@@ -280,6 +279,9 @@ impl Guard {
         if !decision.permissions.contains(permission) {
             return Err(ApiError::forbidden("PERMISSION_DENIED", format!("this needs the {permission} permission")));
         }
+        // Budgets are charged only now: a stranger naming a company it does
+        // not belong to never spends that company's budget.
+        self.rate_limit(claims.sub, company).await?;
         let span = tracing::Span::current();
         span.record("user_id", tracing::field::display(claims.sub));
         span.record("company_id", tracing::field::display(company));
@@ -341,6 +343,13 @@ impl Guard {
             Ok(a) => a.into_inner(),
             Err(status) if status.code() == tonic::Code::Unauthenticated => {
                 return Err(ApiError::unauthorized("INVALID_TOKEN", "the token was refused"));
+            }
+            // Retrying cannot help: the client names a revision the company never reached.
+            Err(status) if status.message().starts_with("REVISION_NOT_REACHED:") => {
+                return Err(ApiError::conflict(
+                    "REVISION_NOT_REACHED",
+                    format!("the company has never reached access revision {min_revision}"),
+                ));
             }
             Err(status) => {
                 tracing::warn!(code = ?status.code(), "auth could not resolve access");
@@ -448,7 +457,7 @@ impl Guard {
 }
 
 /// One protected route: method, path, and the permission it needs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RoutePermission {
     pub method: String,
     pub path: &'static str,
@@ -512,15 +521,14 @@ impl<S: Clone + Send + Sync + 'static> RouteTable<S> {
 
     /// The routes, plus `GET /v1/meta/permissions` listing every protected
     /// route and its permission for clients and auditors; and their documentation.
-    pub fn into_parts(self) -> (axum::Router<S>, marquee_kit::openapi::Docs) {
+    pub fn into_parts(mut self) -> (axum::Router<S>, marquee_kit::openapi::Docs) {
         let entries = Arc::new(self.entries);
-        let router = self.router.route(
-            "/v1/meta/permissions",
-            axum::routing::get(move || {
-                let entries = entries.clone();
-                async move { marquee_kit::Ok(entries.as_ref().clone()) }
-            }),
-        );
+        let permissions = move || {
+            let entries = entries.clone();
+            async move { marquee_kit::Ok(entries.as_ref().clone()) }
+        };
+        self.docs.add_handler(&permissions, &Method::GET, "/v1/meta/permissions");
+        let router = self.router.route("/v1/meta/permissions", axum::routing::get(permissions));
         (router, self.docs)
     }
 

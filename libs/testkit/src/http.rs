@@ -71,6 +71,10 @@ impl TestClient {
         self.send(Self::with_token(self.http.put(self.url(path)).json(body), token)).await
     }
 
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
+        self.send(Self::with_token(self.http.patch(self.url(path)).json(body), token)).await
+    }
+
     /// A raw body with a chosen content type (for hostile-input tests).
     pub async fn raw(
         &self,

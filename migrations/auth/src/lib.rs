@@ -4,12 +4,17 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_identity;
 mod m20261122_000002_tenancy;
+mod m20261202_000003_entitlements_revision;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_identity::Migration), Box::new(m20261122_000002_tenancy::Migration)]
+        vec![
+            Box::new(m20261122_000001_identity::Migration),
+            Box::new(m20261122_000002_tenancy::Migration),
+            Box::new(m20261202_000003_entitlements_revision::Migration),
+        ]
     }
 }

@@ -24,6 +24,11 @@ pub struct Config {
     pub tokens: TokenSettings,
     pub access_token_ttl: Duration,
     pub key_rotation_interval: Duration,
+    /// How long a new key is published before anyone signs with it: every
+    /// replica reloads and every cached JWKS expires meanwhile.
+    pub key_publish_lead: Duration,
+    /// How often each replica re-reads the keys (and promotes a due one).
+    pub key_reload_interval: Duration,
     pub session_idle_timeout: Duration,
     pub session_lifetime: Duration,
     pub refresh_retry_grace: Duration,
@@ -110,6 +115,8 @@ impl Config {
             },
             access_token_ttl: secs(env, "ACCESS_TOKEN_TTL_SECS", 900),
             key_rotation_interval: secs(env, "SIGNING_KEY_ROTATION_SECS", 30 * 86_400),
+            key_publish_lead: secs(env, "SIGNING_KEY_PUBLISH_LEAD_SECS", 90),
+            key_reload_interval: secs(env, "SIGNING_KEY_RELOAD_SECS", 30),
             session_idle_timeout: secs(env, "SESSION_IDLE_TIMEOUT_SECS", 86_400),
             session_lifetime: secs(env, "SESSION_LIFETIME_SECS", 7 * 86_400),
             refresh_retry_grace: secs(env, "REFRESH_RETRY_GRACE_SECS", 10),
@@ -139,6 +146,15 @@ impl Config {
             // Without a valid key a problem is already recorded and `finish` fails below.
             sealer: sealer.unwrap_or_else(Sealer::throwaway),
         };
+        if config.key_reload_interval.is_zero() {
+            env.problem("SIGNING_KEY_RELOAD_SECS", "must be at least 1");
+        }
+        if config.key_publish_lead < config.key_reload_interval {
+            env.problem(
+                "SIGNING_KEY_PUBLISH_LEAD_SECS",
+                "must be at least SIGNING_KEY_RELOAD_SECS, so every replica publishes a key before it signs",
+            );
+        }
         env.finish()?;
         Ok(config)
     }

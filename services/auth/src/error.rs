@@ -58,8 +58,8 @@ pub enum Error {
     InvitationEmailMismatch,
     #[error("platform-core is unavailable")]
     PlatformUnavailable(String),
-    #[error("access at revision {0} is not visible yet")]
-    RevisionNotVisible(u64),
+    #[error("the company has never reached access revision {0}")]
+    RevisionNotReached(u64),
     #[error("counters unavailable: {0}")]
     CountersUnavailable(String),
     #[error(transparent)]
@@ -124,7 +124,7 @@ impl From<Error> for ApiError {
                 tracing::warn!(%reason, "platform-core unavailable");
                 ApiError::unavailable("ACCESS_UNAVAILABLE", "entitlements cannot be read right now", 2)
             }
-            Error::RevisionNotVisible(_) => ApiError::unavailable("REVISION_NOT_VISIBLE", message, 1),
+            Error::RevisionNotReached(_) => ApiError::conflict("REVISION_NOT_REACHED", message),
             Error::CountersUnavailable(ref reason) => {
                 tracing::warn!(%reason, "rate-limit store unavailable; refusing");
                 ApiError::unavailable("RATE_LIMIT_UNAVAILABLE", "sign-in is temporarily unavailable", 2)

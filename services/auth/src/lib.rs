@@ -79,7 +79,8 @@ pub async fn migrate(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Rotates the signing key now (the `rotate-keys` command).
+/// Publishes a new signing key now (the `rotate-keys` command); the running
+/// fleet signs with it once `SIGNING_KEY_PUBLISH_LEAD_SECS` have passed.
 pub async fn rotate_keys(config: &Config) -> anyhow::Result<String> {
     let db = marquee_db::connect(&config.database_url, 1).await?;
     let now = chrono::Utc::now();
@@ -143,7 +144,12 @@ impl App {
         );
         tasks.spawn("key-maintenance", key_maintenance(state.clone(), shutdown.clone()));
         tasks.spawn("access-memo", events.clone().keep_memo(shutdown.clone()));
-        tasks.spawn("entitlement-watch", platform.watch(events, shutdown.clone()));
+        let watcher = state.clone();
+        let entitlements_changed = move |company, revision| {
+            let state = watcher.clone();
+            async move { domains::access::service::entitlements_changed(&state, company, revision).await }
+        };
+        tasks.spawn("entitlement-watch", platform.watch(entitlements_changed, shutdown.clone()));
         tasks.spawn("subscription-reconciler", reconcile(state.clone(), shutdown.clone()));
         Ok(Self { state, http, grpc, shutdown, tasks })
     }
@@ -238,19 +244,26 @@ async fn reconcile(state: AppState, shutdown: CancellationToken) {
 
 /// Picks up rotations made by other replicas, and rotates on schedule.
 async fn key_maintenance(state: AppState, shutdown: CancellationToken) {
+    let (db, sealer, config) = (&state.db, &state.config.sealer, &state.config);
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => break,
-            _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+            _ = tokio::time::sleep(config.key_reload_interval) => {}
         }
-        if let Err(e) = state.keys.reload(&state.db, &state.config.sealer).await {
+        if let Err(e) = state.keys.reload(db, sealer).await {
             tracing::warn!(error = %e, "cannot reload signing keys");
             continue;
         }
-        let age = state.clock.now() - state.keys.current_created_at();
-        if age.to_std().is_ok_and(|age| age >= state.config.key_rotation_interval) {
-            match state.keys.rotate(&state.db, &state.config.sealer, state.clock.now()).await {
-                Ok(kid) => tracing::info!(%kid, "signing key rotated on schedule"),
+        let now = state.clock.now();
+        match state.keys.promote_due(db, sealer, now, config.key_publish_lead).await {
+            Ok(Some(kid)) => tracing::info!(%kid, "the next signing key now signs"),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "the next signing key could not be promoted"),
+        }
+        let age = now - state.keys.current_created_at();
+        if !state.keys.has_next() && age.to_std().is_ok_and(|age| age >= config.key_rotation_interval) {
+            match state.keys.rotate(db, sealer, now).await {
+                Ok(kid) => tracing::info!(%kid, "next signing key published on schedule"),
                 Err(e) => tracing::warn!(error = %e, "scheduled key rotation failed"),
             }
         }

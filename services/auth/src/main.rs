@@ -21,7 +21,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Some("rotate-keys") => {
             let kid = rotate_keys(&config).await?;
-            tracing::info!(%kid, "signing key rotated");
+            tracing::info!(%kid, "next signing key published; it signs once SIGNING_KEY_PUBLISH_LEAD_SECS have passed");
             return Ok(());
         }
         _ => {}

@@ -18,8 +18,6 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 use uuid::Uuid;
 
-use crate::events::{AccessChange, ChangeKind, Events};
-
 type Client = PlatformCoreClient<InterceptedService<Channel, ServiceCredentials>>;
 
 #[derive(Debug, thiserror::Error)]
@@ -170,9 +168,13 @@ impl Platform {
     }
 
     /// Follows platform-core's change stream until `shutdown`: invalidates the
-    /// cache and announces each change; drops the whole cache while the
-    /// stream is down.
-    pub async fn watch(self, events: Events, shutdown: CancellationToken) {
+    /// cache, then hands each change (company, entitlements revision) to
+    /// `changed`; drops the whole cache while the stream is down.
+    pub async fn watch<F, Fut>(self, changed: F, shutdown: CancellationToken)
+    where
+        F: Fn(Uuid, u64) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
         let mut backoff = Duration::from_millis(100);
         while !shutdown.is_cancelled() {
             let mut client = self.client.clone();
@@ -196,7 +198,7 @@ impl Platform {
                             && let Ok(company) = Uuid::parse_str(&change.company_id)
                         {
                             self.cache.invalidate(&company).await;
-                            events.publish(AccessChange::company(ChangeKind::EntitlementsChanged, company, 0)).await;
+                            changed(company, change.revision).await;
                         }
                     }
                 }

@@ -126,28 +126,50 @@ async fn explain_gives_the_deciding_reason() {
     assert_eq!(asked.status, 404);
 }
 
+/// The company's revision once it has reached `at_least` (an entitlement
+/// change is counted when auth hears of it).
+async fn settled_revision(f: &Fleet, token: &str, company: Uuid, at_least: u64) -> u64 {
+    for _ in 0..200 {
+        let now = f.resolve(token, company, 0).await.unwrap().revision;
+        if now >= at_least {
+            return now;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the company's revision never reached {at_least}");
+}
+
 #[tokio::test]
-async fn a_write_returns_a_revision_that_reads_never_fall_behind() {
+async fn a_write_returns_the_very_revision_that_reads_answer_with() {
     let f = fleet().await;
     let (company, owner) = f.company().await;
+    let created = f.resolve(&owner.token, company, 0).await.unwrap().revision;
     let role = f.custom_role(company, &owner.token, "viewer", &["basic.event.view"]).await;
     let pat = f.person().await;
     let added = f.add(company, &owner.token, &pat, &[&role]).await;
     let r1 = added.data()["revision"].as_u64().unwrap();
+    assert!(r1 > created);
     let before = f.resolve(&pat.token, company, r1).await.unwrap();
-    assert!(before.revision >= r1);
     assert_eq!(before.permissions, ["basic.event.view"]);
+    // One number over grants and entitlements: what a write returns is what
+    // reads answer with until the next change, never that plus something else.
+    assert_eq!(before.revision, r1);
 
     let granted = f.patch_member(company, &owner.token, pat.id, json!({"grants": ["basic.event.create"]})).await;
     let r2 = granted.data()["revision"].as_u64().unwrap();
-    assert!(r2 > r1);
+    assert_eq!(r2, r1 + 1, "one grant, one step");
     let after = f.resolve(&pat.token, company, r2).await.unwrap();
-    assert!(after.revision >= r2);
+    assert_eq!(after.revision, r2);
     assert_eq!(after.permissions, ["basic.event.create", "basic.event.view"]);
+    let me = f
+        .auth
+        .send(f.auth.http.get(f.auth.url("/v1/me/access")).bearer_auth(&pat.token).header("x-org", company.to_string()))
+        .await;
+    assert_eq!(me.data()["revision"].as_u64(), Some(r2));
 
-    // Asking for a revision auth has never seen is refused, never answered from older state.
-    let err = f.resolve(&pat.token, company, after.revision + 1000).await.unwrap_err();
-    assert_eq!(err.code(), tonic::Code::Unavailable);
+    // A revision the company has never reached is refused as such: retrying cannot help.
+    let err = f.resolve(&pat.token, company, r2 + 1000).await.unwrap_err();
+    assert!(err.message().starts_with("REVISION_NOT_REACHED:"), "{err:?}");
     let rest = f
         .auth
         .send(
@@ -156,17 +178,17 @@ async fn a_write_returns_a_revision_that_reads_never_fall_behind() {
                 .get(f.auth.url("/v1/me/access"))
                 .bearer_auth(&pat.token)
                 .header("x-org", company.to_string())
-                .header("x-access-revision", (after.revision + 1000).to_string()),
+                .header("x-access-revision", (r2 + 1000).to_string()),
         )
         .await;
-    assert_eq!(rest.status, 503);
-    assert_eq!(rest.code(), "REVISION_NOT_VISIBLE");
+    assert_eq!((rest.status.as_u16(), rest.code()), (409, "REVISION_NOT_REACHED"));
 
-    // Entitlement changes raise it too.
+    // An entitlement change raises the same number, exactly once.
     let admin_basic = basic_only_package(&f).await;
     f.set_package(company, json!({"packageCode": admin_basic, "status": "active"})).await;
-    let changed = f.resolve(&pat.token, company, 0).await.unwrap();
-    assert!(changed.revision > after.revision);
+    assert_eq!(settled_revision(&f, &pat.token, company, r2 + 1).await, r2 + 1);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(f.resolve(&pat.token, company, 0).await.unwrap().revision, r2 + 1);
 }
 
 #[tokio::test]

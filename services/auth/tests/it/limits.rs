@@ -5,6 +5,14 @@ use std::time::Duration;
 
 use crate::harness::{start, start_with, unique_email};
 
+/// One hashing thread, one waiting place, and a hash slow enough to pile up behind.
+const NARROW_HASHING: [(&str, &str); 4] = [
+    ("PASSWORD_HASH_CONCURRENCY", "1"),
+    ("PASSWORD_HASH_QUEUE", "1"),
+    ("PASSWORD_HASH_MEMORY_KIB", "16384"),
+    ("PASSWORD_HASH_ITERATIONS", "3"),
+];
+
 #[tokio::test]
 async fn five_failures_lock_the_account_until_the_window_passes() {
     let a = start_with(&[("LOGIN_LOCKOUT_WINDOW_SECS", "2")]).await;
@@ -137,14 +145,7 @@ async fn hostile_bodies_and_tokens_are_4xx() {
 
 #[tokio::test]
 async fn sign_ins_beyond_the_hashing_capacity_are_turned_away_at_once_without_locking_anyone_out() {
-    // One hashing thread, one waiting place, and a hash slow enough to pile up behind.
-    let a = start_with(&[
-        ("PASSWORD_HASH_CONCURRENCY", "1"),
-        ("PASSWORD_HASH_QUEUE", "1"),
-        ("PASSWORD_HASH_MEMORY_KIB", "16384"),
-        ("PASSWORD_HASH_ITERATIONS", "3"),
-    ])
-    .await;
+    let a = start_with(&NARROW_HASHING).await;
     let email = unique_email();
     a.signup(&email, "correct horse battery").await;
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(12));
@@ -177,4 +178,60 @@ async fn sign_ins_beyond_the_hashing_capacity_are_turned_away_at_once_without_lo
     assert!(checked >= 1 && shed >= 7, "checked {checked}, shed {shed}: only what fits is checked");
     // What was turned away did not count: fewer than five failures, so no lockout.
     assert_eq!(a.login(&email, "correct horse battery").await.status, 200);
+}
+
+#[tokio::test]
+async fn made_up_reset_tokens_never_reach_the_hashing_threads() {
+    // Any hash of a made-up token would crowd this pool.
+    let a = start_with(&NARROW_HASHING).await;
+    let email = unique_email();
+    a.signup(&email, "correct horse battery").await;
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(12));
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let (api, barrier) = (a.api.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let body = serde_json::json!({"token": format!("made-up-{i}"), "password": "a brand new password"});
+            api.post("/v1/auth/password/reset/confirm", None, &body).await
+        }));
+    }
+    for task in tasks {
+        let reply = task.await.unwrap();
+        assert_eq!(reply.status, 400, "refused before any hashing: {:?}", reply.body);
+    }
+    assert_eq!(a.login(&email, "correct horse battery").await.status, 200, "sign-ins are not starved");
+}
+
+#[tokio::test]
+async fn reset_confirmations_are_rate_limited_per_address() {
+    let a = start_with(&[("AUTH_RATE_LIMIT_PER_IP", "5")]).await;
+    let mut statuses = Vec::new();
+    for i in 0..7 {
+        let body = serde_json::json!({"token": format!("made-up-{i}"), "password": "a brand new password"});
+        statuses.push(a.api.post("/v1/auth/password/reset/confirm", None, &body).await.status.as_u16());
+    }
+    assert_eq!(statuses, [400, 400, 400, 400, 400, 429, 429]);
+}
+
+#[tokio::test]
+async fn wrong_current_passwords_count_toward_the_lockout() {
+    let a = start().await;
+    let email = unique_email();
+    a.signup(&email, "correct horse battery").await;
+    let signed_in = a.login(&email, "correct horse battery").await;
+    let token = signed_in.data()["accessToken"].as_str().unwrap().to_owned();
+    let change = |current: &str| {
+        let body = serde_json::json!({"currentPassword": current, "newPassword": "another horse battery"});
+        let api = a.api.clone();
+        let token = token.clone();
+        async move { api.post("/v1/auth/password", Some(&token), &body).await }
+    };
+    for _ in 0..5 {
+        assert_eq!(change("a guess").await.status, 403);
+    }
+    let locked = change("correct horse battery").await;
+    assert_eq!((locked.status.as_u16(), locked.code()), (429, "ACCOUNT_LOCKED"), "{:?}", locked.body);
+    assert!(locked.headers.contains_key("retry-after"));
+    assert_eq!(a.login(&email, "correct horse battery").await.status, 429, "sign-in waits out the same window");
 }

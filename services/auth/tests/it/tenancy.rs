@@ -250,3 +250,50 @@ async fn a_full_company_refuses_new_members() {
     let direct = f.add(company, &owner.token, &third, &[&roles["member"]]).await;
     assert_eq!(direct.status, 409);
 }
+
+/// Two owners demoting or removing each other at the same moment: one wins,
+/// the other is refused, and the company always keeps an active owner.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_owners_stepping_down_at_once_leave_one_owner() {
+    let f = fleet().await;
+    for round in 0..6 {
+        let (company, first) = f.company().await;
+        let roles = f.roles(company, &first.token).await;
+        let second = f.person().await;
+        assert_eq!(f.add(company, &first.token, &second, &[&roles["owner"]]).await.status, 201);
+        let by_removal = round % 2 == 0;
+        let step_down = |actor: String, target: Uuid| {
+            let auth = f.auth.clone();
+            let admin_role = roles["admin"].clone();
+            async move {
+                let url = auth.url(&format!("/v1/companies/{company}/members/{target}"));
+                let request = if by_removal {
+                    auth.http.delete(url).bearer_auth(actor)
+                } else {
+                    auth.http.patch(url).bearer_auth(actor).json(&json!({"roleIds": [admin_role]}))
+                };
+                auth.send(request).await
+            }
+        };
+        let (a, b) = tokio::join!(
+            tokio::spawn(step_down(first.token.clone(), second.id)),
+            tokio::spawn(step_down(second.token.clone(), first.id)),
+        );
+        let statuses = [a.unwrap().status.as_u16(), b.unwrap().status.as_u16()];
+        assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "round {round}: {statuses:?}");
+        let members = f.auth.get(&format!("/v1/companies/{company}/members?limit=100"), Some(&first.token)).await;
+        let members = if members.status == 200 {
+            members
+        } else {
+            f.auth.get(&format!("/v1/companies/{company}/members?limit=100"), Some(&second.token)).await
+        };
+        let owners = members
+            .data()
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["status"] == "active" && m["roles"].as_array().unwrap().iter().any(|r| r["name"] == "owner"))
+            .count();
+        assert_eq!(owners, 1, "round {round}: {:?}", members.body);
+    }
+}

@@ -231,6 +231,63 @@ async fn rate_limits_per_company_answer_429() {
     assert_eq!(f.get(&other, "/v1/artists").await.status, 200, "other companies are unaffected");
 }
 
+#[tokio::test]
+async fn strangers_never_spend_a_company_budget() {
+    let f = fleet_with(&[("RATE_LIMIT_PER_COMPANY", "3")]).await;
+    let victim = f.tenant().await;
+    let (_, _, stranger) = f.person().await;
+    for _ in 0..10 {
+        let r = f.call(Method::GET, "/v1/artists", Some(&stranger), Some(victim.company), None).await;
+        assert_eq!((r.status.as_u16(), r.code()), (403, "NO_MEMBERSHIP"));
+    }
+    // Nor does a member who lacks the route's permission.
+    let (_, viewer) = f.member_with(&victim, &["basic.venue.view"]).await;
+    for _ in 0..5 {
+        let r = f.call(Method::GET, "/v1/artists", Some(&viewer), Some(victim.company), None).await;
+        assert_eq!((r.status.as_u16(), r.code()), (403, "PERMISSION_DENIED"));
+    }
+    for _ in 0..3 {
+        assert_eq!(f.get(&victim, "/v1/artists").await.status, 200, "the company's own budget is whole");
+    }
+    assert_eq!(f.get(&victim, "/v1/artists").await.status, 429);
+}
+
+/// A write's revision, demanded at base, is never answered from a cached
+/// decision that misses the write, even while that decision is still cached.
+#[tokio::test]
+async fn a_grant_demanded_by_its_revision_is_seen_at_once() {
+    let f = fleet().await;
+    let t = f.tenant().await;
+    let (member, token) = f.member_with(&t, &["basic.artist.view"]).await;
+    let create = |revision: Option<u64>| {
+        let mut request = f
+            .base
+            .http
+            .post(f.base.url("/v1/artists"))
+            .bearer_auth(&token)
+            .header("x-org", t.company.to_string())
+            .json(&json!({"name": "Nova"}));
+        if let Some(r) = revision {
+            request = request.header("x-access-revision", r.to_string());
+        }
+        f.base.send(request)
+    };
+    assert_eq!(create(None).await.code(), "PERMISSION_DENIED");
+    let granted = f
+        .auth
+        .patch(
+            &format!("/v1/companies/{}/members/{member}", t.company),
+            Some(&t.owner),
+            &json!({"grants": ["basic.artist.create"]}),
+        )
+        .await;
+    assert_eq!(granted.status, 200, "{:?}", granted.body);
+    let revision = granted.data()["revision"].as_u64().unwrap();
+    assert_eq!(f.revision(&t).await, revision, "auth answers with the number the write returned");
+    let created = create(Some(revision)).await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+}
+
 /// A request that names a revision is never decided on an older cached answer.
 #[tokio::test]
 async fn a_demanded_revision_bypasses_older_cached_answers() {
@@ -254,7 +311,13 @@ async fn a_demanded_revision_bypasses_older_cached_answers() {
     };
     assert_eq!(ask(revision).await.status, 200);
     let future = ask(revision + 1000).await;
-    assert_eq!((future.status.as_u16(), future.code()), (503, "ACCESS_UNAVAILABLE"), "never answered from older state");
+    assert_eq!(
+        (future.status.as_u16(), future.code()),
+        (409, "REVISION_NOT_REACHED"),
+        "never answered from older state, and never told to retry what cannot succeed: {:?}",
+        future.body
+    );
+    assert!(!future.headers.contains_key("retry-after"));
     let bad = f
         .base
         .send(
@@ -267,4 +330,29 @@ async fn a_demanded_revision_bypasses_older_cached_answers() {
         )
         .await;
     assert_eq!(bad.status, 400);
+}
+
+/// Paging beyond what a database can bind is a 400 naming the field, never a
+/// dropped connection.
+#[tokio::test]
+async fn out_of_range_paging_is_a_field_error() {
+    let f = fleet().await;
+    let t = f.tenant().await;
+    for (query, field) in [
+        ("page=18446744073709551615", "page"),
+        ("page=9223372036854775807", "page"),
+        ("page=1000001", "page"),
+        ("page=0", "page"),
+        ("limit=18446744073709551615", "limit"),
+        ("page=-1", "page"),
+    ] {
+        for list in ["/v1/artists", "/v1/events", "/v1/activity", "/v1/tasks"] {
+            let r = f.get(&t, &format!("{list}?{query}")).await;
+            assert_eq!((r.status.as_u16(), r.code()), (400, "VALIDATION_FAILED"), "{list}?{query}: {:?}", r.body);
+            assert_eq!(r.fields(), [field], "{list}?{query}");
+        }
+    }
+    let last = f.get(&t, "/v1/artists?page=1000000&limit=100").await;
+    assert_eq!(last.status, 200, "{:?}", last.body);
+    assert_eq!(last.data(), &json!([]));
 }

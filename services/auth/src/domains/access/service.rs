@@ -7,6 +7,7 @@ use uuid::Uuid;
 use crate::domains::companies::model::{ADMIN, MemberStatus, Membership, OWNER, pattern_matches};
 use crate::domains::companies::repo;
 use crate::error::Error;
+use crate::events::{AccessChange, ChangeKind};
 use crate::state::AppState;
 
 /// What a member holds in a company before entitlements are applied.
@@ -92,7 +93,7 @@ pub struct Access {
     pub cache_ttl_ms: u32,
 }
 
-/// The company's local revision: remembered while notices flow (every change
+/// The company's revision: remembered while notices flow (every change
 /// announces its revision), read from the database when `fresh` or unknown.
 async fn revision(state: &AppState, company: Uuid, fresh: bool) -> Result<Option<u64>, Error> {
     let memo = state.events.memo();
@@ -106,24 +107,39 @@ async fn revision(state: &AppState, company: Uuid, fresh: bool) -> Result<Option
     Ok(stored)
 }
 
-/// Effective access = entitlements ∩ grants. Never answers from anything older
-/// than `min_revision`; fails (never guesses) when platform-core cannot say.
+/// An entitlement change heard from platform-core (after the cached
+/// entitlements were dropped): the company's one access revision rises once
+/// for it, and every watcher hears of it with that revision.
+pub async fn entitlements_changed(state: &AppState, company: Uuid, entitlements_revision: u64) {
+    let revision = match repo::raise_for_entitlements(&state.db, company, entitlements_revision).await {
+        Ok(raised) => raised.unwrap_or(0),
+        Err(e) => {
+            tracing::warn!(error = %e, %company, "the access revision could not be raised for an entitlement change");
+            0
+        }
+    };
+    state.events.publish(AccessChange::company(ChangeKind::EntitlementsChanged, company, revision)).await;
+}
+
+/// Effective access = entitlements ∩ grants, at the company's one revision
+/// (raised by every grant and every entitlement change). Never answers from
+/// anything older than `min_revision`; a revision the company has never
+/// reached is refused; fails (never guesses) when platform-core cannot say.
 pub async fn resolve(state: &AppState, company: Uuid, user: Uuid, min_revision: u64) -> Result<Access, Error> {
-    let local = revision(state, company, false).await?;
-    let Some(local) = local else {
+    let Some(mut revision) = revision(state, company, false).await? else {
         // No such company: no membership, nothing.
         return Ok(nothing(company, user, 0, "none"));
     };
-    let mut entitlements = state.platform.entitlements(company, false).await?;
-    let mut local = local;
-    if local + entitlements.revision < min_revision {
-        entitlements = state.platform.entitlements(company, true).await?;
-        local = revision(state, company, true).await?.unwrap_or(local);
-        if local + entitlements.revision < min_revision {
-            return Err(Error::RevisionNotVisible(min_revision));
+    let mut fresh = false;
+    if revision < min_revision {
+        fresh = true;
+        revision = self::revision(state, company, true).await?.unwrap_or(revision);
+        if revision < min_revision {
+            return Err(Error::RevisionNotReached(min_revision));
         }
     }
-    let revision = local + entitlements.revision;
+    let entitlements = state.platform.entitlements(company, fresh).await?;
+    let local = revision;
     let grants = cached_grants(state, company, user, local).await?;
     let membership = match grants.membership.as_ref().map(|m| m.status) {
         None => return Ok(nothing(company, user, revision, "none")),

@@ -32,7 +32,7 @@ macro_rules! table {
     };
 }
 
-table!(company_row, "companies", { name: String, created_by: Uuid, created_at: DateTimeUtc, revision: i64, subscription_ready: bool }, pk = [id]);
+table!(company_row, "companies", { name: String, created_by: Uuid, created_at: DateTimeUtc, revision: i64, subscription_ready: bool, entitlements_revision: i64 }, pk = [id]);
 table!(membership_row, "memberships", { company_id: Uuid, user_id: Uuid, status: String, created_at: DateTimeUtc, updated_at: DateTimeUtc }, pk = [id]);
 table!(role_row, "roles", { company_id: Uuid, name: String, description: String, system: bool, permissions: String, created_at: DateTimeUtc, updated_at: DateTimeUtc }, pk = [id]);
 table!(member_role_row, "membership_roles", {}, pk = [membership_id, role_id]);
@@ -86,6 +86,7 @@ pub async fn insert_company(db: &impl ConnectionTrait, c: &Company) -> Result<()
         created_at: Set(c.created_at),
         revision: Set(i64::try_from(c.revision).map_err(corrupt)?),
         subscription_ready: Set(c.subscription_ready),
+        entitlements_revision: Set(0),
     }
     .insert(db)
     .await?;
@@ -112,6 +113,17 @@ pub async fn revision(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<u64>
     Ok(company(db, id).await?.map(|c| c.revision))
 }
 
+/// Takes the company's row lock for the transaction without changing it:
+/// membership writes of one company run one after another from here on.
+pub async fn lock_company(db: &impl ConnectionTrait, id: Uuid) -> Result<(), DbErr> {
+    company_row::Entity::update_many()
+        .col_expr(company_row::Column::Revision, Expr::col(company_row::Column::Revision))
+        .filter(company_row::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Raises the company's revision (taking its row lock for the transaction,
 /// which also serialises membership writes of one company) and returns it.
 pub async fn bump_revision(db: &impl ConnectionTrait, id: Uuid) -> Result<u64, DbErr> {
@@ -121,6 +133,29 @@ pub async fn bump_revision(db: &impl ConnectionTrait, id: Uuid) -> Result<u64, D
         .exec(db)
         .await?;
     revision(db, id).await?.ok_or_else(|| DbErr::RecordNotFound(format!("company {id}")))
+}
+
+/// Records that the company's entitlements reached `entitlements_revision`,
+/// raising its access revision once for it: the first replica to hear of a
+/// change raises it, the others find it done. The new revision, or `None` when
+/// this change was already counted (or the company does not exist).
+pub async fn raise_for_entitlements(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    entitlements_revision: u64,
+) -> Result<Option<u64>, DbErr> {
+    let seen = i64::try_from(entitlements_revision).map_err(corrupt)?;
+    let raised = company_row::Entity::update_many()
+        .col_expr(company_row::Column::Revision, Expr::col(company_row::Column::Revision).add(1))
+        .col_expr(company_row::Column::EntitlementsRevision, Expr::value(seen))
+        .filter(company_row::Column::Id.eq(id))
+        .filter(company_row::Column::EntitlementsRevision.lt(seen))
+        .exec(db)
+        .await?;
+    if raised.rows_affected == 0 {
+        return Ok(None);
+    }
+    revision(db, id).await
 }
 
 pub async fn mark_subscription_ready(db: &impl ConnectionTrait, id: Uuid) -> Result<(), DbErr> {

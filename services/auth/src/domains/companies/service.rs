@@ -216,6 +216,8 @@ pub async fn create_company(state: &AppState, actor: Uuid, input: NewCompany) ->
     // Start the default subscription now; a reconciler retries if platform-core is away.
     if ensure_subscription(state, company.id, actor).await {
         company.subscription_ready = true;
+        // Its entitlements are counted in the revision the creator gets back.
+        company.revision = repo::revision(&state.db, company.id).await?.unwrap_or(company.revision);
     }
     Ok(company)
 }
@@ -223,7 +225,10 @@ pub async fn create_company(state: &AppState, actor: Uuid, input: NewCompany) ->
 /// Asks platform-core for the default subscription (idempotent there).
 pub async fn ensure_subscription(state: &AppState, company: Uuid, requested_by: Uuid) -> bool {
     match state.platform.ensure_default_subscription(company, requested_by).await {
-        Ok(_) => repo::mark_subscription_ready(&state.db, company).await.is_ok(),
+        Ok(entitlements) => {
+            crate::domains::access::service::entitlements_changed(state, company, entitlements.revision).await;
+            repo::mark_subscription_ready(&state.db, company).await.is_ok()
+        }
         Err(e) => {
             tracing::warn!(%company, error = %e, "default subscription not started yet; will retry");
             false
@@ -361,14 +366,18 @@ pub async fn update_member(
     user: Uuid,
     edit: UpdateMember,
 ) -> Result<(Member, u64), Error> {
-    let actor_grants = admin_grants(state, &state.db, company, actor).await?;
-    let target = grants(state, &state.db, company, user).await?;
+    // The company's lock first: every check below sees the writes that won
+    // before it (two owners demoting each other cannot both pass).
+    let txn = state.db.begin().await?;
+    repo::lock_company(&txn, company).await?;
+    let actor_grants = admin_grants(state, &txn, company, actor).await?;
+    let target = grants(state, &txn, company, user).await?;
     let membership = target.membership.clone().ok_or(Error::NotFound("member"))?;
     if target.has_role(OWNER) && !actor_grants.is_owner() {
         return Err(Error::OwnerRequired);
     }
     let new_roles = match &edit.role_ids {
-        Some(ids) => Some(roles_by_id(&state.db, company, ids).await?),
+        Some(ids) => Some(roles_by_id(&txn, company, ids).await?),
         None => None,
     };
     if let Some(grants) = &edit.grants {
@@ -384,7 +393,6 @@ pub async fn update_member(
     let loses_ownership = target.has_role(OWNER)
         && (edit.status == Some(MemberStatus::Suspended)
             || new_roles.as_ref().is_some_and(|r| !r.iter().any(|r| r.name == OWNER)));
-    let txn = state.db.begin().await?;
     if loses_ownership && other_active_owners(&txn, company, user).await? == 0 {
         return Err(Error::LastOwner);
     }
@@ -438,18 +446,20 @@ async fn membership_after(state: &AppState, company: Uuid, user: Uuid) -> Result
 }
 
 pub async fn remove_member(state: &AppState, company: Uuid, actor: Uuid, user: Uuid) -> Result<u64, Error> {
+    // The company's lock first, as in `update_member`.
+    let txn = state.db.begin().await?;
+    repo::lock_company(&txn, company).await?;
     let actor_grants = if actor == user {
         // Anyone may leave.
-        member_grants(state, &state.db, company, actor).await?
+        member_grants(state, &txn, company, actor).await?
     } else {
-        admin_grants(state, &state.db, company, actor).await?
+        admin_grants(state, &txn, company, actor).await?
     };
-    let target = grants(state, &state.db, company, user).await?;
+    let target = grants(state, &txn, company, user).await?;
     let membership = target.membership.clone().ok_or(Error::NotFound("member"))?;
     if target.has_role(OWNER) && !actor_grants.is_owner() {
         return Err(Error::OwnerRequired);
     }
-    let txn = state.db.begin().await?;
     if target.has_role(OWNER) && other_active_owners(&txn, company, user).await? == 0 {
         return Err(Error::LastOwner);
     }

@@ -1,6 +1,8 @@
 //! Signing keys: Ed25519, stored sealed, rotated on a schedule or on command.
-//! The JWKS publishes the current and the previous public key, so tokens signed
-//! before a rotation stay valid until they expire.
+//! A new key is first published as the next one and signs only once every
+//! replica and every cached JWKS has had time to learn it; the JWKS then keeps
+//! the previous key, so tokens signed before a rotation stay valid until they
+//! expire.
 
 pub mod repo;
 pub mod routes;
@@ -20,6 +22,7 @@ use crate::crypto::Sealer;
 
 struct Ring {
     kid: String,
+    has_next: bool,
     created_at: DateTime<Utc>,
     encoding: EncodingKey,
     jwks: serde_json::Value,
@@ -56,7 +59,13 @@ fn build(keys: &[repo::StoredKey], sealer: &Sealer) -> Result<Ring, DbErr> {
     let jwks = serde_json::json!({
         "keys": keys.iter().map(|k| ed25519_jwk(&k.kid, &k.public_key)).collect::<Vec<_>>()
     });
-    Ok(Ring { kid: current.kid.clone(), created_at: current.created_at, encoding, jwks })
+    Ok(Ring {
+        kid: current.kid.clone(),
+        has_next: keys.iter().any(|k| k.next),
+        created_at: current.created_at,
+        encoding,
+        jwks,
+    })
 }
 
 fn jwk_set(jwks: &serde_json::Value) -> Result<JwkSet, DbErr> {
@@ -90,13 +99,34 @@ impl KeyRing {
         Ok(())
     }
 
-    /// Makes a new current key; the old one stays published as previous.
+    /// Publishes a new key as the next one (or keeps the one already
+    /// waiting); it signs once [`promote_due`](Self::promote_due) promotes it.
     pub async fn rotate(&self, db: &DatabaseConnection, sealer: &Sealer, now: DateTime<Utc>) -> Result<String, DbErr> {
-        let key = generate(sealer)?;
-        let kid = key.kid.clone();
-        repo::rotate(db, &key, now).await?;
+        let kid = repo::publish_next(db, &generate(sealer)?, now).await?;
         self.reload(db, sealer).await?;
         Ok(kid)
+    }
+
+    /// Promotes the next key once it has been published for `lead`; the
+    /// promoted kid, if this replica did it.
+    pub async fn promote_due(
+        &self,
+        db: &DatabaseConnection,
+        sealer: &Sealer,
+        now: DateTime<Utc>,
+        lead: std::time::Duration,
+    ) -> Result<Option<String>, DbErr> {
+        let lead = chrono::Duration::from_std(lead).unwrap_or(chrono::Duration::MAX);
+        let promoted = repo::promote_due(db, now - lead, now).await?;
+        if promoted.is_some() {
+            self.reload(db, sealer).await?;
+        }
+        Ok(promoted)
+    }
+
+    /// Whether a next key is already published and waiting.
+    pub fn has_next(&self) -> bool {
+        self.ring.read().unwrap_or_else(|p| p.into_inner()).has_next
     }
 
     pub fn validator(&self) -> TokenValidator {

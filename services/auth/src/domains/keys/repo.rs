@@ -36,9 +36,11 @@ pub struct StoredKey {
     pub private_sealed: String,
     pub public_key: [u8; 32],
     pub current: bool,
+    pub next: bool,
     pub created_at: DateTime<Utc>,
 }
 
+const NEXT: &str = "next";
 const CURRENT: &str = "current";
 const PREVIOUS: &str = "previous";
 const RETIRED: &str = "retired";
@@ -52,23 +54,28 @@ fn public_key_of(row: &row::Model) -> Result<[u8; 32], DbErr> {
         .ok_or_else(|| DbErr::Custom(format!("signing key {} has a malformed public key", row.kid)))
 }
 
-/// The current and previous keys, current first.
+/// The published keys: current first, then the next one (published, not yet
+/// signing), then the previous one (still verifying tokens it signed).
 pub async fn published(db: &impl ConnectionTrait) -> Result<Vec<StoredKey>, DbErr> {
-    let rows = row::Entity::find()
-        .filter(row::Column::Status.is_in([CURRENT, PREVIOUS]))
+    let mut rows = row::Entity::find()
+        .filter(row::Column::Status.is_in([NEXT, CURRENT, PREVIOUS]))
         .order_by_desc(row::Column::CreatedAt)
         .all(db)
         .await?;
-    let (current, previous): (Vec<_>, Vec<_>) = rows.iter().partition(|r| r.status == CURRENT);
-    current
-        .into_iter()
-        .chain(previous)
+    let rank = |status: &str| match status {
+        CURRENT => 0,
+        NEXT => 1,
+        _ => 2,
+    };
+    rows.sort_by_key(|r| rank(&r.status));
+    rows.iter()
         .map(|r| {
             Ok(StoredKey {
                 kid: r.kid.clone(),
                 private_sealed: r.private_sealed.clone(),
                 public_key: public_key_of(r)?,
                 current: r.status == CURRENT,
+                next: r.status == NEXT,
                 created_at: r.created_at,
             })
         })
@@ -94,9 +101,48 @@ pub async fn insert_current(db: &impl ConnectionTrait, key: &NewKey, now: DateTi
     Ok(())
 }
 
-/// previous → retired, current → previous, new → current; in one transaction.
-pub async fn rotate(db: &DatabaseConnection, key: &NewKey, now: DateTime<Utc>) -> Result<(), DbErr> {
+/// Publishes `key` as the next one, unless a next key is already waiting
+/// (then that one stays): its kid.
+pub async fn publish_next(db: &DatabaseConnection, key: &NewKey, now: DateTime<Utc>) -> Result<String, DbErr> {
     let txn = db.begin().await?;
+    if let Some(waiting) = row::Entity::find().filter(row::Column::Status.eq(NEXT)).one(&txn).await? {
+        return Ok(waiting.kid);
+    }
+    let mut next = active(key, now);
+    next.status = Set(NEXT.to_owned());
+    next.current_marker = Set(None);
+    next.insert(&txn).await?;
+    txn.commit().await?;
+    Ok(key.kid.clone())
+}
+
+/// When the next key has been published since `published_before`: previous →
+/// retired, current → previous, next → current, in one transaction that only
+/// one replica wins. The promoted kid, if any.
+pub async fn promote_due(
+    db: &DatabaseConnection,
+    published_before: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, DbErr> {
+    let txn = db.begin().await?;
+    let Some(next) = row::Entity::find()
+        .filter(row::Column::Status.eq(NEXT))
+        .filter(row::Column::CreatedAt.lte(published_before))
+        .one(&txn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    // The claim: a racing replica finds no next key left and changes nothing.
+    let claimed = row::Entity::update_many()
+        .col_expr(row::Column::Status, Expr::value("promoting"))
+        .filter(row::Column::Id.eq(next.id))
+        .filter(row::Column::Status.eq(NEXT))
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Ok(None);
+    }
     row::Entity::update_many()
         .col_expr(row::Column::Status, Expr::value(RETIRED))
         .filter(row::Column::Status.eq(PREVIOUS))
@@ -109,6 +155,12 @@ pub async fn rotate(db: &DatabaseConnection, key: &NewKey, now: DateTime<Utc>) -
         .filter(row::Column::Status.eq(CURRENT))
         .exec(&txn)
         .await?;
-    active(key, now).insert(&txn).await?;
-    txn.commit().await
+    row::Entity::update_many()
+        .col_expr(row::Column::Status, Expr::value(CURRENT))
+        .col_expr(row::Column::CurrentMarker, Expr::value(Some(1)))
+        .filter(row::Column::Id.eq(next.id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(Some(next.kid))
 }

@@ -32,6 +32,7 @@ async fn rotate(
     let entry =
         AuditEntry::new("keys.rotated", now, &client).by(operator.claims.sub).detail(serde_json::json!({"kid": kid}));
     audit::insert(&state.db, &entry).await.map_err(Error::from)?;
-    tracing::info!(%kid, "signing key rotated");
-    Ok(marquee_kit::Ok(serde_json::json!({"kid": kid})))
+    tracing::info!(%kid, "next signing key published");
+    let lead = chrono::Duration::from_std(state.config.key_publish_lead).unwrap_or(chrono::Duration::zero());
+    Ok(marquee_kit::Ok(serde_json::json!({"kid": kid, "signsFrom": now + lead})))
 }

@@ -39,8 +39,24 @@ pub async fn check_rate(state: &AppState, client: &ClientMeta, account: Option<&
     Ok(())
 }
 
-fn lockout_key(email: &Email) -> String {
-    format!("auth:lockout:{}", email.as_str())
+fn lockout_key(email: &str) -> String {
+    format!("auth:lockout:{email}")
+}
+
+/// A password check outside sign-in (a password change) takes a slot in the
+/// same lockout window as sign-ins, so a stolen session cannot guess the
+/// password at leisure.
+pub async fn take_password_attempt(state: &AppState, email: &str) -> Result<(), Error> {
+    let attempt = state.counters.hit(&lockout_key(email), state.config.lockout_window).await?;
+    if attempt.count > state.config.lockout_attempts {
+        return Err(Error::LockedOut { retry_after_secs: attempt.retry_after_secs() });
+    }
+    Ok(())
+}
+
+/// After a correct password: the window starts over.
+pub async fn clear_password_attempts(state: &AppState, email: &str) -> Result<(), Error> {
+    Ok(state.counters.reset(&lockout_key(email)).await?)
 }
 
 /// Checks the password and opens a session. Every attempt first takes a slot
@@ -52,7 +68,7 @@ pub async fn login(state: &AppState, input: LoginIn, client: &ClientMeta) -> Res
     // Turned away, if it must be, before it counts as an attempt.
     let ticket = state.passwords.admit()?;
     let now = state.clock.now();
-    let attempt = state.counters.hit(&lockout_key(&email), state.config.lockout_window).await?;
+    let attempt = state.counters.hit(&lockout_key(email.as_str()), state.config.lockout_window).await?;
     let user = users::by_email(&state.db, &email).await?;
     if attempt.count > state.config.lockout_attempts {
         if attempt.count == state.config.lockout_attempts + 1 {
@@ -85,7 +101,7 @@ pub async fn login(state: &AppState, input: LoginIn, client: &ClientMeta) -> Res
         }
         (Verified::Yes | Verified::YesRehashed(_), None) => return Err(Error::BadCredentials),
     };
-    state.counters.reset(&lockout_key(&email)).await?;
+    state.counters.reset(&lockout_key(email.as_str())).await?;
     if user.status == Status::Disabled {
         return Err(Error::AccountDisabled);
     }

@@ -208,6 +208,23 @@ pub async fn insert_token(
 }
 
 /// Marks an unused, unexpired token used (exactly once) and returns its user.
+/// The user a one-time token is for, if it is still usable; nothing is spent.
+pub async fn usable_token(
+    db: &impl ConnectionTrait,
+    purpose: Purpose,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Uuid>, DbErr> {
+    Ok(token_row::Entity::find()
+        .filter(token_row::Column::TokenHash.eq(hash))
+        .filter(token_row::Column::Purpose.eq(purpose.as_str()))
+        .filter(token_row::Column::UsedAt.is_null())
+        .filter(token_row::Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?
+        .map(|t| t.user_id))
+}
+
 pub async fn consume_token(
     db: &impl ConnectionTrait,
     purpose: Purpose,

@@ -163,11 +163,14 @@ pub async fn change_password(
     client: &ClientMeta,
 ) -> Result<u64, Error> {
     let found = repo::by_id(&state.db, user).await?.ok_or(Error::NotFound("user"))?;
+    sessions::check_rate(state, client, None).await?;
+    sessions::take_password_attempt(state, &found.email).await?;
     if state.passwords.verify(&input.current_password, Some(&found.password_hash)).await? == Verified::No {
         audit::insert(&state.db, &AuditEntry::new("password.change_refused", state.clock.now(), client).by(user))
             .await?;
         return Err(Error::WrongCurrentPassword);
     }
+    sessions::clear_password_attempts(state, &found.email).await?;
     let hash = state.passwords.hash(&input.new_password).await?;
     let now = state.clock.now();
     let txn = state.db.begin().await?;
@@ -223,12 +226,18 @@ pub async fn request_reset(state: &AppState, email: &str, client: &ClientMeta) -
 
 /// Sets a new password from a reset link and ends every session of the user.
 pub async fn confirm_reset(state: &AppState, input: ResetConfirmIn, client: &ClientMeta) -> Result<(), Error> {
-    let hash = state.passwords.hash(&input.password).await?;
+    sessions::check_rate(state, client, None).await?;
     let now = state.clock.now();
+    // The token first: a made-up one never reaches the hashing threads, so a
+    // flood of them cannot crowd out sign-ins.
+    let digest = token_hash(&input.token);
+    if repo::usable_token(&state.db, Purpose::ResetPassword, &digest, now).await?.is_none() {
+        return Err(Error::InvalidOneTimeToken);
+    }
+    let hash = state.passwords.hash(&input.password).await?;
     let txn = state.db.begin().await?;
-    let user = repo::consume_token(&txn, Purpose::ResetPassword, &token_hash(&input.token), now)
-        .await?
-        .ok_or(Error::InvalidOneTimeToken)?;
+    let user =
+        repo::consume_token(&txn, Purpose::ResetPassword, &digest, now).await?.ok_or(Error::InvalidOneTimeToken)?;
     repo::set_password_hash(&txn, user, &hash, now).await?;
     let revoked = sessions::revoke_all(&txn, user, None, RevokeReason::PasswordReset, now).await?;
     audit::insert(
