@@ -221,3 +221,55 @@ fn short_type(name: &str) -> &str {
         other => other,
     }
 }
+
+/// The version a write expects to change (`If-Match: "3"`, also `W/"3"` or a
+/// bare `3`); `None` without the header or with `*`. Anything else is a 400
+/// naming the header. A service answers 412 when the resource has moved on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IfMatch(pub Option<u64>);
+
+impl IfMatch {
+    pub fn parse(value: &str) -> Option<Self> {
+        let value = value.trim();
+        if value == "*" {
+            return Some(Self(None));
+        }
+        let tag = value.strip_prefix("W/").unwrap_or(value);
+        let tag = tag.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(tag);
+        if tag.is_empty() || !tag.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        tag.parse().ok().map(|v| Self(Some(v)))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        match parts.headers.get(header::IF_MATCH) {
+            None => Ok(Self(None)),
+            Some(v) => v
+                .to_str()
+                .ok()
+                .and_then(Self::parse)
+                .ok_or_else(|| ApiError::field("If-Match", "must be the resource's version, e.g. \"3\"")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod if_match_tests {
+    use super::IfMatch;
+
+    #[test]
+    fn versions_in_every_usual_spelling() {
+        assert_eq!(IfMatch::parse("\"3\""), Some(IfMatch(Some(3))));
+        assert_eq!(IfMatch::parse("W/\"12\""), Some(IfMatch(Some(12))));
+        assert_eq!(IfMatch::parse("7"), Some(IfMatch(Some(7))));
+        assert_eq!(IfMatch::parse("*"), Some(IfMatch(None)));
+        for bad in ["", "\"\"", "\"-1\"", "abc", "\"18446744073709551616\"", "\"1\", \"2\""] {
+            assert_eq!(IfMatch::parse(bad), None, "{bad}");
+        }
+    }
+}

@@ -54,6 +54,7 @@ pub fn finish(router: Router, settings: &HttpSettings) -> Router {
         .fallback(|| async { ApiError::from_status(StatusCode::NOT_FOUND) })
         .method_not_allowed_fallback(|| async { ApiError::from_status(StatusCode::METHOD_NOT_ALLOWED) })
         .layer(axum::extract::DefaultBodyLimit::max(settings.body_limit))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(answer_panic))
         .layer(middleware::from_fn(envelope_bare_errors))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -91,6 +92,19 @@ fn cors(origins: &[String]) -> CorsLayer {
         ])
         .expose_headers([REQUEST_ID, header::RETRY_AFTER])
         .max_age(Duration::from_secs(600))
+}
+
+/// A panic in a handler is a bug, but the client still gets an enveloped 500
+/// with its request id (never a dropped connection), and the log gets the
+/// panic's message.
+fn answer_panic(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned());
+    tracing::error!(panic = %message, "handler panicked");
+    ApiError::from_status(StatusCode::INTERNAL_SERVER_ERROR).into_response()
 }
 
 /// Answers produced by the router or a layer come without our envelope
@@ -201,4 +215,31 @@ pub fn health_routes<R: Readiness + Clone>(readiness: R) -> Router {
                 }
             }),
         )
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_an_enveloped_500_not_a_dropped_connection() {
+        async fn boom() -> &'static str {
+            panic!("index out of bounds")
+        }
+        let router: Router = Router::new().route("/boom", get(boom));
+        let app = finish(router, &HttpSettings::default());
+        let response = app.oneshot(Request::get("/boom").body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(response.headers().contains_key(&REQUEST_ID));
+        assert_eq!(response.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        let body = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"], "INTERNAL");
+        assert_eq!(body["message"], "internal error", "nothing of the panic reaches the client");
+        assert!(body["requestId"].is_string());
+    }
 }

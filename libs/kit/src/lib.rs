@@ -16,5 +16,5 @@ pub mod server;
 pub use clock::Clock;
 pub use envelope::{Created, Ok, Paginated};
 pub use error::{ApiError, FieldIssue};
-pub use extract::{Json, Path, Query, Validate};
+pub use extract::{IfMatch, Json, Path, Query, Validate};
 pub use pagination::PageParams;

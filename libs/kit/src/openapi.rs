@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::envelope::{Created, Ok, Paginated};
 use crate::error::ApiError;
-use crate::extract::{Json, Path, Query};
+use crate::extract::{IfMatch, Json, Path, Query};
 
 /// What the documentation of one operation has gathered so far.
 #[derive(Debug, Clone, Default)]
@@ -29,6 +29,8 @@ pub struct Operation {
     pub company_scoped: bool,
     pub request: Option<Schema>,
     pub raw_body: bool,
+    /// Takes `If-Match` and may answer 412.
+    pub if_match: bool,
     pub query: Vec<(String, Schema, bool)>,
     pub response: Option<(u16, Option<Schema>, bool)>,
 }
@@ -100,6 +102,11 @@ impl<T: JsonSchema> DocArg for Query<T> {
 
 impl<T> DocArg for Path<T> {}
 impl<S> DocArg for axum::extract::State<S> {}
+impl DocArg for IfMatch {
+    fn describe(op: &mut Operation, _generator: &mut SchemaGenerator) {
+        op.if_match = true;
+    }
+}
 impl DocArg for axum::http::HeaderMap {}
 impl DocArg for axum::http::Method {}
 impl DocArg for axum::http::Uri {}
@@ -176,6 +183,11 @@ impl Docs {
         self.operations.push(op);
     }
 
+    /// The same, for a handler whose type has no name (a closure).
+    pub fn add_handler<H: Documented<D>, D>(&mut self, _handler: &H, method: &Method, path: &str) {
+        self.add::<H, D>(method, path, None);
+    }
+
     pub fn merge(&mut self, other: Docs) {
         let mut other = other;
         for (name, schema) in other.generator.take_definitions(true) {
@@ -216,6 +228,9 @@ fn operation(op: &Operation) -> Value {
         parameters.push(json!({"name": "x-org", "in": "header", "required": true, "description": "The company the call acts in", "schema": {"type": "string", "format": "uuid"}}));
         parameters.push(json!({"name": "x-access-revision", "in": "header", "required": false, "description": "Decide on access at least this fresh (the revision a write returned)", "schema": {"type": "integer", "minimum": 0}}));
     }
+    if op.if_match {
+        parameters.push(json!({"name": "If-Match", "in": "header", "required": false, "description": "Change only if the resource is still at this version (its `version`, e.g. \"3\")", "schema": {"type": "string"}}));
+    }
     for (name, schema, required) in &op.query {
         parameters.push(json!({"name": name, "in": "query", "required": required, "schema": schema}));
     }
@@ -245,7 +260,16 @@ fn operation(op: &Operation) -> Value {
         ("429", "rate limited; see Retry-After"),
         ("503", "a dependency could not answer; see Retry-After"),
     ];
-    for (status, description) in errors {
+    if op.if_match {
+        responses.insert(
+            "412".into(),
+            json!({"description": "the resource is no longer at the version named in If-Match", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
+        );
+    }
+    let has_body = op.request.is_some() || op.raw_body;
+    let body_errors: &[(&str, &str)] =
+        &[("413", "the request body is too large"), ("415", "the body is not of the content type documented")];
+    for (status, description) in errors.iter().chain(if has_body { body_errors } else { &[] }) {
         if !op.authenticated && ["401", "403"].contains(status) {
             continue;
         }

@@ -1,4 +1,6 @@
-//! `page` ≥ 1 and `limit` in 1..=100 (default 10), validated like any input.
+//! `page` in 1..=1,000,000 and `limit` in 1..=100 (default 10), validated like
+//! any input: an offset beyond what a database can bind is a 400, never a panic
+//! in the SQL binder.
 
 use serde::Deserialize;
 
@@ -7,14 +9,19 @@ use crate::extract::Validate;
 
 pub const MAX_LIMIT: u64 = 100;
 pub const DEFAULT_LIMIT: u64 = 10;
+/// The last page anyone may ask for: a hundred million rows in, far beyond any
+/// list a client pages through, and an offset every database can bind.
+pub const MAX_PAGE: u64 = 1_000_000;
 
 #[derive(Debug, Clone, Copy, Deserialize, schemars::JsonSchema)]
 pub struct PageParams {
-    /// The page, from 1.
+    /// The page, from 1 to 1,000,000.
     #[serde(default = "first_page")]
+    #[schemars(range(min = 1, max = 1_000_000))]
     page: u64,
     /// Items a page: 1 to 100, 10 by default.
     #[serde(default = "default_limit")]
+    #[schemars(range(min = 1, max = 100))]
     limit: u64,
 }
 
@@ -52,8 +59,8 @@ impl PageParams {
 impl Validate for PageParams {
     fn validate(&self) -> Result<(), Vec<FieldIssue>> {
         let mut issues = Vec::new();
-        if self.page < 1 {
-            issues.push(FieldIssue::new("page", "must be at least 1"));
+        if !(1..=MAX_PAGE).contains(&self.page) {
+            issues.push(FieldIssue::new("page", format!("must be between 1 and {MAX_PAGE}")));
         }
         if !(1..=MAX_LIMIT).contains(&self.limit) {
             issues.push(FieldIssue::new("limit", format!("must be between 1 and {MAX_LIMIT}")));

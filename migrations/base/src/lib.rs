@@ -9,6 +9,7 @@ mod m20261123_000003_calendar_and_workspace;
 mod m20261123_000004_ticketing;
 mod m20261123_000005_offers_and_outbox;
 mod m20261201_000006_media_and_crew;
+mod m20261202_000007_versions;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_ticketing::Migration),
             Box::new(m20261123_000005_offers_and_outbox::Migration),
             Box::new(m20261201_000006_media_and_crew::Migration),
+            Box::new(m20261202_000007_versions::Migration),
         ]
     }
 }

@@ -19,6 +19,8 @@ pub struct Config {
     pub http: HttpSettings,
     pub telemetry: TelemetrySettings,
     pub media: MediaSettings,
+    /// Holds in force a company may keep at once (`MAX_ACTIVE_HOLDS`).
+    pub max_active_holds: u64,
 }
 
 /// Where media bytes are stored and how large one file may be.
@@ -102,6 +104,7 @@ impl Config {
             http: HttpSettings { cors_origins: env.list("CORS_ORIGINS"), ..HttpSettings::default() },
             telemetry: TelemetrySettings::from_env(env),
             media: MediaSettings::load(env),
+            max_active_holds: env.parse("MAX_ACTIVE_HOLDS", 1000u64),
         };
         env.finish()?;
         Ok(config)

@@ -14,6 +14,12 @@ pub enum Error {
     Conflict(&'static str, String),
     #[error("{1}")]
     LimitReached(&'static str, String),
+    /// `If-Match` named another version than the stored one.
+    #[error("the resource is at version {current}")]
+    VersionMismatch { current: u64 },
+    /// Another write changed the row between this one's read and its write.
+    #[error("the {0} changed while this request ran")]
+    ChangedMeanwhile(&'static str),
     #[error("{0}")]
     TooLarge(String),
     #[error("{0}")]
@@ -46,6 +52,15 @@ impl From<Error> for ApiError {
             Error::NotFound(what) => ApiError::not_found(what),
             Error::Conflict(code, message) => ApiError::conflict(code, message),
             Error::LimitReached(code, message) => ApiError::forbidden(code, message),
+            Error::VersionMismatch { current } => ApiError::new(
+                StatusCode::PRECONDITION_FAILED,
+                "VERSION_MISMATCH",
+                format!("the resource has changed; it is now at version {current}"),
+            ),
+            Error::ChangedMeanwhile(what) => ApiError::conflict(
+                "CHANGED_MEANWHILE",
+                format!("the {what} changed while this request ran; read it again"),
+            ),
             Error::TooLarge(message) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", message),
             Error::UnsupportedType(message) => {
                 ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE", message)

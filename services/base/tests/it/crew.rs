@@ -298,3 +298,75 @@ async fn the_dashboard_counts_unfilled_shifts() {
     assert_eq!(after.data()["unfilledShifts"]["count"], 1);
     assert_eq!(after.data()["unfilledShifts"]["soonest"][0]["name"], "Doors");
 }
+
+/// Moving a shift's times races assigning someone to it: either the move
+/// sees the assignment (and is refused) or the assignment sees the new times
+/// (and their overlap); never both through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_shift_move_and_an_assignment_never_both_skip_the_overlap_check() {
+    let f = Arc::new(fleet().await);
+    let t = Arc::new(f.tenant().await);
+    let gala = event(&f, &t).await;
+    for round in 0..6 {
+        let person = made(
+            &f,
+            &t,
+            "/v1/crew",
+            json!({"name": format!("Crew {round}"), "kind": "staff", "availability": friday_evenings()}),
+        )
+        .await;
+        let early = made(&f, &t, &format!("/v1/events/{gala}/shifts"), json!({"name": "Early", "startsAt": "2030-05-03T17:00:00Z", "endsAt": "2030-05-03T19:00:00Z", "headcount": 10})).await;
+        assert_eq!(assign(&f, &t, &early, &person).await.status, 200);
+        let late = made(&f, &t, &format!("/v1/events/{gala}/shifts"), json!({"name": "Late", "startsAt": "2030-05-03T21:00:00Z", "endsAt": "2030-05-03T23:00:00Z", "headcount": 10})).await;
+        let moved = {
+            let (f, t, late) = (f.clone(), t.clone(), late.clone());
+            tokio::spawn(async move {
+                let body = json!({"startsAt": "2030-05-03T18:00:00Z", "endsAt": "2030-05-03T20:00:00Z"});
+                f.call(Method::PATCH, &format!("/v1/shifts/{late}"), Some(&t.owner), Some(t.company), Some(&body)).await
+            })
+        };
+        let assigned = {
+            let (f, t, late, person) = (f.clone(), t.clone(), late.clone(), person.clone());
+            tokio::spawn(async move { assign(&f, &t, &late, &person).await })
+        };
+        let (moved, assigned) = (moved.await.unwrap(), assigned.await.unwrap());
+        let both = moved.status == 200 && assigned.status == 200;
+        assert!(!both, "round {round}: the move and the assignment both passed: {:?} {:?}", moved.body, assigned.body);
+        assert!(moved.status == 200 || assigned.status == 200, "round {round}: one of them passes");
+        if moved.status != 200 {
+            assert_eq!(moved.code(), "SHIFT_HAS_ASSIGNMENTS", "{:?}", moved.body);
+        } else {
+            assert_eq!(assigned.code(), "OVERLAPPING_SHIFT", "{:?}", assigned.body);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_shift_edit_names_the_version_it_saw() {
+    let f = fleet().await;
+    let t = f.tenant().await;
+    let gala = event(&f, &t).await;
+    let shift = f
+        .post(&t, &format!("/v1/events/{gala}/shifts"), &json!({"name": "Doors", "startsAt": "2030-05-03T19:00:00Z", "endsAt": "2030-05-03T21:00:00Z", "headcount": 3}))
+        .await;
+    assert_eq!(shift.data()["version"], 1);
+    let id = shift.data()["id"].as_str().unwrap();
+    let patch = |version: &str, name: &str| {
+        let request = f
+            .base
+            .http
+            .patch(f.base.url(&format!("/v1/shifts/{id}")))
+            .bearer_auth(&t.owner)
+            .header("x-org", t.company.to_string())
+            .header("if-match", version)
+            .json(&json!({"name": name}));
+        f.base.send(request)
+    };
+    let first = patch("\"1\"", "Doors A").await;
+    assert_eq!((first.status.as_u16(), first.data()["version"].as_u64()), (200, Some(2)), "{:?}", first.body);
+    let stale = patch("\"1\"", "Doors B").await;
+    assert_eq!((stale.status.as_u16(), stale.code()), (412, "VERSION_MISMATCH"), "{:?}", stale.body);
+    assert_eq!(f.get(&t, &format!("/v1/shifts/{id}")).await.data()["name"], "Doors A", "nothing changed");
+    let bad = patch("soon", "Doors C").await;
+    assert_eq!((bad.status.as_u16(), bad.fields()), (400, vec!["If-Match".to_owned()]));
+}

@@ -260,3 +260,69 @@ async fn status_moves_follow_the_lifecycle() {
     let filtered = f.get(&t, "/v1/events?status=canceled").await;
     assert_eq!(filtered.body["pagination"]["total"], 1);
 }
+
+/// An edit racing a cancellation never puts the event back on sale, and an
+/// `If-Match` naming an old version is refused with 412, changing nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_edit_never_undoes_a_status_change_it_did_not_see() {
+    let f = std::sync::Arc::new(crate::fleet::fleet().await);
+    let t = std::sync::Arc::new(f.tenant().await);
+    let venue = f
+        .post(&t, "/v1/venues", &json!({"name": "Race Hall", "address": {"line1": "x", "city": "Porto", "country": "PT"}, "timezone": "Europe/Lisbon", "capacity": 500}))
+        .await
+        .data()["id"]
+        .clone();
+    for round in 0..8 {
+        let day = format!("2032-03-{:02}", round + 1);
+        let created = f
+            .post(&t, "/v1/events", &json!({"name": "Show", "venueId": venue, "startsAt": format!("{day}T20:00:00Z"), "endsAt": format!("{day}T23:00:00Z")}))
+            .await;
+        assert_eq!(created.status, 201, "{:?}", created.body);
+        let id = created.data()["id"].as_str().unwrap().to_owned();
+        for action in ["announce", "start-sales"] {
+            assert_eq!(f.post(&t, &format!("/v1/events/{id}/{action}"), &json!({})).await.status, 200);
+        }
+        let edit = {
+            let (f, t, id) = (f.clone(), t.clone(), id.clone());
+            tokio::spawn(async move {
+                let body = json!({"name": format!("Show {round}")});
+                f.call(Method::PATCH, &format!("/v1/events/{id}"), Some(&t.owner), Some(t.company), Some(&body)).await
+            })
+        };
+        let cancel = {
+            let (f, t, id) = (f.clone(), t.clone(), id.clone());
+            tokio::spawn(async move { f.post(&t, &format!("/v1/events/{id}/cancel"), &json!({})).await })
+        };
+        let (edit, cancel) = (edit.await.unwrap(), cancel.await.unwrap());
+        // A lost race is tried again from the new state: the cancellation
+        // goes through, the edit either lands first or finds the event closed.
+        assert_eq!(cancel.status, 200, "round {round}: {:?}", cancel.body);
+        assert!(edit.status == 200 || edit.code() == "EVENT_CLOSED", "round {round}: {:?}", edit.body);
+        let now = f.get(&t, &format!("/v1/events/{id}")).await;
+        assert_eq!(now.data()["status"], "canceled", "round {round}: the cancellation stands");
+    }
+
+    let created = f
+        .post(&t, "/v1/events", &json!({"name": "Versioned", "venueId": venue, "startsAt": "2032-04-01T20:00:00Z", "endsAt": "2032-04-01T23:00:00Z"}))
+        .await;
+    let id = created.data()["id"].as_str().unwrap().to_owned();
+    let version = created.data()["version"].as_u64().unwrap();
+    let announced = f.post(&t, &format!("/v1/events/{id}/announce"), &json!({})).await;
+    assert_eq!(announced.data()["version"].as_u64(), Some(version + 1));
+    let if_match = |method: Method, path: String, seen: u64, body: Value| {
+        let request = f
+            .base
+            .http
+            .request(method, f.base.url(&path))
+            .bearer_auth(&t.owner)
+            .header("x-org", t.company.to_string())
+            .header("if-match", format!("\"{seen}\""))
+            .json(&body);
+        f.base.send(request)
+    };
+    let stale = if_match(Method::PATCH, format!("/v1/events/{id}"), version, json!({"name": "Overwritten"})).await;
+    assert_eq!((stale.status.as_u16(), stale.code()), (412, "VERSION_MISMATCH"), "{:?}", stale.body);
+    assert_eq!(f.get(&t, &format!("/v1/events/{id}")).await.data()["name"], "Versioned");
+    let fresh = if_match(Method::POST, format!("/v1/events/{id}/start-sales"), version + 1, json!({})).await;
+    assert_eq!(fresh.status, 200, "{:?}", fresh.body);
+}

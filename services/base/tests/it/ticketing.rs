@@ -181,3 +181,41 @@ async fn replays_waitlist_order_and_check_in() {
     assert_eq!(f.get(&other, &format!("/v1/events/{event}/registrations")).await.status, 404);
     assert_eq!(f.post(&other, &format!("{path}/{c_id}/cancel"), &json!({})).await.status, 404);
 }
+
+/// A cancellation that frees a seat races the cancellation of the one waiting
+/// for it: whoever wins, a canceled registration holds no seat, and the seats
+/// sold are exactly those of confirmed registrations.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_waitlist_promotion_never_revives_a_canceled_registration() {
+    let f = Arc::new(fleet().await);
+    let t = Arc::new(f.tenant().await);
+    for round in 0..6 {
+        let (event, tt) = on_sale(&f, &t, 1).await;
+        let path = format!("/v1/events/{event}/registrations");
+        let holder = f.post(&t, &path, &buyer(&tt, 1)).await;
+        let waiting = f.post(&t, &path, &buyer(&tt, 2)).await;
+        assert_eq!(waiting.data()["status"], "waitlisted");
+        let cancel = |id: &Value| {
+            let (f, t, url) = (f.clone(), t.clone(), format!("{path}/{}/cancel", id.as_str().unwrap()));
+            tokio::spawn(async move { f.post(&t, &url, &json!({})).await })
+        };
+        let (a, b) = tokio::join!(cancel(&holder.data()["id"]), cancel(&waiting.data()["id"]));
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.status, 200, "round {round}: {:?}", a.body);
+        assert!(b.status == 200 || b.code() == "CHANGED_MEANWHILE", "round {round}: {:?}", b.body);
+        let list = f.get(&t, &format!("{path}?limit=100")).await;
+        let confirmed: u64 = list
+            .data()
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["status"] == "confirmed")
+            .map(|r| r["quantity"].as_u64().unwrap())
+            .sum();
+        let sales = f.get(&t, &format!("/v1/events/{event}/sales")).await;
+        assert_eq!(sales.data()[0]["sold"].as_u64(), Some(confirmed), "round {round}: {:?}", list.body);
+        if b.status == 200 {
+            assert_eq!(confirmed, 0, "round {round}: both canceled, the seat is free");
+        }
+    }
+}

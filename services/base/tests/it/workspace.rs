@@ -138,3 +138,84 @@ async fn tasks_are_assigned_only_to_members() {
     assert_eq!(deleted.status, 200);
     assert_eq!(f.get(&t, &format!("/v1/tasks/{task_id}")).await.status, 404);
 }
+
+/// The dashboard permission alone shows nothing of the areas behind it:
+/// no fees, contacts, offer terms or comments through the back door.
+#[tokio::test]
+async fn the_dashboard_and_the_log_show_only_areas_the_viewer_may_view() {
+    let f = fleet().await;
+    let t = f.tenant().await;
+    let artist = f
+        .post(
+            &t,
+            "/v1/artists",
+            &json!({"name": "Secret Act", "fee": {"min": 900000, "max": 1200000, "currency": "EUR"},
+                    "contacts": [{"name": "Agent", "email": "agent@act.example", "phone": "+1 555 0199"}]}),
+        )
+        .await;
+    assert_eq!(artist.status, 201, "{:?}", artist.body);
+    let venue = f
+        .post(&t, "/v1/venues", &json!({"name": "Coliseu", "address": {"line1": "x", "city": "Lisboa", "country": "PT"}, "timezone": "Europe/Lisbon", "capacity": 100}))
+        .await;
+    assert_eq!(venue.status, 201, "{:?}", venue.body);
+
+    let (_, glancer) = f.member_with(&t, &["basic.dashboard.view"]).await;
+    let as_glancer = |path: &'static str| f.call(Method::GET, path, Some(&glancer), Some(t.company), None);
+    let log = as_glancer("/v1/activity").await;
+    assert_eq!(log.status, 200, "{:?}", log.body);
+    assert_eq!(log.data(), &json!([]));
+    assert_eq!(log.body["pagination"]["total"], 0);
+    let dash = as_glancer("/v1/dashboard").await;
+    assert_eq!(dash.status, 200, "{:?}", dash.body);
+    for section in ["upcomingEvents", "ticketSales", "pendingOffers", "openTasks", "unfilledShifts", "pendingHolds"] {
+        assert_eq!(dash.data()[section], serde_json::Value::Null, "{section}");
+    }
+    assert_eq!(dash.data()["recentActivity"], json!([]));
+    assert!(!dash.body.to_string().contains("agent@act.example"));
+
+    let (_, venue_viewer) = f.member_with(&t, &["basic.dashboard.view", "basic.venue.view"]).await;
+    let log = f.call(Method::GET, "/v1/activity", Some(&venue_viewer), Some(t.company), None).await;
+    let areas: Vec<&str> = log.data().as_array().unwrap().iter().map(|e| e["entity"].as_str().unwrap()).collect();
+    assert_eq!(areas, ["venue"]);
+    let asked = f.call(Method::GET, "/v1/activity?entity=artist", Some(&venue_viewer), Some(t.company), None).await;
+    assert_eq!(asked.data(), &json!([]), "naming an area does not open it");
+
+    let owner_log = f.get(&t, "/v1/activity").await;
+    assert_eq!(owner_log.body["pagination"]["total"], 2, "the owner sees both");
+}
+
+#[tokio::test]
+async fn holds_in_force_are_bounded_per_company() {
+    let f = crate::fleet::fleet_with(&[("MAX_ACTIVE_HOLDS", "3")]).await;
+    let t = f.tenant().await;
+    let other = f.tenant().await;
+    let mut venues = Vec::new();
+    for tenant in [&t, &other] {
+        let venue = f
+            .post(tenant, "/v1/venues", &json!({"name": "Coliseu", "address": {"line1": "x", "city": "Lisboa", "country": "PT"}, "timezone": "Europe/Lisbon", "capacity": 100}))
+            .await;
+        venues.push(venue.data()["id"].clone());
+    }
+    let hold = |day: u32, venue: &serde_json::Value| json!({"venueId": venue, "startsAt": format!("2030-07-{day:02}T20:00:00Z"), "endsAt": format!("2030-07-{day:02}T23:00:00Z"), "expiresAt": "2030-06-01T00:00:00Z"});
+    let mut ids = Vec::new();
+    for day in 1..=3 {
+        let r = f.post(&t, "/v1/calendar/holds", &hold(day, &venues[0])).await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        ids.push(r.data()["id"].as_str().unwrap().to_owned());
+    }
+    let over = f.post(&t, "/v1/calendar/holds", &hold(4, &venues[0])).await;
+    assert_eq!((over.status.as_u16(), over.code()), (403, "HOLD_LIMIT_REACHED"), "{:?}", over.body);
+    let released =
+        f.call(Method::DELETE, &format!("/v1/calendar/holds/{}", ids[0]), Some(&t.owner), Some(t.company), None).await;
+    assert_eq!(released.status, 200, "{:?}", released.body);
+    assert_eq!(
+        f.post(&t, "/v1/calendar/holds", &hold(4, &venues[0])).await.status,
+        201,
+        "a released hold frees its place"
+    );
+    assert_eq!(
+        f.post(&other, "/v1/calendar/holds", &hold(1, &venues[1])).await.status,
+        201,
+        "the bound is per company"
+    );
+}

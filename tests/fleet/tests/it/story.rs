@@ -62,7 +62,7 @@ async fn from_package_to_posted_settlement() {
         .post(
             &format!("/v1/companies/{org}/roles"),
             Some(&owner),
-            &json!({"name": "Booker", "permissions": ["basic.artist.view", "basic.offer.view", "basic.offer.create"]}),
+            &json!({"name": "Booker", "permissions": ["basic.artist.view", "basic.offer.view", "basic.offer.create", "financial.expense.view", "financial.expense.approve"]}),
         )
         .await;
     assert_eq!(role.status, 201, "{:?}", role.body);
@@ -141,10 +141,16 @@ async fn from_package_to_posted_settlement() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(expenses["pagination"]["total"], 1, "{expenses}");
+    assert_eq!(expenses["data"][0]["amount"], 250_000);
+    // It waits for a second person: the one who accepted cannot approve it.
+    assert_eq!(expenses["data"][0]["status"], "submitted");
+    let approve = format!("/v1/expenses/{}/approve", expenses["data"][0]["id"].as_str().unwrap());
+    let own = f.call(Service::Financial, Method::POST, &approve, &owner, org, Some(&json!({}))).await;
+    assert_eq!((own.status.as_u16(), own.code()), (403, "SELF_APPROVAL"), "{:?}", own.body);
+    let approved = f.call(Service::Financial, Method::POST, &approve, &colleague, org, Some(&json!({}))).await;
+    assert_eq!(approved.data()["status"], "approved", "{:?}", approved.body);
     let payables = f.call(Service::Financial, Method::GET, "/v1/reports/open-payables", &owner, org, None).await;
     assert_eq!(payables.body["data"]["items"].as_array().map(Vec::len), Some(1), "{:?}", payables.body);
-    assert_eq!(expenses["data"][0]["amount"], 250_000);
-    assert_eq!(expenses["data"][0]["status"], "approved");
 
     // Tickets sell; each sale reaches financial as income.
     for action in ["announce", "start-sales"] {

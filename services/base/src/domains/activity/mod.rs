@@ -23,6 +23,30 @@ pub struct ActivityEntry {
     pub after: Value,
 }
 
+/// Each area of the log and the permission needed to see its entries: the
+/// log shows a viewer only what the areas' own routes would show them.
+const AREAS: [(&str, &str); 13] = [
+    ("artist", "basic.artist.view"),
+    ("venue", "basic.venue.view"),
+    ("vendor", "basic.vendor.view"),
+    ("event", "basic.event.view"),
+    ("ticket_type", "basic.ticketing.view"),
+    ("registration", "basic.ticketing.view"),
+    ("offer", "basic.offer.view"),
+    ("hold", "basic.calendar.view"),
+    ("board", "basic.workspace.view"),
+    ("task", "basic.workspace.view"),
+    ("media", "basic.media.view"),
+    ("crew", "basic.crew.view"),
+    ("shift", "basic.crew.view"),
+];
+
+/// The areas whose entries `ctx` may see; an area not listed above is shown
+/// to no one.
+pub fn visible_areas(ctx: &AccessContext) -> Vec<&'static str> {
+    AREAS.iter().filter(|(_, permission)| ctx.can(permission)).map(|(area, _)| *area).collect()
+}
+
 /// One business change.
 pub struct Change<'a> {
     pub at: DateTime<Utc>,

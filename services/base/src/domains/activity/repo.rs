@@ -44,14 +44,18 @@ pub async fn insert(db: &impl ConnectionTrait, company: Uuid, e: &ActivityEntry)
     Ok(())
 }
 
+/// The company's entries of the `areas` given (and of `entity` among them, if named).
 pub async fn list(
     db: &impl ConnectionTrait,
     company: Uuid,
+    areas: &[&str],
     entity: Option<&str>,
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<ActivityEntry>, u64), DbErr> {
-    let mut query = row::Entity::find().filter(row::Column::CompanyId.eq(company));
+    let mut query = row::Entity::find()
+        .filter(row::Column::CompanyId.eq(company))
+        .filter(row::Column::Entity.is_in(areas.iter().copied()));
     if let Some(entity) = entity {
         query = query.filter(row::Column::Entity.eq(entity));
     }

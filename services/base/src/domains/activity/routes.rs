@@ -10,6 +10,8 @@ use crate::state::AppState;
 
 #[derive(Deserialize, schemars::JsonSchema)]
 pub struct Filter {
+    /// Only entries of this area (artist, venue, vendor, event, ticket_type,
+    /// registration, offer, hold, board, task, media, crew, shift).
     entity: Option<String>,
 }
 
@@ -21,8 +23,10 @@ pub async fn list(
     Query(page): Query<PageParams>,
     Query(filter): Query<Filter>,
 ) -> Result<Paginated<ActivityEntry>, ApiError> {
-    let (items, total) = repo::list(&state.db, ctx.company_id, filter.entity.as_deref(), page.offset(), page.limit())
-        .await
-        .map_err(Error::from)?;
+    let areas = super::visible_areas(&ctx);
+    let (items, total) =
+        repo::list(&state.db, ctx.company_id, &areas, filter.entity.as_deref(), page.offset(), page.limit())
+            .await
+            .map_err(Error::from)?;
     Ok(Paginated { items, page, total })
 }

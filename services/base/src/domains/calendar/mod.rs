@@ -97,20 +97,125 @@ impl Validate for Range {
     }
 }
 
-/// Marks every pair of entries that overlap in time and share a venue or an artist.
+/// Conflicts listed on one entry at most; the calendar stays bounded however
+/// crowded a date gets.
+pub const MAX_CONFLICTS_SHOWN: usize = 50;
+
+/// A venue's or an artist's entries: conflicts only arise within one lane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Lane {
+    Venue(Uuid),
+    Artist(Uuid),
+}
+
+/// Marks entries that overlap in time and share a venue or an artist. Each
+/// lane is swept in start order keeping only the entries still running, so
+/// the work follows the overlaps, not the square of the entries. `items` must
+/// be sorted by start.
 pub fn flag_conflicts(items: &mut [Item]) {
-    let n = items.len();
-    for i in 0..n {
-        for j in (i + 1)..n {
-            let (a, b) = (&items[i], &items[j]);
-            let overlap = a.starts_at < b.ends_at && b.starts_at < a.ends_at;
-            let shared = (a.venue_id.is_some() && a.venue_id == b.venue_id)
-                || a.artist_ids.iter().any(|x| b.artist_ids.contains(x));
-            if overlap && shared {
-                let (ida, idb) = (a.id, b.id);
-                items[i].conflicts.push(idb);
-                items[j].conflicts.push(ida);
-            }
+    let mut lanes: std::collections::HashMap<Lane, Vec<usize>> = std::collections::HashMap::new();
+    for (i, item) in items.iter().enumerate() {
+        if let Some(venue) = item.venue_id {
+            lanes.entry(Lane::Venue(venue)).or_default().push(i);
         }
+        for artist in &item.artist_ids {
+            lanes.entry(Lane::Artist(*artist)).or_default().push(i);
+        }
+    }
+    let mut pairs = std::collections::BTreeSet::new();
+    for lane in lanes.values() {
+        let mut running: Vec<usize> = Vec::new();
+        for &i in lane {
+            running.retain(|&j| items[j].ends_at > items[i].starts_at);
+            for &j in &running {
+                if items[j].starts_at < items[i].ends_at {
+                    pairs.insert((j.min(i), j.max(i)));
+                }
+            }
+            running.push(i);
+        }
+    }
+    for (a, b) in pairs {
+        let (ida, idb) = (items[a].id, items[b].id);
+        if items[a].conflicts.len() < MAX_CONFLICTS_SHOWN {
+            items[a].conflicts.push(idb);
+        }
+        if items[b].conflicts.len() < MAX_CONFLICTS_SHOWN {
+            items[b].conflicts.push(ida);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone, Utc};
+
+    use super::*;
+
+    fn item(start_h: i64, end_h: i64, venue: Option<Uuid>, artists: &[Uuid]) -> Item {
+        let day = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
+        Item {
+            kind: Kind::Hold,
+            id: Uuid::now_v7(),
+            title: String::new(),
+            venue_id: venue,
+            artist_ids: artists.to_vec(),
+            starts_at: day + Duration::hours(start_h),
+            ends_at: day + Duration::hours(end_h),
+            status: "held".into(),
+            expires_at: None,
+            conflicts: Vec::new(),
+        }
+    }
+
+    /// The sweep finds exactly the pairs a comparison of every pair finds.
+    #[test]
+    fn the_sweep_agrees_with_comparing_every_pair() {
+        let venues = [Uuid::now_v7(), Uuid::now_v7()];
+        let artists = [Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7()];
+        let mut seed = 7u64;
+        let mut next = |m: u64| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % m
+        };
+        let mut items = Vec::new();
+        for _ in 0..300 {
+            let start = next(400) as i64;
+            let len = 1 + next(12) as i64;
+            let venue = (next(3) < 2).then(|| venues[next(2) as usize]);
+            let who: Vec<Uuid> = artists.iter().copied().filter(|_| next(4) == 0).collect();
+            items.push(item(start, start + len, venue, &who));
+        }
+        items.sort_by_key(|i| (i.starts_at, i.id));
+        let mut swept = items.clone();
+        flag_conflicts(&mut swept);
+        for (i, a) in items.iter().enumerate() {
+            let mut expected: Vec<Uuid> = items
+                .iter()
+                .enumerate()
+                .filter(|(j, b)| {
+                    *j != i
+                        && a.starts_at < b.ends_at
+                        && b.starts_at < a.ends_at
+                        && ((a.venue_id.is_some() && a.venue_id == b.venue_id)
+                            || a.artist_ids.iter().any(|x| b.artist_ids.contains(x)))
+                })
+                .map(|(_, b)| b.id)
+                .collect();
+            assert!(expected.len() < MAX_CONFLICTS_SHOWN, "the case stays below the cap");
+            let mut found = swept[i].conflicts.clone();
+            expected.sort();
+            found.sort();
+            assert_eq!(found, expected, "entry {i}");
+        }
+    }
+
+    #[test]
+    fn a_crowded_date_lists_at_most_the_cap() {
+        let venue = Uuid::now_v7();
+        let mut items: Vec<Item> = (0..200).map(|_| item(0, 5, Some(venue), &[])).collect();
+        items.sort_by_key(|i| (i.starts_at, i.id));
+        flag_conflicts(&mut items);
+        assert!(items.iter().all(|i| i.conflicts.len() == MAX_CONFLICTS_SHOWN));
     }
 }

@@ -95,6 +95,11 @@ pub async fn active_between(
         .collect())
 }
 
+/// How many holds the company keeps in force at `now`.
+pub async fn count_active(db: &impl ConnectionTrait, company: Uuid, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    scoped(company).filter(row::Column::Status.eq(HELD)).filter(row::Column::ExpiresAt.gt(now)).count(db).await
+}
+
 /// Releases a hold in force; false if there was none.
 pub async fn release(
     db: &impl ConnectionTrait,

@@ -277,6 +277,8 @@ pub struct Shift {
     pub updated_by: Uuid,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Raised by every change and assignment; send it back as `If-Match`.
+    pub version: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]

@@ -57,6 +57,7 @@ pub mod shift_row {
         pub updated_by: Uuid,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        pub version: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -228,7 +229,12 @@ fn shift_of(r: shift_row::Model, assigned: Vec<Uuid>) -> Result<Shift, DbErr> {
         updated_by: r.updated_by,
         created_at: r.created_at,
         updated_at: r.updated_at,
+        version: u64::try_from(r.version).map_err(corrupt)?,
     })
+}
+
+fn version(v: u64) -> Result<i64, DbErr> {
+    i64::try_from(v).map_err(corrupt)
 }
 
 fn shift_scoped(company: Uuid) -> Select<shift_row::Entity> {
@@ -283,6 +289,7 @@ pub async fn insert_shift(db: &impl ConnectionTrait, company: Uuid, s: &Shift) -
         updated_by: Set(s.updated_by),
         created_at: Set(s.created_at),
         updated_at: Set(s.updated_at),
+        version: Set(version(s.version)?),
     }
     .insert(db)
     .await?;
@@ -290,8 +297,10 @@ pub async fn insert_shift(db: &impl ConnectionTrait, company: Uuid, s: &Shift) -
 }
 
 /// Writes the shift's own fields; `filled` moves only with assignments.
-pub async fn update_shift(db: &impl ConnectionTrait, company: Uuid, s: &Shift) -> Result<(), DbErr> {
-    shift_row::Entity::update_many()
+/// Writes `s` only over the version `read` (`s.version` is the next one);
+/// false when an assignment or another edit came first.
+pub async fn update_shift(db: &impl ConnectionTrait, company: Uuid, s: &Shift, read: u64) -> Result<bool, DbErr> {
+    let done = shift_row::Entity::update_many()
         .col_expr(shift_row::Column::Name, Expr::value(s.name.clone()))
         .col_expr(shift_row::Column::StartsAt, Expr::value(s.starts_at))
         .col_expr(shift_row::Column::EndsAt, Expr::value(s.ends_at))
@@ -299,11 +308,13 @@ pub async fn update_shift(db: &impl ConnectionTrait, company: Uuid, s: &Shift) -
         .col_expr(shift_row::Column::Headcount, Expr::value(count(s.headcount)?))
         .col_expr(shift_row::Column::UpdatedBy, Expr::value(s.updated_by))
         .col_expr(shift_row::Column::UpdatedAt, Expr::value(s.updated_at))
+        .col_expr(shift_row::Column::Version, Expr::value(version(s.version)?))
         .filter(shift_row::Column::CompanyId.eq(company))
         .filter(shift_row::Column::Id.eq(s.id))
+        .filter(shift_row::Column::Version.eq(version(read)?))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(done.rows_affected == 1)
 }
 
 pub async fn shift(db: &impl ConnectionTrait, company: Uuid, id: Uuid) -> Result<Option<Shift>, DbErr> {
@@ -381,9 +392,23 @@ pub async fn has_assignments(db: &impl ConnectionTrait, company: Uuid, crew: Uui
 
 /// Takes one of the shift's open places: one conditional update, so the
 /// headcount is never passed, whatever runs at the same time.
+/// Takes the shift's row lock for the transaction: its edits and its
+/// assignments run one after another, each seeing the other's result.
+pub async fn lock_shift(db: &impl ConnectionTrait, company: Uuid, shift: Uuid) -> Result<bool, DbErr> {
+    let done = shift_row::Entity::update_many()
+        .col_expr(shift_row::Column::Version, Expr::col(shift_row::Column::Version))
+        .filter(shift_row::Column::CompanyId.eq(company))
+        .filter(shift_row::Column::Id.eq(shift))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected == 1)
+}
+
+/// Takes a place on the shift; false when it is full.
 pub async fn take_place(db: &impl ConnectionTrait, company: Uuid, shift: Uuid) -> Result<bool, DbErr> {
     let done = shift_row::Entity::update_many()
         .col_expr(shift_row::Column::Filled, Expr::col(shift_row::Column::Filled).add(1))
+        .col_expr(shift_row::Column::Version, Expr::col(shift_row::Column::Version).add(1))
         .filter(shift_row::Column::CompanyId.eq(company))
         .filter(shift_row::Column::Id.eq(shift))
         .filter(Expr::col(shift_row::Column::Filled).lt(Expr::col(shift_row::Column::Headcount)))
@@ -431,6 +456,7 @@ pub async fn remove_assignment(
     }
     shift_row::Entity::update_many()
         .col_expr(shift_row::Column::Filled, Expr::col(shift_row::Column::Filled).sub(1))
+        .col_expr(shift_row::Column::Version, Expr::col(shift_row::Column::Version).add(1))
         .filter(shift_row::Column::CompanyId.eq(company))
         .filter(shift_row::Column::Id.eq(shift))
         .exec(db)

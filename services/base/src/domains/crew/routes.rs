@@ -1,6 +1,6 @@
 use axum::extract::State;
 use marquee_guard::Ctx;
-use marquee_kit::{ApiError, Created, Json, Ok, PageParams, Paginated, Path, Query};
+use marquee_kit::{ApiError, Created, IfMatch, Json, Ok, PageParams, Paginated, Path, Query};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -73,9 +73,10 @@ pub async fn update_shift(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
+    if_match: IfMatch,
     Json(body): Json<ShiftPatch>,
 ) -> Result<Ok<Shift>, ApiError> {
-    Result::Ok(Ok(service::update_shift(&state, &ctx, id, body).await?))
+    Result::Ok(Ok(service::update_shift(&state, &ctx, id, body, if_match.0).await?))
 }
 
 pub async fn delete_shift(

@@ -181,6 +181,7 @@ pub async fn create_shift(state: &AppState, ctx: &AccessContext, event: Uuid, in
         updated_by: ctx.user_id,
         created_at: now,
         updated_at: now,
+        version: 1,
     };
     let txn = state.db.begin().await?;
     repo::insert_shift(&txn, ctx.company_id, &shift).await?;
@@ -201,9 +202,23 @@ pub async fn shifts(state: &AppState, ctx: &AccessContext, event: Uuid) -> Resul
     Ok(repo::shifts_of_event(&state.db, ctx.company_id, event).await?)
 }
 
-pub async fn update_shift(state: &AppState, ctx: &AccessContext, id: Uuid, patch: ShiftPatch) -> Result<Shift, Error> {
+pub async fn update_shift(
+    state: &AppState,
+    ctx: &AccessContext,
+    id: Uuid,
+    patch: ShiftPatch,
+    expected: Option<u64>,
+) -> Result<Shift, Error> {
     let txn = state.db.begin().await?;
+    // The shift's lock first, as assignments take it: the checks below see
+    // every assignment that came before.
+    if !repo::lock_shift(&txn, ctx.company_id, id).await? {
+        return Err(Error::NotFound("shift"));
+    }
     let before = repo::shift(&txn, ctx.company_id, id).await?.ok_or(Error::NotFound("shift"))?;
+    if expected.is_some_and(|v| v != before.version) {
+        return Err(Error::VersionMismatch { current: before.version });
+    }
     let mut after = before.clone();
     if let Some(n) = patch.name {
         after.name = n.trim().to_owned();
@@ -232,7 +247,11 @@ pub async fn update_shift(state: &AppState, ctx: &AccessContext, id: Uuid, patch
     }
     after.updated_by = ctx.user_id;
     after.updated_at = state.clock.now();
-    repo::update_shift(&txn, ctx.company_id, &after).await?;
+    after.version = before.version + 1;
+    // Only over what was read (held by the lock; the version says so too).
+    if !repo::update_shift(&txn, ctx.company_id, &after, before.version).await? {
+        return Err(Error::ChangedMeanwhile("shift"));
+    }
     activity::record(&txn, ctx, change(after.updated_at, "shift", id, "updated", json(&before), json(&after))).await?;
     txn.commit().await?;
     Ok(after)
@@ -297,6 +316,10 @@ pub async fn assign(state: &AppState, ctx: &AccessContext, shift_id: Uuid, input
     // The person's lock first: a second assignment of them waits for this one's answer.
     if !repo::lock_crew(&txn, ctx.company_id, input.crew_id).await? {
         return Err(Error::field("crewId", "no such crew member in this company"));
+    }
+    // Then the shift's: an edit of its times waits, or is seen, never skipped.
+    if !repo::lock_shift(&txn, ctx.company_id, shift_id).await? {
+        return Err(Error::NotFound("shift"));
     }
     let shift = repo::shift(&txn, ctx.company_id, shift_id).await?.ok_or(Error::NotFound("shift"))?;
     let person = repo::crew(&txn, ctx.company_id, input.crew_id).await?.ok_or(Error::NotFound("crew member"))?;

@@ -106,6 +106,8 @@ pub struct Event {
     pub updated_by: Uuid,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Raised by every change; send it back as `If-Match` to change only what you saw.
+    pub version: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]

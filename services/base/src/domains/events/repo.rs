@@ -29,6 +29,7 @@ pub mod row {
         pub updated_by: Uuid,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        pub version: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -77,6 +78,7 @@ fn decode(r: row::Model) -> Result<Event, DbErr> {
         updated_by: r.updated_by,
         created_at: r.created_at,
         updated_at: r.updated_at,
+        version: u64::try_from(r.version).map_err(corrupt)?,
     })
 }
 
@@ -96,6 +98,7 @@ fn encode(company: Uuid, e: &Event) -> Result<row::ActiveModel, DbErr> {
         updated_by: Set(e.updated_by),
         created_at: Set(e.created_at),
         updated_at: Set(e.updated_at),
+        version: Set(i64::try_from(e.version).map_err(corrupt)?),
     })
 }
 
@@ -122,14 +125,17 @@ pub async fn find(db: &impl ConnectionTrait, company: Uuid, id: Uuid) -> Result<
     scoped(company).filter(row::Column::Id.eq(id)).one(db).await?.map(decode).transpose()
 }
 
-pub async fn update(db: &impl ConnectionTrait, company: Uuid, e: &Event) -> Result<(), DbErr> {
-    row::Entity::update_many()
+/// Writes `e` over the row only if the row is still at version `read`
+/// (`e.version` is the next one); false when someone else changed it first.
+pub async fn update(db: &impl ConnectionTrait, company: Uuid, e: &Event, read: u64) -> Result<bool, DbErr> {
+    let done = row::Entity::update_many()
         .set(encode(company, e)?)
         .filter(row::Column::CompanyId.eq(company))
         .filter(row::Column::Id.eq(e.id))
+        .filter(row::Column::Version.eq(i64::try_from(read).map_err(corrupt)?))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(done.rows_affected == 1)
 }
 
 pub async fn delete(db: &impl ConnectionTrait, company: Uuid, id: Uuid) -> Result<(), DbErr> {
@@ -213,6 +219,7 @@ pub async fn set_status(
     let done = row::Entity::update_many()
         .col_expr(row::Column::Status, Expr::value(to.as_str()))
         .col_expr(row::Column::UpdatedAt, Expr::value(at))
+        .col_expr(row::Column::Version, Expr::col(row::Column::Version).add(1))
         .filter(row::Column::CompanyId.eq(company))
         .filter(row::Column::Id.eq(id))
         .filter(row::Column::Status.eq(from.as_str()))

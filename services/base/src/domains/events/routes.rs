@@ -1,6 +1,6 @@
 use axum::extract::State;
 use marquee_guard::Ctx;
-use marquee_kit::{ApiError, Created, Json, Ok, PageParams, Paginated, Path, Query};
+use marquee_kit::{ApiError, Created, IfMatch, Json, Ok, PageParams, Paginated, Path, Query};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -35,9 +35,10 @@ pub async fn update(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
+    if_match: IfMatch,
     Json(body): Json<EventPatch>,
 ) -> Result<Ok<Event>, ApiError> {
-    Result::Ok(Ok(service::update(&state, &ctx, id, body).await?))
+    Result::Ok(Ok(service::update(&state, &ctx, id, body, if_match.0).await?))
 }
 
 pub async fn delete(Ctx(ctx): Ctx, State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Ok<Value>, ApiError> {
@@ -50,7 +51,8 @@ pub async fn act(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Path((id, action)): Path<(Uuid, String)>,
+    if_match: IfMatch,
 ) -> Result<Ok<Event>, ApiError> {
     let action = Action::parse(&action).ok_or(Error::NotFound("action"))?;
-    Result::Ok(Ok(service::transition(&state, &ctx, id, action).await?))
+    Result::Ok(Ok(service::transition(&state, &ctx, id, action, if_match.0).await?))
 }

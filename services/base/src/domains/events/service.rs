@@ -85,6 +85,7 @@ pub async fn create(state: &AppState, ctx: &AccessContext, input: EventIn) -> Re
         updated_by: ctx.user_id,
         created_at: now,
         updated_at: now,
+        version: 1,
     };
     book(&txn, ctx.company_id, venue.id, &event).await?;
     repo::insert(&txn, ctx.company_id, &event).await?;
@@ -107,9 +108,72 @@ pub async fn list(
     Ok(repo::list(&state.db, ctx.company_id, filter, offset, limit).await?)
 }
 
-pub async fn update(state: &AppState, ctx: &AccessContext, id: Uuid, patch: EventPatch) -> Result<Event, Error> {
+/// The event as read for a change: refused (412) if the caller expects
+/// another version than the one stored.
+async fn read_for_change(
+    db: &impl sea_orm::ConnectionTrait,
+    ctx: &AccessContext,
+    id: Uuid,
+    expected: Option<u64>,
+) -> Result<Event, Error> {
+    let event = repo::find(db, ctx.company_id, id).await?.ok_or(Error::NotFound("event"))?;
+    match expected {
+        Some(version) if version != event.version => Err(Error::VersionMismatch { current: event.version }),
+        _ => Ok(event),
+    }
+}
+
+/// Writes `after` only over the version `before` was read at: a change that
+/// lands in between (a status move above all) is never overwritten.
+async fn write_over(
+    db: &impl sea_orm::ConnectionTrait,
+    ctx: &AccessContext,
+    before: &Event,
+    after: &mut Event,
+) -> Result<(), Error> {
+    after.version = before.version + 1;
+    if !repo::update(db, ctx.company_id, after, before.version).await? {
+        return Err(Error::ChangedMeanwhile("event"));
+    }
+    Ok(())
+}
+
+/// Runs a change again from a fresh read when another write landed between
+/// its read and its write, unless the caller named the version it saw (then
+/// the change is refused, as they asked). Each attempt checks every rule anew.
+async fn retried<Fut>(expected: Option<u64>, mut attempt: impl FnMut() -> Fut) -> Result<Event, Error>
+where
+    Fut: std::future::Future<Output = Result<Event, Error>>,
+{
+    const ATTEMPTS: usize = 3;
+    for _ in 1..ATTEMPTS {
+        match attempt().await {
+            Err(Error::ChangedMeanwhile(_)) if expected.is_none() => continue,
+            other => return other,
+        }
+    }
+    attempt().await
+}
+
+pub async fn update(
+    state: &AppState,
+    ctx: &AccessContext,
+    id: Uuid,
+    patch: EventPatch,
+    expected: Option<u64>,
+) -> Result<Event, Error> {
+    retried(expected, || update_once(state, ctx, id, patch.clone(), expected)).await
+}
+
+async fn update_once(
+    state: &AppState,
+    ctx: &AccessContext,
+    id: Uuid,
+    patch: EventPatch,
+    expected: Option<u64>,
+) -> Result<Event, Error> {
     let txn = state.db.begin().await?;
-    let before = repo::find(&txn, ctx.company_id, id).await?.ok_or(Error::NotFound("event"))?;
+    let before = read_for_change(&txn, ctx, id, expected).await?;
     if matches!(before.status, Status::Completed | Status::Canceled) {
         return Err(Error::Conflict("EVENT_CLOSED", format!("a {} event cannot be edited", before.status.as_str())));
     }
@@ -145,16 +209,32 @@ pub async fn update(state: &AppState, ctx: &AccessContext, id: Uuid, patch: Even
     }
     after.updated_by = ctx.user_id;
     after.updated_at = state.clock.now();
-    repo::update(&txn, ctx.company_id, &after).await?;
+    write_over(&txn, ctx, &before, &mut after).await?;
     activity::record(&txn, ctx, change(after.updated_at, id, "updated", snapshot(&before), snapshot(&after))).await?;
     txn.commit().await?;
     Ok(after)
 }
 
 /// A status move; refused (409) when the event's status does not allow it.
-pub async fn transition(state: &AppState, ctx: &AccessContext, id: Uuid, action: Action) -> Result<Event, Error> {
+pub async fn transition(
+    state: &AppState,
+    ctx: &AccessContext,
+    id: Uuid,
+    action: Action,
+    expected: Option<u64>,
+) -> Result<Event, Error> {
+    retried(expected, || transition_once(state, ctx, id, action, expected)).await
+}
+
+async fn transition_once(
+    state: &AppState,
+    ctx: &AccessContext,
+    id: Uuid,
+    action: Action,
+    expected: Option<u64>,
+) -> Result<Event, Error> {
     let txn = state.db.begin().await?;
-    let before = repo::find(&txn, ctx.company_id, id).await?.ok_or(Error::NotFound("event"))?;
+    let before = read_for_change(&txn, ctx, id, expected).await?;
     let to = action.apply(before.status).ok_or_else(|| {
         Error::Conflict("INVALID_TRANSITION", format!("a {} event cannot do that", before.status.as_str()))
     })?;
@@ -162,7 +242,7 @@ pub async fn transition(state: &AppState, ctx: &AccessContext, id: Uuid, action:
     after.status = to;
     after.updated_by = ctx.user_id;
     after.updated_at = state.clock.now();
-    repo::update(&txn, ctx.company_id, &after).await?;
+    write_over(&txn, ctx, &before, &mut after).await?;
     activity::record(
         &txn,
         ctx,

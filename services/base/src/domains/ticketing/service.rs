@@ -231,8 +231,14 @@ pub async fn cancel(state: &AppState, ctx: &AccessContext, event: Uuid, id: Uuid
     let now = state.clock.now();
     let txn = state.db.begin().await?;
     let mut r = repo::registration(&txn, ctx.company_id, event, id).await?.ok_or(Error::NotFound("registration"))?;
-    if !repo::set_status(&txn, id, r.status, Status::Canceled, None, now).await? || r.status == Status::Canceled {
+    if r.status == Status::Canceled {
         return Err(Error::Conflict("ALREADY_CANCELED", "the registration is already canceled".to_owned()));
+    }
+    if !repo::set_status(&txn, id, r.status, Status::Canceled, None, now).await? {
+        return Err(Error::Conflict(
+            "CHANGED_MEANWHILE",
+            "the registration changed while this request ran; read it again".to_owned(),
+        ));
     }
     let was = r.status;
     r.status = Status::Canceled;
@@ -246,8 +252,14 @@ pub async fn cancel(state: &AppState, ctx: &AccessContext, event: Uuid, id: Uuid
             if repo::claim(&txn, ctx.company_id, r.ticket_type_id, waiting.quantity).await?.is_none() {
                 break;
             }
-            repo::set_status(&txn, waiting.id, Status::Waitlisted, Status::Confirmed, Some(check_in_code()), now)
-                .await?;
+            // A waiting registration canceled meanwhile keeps nothing: its
+            // seats go back and the next in line is asked.
+            if !repo::set_status(&txn, waiting.id, Status::Waitlisted, Status::Confirmed, Some(check_in_code()), now)
+                .await?
+            {
+                repo::release(&txn, ctx.company_id, r.ticket_type_id, waiting.quantity).await?;
+                continue;
+            }
             report(&txn, ctx.company_id, &t, &waiting, false, now).await?;
             let change = Change {
                 at: now,
