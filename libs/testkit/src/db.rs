@@ -10,6 +10,22 @@ pub fn redis_url() -> Option<String> {
     std::env::var("TEST_REDIS_URL").ok().filter(|v| !v.trim().is_empty())
 }
 
+/// A server a test cannot do without, named by the variable `var`: its URL,
+/// or `None` after a visible skip line. Under `CI=true` a missing server fails
+/// the test, except in the embedded phase of `scripts/test.sh`
+/// (`MARQUEE_TEST_PHASE=embedded`), which leaves the servers out on purpose and
+/// runs the same tests beside them right after.
+pub fn required_server(var: &str, what: &str) -> Option<String> {
+    if let Some(url) = std::env::var(var).ok().filter(|v| !v.trim().is_empty()) {
+        return Some(url);
+    }
+    let in_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    let embedded_phase = std::env::var("MARQUEE_TEST_PHASE").is_ok_and(|p| p == "embedded");
+    assert!(!in_ci || embedded_phase, "{var} is not set, so {what} cannot be tested: CI must test it");
+    eprintln!("SKIPPED: {var} is not set, so {what} is not tested in this run");
+    None
+}
+
 /// A database that exists for one test and is dropped after it.
 pub struct TestDb {
     pub url: String,
@@ -21,7 +37,14 @@ impl TestDb {
     /// A fresh, empty database: PostgreSQL when `TEST_DATABASE_URL` is set,
     /// otherwise a SQLite file in a temporary folder.
     pub async fn fresh() -> Self {
-        match std::env::var("TEST_DATABASE_URL").ok().filter(|v| !v.trim().is_empty()) {
+        let servers_phase = std::env::var("MARQUEE_TEST_PHASE").is_ok_and(|p| p == "servers");
+        let admin_url = if servers_phase {
+            // The phase that promises PostgreSQL never falls back to SQLite unseen.
+            required_server("TEST_DATABASE_URL", "PostgreSQL")
+        } else {
+            std::env::var("TEST_DATABASE_URL").ok().filter(|v| !v.trim().is_empty())
+        };
+        match admin_url {
             Some(admin_url) => Self::postgres(admin_url).await,
             None => {
                 let dir = tempfile::tempdir().expect("temporary folder");

@@ -10,6 +10,6 @@ pub mod http;
 pub mod keys;
 pub mod mail;
 
-pub use db::{TestDb, redis_url, unique_name};
+pub use db::{TestDb, redis_url, required_server, unique_name};
 pub use http::{Reply, TestClient};
 pub use keys::{JwksServer, TestKeys};

@@ -297,3 +297,79 @@ async fn two_owners_stepping_down_at_once_leave_one_owner() {
         assert_eq!(owners, 1, "round {round}: {:?}", members.body);
     }
 }
+
+/// Every company route in auth's own document, tried by the owner of another
+/// company with this company's ids: 404 each time (nothing is revealed), and
+/// nothing changes. A route whose body the probe does not know fails here.
+#[tokio::test]
+async fn every_company_route_is_404_to_another_company_and_changes_nothing() {
+    let f = fleet().await;
+    let (company, owner) = f.company().await;
+    let roles = f.roles(company, &owner.token).await;
+    let member = f.person().await;
+    assert_eq!(f.add(company, &owner.token, &member, &[&roles["member"]]).await.status, 201);
+    let custom = f.custom_role(company, &owner.token, "probe", &["basic.event.view"]).await;
+    let invited = f
+        .auth
+        .post(
+            &format!("/v1/companies/{company}/invitations"),
+            Some(&owner.token),
+            &json!({"email": "probe@example.com"}),
+        )
+        .await;
+    assert_eq!(invited.status, 201, "{:?}", invited.body);
+    let invitation = invited.data()["id"].as_str().unwrap().to_owned();
+    let (_, intruder) = f.company().await;
+
+    let document = f.auth.get("/openapi.json", None).await;
+    let mut routes = Vec::new();
+    for (template, operations) in document.body["paths"].as_object().unwrap() {
+        if template.starts_with("/v1/companies/{id}") {
+            for method in operations.as_object().unwrap().keys() {
+                routes.push((method.to_uppercase(), template.clone()));
+            }
+        }
+    }
+    assert!(routes.len() >= 14, "{routes:?}");
+    let readable: Vec<String> = ["members?limit=100", "roles", "invitations?limit=100", "audit?limit=100"]
+        .iter()
+        .map(|p| format!("/v1/companies/{company}/{p}"))
+        .collect();
+    let snapshot = || async {
+        let mut seen = Vec::new();
+        for path in &readable {
+            seen.push(f.auth.get(path, Some(&owner.token)).await.body);
+        }
+        seen
+    };
+    let before = snapshot().await;
+    for (method, template) in &routes {
+        let path = template
+            .replace("{id}", &company.to_string())
+            .replace("{user_id}", &member.id.to_string())
+            .replace("{role_id}", &custom)
+            .replace("{invitation_id}", &invitation);
+        let path = if template.ends_with("/explain") {
+            format!("{path}?userId={}&permission=basic.event.view", member.id)
+        } else {
+            path
+        };
+        let body = match (method.as_str(), template.as_str()) {
+            ("GET" | "DELETE", _) => None,
+            ("POST", "/v1/companies/{id}/members") => Some(json!({"email": intruder.email})),
+            ("POST", "/v1/companies/{id}/roles") => Some(json!({"name": "stolen", "permissions": []})),
+            ("POST", "/v1/companies/{id}/invitations") => Some(json!({"email": "stolen@example.com"})),
+            ("POST", t) if t.ends_with("/resend") => Some(json!({})),
+            ("PATCH", "/v1/companies/{id}/members/{user_id}") => Some(json!({"status": "suspended"})),
+            ("PATCH", "/v1/companies/{id}/roles/{role_id}") => Some(json!({"name": "renamed"})),
+            (m, t) => panic!("{m} {t} takes a body the probe does not know: name one here"),
+        };
+        let mut request = f.auth.http.request(method.parse().unwrap(), f.auth.url(&path)).bearer_auth(&intruder.token);
+        if let Some(body) = &body {
+            request = request.json(body);
+        }
+        let r = f.auth.send(request).await;
+        assert_eq!(r.status, 404, "{method} {template} by another company's owner: {:?}", r.body);
+    }
+    assert_eq!(before, snapshot().await, "the company changed");
+}

@@ -98,10 +98,7 @@ struct Replicated {
 async fn replicated() -> Option<Replicated> {
     use marquee_kit::grpc::ServiceCredentials;
     use marquee_proto::auth::v1::access_client::AccessClient;
-    if marquee_testkit::redis_url().is_none() {
-        eprintln!("TEST_REDIS_URL not set: the cross-replica path needs Redis");
-        return None;
-    }
+    marquee_testkit::required_server("TEST_REDIS_URL", "the cross-replica path (Redis)")?;
     let f = fleet().await;
     let (company, owner) = f.company().await;
     let roles = f.roles(company, &owner.token).await;

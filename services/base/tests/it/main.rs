@@ -11,5 +11,6 @@ mod fleet;
 mod guard;
 mod media;
 mod offers;
+mod probes;
 mod ticketing;
 mod workspace;

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::fleet::{Fleet, Tenant, fleet, fleet_with};
 
 /// A PNG signature followed by `size - 8` bytes of filler.
-fn png(size: usize) -> Vec<u8> {
+pub(crate) fn png(size: usize) -> Vec<u8> {
     let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
     bytes.extend((0..size - 8).map(|i| (i % 251) as u8));
     bytes
@@ -45,7 +45,13 @@ fn upload_request(
         .body(body)
 }
 
-async fn upload(f: &Fleet, t: &Tenant, query: &str, content_type: &str, bytes: Vec<u8>) -> marquee_testkit::Reply {
+pub(crate) async fn upload(
+    f: &Fleet,
+    t: &Tenant,
+    query: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+) -> marquee_testkit::Reply {
     f.base.send(upload_request(f, t, query, content_type, bytes.into())).await
 }
 
@@ -208,8 +214,7 @@ async fn keys_in(endpoint: &str, bucket: &str) -> usize {
 /// (`.ci/run` starts one on loopback); the local-folder store is the default.
 #[tokio::test]
 async fn media_is_kept_in_an_s3_compatible_bucket() {
-    let Some(endpoint) = std::env::var("TEST_S3_URL").ok().filter(|v| !v.is_empty()) else {
-        eprintln!("TEST_S3_URL is not set: the S3 store is not exercised in this run");
+    let Some(endpoint) = marquee_testkit::required_server("TEST_S3_URL", "the S3 media store") else {
         return;
     };
     let bucket = format!("media-{}", uuid::Uuid::now_v7().simple());

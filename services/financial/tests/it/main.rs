@@ -4,5 +4,6 @@
 
 mod fleet;
 mod ledger;
+mod probes;
 mod records;
 mod settlements;

@@ -64,8 +64,7 @@ async fn the_stream_carries_heartbeats() {
 /// instance reaches the watchers of another.
 #[tokio::test]
 async fn changes_reach_watchers_of_every_replica() {
-    if marquee_testkit::redis_url().is_none() {
-        eprintln!("TEST_REDIS_URL not set: the cross-replica path needs Redis; one replica is covered above");
+    if marquee_testkit::required_server("TEST_REDIS_URL", "the cross-replica path (Redis)").is_none() {
         return;
     }
     let shared = Shared::new().await;

@@ -313,6 +313,10 @@ fn refusal(person: &CrewMember, shift: &Shift, overlaps: &[Shift]) -> Option<Err
 pub async fn assign(state: &AppState, ctx: &AccessContext, shift_id: Uuid, input: AssignIn) -> Result<Shift, Error> {
     let now = state.clock.now();
     let txn = state.db.begin().await?;
+    // A shift of another company is not found, whoever is named for it.
+    if repo::shift(&txn, ctx.company_id, shift_id).await?.is_none() {
+        return Err(Error::NotFound("shift"));
+    }
     // The person's lock first: a second assignment of them waits for this one's answer.
     if !repo::lock_crew(&txn, ctx.company_id, input.crew_id).await? {
         return Err(Error::field("crewId", "no such crew member in this company"));
