@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, RuntimeErr, SqlErr};
 
 pub use sea_orm;
 
@@ -35,7 +35,31 @@ pub fn classify(e: DbErr) -> DbError {
     }
     match &e {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => DbError::Unavailable(e.to_string()),
+        DbErr::Exec(RuntimeErr::SqlxError(cause)) | DbErr::Query(RuntimeErr::SqlxError(cause))
+            if connection_lost(cause) =>
+        {
+            DbError::Unavailable(e.to_string())
+        }
         _ => DbError::Unexpected(e),
+    }
+}
+
+/// Whether a statement failed because the server went away (killed,
+/// restarting, shutting down, unreachable) rather than because of the
+/// statement: a refusal to retry later, never an internal error.
+fn connection_lost(cause: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error;
+    match cause {
+        Error::Io(_)
+        | Error::Tls(_)
+        | Error::Protocol(_)
+        | Error::PoolTimedOut
+        | Error::PoolClosed
+        | Error::WorkerCrashed => true,
+        // SQLSTATE classes 08 (connection exception) and 57P (operator
+        // intervention: admin or crash shutdown, cannot connect now).
+        Error::Database(db) => db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
     }
 }
 

@@ -237,3 +237,146 @@ async fn cutting_redis_under_load_refuses_cleanly_and_recovers_without_restarts(
         assert_eq!(r.status, 200, "an acknowledged write survived: {id}");
     }
 }
+
+/// A PostgreSQL server of the test's own (the machine's `initdb` and
+/// `pg_ctl`, in a temporary folder, on a free port), so it can be killed.
+struct OwnPostgres {
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl OwnPostgres {
+    fn available() -> bool {
+        std::process::Command::new("pg_ctl").arg("--version").output().is_ok_and(|o| o.status.success())
+    }
+
+    /// PostgreSQL refuses to run as root: then its tools run as `postgres`.
+    fn tool(program: &str) -> std::process::Command {
+        let root = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+        if root {
+            let mut command = std::process::Command::new("runuser");
+            command.args(["-u", "postgres", "--", program]);
+            command
+        } else {
+            std::process::Command::new(program)
+        }
+    }
+
+    fn run(mut command: std::process::Command, what: &str) {
+        let out = command.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert!(
+            out.status.success(),
+            "{what}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let _ = std::process::Command::new("chown").args(["-R", "postgres:postgres"]).arg(dir.path()).output();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut init = Self::tool("initdb");
+        init.args(["-U", "postgres", "--auth=trust", "-D"]).arg(dir.path().join("data"));
+        Self::run(init, "initdb");
+        let pg = Self { dir, port };
+        pg.up();
+        pg
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    fn up(&self) {
+        let mut start = Self::tool("pg_ctl");
+        start
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .arg("-l")
+            .arg(self.dir.path().join("server.log"))
+            .arg("-o")
+            .arg(format!("-p {} -k {} -c listen_addresses=127.0.0.1", self.port, self.dir.path().display()))
+            .args(["-w", "start"]);
+        Self::run(start, "pg_ctl start");
+    }
+
+    /// As a crash would: no shutdown checkpoint, every connection cut.
+    fn kill(&self) {
+        let mut stop = Self::tool("pg_ctl");
+        stop.arg("-D").arg(self.dir.path().join("data")).args(["-m", "immediate", "-w", "stop"]);
+        Self::run(stop, "pg_ctl stop");
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let mut stop = Self::tool("pg_ctl");
+        stop.arg("-D").arg(self.dir.path().join("data")).args(["-m", "immediate", "stop"]);
+        let _ = stop.output();
+    }
+}
+
+#[tokio::test]
+async fn killing_the_database_under_writes_refuses_cleanly_and_loses_nothing_acknowledged() {
+    if !OwnPostgres::available() {
+        assert!(std::env::var_os("CI").is_none(), "PostgreSQL's pg_ctl is needed for this test in CI");
+        eprintln!("SKIPPED: pg_ctl is not installed, so the database fault is not tested in this run");
+        return;
+    }
+    let pg = OwnPostgres::start().await;
+    let mut options = crate::harness::Options::default();
+    options.env.push((Service::Base, "DATABASE_URL".into(), pg.url()));
+    let f = Fleet::start_with(options).await;
+    let (owner, org) = f.owner().await;
+    let create = |n: usize| {
+        let f = &f;
+        let owner = owner.clone();
+        async move {
+            f.call(Service::Base, Method::POST, "/v1/artists", &owner, org, Some(&json!({"name": format!("Act {n}")})))
+                .await
+        }
+    };
+    let mut acknowledged = Vec::new();
+    let mut refused = 0;
+    let mut killed_at = None;
+    let mut restarted = false;
+    let started = Instant::now();
+    let mut n = 0;
+    while started.elapsed() < Duration::from_secs(8) {
+        if n == 10 && killed_at.is_none() {
+            pg.kill();
+            killed_at = Some(Instant::now());
+        }
+        if !restarted && killed_at.is_some_and(|at| at.elapsed() > Duration::from_millis(1500)) {
+            pg.up();
+            restarted = true;
+        }
+        let r = create(n).await;
+        let s = r.status.as_u16();
+        assert!(s == 201 || s == 503, "only created or unavailable, never a failure to decide: {s} {:?}", r.body);
+        if s == 201 {
+            acknowledged.push(r.data()["id"].as_str().unwrap().to_owned());
+        } else {
+            refused += 1;
+            assert!(r.headers.contains_key("retry-after"), "{:?}", r.body);
+        }
+        n += 1;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(restarted, "the server came back during the run");
+    assert!(refused > 0, "writes without a database are refused, not acknowledged");
+    eventually(Duration::from_secs(20), "base accepting writes again without a restart", || {
+        let create = &create;
+        async move { create(10_000).await.status == 201 }
+    })
+    .await;
+    for id in &acknowledged {
+        let r = f.call(Service::Base, Method::GET, &format!("/v1/artists/{id}"), &owner, org, None).await;
+        assert_eq!(r.status, 200, "an acknowledged write survived the crash: {id}");
+    }
+    assert!(acknowledged.len() > 10, "writes flowed before and after the crash");
+}
