@@ -373,3 +373,60 @@ async fn every_company_route_is_404_to_another_company_and_changes_nothing() {
     }
     assert_eq!(before, snapshot().await, "the company changed");
 }
+
+/// Many additions and invitation acceptances at once never pass the plan's
+/// member limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_joins_never_pass_the_member_limit() {
+    let f = fleet().await;
+    let (company, owner) = f.company().await;
+    let admin = f.admin().await;
+    let code = format!("trio-{}", &Uuid::now_v7().simple().to_string()[24..]);
+    let made = f
+        .core
+        .post(
+            "/v1/packages",
+            Some(&admin),
+            &json!({"code": code, "name": "Trio", "modules": ["basic"], "limits": {"maxMembers": 3}}),
+        )
+        .await;
+    assert_eq!(made.status, 201);
+    f.set_package(company, json!({"packageCode": code, "status": "active"})).await;
+    let roles = f.roles(company, &owner.token).await;
+    let mut people = Vec::new();
+    for _ in 0..8 {
+        people.push(f.person().await);
+    }
+    let mut invitations = Vec::new();
+    for person in &people[4..] {
+        let sent = f
+            .auth
+            .post(&format!("/v1/companies/{company}/invitations"), Some(&owner.token), &json!({"email": person.email}))
+            .await;
+        assert_eq!(sent.status, 201, "{:?}", sent.body);
+        invitations.push(sent.data()["token"].as_str().unwrap().to_owned());
+    }
+    let mut tasks = Vec::new();
+    for person in &people[..4] {
+        let body = json!({"email": person.email, "roleIds": [roles["member"]]});
+        let (auth, token) = (f.auth.clone(), owner.token.clone());
+        let path = format!("/v1/companies/{company}/members");
+        tasks.push(tokio::spawn(async move { auth.post(&path, Some(&token), &body).await }));
+    }
+    for (person, invitation) in people[4..].iter().zip(&invitations) {
+        let (auth, token, body) = (f.auth.clone(), person.token.clone(), json!({"token": invitation}));
+        tasks.push(tokio::spawn(async move { auth.post("/v1/invitations/accept", Some(&token), &body).await }));
+    }
+    let mut joined = 0;
+    for task in tasks {
+        let r = task.await.unwrap();
+        match r.status.as_u16() {
+            200 | 201 => joined += 1,
+            409 => assert_eq!(r.code(), "COMPANY_FULL", "{:?}", r.body),
+            other => panic!("unexpected {other}: {:?}", r.body),
+        }
+    }
+    assert_eq!(joined, 2, "the owner and two more make three");
+    let members = f.auth.get(&format!("/v1/companies/{company}/members?limit=100"), Some(&owner.token)).await;
+    assert_eq!(members.body["pagination"]["total"], 3);
+}
