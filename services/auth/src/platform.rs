@@ -142,6 +142,23 @@ impl Platform {
         Ok(answer.into())
     }
 
+    /// Tells platform-core that these operator sessions ended, each refused
+    /// there until its `until` (when its last token expires).
+    pub async fn end_sessions(&self, sessions: &[(Uuid, chrono::DateTime<chrono::Utc>)]) -> Result<(), PlatformError> {
+        let request = pb::EndSessionsRequest {
+            sessions: sessions
+                .iter()
+                .map(|(id, until)| pb::EndedSession {
+                    session_id: id.to_string(),
+                    until_unix_ms: until.timestamp_millis(),
+                })
+                .collect(),
+        };
+        let mut client = self.client.clone();
+        client.end_sessions(request).await.map_err(|s| unavailable(s.message()))?;
+        Ok(())
+    }
+
     /// The permission catalog (permission → module), fetched once and kept.
     pub async fn catalog(&self) -> Result<Catalog, PlatformError> {
         if let Some(catalog) = self.catalog.read().await.clone() {

@@ -143,4 +143,20 @@ impl pb::platform_core_server::PlatformCore for PlatformCoreGrpc {
         });
         Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
     }
+
+    async fn end_sessions(
+        &self,
+        request: Request<pb::EndSessionsRequest>,
+    ) -> Result<Response<pb::EndSessionsReply>, Status> {
+        let mut sessions = Vec::new();
+        for ended in &request.get_ref().sessions {
+            let id = Uuid::parse_str(&ended.session_id)
+                .map_err(|_| Status::invalid_argument("session_id must be a UUID"))?;
+            let until = chrono::DateTime::from_timestamp_millis(ended.until_unix_ms)
+                .ok_or_else(|| Status::invalid_argument("until_unix_ms is out of range"))?;
+            sessions.push((id, until));
+        }
+        crate::domains::operators::end_sessions(&self.state, &sessions).await?;
+        Ok(Response::new(pb::EndSessionsReply {}))
+    }
 }

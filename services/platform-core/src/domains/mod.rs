@@ -1,3 +1,4 @@
 pub mod catalog;
+pub mod operators;
 pub mod plans;
 pub mod subscriptions;

@@ -232,3 +232,28 @@ async fn from_package_to_posted_settlement() {
         }
     }
 }
+
+/// A platform operator who signs out (or whose sessions are ended) is refused
+/// by platform-core at once, not when the access token expires.
+#[tokio::test]
+async fn a_signed_out_operator_is_refused_by_platform_core_at_once() {
+    let f = Fleet::start().await;
+    let core = f.client(Service::PlatformCore);
+    let operator = f.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let other = f.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(core.get("/v1/modules", Some(&operator)).await.status, 200);
+    let out = f.client(Service::Auth).post("/v1/auth/logout", Some(&operator), &json!({})).await;
+    assert_eq!(out.status, 200, "{:?}", out.body);
+    let mut refused = None;
+    for _ in 0..40 {
+        let r = core.get("/v1/modules", Some(&operator)).await;
+        if r.status == 401 {
+            refused = Some(r);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let refused = refused.expect("the signed-out operator's token still works at platform-core");
+    assert_eq!(refused.code(), "SESSION_REVOKED");
+    assert_eq!(core.get("/v1/modules", Some(&other)).await.status, 200, "the operator's other session stands");
+}

@@ -284,11 +284,47 @@ pub async fn is_live(state: &AppState, id: Uuid, user: Uuid) -> Result<bool, Err
     Ok(session.is_some_and(|s| s.user_id == user && s.is_live(now, idle)))
 }
 
-/// Tells watchers that sessions ended (after the commit that ended them).
+/// Tells watchers that sessions ended (after the commit that ended them),
+/// and platform-core too when they were a platform operator's.
 pub async fn announce(state: &AppState, user: Uuid, sessions: &[Uuid]) {
     for session in sessions {
         state.events.publish(AccessChange::session(user, *session)).await;
     }
+    let operator = match users::by_id(&state.db, user).await {
+        Ok(found) => found.is_some_and(|u| u.base_role == marquee_guard::PLATFORM_ADMIN_ROLE),
+        // Unknown: tell platform-core anyway; a needless notice costs nothing.
+        Err(_) => true,
+    };
+    if operator && !sessions.is_empty() {
+        tell_platform_core(state, sessions);
+    }
+}
+
+/// The notice only matters while the sessions' tokens are unexpired, so it is
+/// retried, with backoff, for exactly that long.
+fn tell_platform_core(state: &AppState, sessions: &[Uuid]) {
+    let now = state.clock.now();
+    let until = now + dur(state.config.access_token_ttl) + dur(state.config.tokens.leeway);
+    let ended: Vec<(Uuid, chrono::DateTime<chrono::Utc>)> = sessions.iter().map(|s| (*s, until)).collect();
+    let platform = state.platform.clone();
+    let give_up = std::time::Instant::now() + state.config.access_token_ttl + state.config.tokens.leeway;
+    tokio::spawn(async move {
+        let mut backoff = std::time::Duration::from_millis(100);
+        loop {
+            match platform.end_sessions(&ended).await {
+                Ok(()) => return,
+                Err(e) if std::time::Instant::now() + backoff < give_up => {
+                    tracing::warn!(error = %e, "platform-core not told of ended operator sessions yet; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(std::time::Duration::from_secs(10));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "platform-core was never told of ended operator sessions");
+                    return;
+                }
+            }
+        }
+    });
 }
 
 pub async fn list(state: &AppState, user: Uuid, current: Uuid) -> Result<Vec<SessionOut>, Error> {

@@ -1,6 +1,6 @@
+use crate::domains::operators::Operator;
 use axum::extract::State;
 use axum::http::Method;
-use marquee_guard::PlatformAdmin;
 use marquee_kit::openapi::DocRouter;
 
 use crate::state::AppState;
@@ -9,6 +9,6 @@ pub fn router() -> DocRouter<AppState> {
     DocRouter::new().route(Method::GET, "/v1/modules", list)
 }
 
-async fn list(_operator: PlatformAdmin, State(state): State<AppState>) -> marquee_kit::Ok<Vec<super::Module>> {
+async fn list(_operator: Operator, State(state): State<AppState>) -> marquee_kit::Ok<Vec<super::Module>> {
     marquee_kit::Ok(state.catalog.modules().to_vec())
 }

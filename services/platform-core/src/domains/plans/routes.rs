@@ -1,8 +1,8 @@
 //! `/v1/packages` and `/v1/addons`: the same shape, one per kind.
 
+use crate::domains::operators::Operator;
 use axum::extract::State;
 use axum::http::Method;
-use marquee_guard::PlatformAdmin;
 use marquee_kit::openapi::DocRouter;
 use marquee_kit::{ApiError, Created, Json, Ok, PageParams, Paginated, Path, Query};
 use serde::Serialize;
@@ -30,7 +30,7 @@ const fn kind(package: bool) -> PlanKind {
 }
 
 async fn list<const PACKAGE: bool>(
-    _operator: PlatformAdmin,
+    _operator: Operator,
     State(state): State<AppState>,
     Query(page): Query<PageParams>,
 ) -> Result<Paginated<Plan>, ApiError> {
@@ -39,7 +39,7 @@ async fn list<const PACKAGE: bool>(
 }
 
 async fn create<const PACKAGE: bool>(
-    PlatformAdmin(operator): PlatformAdmin,
+    Operator(operator): Operator,
     State(state): State<AppState>,
     Json(body): Json<NewPlan>,
 ) -> Result<Created<Plan>, ApiError> {
@@ -55,7 +55,7 @@ struct PlanWithVersions {
 }
 
 async fn show<const PACKAGE: bool>(
-    _operator: PlatformAdmin,
+    _operator: Operator,
     State(state): State<AppState>,
     Path(code): Path<String>,
 ) -> Result<Ok<PlanWithVersions>, ApiError> {
@@ -66,7 +66,7 @@ async fn show<const PACKAGE: bool>(
 }
 
 async fn revise<const PACKAGE: bool>(
-    PlatformAdmin(operator): PlatformAdmin,
+    Operator(operator): Operator,
     State(state): State<AppState>,
     Path(code): Path<String>,
     Json(body): Json<PlanContents>,
@@ -75,7 +75,7 @@ async fn revise<const PACKAGE: bool>(
 }
 
 async fn version<const PACKAGE: bool>(
-    _operator: PlatformAdmin,
+    _operator: Operator,
     State(state): State<AppState>,
     Path((code, version)): Path<(String, u32)>,
 ) -> Result<Ok<Plan>, ApiError> {

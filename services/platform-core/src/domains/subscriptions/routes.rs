@@ -1,6 +1,6 @@
+use crate::domains::operators::Operator;
 use axum::extract::State;
 use axum::http::Method;
-use marquee_guard::PlatformAdmin;
 use marquee_kit::openapi::DocRouter;
 use marquee_kit::{ApiError, Json, Ok, PageParams, Paginated, Path, Query};
 use uuid::Uuid;
@@ -18,7 +18,7 @@ pub fn router() -> DocRouter<AppState> {
 }
 
 async fn show(
-    _operator: PlatformAdmin,
+    _operator: Operator,
     State(state): State<AppState>,
     Path(company): Path<Uuid>,
 ) -> Result<Ok<Subscription>, ApiError> {
@@ -27,7 +27,7 @@ async fn show(
 }
 
 async fn set(
-    PlatformAdmin(operator): PlatformAdmin,
+    Operator(operator): Operator,
     State(state): State<AppState>,
     Path(company): Path<Uuid>,
     Json(body): Json<SetSubscription>,
@@ -36,7 +36,7 @@ async fn set(
 }
 
 async fn history(
-    _operator: PlatformAdmin,
+    _operator: Operator,
     State(state): State<AppState>,
     Path(company): Path<Uuid>,
     Query(page): Query<PageParams>,
@@ -46,7 +46,7 @@ async fn history(
 }
 
 async fn entitlements(
-    _operator: PlatformAdmin,
+    _operator: Operator,
     State(state): State<AppState>,
     Path(company): Path<Uuid>,
 ) -> Result<Ok<Entitlements>, ApiError> {
