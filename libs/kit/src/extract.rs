@@ -258,6 +258,19 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     }
 }
 
+/// Marks a route that checks credentials carried in its body (a password, a
+/// refresh token): without being an authenticated route it may answer 401,
+/// and its document says so. Extracting it never fails.
+pub struct ChecksCredentials;
+
+impl<S: Send + Sync> FromRequestParts<S> for ChecksCredentials {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(_parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self)
+    }
+}
+
 #[cfg(test)]
 mod if_match_tests {
     use super::IfMatch;

@@ -14,7 +14,7 @@ pub mod pagination;
 pub mod server;
 
 pub use clock::Clock;
-pub use envelope::{Created, Ok, Paginated};
+pub use envelope::{Accepted, Created, Ok, Paginated};
 pub use error::{ApiError, FieldIssue};
-pub use extract::{IfMatch, Json, Path, Query, Validate};
+pub use extract::{ChecksCredentials, IfMatch, Json, Path, Query, Validate};
 pub use pagination::PageParams;

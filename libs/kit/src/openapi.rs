@@ -14,9 +14,9 @@ use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::{Value, json};
 
-use crate::envelope::{Created, Ok, Paginated};
+use crate::envelope::{Accepted, Created, Ok, Paginated};
 use crate::error::ApiError;
-use crate::extract::{IfMatch, Json, Path, Query};
+use crate::extract::{ChecksCredentials, IfMatch, Json, Path, Query};
 
 /// What the documentation of one operation has gathered so far.
 #[derive(Debug, Clone, Default)]
@@ -31,6 +31,8 @@ pub struct Operation {
     pub raw_body: bool,
     /// Takes `If-Match` and may answer 412.
     pub if_match: bool,
+    /// Checks credentials in its body and may answer 401 unauthenticated.
+    pub checks_credentials: bool,
     pub query: Vec<(String, Schema, bool)>,
     pub response: Option<(u16, Option<Schema>, bool)>,
 }
@@ -102,6 +104,11 @@ impl<T: JsonSchema> DocArg for Query<T> {
 
 impl<T> DocArg for Path<T> {}
 impl<S> DocArg for axum::extract::State<S> {}
+impl DocArg for ChecksCredentials {
+    fn describe(op: &mut Operation, _generator: &mut SchemaGenerator) {
+        op.checks_credentials = true;
+    }
+}
 impl DocArg for IfMatch {
     fn describe(op: &mut Operation, _generator: &mut SchemaGenerator) {
         op.if_match = true;
@@ -142,6 +149,12 @@ impl<T: JsonSchema> DocReturn for Result<Paginated<T>, ApiError> {
 }
 
 /// An answer the handler shapes itself (a file, a replay's 200 or 201).
+impl DocReturn for Result<Accepted, ApiError> {
+    fn describe(op: &mut Operation, generator: &mut SchemaGenerator) {
+        op.response = Some((202, Some(generator.subschema_for::<()>()), false));
+    }
+}
+
 impl DocReturn for Result<axum::response::Response, ApiError> {
     fn describe(op: &mut Operation, _generator: &mut SchemaGenerator) {
         op.response = Some((200, None, false));
@@ -205,7 +218,7 @@ impl Docs {
         let mut schemas: serde_json::Map<String, Value> = self.generator.definitions().clone().into_iter().collect();
         schemas.insert("Error".into(), error_schema());
         schemas.insert("Pagination".into(), pagination_schema());
-        json!({
+        let mut document = json!({
             "openapi": "3.1.0",
             "info": {"title": title, "version": version, "description": description},
             "paths": paths,
@@ -213,7 +226,33 @@ impl Docs {
                 "schemas": schemas,
                 "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
             },
-        })
+        });
+        spell_out_any(&mut document);
+        document
+    }
+}
+
+/// A property that may hold any JSON value is written `{}` rather than the
+/// boolean schema `true`: the same meaning, which every tool reading the
+/// document (client generators, fuzzers) understands.
+fn spell_out_any(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                if key == "properties"
+                    && let Value::Object(properties) = child
+                {
+                    for property in properties.values_mut() {
+                        if *property == Value::Bool(true) {
+                            *property = json!({});
+                        }
+                    }
+                }
+                spell_out_any(child);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(spell_out_any),
+        _ => {}
     }
 }
 
@@ -270,7 +309,8 @@ fn operation(op: &Operation) -> Value {
     let body_errors: &[(&str, &str)] =
         &[("413", "the request body is too large"), ("415", "the body is not of the content type documented")];
     for (status, description) in errors.iter().chain(if has_body { body_errors } else { &[] }) {
-        if !op.authenticated && ["401", "403"].contains(status) {
+        let may_answer = op.authenticated || (*status == "401" && op.checks_credentials);
+        if !may_answer && ["401", "403"].contains(status) {
             continue;
         }
         responses.insert(

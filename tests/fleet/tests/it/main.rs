@@ -3,6 +3,7 @@
 mod boundaries;
 mod deploy;
 mod faults;
+mod fuzz;
 mod harness;
 mod openapi;
 mod story;

@@ -1,7 +1,7 @@
 use axum::extract::State;
 use axum::http::Method;
 use marquee_kit::openapi::DocRouter;
-use marquee_kit::{ApiError, Json, Ok, Path};
+use marquee_kit::{ApiError, ChecksCredentials, Json, Ok, Path};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -22,6 +22,7 @@ pub fn router() -> DocRouter<AppState> {
 }
 
 async fn login(
+    _checks: ChecksCredentials,
     State(state): State<AppState>,
     client: ClientMeta,
     Json(body): Json<LoginIn>,
@@ -30,6 +31,7 @@ async fn login(
 }
 
 async fn refresh(
+    _checks: ChecksCredentials,
     State(state): State<AppState>,
     client: ClientMeta,
     Json(body): Json<RefreshIn>,

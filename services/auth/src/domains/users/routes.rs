@@ -1,10 +1,8 @@
 use crate::domains::sessions::SignedInAdmin;
 use axum::extract::State;
 use axum::http::Method;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
 use marquee_kit::openapi::DocRouter;
-use marquee_kit::{ApiError, Created, Json, Ok, Path};
+use marquee_kit::{Accepted, ApiError, Created, Json, Ok, Path};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -62,17 +60,9 @@ async fn request_reset(
     State(state): State<AppState>,
     client: ClientMeta,
     Json(body): Json<ResetRequestIn>,
-) -> Result<axum::response::Response, ApiError> {
+) -> Result<Accepted, ApiError> {
     service::request_reset(&state, &body.email, &client).await?;
-    Result::Ok(
-        (
-            StatusCode::ACCEPTED,
-            axum::Json(
-                json!({"success": true, "data": null, "message": "if the address belongs to an account, a reset link is on its way"}),
-            ),
-        )
-            .into_response(),
-    )
+    Result::Ok(Accepted("if the address belongs to an account, a reset link is on its way"))
 }
 
 async fn confirm_reset(
