@@ -27,7 +27,7 @@ echo "==> tests on the embedded defaults (SQLite, in-process cache)"
 (unset TEST_DATABASE_URL TEST_REDIS_URL TEST_S3_URL; export MARQUEE_TEST_PHASE=embedded; run)
 
 # In CI this phase always runs: a server it lacks fails the tests that need it.
-if [[ -n "${TEST_DATABASE_URL:-}" || -n "${TEST_REDIS_URL:-}" || "${CI:-}" == "true" ]]; then
+if [[ -n "${TEST_DATABASE_URL:-}" || -n "${TEST_REDIS_URL:-}" || "${CI:-}" == "true" || "${CI:-}" == "1" ]]; then
   echo "==> tests on PostgreSQL (${TEST_DATABASE_URL:-not set}) and Redis (${TEST_REDIS_URL:-not set})"
   MARQUEE_TEST_PHASE=servers run
 fi

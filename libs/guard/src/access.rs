@@ -254,6 +254,7 @@ impl Guard {
                 .and_then(|s| s.trim().parse::<u64>().ok())
                 .ok_or_else(|| ApiError::field("x-access-revision", "must be a whole number"))?,
         };
+        self.rate_limit_user(claims.sub).await?;
         let decision = self.decision(token, claims.sid, company, min_revision).await?;
         if !decision.session_active || decision.user_id != claims.sub {
             return Err(ApiError::unauthorized("SESSION_REVOKED", "the session has ended"));
@@ -279,9 +280,10 @@ impl Guard {
         if !decision.permissions.contains(permission) {
             return Err(ApiError::forbidden("PERMISSION_DENIED", format!("this needs the {permission} permission")));
         }
-        // Budgets are charged only now: a stranger naming a company it does
-        // not belong to never spends that company's budget.
-        self.rate_limit(claims.sub, company).await?;
+        // The company's budget only now: a stranger naming a company it does
+        // not belong to never spends it (a request over its user's budget was
+        // refused above, before spending it either).
+        self.rate_limit_company(company).await?;
         let span = tracing::Span::current();
         span.record("user_id", tracing::field::display(claims.sub));
         span.record("company_id", tracing::field::display(company));
@@ -295,17 +297,29 @@ impl Guard {
         })
     }
 
-    async fn rate_limit(&self, user: Uuid, company: Uuid) -> Result<(), ApiError> {
+    /// The caller's own budget, charged before anything is asked of auth: a
+    /// token holder cannot make auth work without limit with refused requests.
+    async fn rate_limit_user(&self, user: Uuid) -> Result<(), ApiError> {
         let s = &self.inner.settings;
-        let (user_key, company_key) = (format!("rl:user:{user}"), format!("rl:company:{company}"));
-        // Both budgets in one round trip; a request over the user's budget
-        // does not use up the company's.
-        let budgets = [(user_key.as_str(), s.rate_per_user), (company_key.as_str(), s.rate_per_company)];
-        let hits = self.inner.budgets.hit_each(&budgets, s.rate_window).await.map_err(|_| {
+        let user_key = format!("rl:user:{user}");
+        self.charge(&[(user_key.as_str(), s.rate_per_user)]).await
+    }
+
+    /// The company's budget, charged only once the caller is a member allowed
+    /// the route: a stranger never spends it.
+    async fn rate_limit_company(&self, company: Uuid) -> Result<(), ApiError> {
+        let s = &self.inner.settings;
+        let company_key = format!("rl:company:{company}");
+        self.charge(&[(company_key.as_str(), s.rate_per_company)]).await
+    }
+
+    async fn charge(&self, budgets: &[(&str, u64)]) -> Result<(), ApiError> {
+        let s = &self.inner.settings;
+        let hits = self.inner.budgets.hit_each(budgets, s.rate_window).await.map_err(|_| {
             ApiError::unavailable("RATE_LIMIT_UNAVAILABLE", "rate limits cannot be checked right now", 2)
         })?;
         for (hit, (_, limit)) in hits.iter().zip(budgets) {
-            if hit.count > limit {
+            if hit.count > *limit {
                 return Err(ApiError::too_many("RATE_LIMITED", "too many requests; slow down", hit.retry_after_secs()));
             }
         }

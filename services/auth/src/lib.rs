@@ -85,7 +85,7 @@ pub async fn rotate_keys(config: &Config) -> anyhow::Result<String> {
     let db = marquee_db::connect(&config.database_url, 1).await?;
     let now = chrono::Utc::now();
     let ring = KeyRing::load(&db, &config.sealer, config.tokens.clone(), now).await?;
-    Ok(ring.rotate(&db, &config.sealer, now).await?)
+    Ok(ring.rotate(&db, &config.sealer, now).await?.0)
 }
 
 impl App {
@@ -263,7 +263,7 @@ async fn key_maintenance(state: AppState, shutdown: CancellationToken) {
         let age = now - state.keys.current_created_at();
         if !state.keys.has_next() && age.to_std().is_ok_and(|age| age >= config.key_rotation_interval) {
             match state.keys.rotate(db, sealer, now).await {
-                Ok(kid) => tracing::info!(%kid, "next signing key published on schedule"),
+                Ok((kid, _)) => tracing::info!(%kid, "next signing key published on schedule"),
                 Err(e) => tracing::warn!(error = %e, "scheduled key rotation failed"),
             }
         }

@@ -63,7 +63,9 @@ pub type Catalog = Arc<BTreeMap<String, String>>;
 pub struct Platform {
     client: Client,
     timeout: Duration,
-    cache: moka::future::Cache<Uuid, Entitlements>,
+    /// Entitlements by company, with the company's access revision they were
+    /// fetched at (read before the fetch).
+    cache: moka::future::Cache<Uuid, (Entitlements, u64)>,
     catalog: Arc<RwLock<Option<Catalog>>>,
     /// When the change stream was last heard from (Unix ms); 0 when down.
     last_heard_ms: Arc<AtomicI64>,
@@ -102,11 +104,21 @@ impl Platform {
         last > 0 && now_ms() - last < i64::try_from(self.stale_after.as_millis()).unwrap_or(i64::MAX)
     }
 
-    /// Entitlements, from the cache while the stream is live, else asked afresh.
-    pub async fn entitlements(&self, company: Uuid, fresh: bool) -> Result<Entitlements, PlatformError> {
+    /// Entitlements, from the cache while the stream is live and the entry
+    /// was fetched at `at_revision` or later (the company's revision, read
+    /// before calling: an entitlement change heard from another replica raises
+    /// it, so an older entry is never paired with the newer revision), else
+    /// asked afresh.
+    pub async fn entitlements(
+        &self,
+        company: Uuid,
+        fresh: bool,
+        at_revision: u64,
+    ) -> Result<Entitlements, PlatformError> {
         if !fresh
             && self.is_live()
-            && let Some(cached) = self.cache.get(&company).await
+            && let Some((cached, fetched_at)) = self.cache.get(&company).await
+            && fetched_at >= at_revision
             && (cached.valid_until_ms == 0 || cached.valid_until_ms > now_ms())
         {
             return Ok(cached);
@@ -119,7 +131,7 @@ impl Platform {
             .into_inner()
             .into();
         if self.is_live() {
-            self.cache.insert(company, answer.clone()).await;
+            self.cache.insert(company, (answer.clone(), at_revision)).await;
         }
         Ok(answer)
     }

@@ -14,9 +14,10 @@ pub enum Error {
     Conflict(&'static str, String),
     #[error("{1}")]
     LimitReached(&'static str, String),
-    /// `If-Match` named another version than the stored one.
-    #[error("the resource is at version {current}")]
-    VersionMismatch { current: u64 },
+    /// `If-Match` named another version than the stored one (its current
+    /// version, when known).
+    #[error("the resource is no longer at the version named")]
+    VersionMismatch { current: Option<u64> },
     /// Another write changed the row between this one's read and its write.
     #[error("the {0} changed while this request ran")]
     ChangedMeanwhile(&'static str),
@@ -55,7 +56,10 @@ impl From<Error> for ApiError {
             Error::VersionMismatch { current } => ApiError::new(
                 StatusCode::PRECONDITION_FAILED,
                 "VERSION_MISMATCH",
-                format!("the resource has changed; it is now at version {current}"),
+                match current {
+                    Some(version) => format!("the resource has changed; it is now at version {version}"),
+                    None => "the resource changed after the version named in If-Match".to_owned(),
+                },
             ),
             Error::ChangedMeanwhile(what) => ApiError::conflict(
                 "CHANGED_MEANWHILE",

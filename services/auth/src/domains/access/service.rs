@@ -138,7 +138,7 @@ pub async fn resolve(state: &AppState, company: Uuid, user: Uuid, min_revision: 
             return Err(Error::RevisionNotReached(min_revision));
         }
     }
-    let entitlements = state.platform.entitlements(company, fresh).await?;
+    let entitlements = state.platform.entitlements(company, fresh, revision).await?;
     let local = revision;
     let grants = cached_grants(state, company, user, local).await?;
     let membership = match grants.membership.as_ref().map(|m| m.status) {
@@ -214,7 +214,7 @@ pub struct Explanation {
 pub async fn explain(state: &AppState, company: Uuid, user: Uuid, permission: &str) -> Result<Explanation, Error> {
     let catalog = state.platform.catalog().await?;
     let grants = grants(state, &state.db, company, user).await?;
-    let entitlements = state.platform.entitlements(company, true).await?;
+    let entitlements = state.platform.entitlements(company, true, 0).await?;
     let module = catalog.get(permission).cloned();
     let roles: Vec<String> = grants.roles.iter().map(|(_, n, _)| n.clone()).collect();
     let granting_roles: Vec<String> = grants

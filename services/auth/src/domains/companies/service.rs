@@ -157,7 +157,7 @@ async fn other_active_owners(db: &impl ConnectionTrait, company: Uuid, except: U
 /// company's row lock (taken by `bump_revision` first).
 async fn check_room(state: &AppState, txn: &DatabaseTransaction, company: Uuid) -> Result<(), Error> {
     repo::bump_revision(txn, company).await?;
-    let entitlements = state.platform.entitlements(company, true).await?;
+    let entitlements = state.platform.entitlements(company, true, 0).await?;
     if let Some(max) = entitlements.limits.get("maxMembers").copied() {
         let count = repo::count_memberships(txn, company).await?;
         if i64::try_from(count).unwrap_or(i64::MAX) >= max {

@@ -101,10 +101,16 @@ impl KeyRing {
 
     /// Publishes a new key as the next one (or keeps the one already
     /// waiting); it signs once [`promote_due`](Self::promote_due) promotes it.
-    pub async fn rotate(&self, db: &DatabaseConnection, sealer: &Sealer, now: DateTime<Utc>) -> Result<String, DbErr> {
-        let kid = repo::publish_next(db, &generate(sealer)?, now).await?;
+    /// The waiting key's kid and when it was published.
+    pub async fn rotate(
+        &self,
+        db: &DatabaseConnection,
+        sealer: &Sealer,
+        now: DateTime<Utc>,
+    ) -> Result<(String, DateTime<Utc>), DbErr> {
+        let published = repo::publish_next(db, &generate(sealer)?, now).await?;
         self.reload(db, sealer).await?;
-        Ok(kid)
+        Ok(published)
     }
 
     /// Promotes the next key once it has been published for `lead`; the

@@ -102,18 +102,29 @@ pub async fn insert_current(db: &impl ConnectionTrait, key: &NewKey, now: DateTi
 }
 
 /// Publishes `key` as the next one, unless a next key is already waiting
-/// (then that one stays): its kid.
-pub async fn publish_next(db: &DatabaseConnection, key: &NewKey, now: DateTime<Utc>) -> Result<String, DbErr> {
+/// (then that one stays): its kid and when it was published.
+pub async fn publish_next(
+    db: &DatabaseConnection,
+    key: &NewKey,
+    now: DateTime<Utc>,
+) -> Result<(String, DateTime<Utc>), DbErr> {
     let txn = db.begin().await?;
+    // The current key's row lock first: two replicas publishing at once run
+    // one after the other, and the second finds the first's key waiting.
+    row::Entity::update_many()
+        .col_expr(row::Column::Status, Expr::col(row::Column::Status))
+        .filter(row::Column::Status.eq(CURRENT))
+        .exec(&txn)
+        .await?;
     if let Some(waiting) = row::Entity::find().filter(row::Column::Status.eq(NEXT)).one(&txn).await? {
-        return Ok(waiting.kid);
+        return Ok((waiting.kid, waiting.created_at));
     }
     let mut next = active(key, now);
     next.status = Set(NEXT.to_owned());
     next.current_marker = Set(None);
     next.insert(&txn).await?;
     txn.commit().await?;
-    Ok(key.kid.clone())
+    Ok((key.kid.clone(), now))
 }
 
 /// When the next key has been published since `published_before`: previous →

@@ -28,11 +28,12 @@ async fn rotate(
     client: ClientMeta,
 ) -> Result<marquee_kit::Ok<serde_json::Value>, ApiError> {
     let now = state.clock.now();
-    let kid = state.keys.rotate(&state.db, &state.config.sealer, now).await.map_err(Error::from)?;
+    let (kid, published_at) = state.keys.rotate(&state.db, &state.config.sealer, now).await.map_err(Error::from)?;
     let entry =
         AuditEntry::new("keys.rotated", now, &client).by(operator.claims.sub).detail(serde_json::json!({"kid": kid}));
     audit::insert(&state.db, &entry).await.map_err(Error::from)?;
     tracing::info!(%kid, "next signing key published");
     let lead = chrono::Duration::from_std(state.config.key_publish_lead).unwrap_or(chrono::Duration::zero());
-    Ok(marquee_kit::Ok(serde_json::json!({"kid": kid, "signsFrom": now + lead})))
+    // The earliest moment: the key is promoted at the first reload after it.
+    Ok(marquee_kit::Ok(serde_json::json!({"kid": kid, "signsFrom": published_at + lead})))
 }

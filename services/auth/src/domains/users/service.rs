@@ -164,8 +164,12 @@ pub async fn change_password(
 ) -> Result<u64, Error> {
     let found = repo::by_id(&state.db, user).await?.ok_or(Error::NotFound("user"))?;
     sessions::check_rate(state, client, None).await?;
+    // Turned away by a full hashing pool before it counts as an attempt.
+    let ticket = state.passwords.admit()?;
     sessions::take_password_attempt(state, &found.email).await?;
-    if state.passwords.verify(&input.current_password, Some(&found.password_hash)).await? == Verified::No {
+    if state.passwords.verify_admitted(ticket, &input.current_password, Some(&found.password_hash)).await?
+        == Verified::No
+    {
         audit::insert(&state.db, &AuditEntry::new("password.change_refused", state.clock.now(), client).by(user))
             .await?;
         return Err(Error::WrongCurrentPassword);

@@ -217,7 +217,7 @@ pub async fn update_shift(
     }
     let before = repo::shift(&txn, ctx.company_id, id).await?.ok_or(Error::NotFound("shift"))?;
     if expected.is_some_and(|v| v != before.version) {
-        return Err(Error::VersionMismatch { current: before.version });
+        return Err(Error::VersionMismatch { current: Some(before.version) });
     }
     let mut after = before.clone();
     if let Some(n) = patch.name {

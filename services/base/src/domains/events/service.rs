@@ -118,7 +118,7 @@ async fn read_for_change(
 ) -> Result<Event, Error> {
     let event = repo::find(db, ctx.company_id, id).await?.ok_or(Error::NotFound("event"))?;
     match expected {
-        Some(version) if version != event.version => Err(Error::VersionMismatch { current: event.version }),
+        Some(version) if version != event.version => Err(Error::VersionMismatch { current: Some(event.version) }),
         _ => Ok(event),
     }
 }
@@ -149,6 +149,8 @@ where
     for _ in 1..ATTEMPTS {
         match attempt().await {
             Err(Error::ChangedMeanwhile(_)) if expected.is_none() => continue,
+            // The caller's precondition no longer holds: 412, as for a stale version.
+            Err(Error::ChangedMeanwhile(_)) => return Err(Error::VersionMismatch { current: None }),
             other => return other,
         }
     }
