@@ -115,13 +115,23 @@ impl Platform {
         fresh: bool,
         at_revision: u64,
     ) -> Result<Entitlements, PlatformError> {
+        Ok(self.entitlements_fetched(company, fresh, at_revision).await?.0)
+    }
+
+    /// The same, and whether they were just asked of platform-core.
+    pub async fn entitlements_fetched(
+        &self,
+        company: Uuid,
+        fresh: bool,
+        at_revision: u64,
+    ) -> Result<(Entitlements, bool), PlatformError> {
         if !fresh
             && self.is_live()
             && let Some((cached, fetched_at)) = self.cache.get(&company).await
             && fetched_at >= at_revision
             && (cached.valid_until_ms == 0 || cached.valid_until_ms > now_ms())
         {
-            return Ok(cached);
+            return Ok((cached, false));
         }
         let mut client = self.client.clone();
         let answer: Entitlements = client
@@ -133,7 +143,7 @@ impl Platform {
         if self.is_live() {
             self.cache.insert(company, (answer.clone(), at_revision)).await;
         }
-        Ok(answer)
+        Ok((answer, true))
     }
 
     pub async fn ensure_default_subscription(

@@ -138,7 +138,14 @@ pub async fn resolve(state: &AppState, company: Uuid, user: Uuid, min_revision: 
             return Err(Error::RevisionNotReached(min_revision));
         }
     }
-    let entitlements = state.platform.entitlements(company, fresh, revision).await?;
+    let (entitlements, fetched) = state.platform.entitlements_fetched(company, fresh, revision).await?;
+    if fetched && let Some(raised) = repo::raise_for_entitlements(&state.db, company, entitlements.revision).await? {
+        // Entitlements newer than what the company's revision counts (their
+        // notice is still on its way) raise it now: an answer never shows an
+        // entitlement change under a revision from before it.
+        revision = raised;
+        state.events.publish(AccessChange::company(ChangeKind::EntitlementsChanged, company, raised)).await;
+    }
     let local = revision;
     let grants = cached_grants(state, company, user, local).await?;
     let membership = match grants.membership.as_ref().map(|m| m.status) {
