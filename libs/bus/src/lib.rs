@@ -21,6 +21,8 @@ const BUFFER: usize = 4096;
 pub enum BusError {
     #[error("redis: {0}")]
     Redis(#[from] redis::RedisError),
+    #[error("redis: {0}")]
+    Open(String),
 }
 
 #[derive(Clone)]
@@ -52,7 +54,7 @@ impl Bus {
         channel: String,
         shutdown: CancellationToken,
     ) -> Result<(Self, impl Future<Output = ()> + Send + 'static), BusError> {
-        let client = redis::Client::open(url)?;
+        let client = marquee_counters::open_client(url).map_err(BusError::Open)?;
         let bus = Arc::new(RedisBus {
             channel,
             client: client.clone(),

@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::Mutex as AsyncMutex;
 
 mod budgets;
+mod connect;
 pub use budgets::Budgets;
+pub use connect::{CA_CERT_FILE_VAR, open_client, open_client_with_ca};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CounterError {
@@ -96,7 +98,7 @@ impl Counters {
 
     /// Counters in Redis under `prefix`; connects on first use.
     pub fn redis(url: &str, prefix: &str) -> Result<Self, CounterError> {
-        let client = redis::Client::open(url).map_err(|e| CounterError::Unavailable(e.to_string()))?;
+        let client = open_client(url).map_err(CounterError::Unavailable)?;
         Ok(Self::Redis(Arc::new(RedisCounters {
             client,
             prefix: prefix.to_owned(),

@@ -22,14 +22,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter};
 use futures::StreamExt;
 use marquee_counters::{Budgets, Counters};
-use marquee_kit::ApiError;
 use marquee_kit::grpc::ServiceCredentials;
+use marquee_kit::{ApiError, BalancedChannel};
 use marquee_proto::auth::v1 as pb;
 use marquee_proto::auth::v1::access_client::AccessClient;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use uuid::Uuid;
 
 use crate::token::TokenValidator;
@@ -150,6 +150,8 @@ pub struct Guard {
 
 struct Inner {
     client: Client,
+    /// The channel under `client`, over every auth replica.
+    balanced: BalancedChannel,
     tokens: TokenValidator,
     budgets: Budgets,
     settings: GuardSettings,
@@ -193,14 +195,14 @@ impl Guard {
     }
 
     pub fn new(settings: GuardSettings, tokens: TokenValidator, counters: Counters) -> Result<Self, String> {
-        let channel = Endpoint::from_shared(settings.auth_grpc_url.clone())
-            .map_err(|e| format!("AUTH_GRPC_URL {:?}: {e}", settings.auth_grpc_url))?
-            .connect_timeout(settings.budget)
-            .connect_lazy();
+        let budget = settings.budget;
+        let balanced = BalancedChannel::open(&settings.auth_grpc_url, move |e| e.connect_timeout(budget))
+            .map_err(|e| format!("AUTH_GRPC_URL: {e}"))?;
         let credentials = ServiceCredentials::new(&settings.service_token).map_err(|e| e.to_string())?;
         Ok(Self {
             inner: Arc::new(Inner {
-                client: AccessClient::with_interceptor(channel, credentials),
+                client: AccessClient::with_interceptor(balanced.channel(), credentials),
+                balanced,
                 tokens,
                 budgets: Budgets::new(counters),
                 cache: moka::future::Cache::builder()
@@ -343,16 +345,17 @@ impl Guard {
         }
         self.inner.asked.fetch_add(1, Ordering::Relaxed);
         metrics::counter!("access_resolutions_total").increment(1);
-        let mut client = self.inner.client.clone();
-        let mut request = tonic::Request::new(pb::ResolveAccessRequest {
-            access_token: token.to_owned(),
-            company_id: company.to_string(),
-            min_revision,
-        });
-        request.set_timeout(self.inner.settings.budget);
-        let answer = tokio::time::timeout(self.inner.settings.budget, client.resolve_access(request))
-            .await
-            .map_err(|_| unavailable("auth did not answer in time"))?;
+        let answer = self
+            .ask_auth(|mut client, budget| async move {
+                let mut request = tonic::Request::new(pb::ResolveAccessRequest {
+                    access_token: token.to_owned(),
+                    company_id: company.to_string(),
+                    min_revision,
+                });
+                request.set_timeout(budget);
+                client.resolve_access(request).await
+            })
+            .await?;
         let answer = match answer {
             Ok(a) => a.into_inner(),
             Err(status) if status.code() == tonic::Code::Unauthenticated => {
@@ -389,20 +392,45 @@ impl Guard {
         Ok(decision)
     }
 
+    /// One call to auth within the access budget. A call that found its
+    /// replica gone (Unavailable: refused or reset) is made once more, after
+    /// the replicas are looked up again, so a replica that stopped costs no
+    /// refusal while another answers.
+    async fn ask_auth<T, F, Fut>(&self, call: F) -> Result<Result<T, tonic::Status>, ApiError>
+    where
+        F: Fn(Client, Duration) -> Fut,
+        Fut: std::future::Future<Output = Result<T, tonic::Status>>,
+    {
+        let budget = self.inner.settings.budget;
+        let attempts = async {
+            let first = call(self.inner.client.clone(), budget).await;
+            match first {
+                Err(status) if status.code() == tonic::Code::Unavailable => {
+                    tracing::debug!(message = %status.message(), "an auth replica could not be reached; trying another");
+                    self.inner.balanced.refresh().await;
+                    call(self.inner.client.clone(), budget).await
+                }
+                other => other,
+            }
+        };
+        tokio::time::timeout(budget, attempts).await.map_err(|_| unavailable("auth did not answer in time"))
+    }
+
     /// Which of `users` are active members of `company`, asked of auth.
     pub async fn active_members(&self, company: Uuid, users: &[Uuid]) -> Result<BTreeSet<Uuid>, ApiError> {
         if users.is_empty() {
             return Ok(BTreeSet::new());
         }
-        let mut client = self.inner.client.clone();
-        let mut request = tonic::Request::new(pb::CheckMembersRequest {
-            company_id: company.to_string(),
-            user_ids: users.iter().map(Uuid::to_string).collect(),
-        });
-        request.set_timeout(self.inner.settings.budget);
-        let answer = tokio::time::timeout(self.inner.settings.budget, client.check_members(request))
-            .await
-            .map_err(|_| unavailable("auth did not answer in time"))?
+        let answer = self
+            .ask_auth(|mut client, budget| async move {
+                let mut request = tonic::Request::new(pb::CheckMembersRequest {
+                    company_id: company.to_string(),
+                    user_ids: users.iter().map(Uuid::to_string).collect(),
+                });
+                request.set_timeout(budget);
+                client.check_members(request).await
+            })
+            .await?
             .map_err(|status| {
                 tracing::warn!(code = ?status.code(), "auth could not check members");
                 unavailable("membership cannot be verified right now")

@@ -36,6 +36,20 @@ pub struct HttpSettings {
     pub cors_origins: Vec<String>,
     pub body_limit: usize,
     pub request_timeout: Duration,
+    /// After SIGTERM, how long to keep serving while not ready, so that
+    /// load balancers stop sending before the listeners close.
+    pub drain: Duration,
+}
+
+impl HttpSettings {
+    /// `CORS_ORIGINS` and `SHUTDOWN_DRAIN_SECS`, the settings every edge reads.
+    pub fn from_env(env: &mut marquee_config::Env) -> Self {
+        Self {
+            cors_origins: env.list("CORS_ORIGINS"),
+            drain: Duration::from_secs(env.parse("SHUTDOWN_DRAIN_SECS", 0u64)),
+            ..Self::default()
+        }
+    }
 }
 
 impl Default for HttpSettings {
@@ -44,6 +58,7 @@ impl Default for HttpSettings {
             cors_origins: Vec::new(),
             body_limit: crate::extract::DEFAULT_BODY_LIMIT,
             request_timeout: Duration::from_secs(30),
+            drain: Duration::ZERO,
         }
     }
 }
@@ -205,6 +220,9 @@ pub fn health_routes<R: Readiness + Clone>(readiness: R) -> Router {
             axum::routing::get(move || {
                 let readiness = readiness.clone();
                 async move {
+                    if crate::server::is_draining() {
+                        return ApiError::unavailable("DRAINING", "the service is stopping", 1).into_response();
+                    }
                     match readiness.check().await {
                         Result::Ok(()) => crate::envelope::Ok(serde_json::json!({"status": "ready"})).into_response(),
                         Err(reason) => {

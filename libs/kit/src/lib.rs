@@ -3,18 +3,22 @@
 //! pagination, request ids, security headers, CORS, observability middleware,
 //! gRPC service credentials and the serve-until-shutdown loop.
 
+pub mod balance;
 pub mod clock;
 pub mod envelope;
 pub mod error;
 pub mod extract;
+pub mod forwarded;
 pub mod grpc;
 pub mod http;
 pub mod openapi;
 pub mod pagination;
 pub mod server;
 
+pub use balance::BalancedChannel;
 pub use clock::Clock;
 pub use envelope::{Accepted, Created, Ok, Paginated};
 pub use error::{ApiError, FieldIssue};
 pub use extract::{ChecksCredentials, IfMatch, Json, Path, Query, Validate};
+pub use forwarded::TrustedProxies;
 pub use pagination::PageParams;

@@ -24,21 +24,16 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
-        let forwarded = state
-            .config
-            .trust_forwarded_for
-            .then(|| {
-                parts.headers.get("x-forwarded-for")?.to_str().ok()?.split(',').next().map(|s| s.trim().to_owned())
-            })
-            .flatten()
-            .filter(|ip| ip.parse::<std::net::IpAddr>().is_ok());
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string());
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| state.config.trusted_proxies.client_ip(peer.ip(), &parts.headers).to_string());
         let user_agent = parts
             .headers
             .get(axum::http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(500).collect());
-        Ok(Self { ip: forwarded.or(peer), user_agent })
+        Ok(Self { ip, user_agent })
     }
 }
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use marquee_config::{ConfigError, Env, Secret};
 use marquee_guard::TokenSettings;
+use marquee_kit::TrustedProxies;
 use marquee_kit::http::HttpSettings;
 use marquee_telemetry::TelemetrySettings;
 
@@ -41,7 +42,8 @@ pub struct Config {
     pub ip_rate_limit: u64,
     pub account_rate_limit: u64,
     pub rate_window: Duration,
-    pub trust_forwarded_for: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
     pub smtp_url: Option<Secret>,
     pub mail_dir: PathBuf,
     pub mail_from: String,
@@ -128,7 +130,7 @@ impl Config {
             ip_rate_limit: env.parse("AUTH_RATE_LIMIT_PER_IP", 300u64),
             account_rate_limit: env.parse("AUTH_RATE_LIMIT_PER_ACCOUNT", 30u64),
             rate_window: secs(env, "AUTH_RATE_WINDOW_SECS", 60),
-            trust_forwarded_for: env.flag("TRUST_FORWARDED_FOR", false),
+            trusted_proxies: trusted_proxies(env),
             smtp_url: env.optional_secret("SMTP_URL"),
             mail_dir: PathBuf::from(env.string("MAIL_DIR", "./data/mail")),
             mail_from: env.string("MAIL_FROM", "Marquee <no-reply@marquee.local>"),
@@ -141,7 +143,7 @@ impl Config {
             stream_stale_after: Duration::from_millis(env.parse("STREAM_STALE_AFTER_MS", 3000u64)),
             admin_email,
             admin_password,
-            http: HttpSettings { cors_origins: env.list("CORS_ORIGINS"), ..HttpSettings::default() },
+            http: HttpSettings::from_env(env),
             telemetry: TelemetrySettings::from_env(env),
             // Without a valid key a problem is already recorded and `finish` fails below.
             sealer: sealer.unwrap_or_else(Sealer::throwaway),
@@ -158,4 +160,20 @@ impl Config {
         env.finish()?;
         Ok(config)
     }
+}
+
+/// `TRUSTED_PROXIES`: CIDRs or addresses, comma-separated; empty believes no
+/// forwarded header. The old all-or-nothing flag is refused by name, since
+/// keeping it would silently believe every client's own header.
+fn trusted_proxies(env: &mut Env) -> TrustedProxies {
+    if env.optional("TRUST_FORWARDED_FOR").is_some() {
+        env.problem(
+            "TRUST_FORWARDED_FOR",
+            "is replaced by TRUSTED_PROXIES, the address ranges of the proxies whose X-Forwarded-For is believed",
+        );
+    }
+    TrustedProxies::parse(&env.list("TRUSTED_PROXIES")).unwrap_or_else(|e| {
+        env.problem("TRUSTED_PROXIES", e);
+        TrustedProxies::default()
+    })
 }

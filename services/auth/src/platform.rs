@@ -15,7 +15,7 @@ use marquee_proto::platform_core::v1::platform_core_client::PlatformCoreClient;
 use tokio::sync::RwLock;
 use tokio_util::sync::CancellationToken;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use uuid::Uuid;
 
 type Client = PlatformCoreClient<InterceptedService<Channel, ServiceCredentials>>;
@@ -82,11 +82,9 @@ fn now_ms() -> i64 {
 
 impl Platform {
     pub fn new(url: &str, service_token: &str, timeout: Duration, stale_after: Duration) -> anyhow::Result<Self> {
-        let channel = Endpoint::from_shared(url.to_owned())
-            .map_err(|e| anyhow::anyhow!("PLATFORM_CORE_GRPC_URL {url:?}: {e}"))?
-            .connect_timeout(timeout)
-            .timeout(timeout)
-            .connect_lazy();
+        let channel = marquee_kit::BalancedChannel::open(url, move |e| e.connect_timeout(timeout).timeout(timeout))
+            .map_err(|e| anyhow::anyhow!("PLATFORM_CORE_GRPC_URL: {e}"))?
+            .channel();
         let credentials = ServiceCredentials::new(service_token).map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(Self {
             client: PlatformCoreClient::with_interceptor(channel, credentials),

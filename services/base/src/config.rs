@@ -101,7 +101,7 @@ impl Config {
             internal_service_token,
             guard: GuardConfig::from_env(env),
             financial_grpc_url: env.string("FINANCIAL_GRPC_URL", "http://127.0.0.1:9084"),
-            http: HttpSettings { cors_origins: env.list("CORS_ORIGINS"), ..HttpSettings::default() },
+            http: HttpSettings::from_env(env),
             telemetry: TelemetrySettings::from_env(env),
             media: MediaSettings::load(env),
             max_active_holds: env.parse("MAX_ACTIVE_HOLDS", 1000u64),

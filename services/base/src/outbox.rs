@@ -128,16 +128,15 @@ impl Outbox {
         clock: Clock,
         shutdown: CancellationToken,
     ) {
-        let client = match (Endpoint::from_shared(financial_url.clone()), ServiceCredentials::new(&service_token)) {
-            (Ok(endpoint), Ok(credentials)) => FactsClient::with_interceptor(
-                endpoint.connect_timeout(Duration::from_secs(2)).timeout(Duration::from_secs(5)).connect_lazy(),
-                credentials,
-            ),
-            _ => {
-                tracing::error!(%financial_url, "FINANCIAL_GRPC_URL is not usable; facts stay in the outbox");
-                return;
-            }
-        };
+        let tune = |e: Endpoint| e.connect_timeout(Duration::from_secs(2)).timeout(Duration::from_secs(5));
+        let client =
+            match (marquee_kit::BalancedChannel::open(&financial_url, tune), ServiceCredentials::new(&service_token)) {
+                (Ok(balanced), Ok(credentials)) => FactsClient::with_interceptor(balanced.channel(), credentials),
+                _ => {
+                    tracing::error!(%financial_url, "FINANCIAL_GRPC_URL is not usable; facts stay in the outbox");
+                    return;
+                }
+            };
         // The backlog is counted when a drain ends, and at most once a second
         // while full rounds follow each other.
         let mut counted_at: Option<std::time::Instant> = None;

@@ -39,7 +39,7 @@ impl Config {
             redis_prefix: env.string("REDIS_PREFIX", "marquee"),
             internal_service_token,
             guard: GuardConfig::from_env(env),
-            http: HttpSettings { cors_origins: env.list("CORS_ORIGINS"), ..HttpSettings::default() },
+            http: HttpSettings::from_env(env),
             telemetry: TelemetrySettings::from_env(env),
         };
         env.finish()?;

@@ -65,7 +65,7 @@ impl Config {
                 leeway: Duration::from_secs(env.parse("JWT_LEEWAY_SECS", 5u64)),
                 ..TokenSettings::default()
             },
-            http: HttpSettings { cors_origins: env.list("CORS_ORIGINS"), ..HttpSettings::default() },
+            http: HttpSettings::from_env(env),
             telemetry: TelemetrySettings::from_env(env),
             default_package: env.string("DEFAULT_PACKAGE", "standard"),
             trial_days,

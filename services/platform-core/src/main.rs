@@ -1,9 +1,9 @@
-//! `marquee-platform-core [migrate] [--no-migrate]`
+//! `marquee-platform-core [healthcheck | migrate] [--no-migrate]`
 
 use marquee_platform_core::{App, Config, Options, migrate};
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> anyhow::Result<std::process::ExitCode> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let config = match Config::from_env() {
         Ok(config) => config,
@@ -12,18 +12,25 @@ async fn main() -> anyhow::Result<()> {
             std::process::exit(2);
         }
     };
+    if args.first().map(String::as_str) == Some("healthcheck") {
+        return Ok(marquee_kit::server::healthcheck(&config.http_addr));
+    }
     let _telemetry = marquee_telemetry::init("marquee-platform-core", &config.telemetry)?;
     if args.iter().any(|a| a == "migrate") {
         migrate(&config).await?;
         tracing::info!("migrations applied");
-        return Ok(());
+        return Ok(std::process::ExitCode::SUCCESS);
     }
     if let Some(unknown) = args.iter().find(|a| *a != "--no-migrate") {
-        eprintln!("marquee-platform-core: unknown argument {unknown:?} (expected `migrate` or `--no-migrate`)");
+        eprintln!(
+            "marquee-platform-core: unknown argument {unknown:?} (expected `healthcheck`, `migrate` or `--no-migrate`)"
+        );
         std::process::exit(2);
     }
     let options = Options { skip_migrations: args.iter().any(|a| a == "--no-migrate"), ..Options::default() };
+    let drain = config.http.drain;
     let app = App::build(config, options).await?;
-    marquee_kit::server::cancel_on_signal(app.shutdown_token());
-    app.run().await
+    marquee_kit::server::cancel_on_signal(app.shutdown_token(), drain);
+    app.run().await?;
+    Ok(std::process::ExitCode::SUCCESS)
 }

@@ -235,3 +235,56 @@ async fn wrong_current_passwords_count_toward_the_lockout() {
     assert!(locked.headers.contains_key("retry-after"));
     assert_eq!(a.login(&email, "correct horse battery").await.status, 429, "sign-in waits out the same window");
 }
+
+/// A refresh with a made-up token (401 while within budget) sent as if
+/// through a proxy that says it forwards for `forwarded_for`.
+async fn refresh_via(a: &crate::harness::Auth, forwarded_for: &str) -> u16 {
+    let request = a
+        .api
+        .http
+        .post(a.api.url("/v1/auth/refresh"))
+        .header("x-forwarded-for", forwarded_for)
+        .json(&serde_json::json!({"refreshToken": "nonsense"}));
+    a.api.send(request).await.status.as_u16()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_budget_and_forged_addresses_do_not_help() {
+    // The test's requests arrive from loopback: loopback is the ingress here.
+    let a = start_with(&[("AUTH_RATE_LIMIT_PER_IP", "3"), ("TRUSTED_PROXIES", "127.0.0.0/8,::1")]).await;
+    // One client forges a new leftmost address every time; the proxy appended the real one.
+    let mut statuses = Vec::new();
+    for i in 0..5 {
+        statuses.push(refresh_via(&a, &format!("198.51.100.{i}, 203.0.113.1")).await);
+    }
+    assert_eq!(statuses, [401, 401, 401, 429, 429], "the rightmost untrusted address is the client");
+    // Another client behind the same proxy is not locked out by the first.
+    assert_eq!(refresh_via(&a, "203.0.113.2").await, 401);
+}
+
+#[tokio::test]
+async fn without_trusted_proxies_a_forwarded_header_names_no_one() {
+    let a = start_with(&[("AUTH_RATE_LIMIT_PER_IP", "3")]).await;
+    let mut statuses = Vec::new();
+    for i in 0..4 {
+        statuses.push(refresh_via(&a, &format!("203.0.113.{i}")).await);
+    }
+    assert_eq!(statuses, [401, 401, 401, 429], "every request counts against the connection's own address");
+}
+
+#[tokio::test]
+async fn the_old_forwarded_for_switch_and_bad_proxy_ranges_stop_the_start_with_their_names() {
+    let db = marquee_testkit::TestDb::fresh().await;
+    let mail = tempfile::tempdir().unwrap();
+    let vars = crate::harness::settings(
+        &db,
+        mail.path(),
+        &[("TRUST_FORWARDED_FOR", "true"), ("TRUSTED_PROXIES", "10.0.0.0/8, not-a-range")],
+    );
+    let Err(err) = marquee_auth::Config::load(&mut marquee_config::Env::from_map(vars)) else {
+        panic!("the configuration was accepted")
+    };
+    let err = err.to_string();
+    assert!(err.contains("TRUST_FORWARDED_FOR") && err.contains("TRUSTED_PROXIES"), "{err}");
+    assert!(err.contains("not-a-range"), "{err}");
+}

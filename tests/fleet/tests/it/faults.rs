@@ -2,6 +2,7 @@
 //! `Retry-After`, never with a 2xx the fleet could not verify; everything
 //! recovers by itself when the peer returns; acknowledged facts are not lost.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
@@ -145,18 +146,30 @@ async fn offers_accepted_while_financial_is_down_become_payables_when_it_returns
 }
 
 /// A Redis server of this test's own, on a free port, that the test can cut.
-struct OwnRedis {
+pub struct OwnRedis {
     child: Option<tokio::process::Child>,
 }
 
 impl OwnRedis {
-    fn available() -> bool {
+    pub fn available() -> bool {
         std::process::Command::new("redis-server").arg("--version").output().is_ok_and(|o| o.status.success())
     }
 
-    async fn start(port: u16) -> Self {
+    pub async fn start(port: u16) -> Self {
+        Self::start_with(port, &["--port", &port.to_string()]).await
+    }
+
+    /// Serving TLS only, on `port`, with `cert` and `key` (PEM files).
+    pub async fn start_tls(port: u16, cert: &Path, key: &Path) -> Self {
+        let (cert, key) = (cert.display().to_string(), key.display().to_string());
+        let args = ["--port", "0", "--tls-port", &port.to_string(), "--tls-cert-file", &cert, "--tls-key-file", &key];
+        Self::start_with(port, &[&args[..], &["--tls-auth-clients", "no"]].concat()).await
+    }
+
+    async fn start_with(port: u16, args: &[&str]) -> Self {
         let child = tokio::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(args)
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .stdout(std::process::Stdio::null())
             .kill_on_drop(true)
             .spawn()

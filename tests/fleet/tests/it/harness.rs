@@ -60,6 +60,7 @@ struct Process {
 
 pub struct Fleet {
     processes: std::sync::Mutex<HashMap<Service, Process>>,
+    hosts: Option<PathBuf>,
     pub http: HashMap<Service, TestClient>,
     pub dir: tempfile::TempDir,
     _dbs: Vec<TestDb>,
@@ -69,6 +70,48 @@ pub struct Fleet {
 pub struct Options {
     /// Extra variables per service.
     pub env: Vec<(Service, String, String)>,
+    /// A hosts file every service resolves names with instead of the
+    /// machine's (each process in a mount namespace of its own; see
+    /// [`own_hosts_possible`]), as a cluster's DNS would answer.
+    pub hosts: Option<PathBuf>,
+}
+
+/// Whether processes can be given a hosts file of their own here (root, and
+/// mount namespaces allowed).
+pub fn own_hosts_possible() -> bool {
+    std::process::Command::new("unshare")
+        .args(["--mount", "--", "sh", "-c", "mount --bind /etc/hosts /etc/hosts"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The command that runs `binary`, under `hosts` when given.
+fn command_for(binary: &Path, hosts: Option<&Path>) -> Command {
+    match hosts {
+        None => Command::new(binary),
+        Some(hosts) => {
+            let mut command = Command::new("unshare");
+            command
+                .args(["--mount", "--", "sh", "-c", r#"mount --bind "$0" /etc/hosts && exec "$1""#])
+                .arg(hosts)
+                .arg(binary);
+            command
+        }
+    }
+}
+
+/// One more replica of a service, beside the fleet's own.
+pub struct Replica {
+    /// Held so the replica stops with the test (killed on drop).
+    _child: Child,
+    pub http: TestClient,
+    pub log: PathBuf,
+}
+
+impl Replica {
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
 }
 
 impl Fleet {
@@ -140,7 +183,8 @@ impl Fleet {
             processes.insert(service, Process { env, child: None, log });
             dbs.push(db);
         }
-        let fleet = Self { processes: std::sync::Mutex::new(processes), http, dir, _dbs: dbs };
+        let fleet =
+            Self { processes: std::sync::Mutex::new(processes), hosts: options.hosts.clone(), http, dir, _dbs: dbs };
         for service in Service::ALL {
             fleet.spawn(service);
             fleet.healthy(service).await?;
@@ -161,18 +205,58 @@ impl Fleet {
         {
             let mut processes = self.processes.lock().unwrap();
             let process = processes.get_mut(&service).unwrap();
-            let log = std::fs::OpenOptions::new().create(true).append(true).open(&process.log).unwrap();
-            let child = Command::new(binary(service))
-                .envs(&process.env)
-                .env_remove("RUST_LOG")
-                .stdin(Stdio::null())
-                .stdout(log.try_clone().unwrap())
-                .stderr(log)
-                .kill_on_drop(true)
-                .spawn()
-                .unwrap();
-            process.child = Some(child);
+            process.child = Some(self.run(service, &process.env, &process.log));
         }
+    }
+
+    /// One process of `service` with `env`, its output appended to `log`.
+    fn run(&self, service: Service, env: &HashMap<String, String>, log: &Path) -> Child {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
+        command_for(&binary(service), self.hosts.as_deref())
+            .envs(env)
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap()
+    }
+
+    /// Starts another replica of `service`: the same settings (database,
+    /// Redis, secrets) but for `overrides`, e.g. its own addresses.
+    pub async fn add_replica(&self, service: Service, overrides: &[(&str, String)]) -> Replica {
+        let mut env = self.processes.lock().unwrap()[&service].env.clone();
+        for (k, v) in overrides {
+            env.insert((*k).to_owned(), v.clone());
+        }
+        let http = TestClient::new(format!("http://{}", env["HTTP_ADDR"]));
+        let log = self.dir.path().join(format!("{}-{}.log", service.name(), Uuid::now_v7().simple()));
+        let replica = Replica { _child: self.run(service, &env, &log), http, log };
+        for _ in 0..300 {
+            if replica.http.http.get(replica.http.url("/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
+                return replica;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("a second {} replica never became ready:\n{}", service.name(), replica.log());
+    }
+
+    /// Asks one service to stop, as Kubernetes does in a rollout (SIGTERM).
+    pub fn terminate(&self, service: Service) {
+        let pid = self.processes.lock().unwrap()[&service].child.as_ref().and_then(Child::id).expect("running");
+        let sent = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+        assert!(sent.success(), "SIGTERM could not be sent");
+    }
+
+    /// Waits for a service that was asked to stop; its exit status.
+    pub async fn exit_status(&self, service: Service, within: Duration) -> std::process::ExitStatus {
+        let child = self.processes.lock().unwrap().get_mut(&service).unwrap().child.take();
+        let mut child = child.expect("running");
+        tokio::time::timeout(within, child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("{} did not stop within {within:?}:\n{}", service.name(), self.log(service)))
+            .unwrap()
     }
 
     /// Kills one service at once, as a crash or a lost node would.
