@@ -375,3 +375,43 @@ impl Fleet {
 pub fn unique_email(who: &str) -> String {
     format!("{who}.{}@example.com", Uuid::now_v7().simple())
 }
+
+/// A test authority and a certificate it signed for `localhost` and
+/// 127.0.0.1: (authority, certificate, key).
+pub fn test_certificates(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let path = |name: &str| dir.join(name).display().to_string();
+    let openssl = |args: &[&str]| {
+        let made = std::process::Command::new("openssl").args(args).output().unwrap();
+        assert!(made.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&made.stderr));
+    };
+    let (ca, ca_key, csr, cert, key, ext) =
+        (path("ca.crt"), path("ca.key"), path("redis.csr"), path("redis.crt"), path("redis.key"), path("redis.ext"));
+    std::fs::write(&ext, "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n").unwrap();
+    let new_key = ["-newkey", "rsa:2048", "-nodes"];
+    openssl(
+        &[
+            &["req", "-x509", "-days", "1", "-subj", "/CN=Marquee test authority", "-keyout", &ca_key, "-out", &ca],
+            &new_key[..],
+        ]
+        .concat(),
+    );
+    openssl(&[&["req", "-subj", "/CN=localhost", "-keyout", &key, "-out", &csr], &new_key[..]].concat());
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &csr,
+        "-CA",
+        &ca,
+        "-CAkey",
+        &ca_key,
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-out",
+        &cert,
+        "-extfile",
+        &ext,
+    ]);
+    (ca.into(), cert.into(), key.into())
+}
