@@ -90,6 +90,15 @@ pub fn validate_url(url: &str) -> Result<(), String> {
     }
 }
 
+/// The `migrate` command: applies every pending migration of `M` to the
+/// database at `url` on one connection, then closes it.
+pub async fn migrate<M: sea_orm_migration::MigratorTrait>(url: &str) -> Result<(), DbError> {
+    let db = connect(url, 1).await?;
+    M::up(&db, None).await.map_err(|e| DbError::Unavailable(format!("migrations failed: {e}")))?;
+    tracing::info!("migrations applied");
+    Ok(())
+}
+
 /// Opens a pool. For SQLite the file's folder is created, the file too, and
 /// writes are serialised through one connection in WAL mode: SQLite allows one
 /// writer at a time, and one connection makes that explicit instead of a

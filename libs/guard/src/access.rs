@@ -567,7 +567,7 @@ impl<S: Clone + Send + Sync + 'static> RouteTable<S> {
         let entries = Arc::new(self.entries);
         let permissions = move || {
             let entries = entries.clone();
-            async move { marquee_kit::Ok(entries.as_ref().clone()) }
+            async move { marquee_kit::Data(entries.as_ref().clone()) }
         };
         self.docs.add_handler(&permissions, &Method::GET, "/v1/meta/permissions");
         let router = self.router.route("/v1/meta/permissions", axum::routing::get(permissions));

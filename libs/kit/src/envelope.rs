@@ -20,9 +20,9 @@ fn envelope<T: Serialize>(status: StatusCode, data: &T, message: Option<&str>) -
 }
 
 /// 200 with the data in the envelope.
-pub struct Ok<T>(pub T);
+pub struct Data<T>(pub T);
 
-impl<T: Serialize> IntoResponse for Ok<T> {
+impl<T: Serialize> IntoResponse for Data<T> {
     fn into_response(self) -> Response {
         envelope(StatusCode::OK, &self.0, None)
     }

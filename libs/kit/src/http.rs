@@ -214,7 +214,7 @@ pub trait Readiness: Send + Sync + 'static {
 /// and required peers answer).
 pub fn health_routes<R: Readiness + Clone>(readiness: R) -> Router {
     Router::new()
-        .route("/healthz", axum::routing::get(|| async { crate::envelope::Ok(serde_json::json!({"status": "ok"})) }))
+        .route("/healthz", axum::routing::get(|| async { crate::envelope::Data(serde_json::json!({"status": "ok"})) }))
         .route(
             "/readyz",
             axum::routing::get(move || {
@@ -224,7 +224,7 @@ pub fn health_routes<R: Readiness + Clone>(readiness: R) -> Router {
                         return ApiError::unavailable("DRAINING", "the service is stopping", 1).into_response();
                     }
                     match readiness.check().await {
-                        Result::Ok(()) => crate::envelope::Ok(serde_json::json!({"status": "ready"})).into_response(),
+                        Ok(()) => crate::envelope::Data(serde_json::json!({"status": "ready"})).into_response(),
                         Err(reason) => {
                             tracing::warn!(%reason, "not ready");
                             ApiError::unavailable("NOT_READY", reason, 1).into_response()

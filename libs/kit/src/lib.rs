@@ -17,7 +17,7 @@ pub mod server;
 
 pub use balance::BalancedChannel;
 pub use clock::Clock;
-pub use envelope::{Accepted, Created, Ok, Paginated};
+pub use envelope::{Accepted, Created, Data, Paginated};
 pub use error::{ApiError, FieldIssue};
 pub use extract::{ChecksCredentials, IfMatch, Json, Path, Query, Validate};
 pub use forwarded::TrustedProxies;

@@ -14,7 +14,7 @@ use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::{Value, json};
 
-use crate::envelope::{Accepted, Created, Ok, Paginated};
+use crate::envelope::{Accepted, Created, Data, Paginated};
 use crate::error::ApiError;
 use crate::extract::{ChecksCredentials, IfMatch, Json, Path, Query};
 
@@ -124,13 +124,13 @@ impl DocArg for axum::body::Body {
     }
 }
 
-impl<T: JsonSchema> DocReturn for Result<Ok<T>, ApiError> {
+impl<T: JsonSchema> DocReturn for Result<Data<T>, ApiError> {
     fn describe(op: &mut Operation, generator: &mut SchemaGenerator) {
         op.response = Some((200, Some(generator.subschema_for::<T>()), false));
     }
 }
 
-impl<T: JsonSchema> DocReturn for Ok<T> {
+impl<T: JsonSchema> DocReturn for Data<T> {
     fn describe(op: &mut Operation, generator: &mut SchemaGenerator) {
         op.response = Some((200, Some(generator.subschema_for::<T>()), false));
     }

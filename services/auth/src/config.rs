@@ -6,20 +6,15 @@ use std::time::Duration;
 use marquee_config::{ConfigError, Env, Secret};
 use marquee_guard::TokenSettings;
 use marquee_kit::TrustedProxies;
-use marquee_kit::http::HttpSettings;
-use marquee_telemetry::TelemetrySettings;
+use marquee_service::{Configured, ServiceConfig};
 
 use crate::crypto::{HashCost, Sealer};
 
 #[derive(Clone)]
 pub struct Config {
-    pub http_addr: String,
+    /// What every service reads: addresses, database, Redis, credential, edge, telemetry.
+    pub service: ServiceConfig,
     pub grpc_addr: String,
-    pub database_url: String,
-    pub database_max_connections: u32,
-    pub redis_url: Option<String>,
-    pub redis_prefix: String,
-    pub internal_service_token: Secret,
     /// Seals signing keys and retry pairs at rest.
     pub sealer: Sealer,
     pub tokens: TokenSettings,
@@ -58,8 +53,6 @@ pub struct Config {
     pub stream_stale_after: Duration,
     pub admin_email: Option<String>,
     pub admin_password: Option<Secret>,
-    pub http: HttpSettings,
-    pub telemetry: TelemetrySettings,
 }
 
 impl Config {
@@ -68,14 +61,7 @@ impl Config {
     }
 
     pub fn load(env: &mut Env) -> Result<Self, ConfigError> {
-        let database_url = env.string("DATABASE_URL", "sqlite://./data/auth.db");
-        if let Err(problem) = marquee_db::validate_url(&database_url) {
-            env.problem("DATABASE_URL", problem);
-        }
-        let internal_service_token = env.required_secret("INTERNAL_SERVICE_TOKEN");
-        if !internal_service_token.expose().is_empty() && internal_service_token.expose().len() < 16 {
-            env.problem("INTERNAL_SERVICE_TOKEN", "must be at least 16 characters");
-        }
+        let service = ServiceConfig::load(env, "auth", "127.0.0.1:8081");
         let key = env.required_secret("SIGNING_KEY_ENCRYPTION_KEY");
         let sealer = match Sealer::from_base64(key.expose()) {
             Ok(sealer) => Some(sealer),
@@ -102,13 +88,8 @@ impl Config {
         }
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let config = Self {
-            http_addr: env.string("HTTP_ADDR", "127.0.0.1:8081"),
+            service,
             grpc_addr: env.string("GRPC_ADDR", "127.0.0.1:9081"),
-            database_url,
-            database_max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 16u32),
-            redis_url: env.optional_url("REDIS_URL", &["redis://", "rediss://"]),
-            redis_prefix: env.string("REDIS_PREFIX", "marquee"),
-            internal_service_token,
             tokens: TokenSettings {
                 issuer: env.string("JWT_ISSUER", "marquee-auth"),
                 audience: env.string("JWT_AUDIENCE", "marquee"),
@@ -143,8 +124,6 @@ impl Config {
             stream_stale_after: Duration::from_millis(env.parse("STREAM_STALE_AFTER_MS", 3000u64)),
             admin_email,
             admin_password,
-            http: HttpSettings::from_env(env),
-            telemetry: TelemetrySettings::from_env(env),
             // Without a valid key a problem is already recorded and `finish` fails below.
             sealer: sealer.unwrap_or_else(Sealer::throwaway),
         };
@@ -176,4 +155,14 @@ fn trusted_proxies(env: &mut Env) -> TrustedProxies {
         env.problem("TRUSTED_PROXIES", e);
         TrustedProxies::default()
     })
+}
+
+impl Configured for Config {
+    fn from_env() -> Result<Self, ConfigError> {
+        Config::from_env()
+    }
+
+    fn service(&self) -> &ServiceConfig {
+        &self.service
+    }
 }

@@ -73,16 +73,15 @@ impl Readiness for Ready {
 }
 
 /// Applies pending migrations.
+/// The `migrate` command.
 pub async fn migrate(config: &Config) -> anyhow::Result<()> {
-    let db = marquee_db::connect(&config.database_url, 1).await?;
-    Migrator::up(&db, None).await.context("migrations failed")?;
-    Ok(())
+    Ok(marquee_db::migrate::<Migrator>(&config.service.database_url).await?)
 }
 
 /// Publishes a new signing key now (the `rotate-keys` command); the running
 /// fleet signs with it once `SIGNING_KEY_PUBLISH_LEAD_SECS` have passed.
 pub async fn rotate_keys(config: &Config) -> anyhow::Result<String> {
-    let db = marquee_db::connect(&config.database_url, 1).await?;
+    let db = marquee_db::connect(&config.service.database_url, 1).await?;
     let now = chrono::Utc::now();
     let ring = KeyRing::load(&db, &config.sealer, config.tokens.clone(), now).await?;
     Ok(ring.rotate(&db, &config.sealer, now).await?.0)
@@ -91,7 +90,7 @@ pub async fn rotate_keys(config: &Config) -> anyhow::Result<String> {
 impl App {
     pub async fn build(config: Config, options: Options) -> anyhow::Result<Self> {
         let _ = marquee_telemetry::metrics_handle();
-        let db = marquee_db::connect(&config.database_url, config.database_max_connections).await?;
+        let db = marquee_db::connect(&config.service.database_url, config.service.database_max_connections).await?;
         if !options.skip_migrations {
             Migrator::up(&db, None).await.context("migrations failed")?;
         }
@@ -101,17 +100,17 @@ impl App {
         let passwords = Passwords::new(config.password_cost, config.password_concurrency, config.password_queue)
             .await
             .context("password hashing")?;
-        let counters = match &config.redis_url {
-            Some(url) => Counters::redis(url, &format!("{}:auth", config.redis_prefix)).context("REDIS_URL")?,
+        let counters = match &config.service.redis_url {
+            Some(url) => Counters::redis(url, &format!("{}:auth", config.service.redis_prefix)).context("REDIS_URL")?,
             None => Counters::memory(),
         };
         let mailer = Mailer::new(config.smtp_url.as_ref().map(|s| s.expose()), &config.mail_dir)?;
-        let http = bind(&config.http_addr, "HTTP").await?;
+        let http = bind(&config.service.http_addr, "HTTP").await?;
         let grpc = bind(&config.grpc_addr, "gRPC").await?;
         let shutdown = CancellationToken::new();
         let tasks = Tasks::new();
-        let channel = format!("{}:auth:access", config.redis_prefix);
-        let bus = Bus::open(config.redis_url.as_deref(), channel, shutdown.clone(), |relay| {
+        let channel = format!("{}:auth:access", config.service.redis_prefix);
+        let bus = Bus::open(config.service.redis_url.as_deref(), channel, shutdown.clone(), |relay| {
             tasks.spawn("access-relay", relay)
         })
         .await
@@ -119,7 +118,7 @@ impl App {
         let events = Events::new(bus);
         let platform = Platform::new(
             &config.platform_core_grpc_url,
-            config.internal_service_token.expose(),
+            config.service.internal_service_token.expose(),
             config.peer_timeout,
             config.stream_stale_after,
         )?;
@@ -189,7 +188,7 @@ impl App {
             .merge(marquee_kit::openapi::serve(openapi))
             .merge(marquee_kit::http::health_routes(Ready(self.state.clone())))
             .route("/metrics", get(|| async { marquee_telemetry::render_metrics() }));
-        marquee_kit::http::finish(api, &self.state.config.http)
+        marquee_kit::http::finish(api, &self.state.config.service.http)
     }
 
     /// Serves REST and gRPC until the shutdown token fires.
@@ -204,7 +203,7 @@ impl App {
                 shutdown: self.shutdown.clone(),
                 heartbeat: self.state.config.heartbeat_interval,
             },
-            RequireServiceToken::new(self.state.config.internal_service_token.expose()),
+            RequireServiceToken::new(self.state.config.service.internal_service_token.expose()),
         );
         let reflection = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(marquee_proto::FILE_DESCRIPTOR_SET)

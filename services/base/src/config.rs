@@ -2,22 +2,15 @@
 
 use marquee_config::{ConfigError, Env, Secret};
 use marquee_guard::GuardConfig;
-use marquee_kit::http::HttpSettings;
-use marquee_telemetry::TelemetrySettings;
+use marquee_service::{Configured, ServiceConfig};
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub http_addr: String,
-    pub database_url: String,
-    pub database_max_connections: u32,
-    pub redis_url: Option<String>,
-    pub redis_prefix: String,
-    pub internal_service_token: Secret,
+    /// What every service reads: addresses, database, Redis, credential, edge, telemetry.
+    pub service: ServiceConfig,
     pub guard: GuardConfig,
     /// Where facts for financial are delivered.
     pub financial_grpc_url: String,
-    pub http: HttpSettings,
-    pub telemetry: TelemetrySettings,
     pub media: MediaSettings,
     /// Holds in force a company may keep at once (`MAX_ACTIVE_HOLDS`).
     pub max_active_holds: u64,
@@ -87,26 +80,25 @@ impl Config {
     }
 
     pub fn load(env: &mut Env) -> Result<Self, ConfigError> {
-        let database_url = env.string("DATABASE_URL", "sqlite://./data/base.db");
-        if let Err(problem) = marquee_db::validate_url(&database_url) {
-            env.problem("DATABASE_URL", problem);
-        }
-        let internal_service_token = env.required_secret("INTERNAL_SERVICE_TOKEN");
+        let service = ServiceConfig::load(env, "base", "127.0.0.1:8083");
         let config = Self {
-            http_addr: env.string("HTTP_ADDR", "127.0.0.1:8083"),
-            database_url,
-            database_max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 16u32),
-            redis_url: env.optional_url("REDIS_URL", &["redis://", "rediss://"]),
-            redis_prefix: env.string("REDIS_PREFIX", "marquee"),
-            internal_service_token,
+            service,
             guard: GuardConfig::from_env(env),
             financial_grpc_url: env.string("FINANCIAL_GRPC_URL", "http://127.0.0.1:9084"),
-            http: HttpSettings::from_env(env),
-            telemetry: TelemetrySettings::from_env(env),
             media: MediaSettings::load(env),
             max_active_holds: env.parse("MAX_ACTIVE_HOLDS", 1000u64),
         };
         env.finish()?;
         Ok(config)
+    }
+}
+
+impl Configured for Config {
+    fn from_env() -> Result<Self, ConfigError> {
+        Config::from_env()
+    }
+
+    fn service(&self) -> &ServiceConfig {
+        &self.service
     }
 }

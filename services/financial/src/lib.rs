@@ -55,26 +55,28 @@ impl Readiness for Ready {
     }
 }
 
+/// The `migrate` command.
 pub async fn migrate(config: &Config) -> anyhow::Result<()> {
-    let db = marquee_db::connect(&config.database_url, 1).await?;
-    Migrator::up(&db, None).await.context("migrations failed")?;
-    Ok(())
+    Ok(marquee_db::migrate::<Migrator>(&config.service.database_url).await?)
 }
 
 impl App {
     pub async fn build(config: Config, options: Options) -> anyhow::Result<Self> {
         let _ = marquee_telemetry::metrics_handle();
-        let db = marquee_db::connect(&config.database_url, config.database_max_connections).await?;
+        let db = marquee_db::connect(&config.service.database_url, config.service.database_max_connections).await?;
         if !options.skip_migrations {
             Migrator::up(&db, None).await.context("migrations failed")?;
         }
-        let counters = match &config.redis_url {
-            Some(url) => Counters::redis(url, &format!("{}:financial", config.redis_prefix)).context("REDIS_URL")?,
+        let counters = match &config.service.redis_url {
+            Some(url) => {
+                Counters::redis(url, &format!("{}:financial", config.service.redis_prefix)).context("REDIS_URL")?
+            }
             None => Counters::memory(),
         };
-        let guard = Guard::from_config(&config.guard, "financial", config.internal_service_token.expose(), counters)
-            .map_err(|e| anyhow::anyhow!(e))?;
-        let http = bind(&config.http_addr, "HTTP").await?;
+        let guard =
+            Guard::from_config(&config.guard, "financial", config.service.internal_service_token.expose(), counters)
+                .map_err(|e| anyhow::anyhow!(e))?;
+        let http = bind(&config.service.http_addr, "HTTP").await?;
         let grpc = bind(&config.grpc_addr, "gRPC").await?;
         let shutdown = CancellationToken::new();
         let tasks = Tasks::new();
@@ -87,7 +89,7 @@ impl App {
             .merge(marquee_kit::http::health_routes(Ready(state.clone())))
             .merge(marquee_kit::openapi::serve(openapi))
             .route("/metrics", get(|| async { marquee_telemetry::render_metrics() }));
-        let router = marquee_kit::http::finish(api, &state.config.http);
+        let router = marquee_kit::http::finish(api, &state.config.service.http);
         Ok(Self { state, router, http, grpc, shutdown, tasks })
     }
 
@@ -114,7 +116,7 @@ impl App {
         health_reporter.set_serving::<FactsServer<grpc::FactsGrpc>>().await;
         let facts = FactsServer::with_interceptor(
             grpc::FactsGrpc { state: self.state.clone() },
-            marquee_kit::grpc::RequireServiceToken::new(self.state.config.internal_service_token.expose()),
+            marquee_kit::grpc::RequireServiceToken::new(self.state.config.service.internal_service_token.expose()),
         );
         let shutdown = self.shutdown.clone();
         let grpc = tonic::transport::Server::builder()

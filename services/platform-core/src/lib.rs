@@ -63,25 +63,24 @@ impl Readiness for Ready {
 }
 
 /// Applies pending migrations.
+/// The `migrate` command.
 pub async fn migrate(config: &Config) -> anyhow::Result<()> {
-    let db = marquee_db::connect(&config.database_url, 1).await?;
-    Migrator::up(&db, None).await.context("migrations failed")?;
-    Ok(())
+    Ok(marquee_db::migrate::<Migrator>(&config.service.database_url).await?)
 }
 
 impl App {
     pub async fn build(config: Config, options: Options) -> anyhow::Result<Self> {
         // Install the metrics recorder before the first request records anything.
         let _ = marquee_telemetry::metrics_handle();
-        let db = marquee_db::connect(&config.database_url, config.database_max_connections).await?;
+        let db = marquee_db::connect(&config.service.database_url, config.service.database_max_connections).await?;
         if !options.skip_migrations {
             Migrator::up(&db, None).await.context("migrations failed")?;
         }
         let catalog = Catalog::new(domains::catalog::repo::load(&db).await.context("cannot read the module catalog")?);
         let shutdown = CancellationToken::new();
         let tasks = Tasks::new();
-        let channel = format!("{}:platform-core:entitlements", config.redis_prefix);
-        let bus = Bus::open(config.redis_url.as_deref(), channel, shutdown.clone(), |relay| {
+        let channel = format!("{}:platform-core:entitlements", config.service.redis_prefix);
+        let bus = Bus::open(config.service.redis_url.as_deref(), channel, shutdown.clone(), |relay| {
             tasks.spawn("entitlement-relay", relay)
         })
         .await
@@ -89,7 +88,7 @@ impl App {
         let tokens = options
             .tokens
             .unwrap_or_else(|| TokenValidator::from_jwks_url(config.auth_jwks_url.clone(), config.tokens.clone()));
-        let http = bind(&config.http_addr, "HTTP").await?;
+        let http = bind(&config.service.http_addr, "HTTP").await?;
         let grpc = bind(&config.grpc_addr, "gRPC").await?;
         let state = AppState {
             db,
@@ -136,7 +135,7 @@ impl App {
             .merge(marquee_kit::openapi::serve(openapi))
             .merge(marquee_kit::http::health_routes(Ready(self.state.clone())))
             .route("/metrics", get(|| async { marquee_telemetry::render_metrics() }));
-        marquee_kit::http::finish(api, &self.state.config.http)
+        marquee_kit::http::finish(api, &self.state.config.service.http)
     }
 
     /// Serves REST and gRPC until the shutdown token fires.
@@ -151,7 +150,7 @@ impl App {
             .context("gRPC reflection")?;
         let service = PlatformCoreServer::with_interceptor(
             grpc::PlatformCoreGrpc { state: self.state.clone(), shutdown: self.shutdown.clone() },
-            RequireServiceToken::new(self.state.config.internal_service_token.expose()),
+            RequireServiceToken::new(self.state.config.service.internal_service_token.expose()),
         );
         let shutdown = self.shutdown.clone();
         let grpc = tonic::transport::Server::builder()

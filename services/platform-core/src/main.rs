@@ -1,36 +1,20 @@
 //! `marquee-platform-core [healthcheck | migrate] [--no-migrate]`
 
 use marquee_platform_core::{App, Config, Options, migrate};
+use marquee_service::{Command, Started};
 
 #[tokio::main]
-async fn main() -> anyhow::Result<std::process::ExitCode> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let config = match Config::from_env() {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("marquee-platform-core: {e}");
-            std::process::exit(2);
+async fn main() -> anyhow::Result<()> {
+    let Started { config, command, telemetry: _telemetry } =
+        marquee_service::start::<Config>("marquee-platform-core", &[])?;
+    match command {
+        Command::Migrate => migrate(&config).await,
+        Command::Serve { skip_migrations } => {
+            let drain = config.service.http.drain;
+            let app = App::build(config, Options { skip_migrations, ..Options::default() }).await?;
+            marquee_kit::server::cancel_on_signal(app.shutdown_token(), drain);
+            app.run().await
         }
-    };
-    if args.first().map(String::as_str) == Some("healthcheck") {
-        return Ok(marquee_kit::server::healthcheck(&config.http_addr));
+        Command::Own(other) => unreachable!("platform-core has no command {other}"),
     }
-    let _telemetry = marquee_telemetry::init("marquee-platform-core", &config.telemetry)?;
-    if args.iter().any(|a| a == "migrate") {
-        migrate(&config).await?;
-        tracing::info!("migrations applied");
-        return Ok(std::process::ExitCode::SUCCESS);
-    }
-    if let Some(unknown) = args.iter().find(|a| *a != "--no-migrate") {
-        eprintln!(
-            "marquee-platform-core: unknown argument {unknown:?} (expected `healthcheck`, `migrate` or `--no-migrate`)"
-        );
-        std::process::exit(2);
-    }
-    let options = Options { skip_migrations: args.iter().any(|a| a == "--no-migrate"), ..Options::default() };
-    let drain = config.http.drain;
-    let app = App::build(config, options).await?;
-    marquee_kit::server::cancel_on_signal(app.shutdown_token(), drain);
-    app.run().await?;
-    Ok(std::process::ExitCode::SUCCESS)
 }

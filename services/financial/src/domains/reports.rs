@@ -6,7 +6,7 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use marquee_guard::Ctx;
 use marquee_kit::extract::{Issues, Validate};
-use marquee_kit::{ApiError, FieldIssue, Ok, Query};
+use marquee_kit::{ApiError, Data, FieldIssue, Query};
 use serde::{Deserialize, Serialize};
 
 use crate::domains::records::model::{Kind, Record, Status};
@@ -57,7 +57,7 @@ pub async fn summary(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Query(q): Query<SummaryQuery>,
-) -> Result<Ok<Vec<Line>>, ApiError> {
+) -> Result<Data<Vec<Line>>, ApiError> {
     let mut sums: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
     for r in records::all(&state.db, ctx.company_id, None).await.map_err(Error::from)? {
         let booked = matches!(r.status, Status::Approved | Status::Paid);
@@ -76,10 +76,17 @@ pub async fn summary(
             Kind::Expense => s.1 = s.1.saturating_add(r.amount),
         }
     }
-    Result::Ok(Ok(sums
-        .into_iter()
-        .map(|((group, currency), (income, expense))| Line { group, currency, income, expense, net: income - expense })
-        .collect()))
+    Ok(Data(
+        sums.into_iter()
+            .map(|((group, currency), (income, expense))| Line {
+                group,
+                currency,
+                income,
+                expense,
+                net: income - expense,
+            })
+            .collect(),
+    ))
 }
 
 #[derive(Debug, Serialize, schemars::JsonSchema)]
@@ -90,7 +97,7 @@ pub struct OpenPayables {
 }
 
 /// Approved expenses not yet paid.
-pub async fn open_payables(Ctx(ctx): Ctx, State(state): State<AppState>) -> Result<Ok<OpenPayables>, ApiError> {
+pub async fn open_payables(Ctx(ctx): Ctx, State(state): State<AppState>) -> Result<Data<OpenPayables>, ApiError> {
     let items: Vec<Record> = records::all(&state.db, ctx.company_id, None)
         .await
         .map_err(Error::from)?
@@ -102,5 +109,5 @@ pub async fn open_payables(Ctx(ctx): Ctx, State(state): State<AppState>) -> Resu
         let t: &mut i64 = totals.entry(r.currency.clone()).or_default();
         *t = t.saturating_add(r.amount);
     }
-    Result::Ok(Ok(OpenPayables { items, totals }))
+    Ok(Data(OpenPayables { items, totals }))
 }

@@ -295,6 +295,9 @@ async fn boots_as_rendered(label: &str) {
         }
         let output = std::fs::read_to_string(&log).unwrap_or_default();
         assert!(ready, "{label}: {service} never became ready as rendered:\n{output}");
+        // What a container runtime without a shell asks (compose's health check).
+        let check = Command::new(binary(service)).arg("healthcheck").env_clear().envs(&env).output().await.unwrap();
+        assert!(check.status.success(), "{label}: {service} healthcheck: {}", String::from_utf8_lossy(&check.stderr));
         running.push(child);
     }
 }

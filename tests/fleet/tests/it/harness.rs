@@ -125,7 +125,7 @@ impl Fleet {
         let mut failure = String::new();
         for _ in 0..3 {
             match Self::try_start(&options).await {
-                Result::Ok(fleet) => return fleet,
+                Ok(fleet) => return fleet,
                 Err(e) => failure = e,
             }
         }

@@ -3,7 +3,7 @@ use axum::http::HeaderMap;
 use axum::http::Method;
 use marquee_kit::extract::{Issues, Validate};
 use marquee_kit::openapi::DocRouter;
-use marquee_kit::{ApiError, FieldIssue, Ok, Path, Query};
+use marquee_kit::{ApiError, Data, FieldIssue, Path, Query};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -34,7 +34,7 @@ pub fn org(headers: &HeaderMap) -> Result<Uuid, ApiError> {
 /// `x-access-revision`, when the client asks to read its own write.
 pub fn min_revision(headers: &HeaderMap) -> Result<u64, ApiError> {
     match headers.get("x-access-revision") {
-        None => Result::Ok(0),
+        None => Ok(0),
         Some(v) => v
             .to_str()
             .ok()
@@ -43,10 +43,10 @@ pub fn min_revision(headers: &HeaderMap) -> Result<u64, ApiError> {
     }
 }
 
-async fn my_access(me: SignedIn, State(state): State<AppState>, headers: HeaderMap) -> Result<Ok<Access>, ApiError> {
+async fn my_access(me: SignedIn, State(state): State<AppState>, headers: HeaderMap) -> Result<Data<Access>, ApiError> {
     let company = org(&headers)?;
     let access = service::resolve(&state, company, me.claims.sub, min_revision(&headers)?).await?;
-    Result::Ok(Ok(access))
+    Ok(Data(access))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -69,7 +69,7 @@ async fn explain(
     State(state): State<AppState>,
     Path(company): Path<Uuid>,
     Query(q): Query<ExplainQuery>,
-) -> Result<Ok<Explanation>, ApiError> {
+) -> Result<Data<Explanation>, ApiError> {
     let asker = service::grants(&state, &state.db, company, me.claims.sub).await?;
     if !asker.active() {
         return Err(Error::NoCompany.into());
@@ -77,5 +77,5 @@ async fn explain(
     if !asker.is_admin() {
         return Err(Error::TenantAdminRequired.into());
     }
-    Result::Ok(Ok(service::explain(&state, company, q.user_id, &q.permission).await?))
+    Ok(Data(service::explain(&state, company, q.user_id, &q.permission).await?))
 }

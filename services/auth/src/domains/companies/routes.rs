@@ -1,7 +1,7 @@
 use axum::extract::State;
 use axum::http::Method;
 use marquee_kit::openapi::DocRouter;
-use marquee_kit::{ApiError, Created, Json, Ok, PageParams, Paginated, Path, Query};
+use marquee_kit::{ApiError, Created, Data, Json, PageParams, Paginated, Path, Query};
 use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -50,7 +50,7 @@ async fn create(
     State(state): State<AppState>,
     Json(body): Json<NewCompany>,
 ) -> Result<Created<Company>, ApiError> {
-    Result::Ok(Created(service::create_company(&state, me.claims.sub, body).await?))
+    Ok(Created(service::create_company(&state, me.claims.sub, body).await?))
 }
 
 async fn list(
@@ -61,7 +61,7 @@ async fn list(
     let all = service::my_companies(&state, me.claims.sub).await?;
     let total = all.len() as u64;
     let items = all.into_iter().skip(page.offset() as usize).take(page.limit() as usize).collect();
-    Result::Ok(Paginated { items, page, total })
+    Ok(Paginated { items, page, total })
 }
 
 async fn members(
@@ -73,7 +73,7 @@ async fn members(
     let all = service::members(&state, company, me.claims.sub).await?;
     let total = all.len() as u64;
     let items = all.into_iter().skip(page.offset() as usize).take(page.limit() as usize).collect();
-    Result::Ok(Paginated { items, page, total })
+    Ok(Paginated { items, page, total })
 }
 
 async fn add_member(
@@ -83,7 +83,7 @@ async fn add_member(
     Json(body): Json<AddMember>,
 ) -> Result<Created<Revised<Member>>, ApiError> {
     let (item, revision) = service::add_member(&state, company, me.claims.sub, body).await?;
-    Result::Ok(Created(Revised { item, revision }))
+    Ok(Created(Revised { item, revision }))
 }
 
 async fn update_member(
@@ -91,26 +91,26 @@ async fn update_member(
     State(state): State<AppState>,
     Path((company, user)): Path<(Uuid, Uuid)>,
     Json(body): Json<UpdateMember>,
-) -> Result<Ok<Revised<Member>>, ApiError> {
+) -> Result<Data<Revised<Member>>, ApiError> {
     let (item, revision) = service::update_member(&state, company, me.claims.sub, user, body).await?;
-    Result::Ok(Ok(Revised { item, revision }))
+    Ok(Data(Revised { item, revision }))
 }
 
 async fn remove_member(
     me: SignedIn,
     State(state): State<AppState>,
     Path((company, user)): Path<(Uuid, Uuid)>,
-) -> Result<Ok<Value>, ApiError> {
+) -> Result<Data<Value>, ApiError> {
     let revision = service::remove_member(&state, company, me.claims.sub, user).await?;
-    Result::Ok(Ok(json!({"removed": true, "revision": revision})))
+    Ok(Data(json!({"removed": true, "revision": revision})))
 }
 
 async fn roles(
     me: SignedIn,
     State(state): State<AppState>,
     Path(company): Path<Uuid>,
-) -> Result<Ok<Vec<Role>>, ApiError> {
-    Result::Ok(Ok(service::roles(&state, company, me.claims.sub).await?))
+) -> Result<Data<Vec<Role>>, ApiError> {
+    Ok(Data(service::roles(&state, company, me.claims.sub).await?))
 }
 
 async fn create_role(
@@ -120,7 +120,7 @@ async fn create_role(
     Json(body): Json<RoleIn>,
 ) -> Result<Created<Revised<Role>>, ApiError> {
     let (item, revision) = service::create_role(&state, company, me.claims.sub, body).await?;
-    Result::Ok(Created(Revised { item, revision }))
+    Ok(Created(Revised { item, revision }))
 }
 
 async fn update_role(
@@ -128,18 +128,18 @@ async fn update_role(
     State(state): State<AppState>,
     Path((company, role)): Path<(Uuid, Uuid)>,
     Json(body): Json<RoleEdit>,
-) -> Result<Ok<Revised<Role>>, ApiError> {
+) -> Result<Data<Revised<Role>>, ApiError> {
     let (item, revision) = service::update_role(&state, company, me.claims.sub, role, body).await?;
-    Result::Ok(Ok(Revised { item, revision }))
+    Ok(Data(Revised { item, revision }))
 }
 
 async fn delete_role(
     me: SignedIn,
     State(state): State<AppState>,
     Path((company, role)): Path<(Uuid, Uuid)>,
-) -> Result<Ok<Value>, ApiError> {
+) -> Result<Data<Value>, ApiError> {
     let revision = service::delete_role(&state, company, me.claims.sub, role).await?;
-    Result::Ok(Ok(json!({"deleted": true, "revision": revision})))
+    Ok(Data(json!({"deleted": true, "revision": revision})))
 }
 
 async fn invite(
@@ -149,7 +149,7 @@ async fn invite(
     Json(body): Json<InvitationIn>,
 ) -> Result<Created<Revised<Invitation>>, ApiError> {
     let (item, revision) = service::invite(&state, company, me.claims.sub, body).await?;
-    Result::Ok(Created(Revised { item, revision }))
+    Ok(Created(Revised { item, revision }))
 }
 
 async fn invitations(
@@ -159,35 +159,35 @@ async fn invitations(
     Query(page): Query<PageParams>,
 ) -> Result<Paginated<Invitation>, ApiError> {
     let (items, total) = service::invitations(&state, company, me.claims.sub, page.offset(), page.limit()).await?;
-    Result::Ok(Paginated { items, page, total })
+    Ok(Paginated { items, page, total })
 }
 
 async fn revoke_invitation(
     me: SignedIn,
     State(state): State<AppState>,
     Path((company, id)): Path<(Uuid, Uuid)>,
-) -> Result<Ok<Value>, ApiError> {
+) -> Result<Data<Value>, ApiError> {
     let revision = service::revoke_invitation(&state, company, me.claims.sub, id).await?;
-    Result::Ok(Ok(json!({"revoked": true, "revision": revision})))
+    Ok(Data(json!({"revoked": true, "revision": revision})))
 }
 
 async fn resend_invitation(
     me: SignedIn,
     State(state): State<AppState>,
     Path((company, id)): Path<(Uuid, Uuid)>,
-) -> Result<Ok<Revised<Invitation>>, ApiError> {
+) -> Result<Data<Revised<Invitation>>, ApiError> {
     let (item, revision) = service::resend_invitation(&state, company, me.claims.sub, id).await?;
-    Result::Ok(Ok(Revised { item, revision }))
+    Ok(Data(Revised { item, revision }))
 }
 
 async fn accept(
     me: SignedIn,
     State(state): State<AppState>,
     Json(body): Json<TokenIn>,
-) -> Result<Ok<Company>, ApiError> {
+) -> Result<Data<Company>, ApiError> {
     // A company carries its revision already: the one after joining.
     let (company, revision) = service::accept_invitation(&state, me.claims.sub, &body.token).await?;
-    Result::Ok(Ok(Company { revision, ..company }))
+    Ok(Data(Company { revision, ..company }))
 }
 
 async fn audit(
@@ -197,5 +197,5 @@ async fn audit(
     Query(page): Query<PageParams>,
 ) -> Result<Paginated<TenantAuditEntry>, ApiError> {
     let (items, total) = service::audit(&state, company, me.claims.sub, page.offset(), page.limit()).await?;
-    Result::Ok(Paginated { items, page, total })
+    Ok(Paginated { items, page, total })
 }

@@ -26,7 +26,7 @@ async fn rotate(
     operator: SignedInAdmin,
     State(state): State<AppState>,
     client: ClientMeta,
-) -> Result<marquee_kit::Ok<serde_json::Value>, ApiError> {
+) -> Result<marquee_kit::Data<serde_json::Value>, ApiError> {
     let now = state.clock.now();
     let (kid, published_at) = state.keys.rotate(&state.db, &state.config.sealer, now).await.map_err(Error::from)?;
     let entry =
@@ -35,5 +35,5 @@ async fn rotate(
     tracing::info!(%kid, "next signing key published");
     let lead = chrono::Duration::from_std(state.config.key_publish_lead).unwrap_or(chrono::Duration::zero());
     // The earliest moment: the key is promoted at the first reload after it.
-    Ok(marquee_kit::Ok(serde_json::json!({"kid": kid, "signsFrom": published_at + lead})))
+    Ok(marquee_kit::Data(serde_json::json!({"kid": kid, "signsFrom": published_at + lead})))
 }

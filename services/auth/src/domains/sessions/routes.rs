@@ -1,7 +1,7 @@
 use axum::extract::State;
 use axum::http::Method;
 use marquee_kit::openapi::DocRouter;
-use marquee_kit::{ApiError, ChecksCredentials, Json, Ok, Path};
+use marquee_kit::{ApiError, ChecksCredentials, Data, Json, Path};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -26,8 +26,8 @@ async fn login(
     State(state): State<AppState>,
     client: ClientMeta,
     Json(body): Json<LoginIn>,
-) -> Result<Ok<TokenPair>, ApiError> {
-    Result::Ok(Ok(service::login(&state, body, &client).await?))
+) -> Result<Data<TokenPair>, ApiError> {
+    Ok(Data(service::login(&state, body, &client).await?))
 }
 
 async fn refresh(
@@ -35,17 +35,17 @@ async fn refresh(
     State(state): State<AppState>,
     client: ClientMeta,
     Json(body): Json<RefreshIn>,
-) -> Result<Ok<TokenPair>, ApiError> {
-    Result::Ok(Ok(service::refresh(&state, &body.refresh_token, &client).await?))
+) -> Result<Data<TokenPair>, ApiError> {
+    Ok(Data(service::refresh(&state, &body.refresh_token, &client).await?))
 }
 
-async fn logout(me: SignedIn, State(state): State<AppState>, client: ClientMeta) -> Result<Ok<Value>, ApiError> {
+async fn logout(me: SignedIn, State(state): State<AppState>, client: ClientMeta) -> Result<Data<Value>, ApiError> {
     service::revoke(&state, me.claims.sub, me.claims.sid, RevokeReason::Logout, None, &client).await?;
-    Result::Ok(Ok(json!({"revoked": true})))
+    Ok(Data(json!({"revoked": true})))
 }
 
-async fn list(me: SignedIn, State(state): State<AppState>) -> Result<Ok<Vec<SessionOut>>, ApiError> {
-    Result::Ok(Ok(service::list(&state, me.claims.sub, me.claims.sid).await?))
+async fn list(me: SignedIn, State(state): State<AppState>) -> Result<Data<Vec<SessionOut>>, ApiError> {
+    Ok(Data(service::list(&state, me.claims.sub, me.claims.sid).await?))
 }
 
 async fn revoke_one(
@@ -53,17 +53,17 @@ async fn revoke_one(
     State(state): State<AppState>,
     client: ClientMeta,
     Path(id): Path<Uuid>,
-) -> Result<Ok<Value>, ApiError> {
+) -> Result<Data<Value>, ApiError> {
     if !service::revoke(&state, me.claims.sub, id, RevokeReason::UserRevoked, None, &client).await? {
         return Err(Error::NotFound("session").into());
     }
-    Result::Ok(Ok(json!({"revoked": true})))
+    Ok(Data(json!({"revoked": true})))
 }
 
 /// Ends every session of the caller, the current one included.
-async fn revoke_all(me: SignedIn, State(state): State<AppState>) -> Result<Ok<Value>, ApiError> {
+async fn revoke_all(me: SignedIn, State(state): State<AppState>) -> Result<Data<Value>, ApiError> {
     let now = state.clock.now();
     let revoked = service::revoke_all(&state.db, me.claims.sub, None, RevokeReason::UserRevoked, now).await?;
     service::announce(&state, me.claims.sub, &revoked).await;
-    Result::Ok(Ok(json!({"revoked": revoked.len()})))
+    Ok(Data(json!({"revoked": revoked.len()})))
 }

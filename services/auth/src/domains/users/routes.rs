@@ -2,7 +2,7 @@ use crate::domains::sessions::SignedInAdmin;
 use axum::extract::State;
 use axum::http::Method;
 use marquee_kit::openapi::DocRouter;
-use marquee_kit::{Accepted, ApiError, Created, Json, Ok, Path};
+use marquee_kit::{Accepted, ApiError, Created, Data, Json, Path};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -30,19 +30,19 @@ async fn signup(
     client: ClientMeta,
     Json(body): Json<SignupIn>,
 ) -> Result<Created<Me>, ApiError> {
-    Result::Ok(Created(service::signup(&state, body, &client).await?))
+    Ok(Created(service::signup(&state, body, &client).await?))
 }
 
-async fn me(me: SignedIn, State(state): State<AppState>) -> Result<Ok<Me>, ApiError> {
-    Result::Ok(Ok(service::me(&state, me.claims.sub).await?))
+async fn me(me: SignedIn, State(state): State<AppState>) -> Result<Data<Me>, ApiError> {
+    Ok(Data(service::me(&state, me.claims.sub).await?))
 }
 
 async fn update_me(
     me: SignedIn,
     State(state): State<AppState>,
     Json(body): Json<ProfileIn>,
-) -> Result<Ok<Me>, ApiError> {
-    Result::Ok(Ok(service::update_profile(&state, me.claims.sub, body).await?))
+) -> Result<Data<Me>, ApiError> {
+    Ok(Data(service::update_profile(&state, me.claims.sub, body).await?))
 }
 
 async fn change_password(
@@ -50,9 +50,9 @@ async fn change_password(
     State(state): State<AppState>,
     client: ClientMeta,
     Json(body): Json<PasswordChangeIn>,
-) -> Result<Ok<Value>, ApiError> {
+) -> Result<Data<Value>, ApiError> {
     let revoked = service::change_password(&state, me.claims.sub, me.claims.sid, body, &client).await?;
-    Result::Ok(Ok(json!({"changed": true, "otherSessionsRevoked": revoked})))
+    Ok(Data(json!({"changed": true, "otherSessionsRevoked": revoked})))
 }
 
 /// 202 whether or not the email belongs to an account.
@@ -62,30 +62,30 @@ async fn request_reset(
     Json(body): Json<ResetRequestIn>,
 ) -> Result<Accepted, ApiError> {
     service::request_reset(&state, &body.email, &client).await?;
-    Result::Ok(Accepted("if the address belongs to an account, a reset link is on its way"))
+    Ok(Accepted("if the address belongs to an account, a reset link is on its way"))
 }
 
 async fn confirm_reset(
     State(state): State<AppState>,
     client: ClientMeta,
     Json(body): Json<ResetConfirmIn>,
-) -> Result<Ok<Value>, ApiError> {
+) -> Result<Data<Value>, ApiError> {
     service::confirm_reset(&state, body, &client).await?;
-    Result::Ok(Ok(json!({"reset": true})))
+    Ok(Data(json!({"reset": true})))
 }
 
 async fn verify_email(
     State(state): State<AppState>,
     client: ClientMeta,
     Json(body): Json<TokenIn>,
-) -> Result<Ok<Value>, ApiError> {
+) -> Result<Data<Value>, ApiError> {
     service::verify_email(&state, &body.token, &client).await?;
-    Result::Ok(Ok(json!({"verified": true})))
+    Ok(Data(json!({"verified": true})))
 }
 
-async fn resend_verification(me: SignedIn, State(state): State<AppState>) -> Result<Ok<Value>, ApiError> {
+async fn resend_verification(me: SignedIn, State(state): State<AppState>) -> Result<Data<Value>, ApiError> {
     service::resend_verification(&state, me.claims.sub).await?;
-    Result::Ok(Ok(json!({"sent": true})))
+    Ok(Data(json!({"sent": true})))
 }
 
 async fn disable(
@@ -93,7 +93,7 @@ async fn disable(
     State(state): State<AppState>,
     client: ClientMeta,
     Path(user): Path<Uuid>,
-) -> Result<Ok<Value>, ApiError> {
+) -> Result<Data<Value>, ApiError> {
     service::disable(&state, admin.claims.sub, user, &client).await?;
-    Result::Ok(Ok(json!({"disabled": true})))
+    Ok(Data(json!({"disabled": true})))
 }

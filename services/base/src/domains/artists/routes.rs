@@ -1,6 +1,6 @@
 use axum::extract::State;
 use marquee_guard::Ctx;
-use marquee_kit::{ApiError, Created, Json, Ok, PageParams, Paginated, Path, Query};
+use marquee_kit::{ApiError, Created, Data, Json, PageParams, Paginated, Path, Query};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -15,7 +15,7 @@ pub async fn list(
     Query(filter): Query<ArtistFilter>,
 ) -> Result<Paginated<Artist>, ApiError> {
     let (items, total) = service::list(&state, &ctx, &filter, page.offset(), page.limit()).await?;
-    Result::Ok(Paginated { items, page, total })
+    Ok(Paginated { items, page, total })
 }
 
 pub async fn create(
@@ -23,11 +23,15 @@ pub async fn create(
     State(state): State<AppState>,
     Json(body): Json<ArtistIn>,
 ) -> Result<Created<Artist>, ApiError> {
-    Result::Ok(Created(service::create(&state, &ctx, body).await?))
+    Ok(Created(service::create(&state, &ctx, body).await?))
 }
 
-pub async fn show(Ctx(ctx): Ctx, State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Ok<Artist>, ApiError> {
-    Result::Ok(Ok(service::get(&state, &ctx, id).await?))
+pub async fn show(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Data<Artist>, ApiError> {
+    Ok(Data(service::get(&state, &ctx, id).await?))
 }
 
 pub async fn update(
@@ -35,11 +39,15 @@ pub async fn update(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
     Json(body): Json<ArtistPatch>,
-) -> Result<Ok<Artist>, ApiError> {
-    Result::Ok(Ok(service::update(&state, &ctx, id, body).await?))
+) -> Result<Data<Artist>, ApiError> {
+    Ok(Data(service::update(&state, &ctx, id, body).await?))
 }
 
-pub async fn delete(Ctx(ctx): Ctx, State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Ok<Value>, ApiError> {
+pub async fn delete(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Data<Value>, ApiError> {
     service::delete(&state, &ctx, id).await?;
-    Result::Ok(Ok(json!({"deleted": true})))
+    Ok(Data(json!({"deleted": true})))
 }

@@ -1,6 +1,6 @@
 use axum::extract::State;
 use marquee_guard::Ctx;
-use marquee_kit::{ApiError, Created, Json, Ok, Path, Query};
+use marquee_kit::{ApiError, Created, Data, Json, Path, Query};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -11,8 +11,8 @@ pub async fn calendar(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Query(range): Query<Range>,
-) -> Result<Ok<Vec<Item>>, ApiError> {
-    Result::Ok(Ok(service::calendar(&state, &ctx, &range).await?))
+) -> Result<Data<Vec<Item>>, ApiError> {
+    Ok(Data(service::calendar(&state, &ctx, &range).await?))
 }
 
 pub async fn hold(
@@ -20,14 +20,14 @@ pub async fn hold(
     State(state): State<AppState>,
     Json(body): Json<HoldIn>,
 ) -> Result<Created<Item>, ApiError> {
-    Result::Ok(Created(service::hold(&state, &ctx, body).await?))
+    Ok(Created(service::hold(&state, &ctx, body).await?))
 }
 
 pub async fn release(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
-) -> Result<Ok<Value>, ApiError> {
+) -> Result<Data<Value>, ApiError> {
     service::release(&state, &ctx, id).await?;
-    Result::Ok(Ok(json!({"released": true})))
+    Ok(Data(json!({"released": true})))
 }

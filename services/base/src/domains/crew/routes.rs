@@ -1,6 +1,6 @@
 use axum::extract::State;
 use marquee_guard::Ctx;
-use marquee_kit::{ApiError, Created, IfMatch, Json, Ok, PageParams, Paginated, Path, Query};
+use marquee_kit::{ApiError, Created, Data, IfMatch, Json, PageParams, Paginated, Path, Query};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -15,7 +15,7 @@ pub async fn list(
     Query(filter): Query<CrewFilter>,
 ) -> Result<Paginated<CrewMember>, ApiError> {
     let (items, total) = service::list(&state, &ctx, &filter, page.offset(), page.limit()).await?;
-    Result::Ok(Paginated { items, page, total })
+    Ok(Paginated { items, page, total })
 }
 
 pub async fn create(
@@ -23,15 +23,15 @@ pub async fn create(
     State(state): State<AppState>,
     Json(body): Json<CrewIn>,
 ) -> Result<Created<CrewMember>, ApiError> {
-    Result::Ok(Created(service::create(&state, &ctx, body).await?))
+    Ok(Created(service::create(&state, &ctx, body).await?))
 }
 
 pub async fn show(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
-) -> Result<Ok<CrewMember>, ApiError> {
-    Result::Ok(Ok(service::get(&state, &ctx, id).await?))
+) -> Result<Data<CrewMember>, ApiError> {
+    Ok(Data(service::get(&state, &ctx, id).await?))
 }
 
 pub async fn update(
@@ -39,21 +39,25 @@ pub async fn update(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
     Json(body): Json<CrewPatch>,
-) -> Result<Ok<CrewMember>, ApiError> {
-    Result::Ok(Ok(service::update(&state, &ctx, id, body).await?))
+) -> Result<Data<CrewMember>, ApiError> {
+    Ok(Data(service::update(&state, &ctx, id, body).await?))
 }
 
-pub async fn delete(Ctx(ctx): Ctx, State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Ok<Value>, ApiError> {
+pub async fn delete(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Data<Value>, ApiError> {
     service::delete(&state, &ctx, id).await?;
-    Result::Ok(Ok(json!({"deleted": true})))
+    Ok(Data(json!({"deleted": true})))
 }
 
 pub async fn shifts(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Path(event): Path<Uuid>,
-) -> Result<Ok<Vec<Shift>>, ApiError> {
-    Result::Ok(Ok(service::shifts(&state, &ctx, event).await?))
+) -> Result<Data<Vec<Shift>>, ApiError> {
+    Ok(Data(service::shifts(&state, &ctx, event).await?))
 }
 
 pub async fn create_shift(
@@ -62,11 +66,15 @@ pub async fn create_shift(
     Path(event): Path<Uuid>,
     Json(body): Json<ShiftIn>,
 ) -> Result<Created<Shift>, ApiError> {
-    Result::Ok(Created(service::create_shift(&state, &ctx, event, body).await?))
+    Ok(Created(service::create_shift(&state, &ctx, event, body).await?))
 }
 
-pub async fn shift(Ctx(ctx): Ctx, State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Ok<Shift>, ApiError> {
-    Result::Ok(Ok(service::shift(&state, &ctx, id).await?))
+pub async fn shift(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Data<Shift>, ApiError> {
+    Ok(Data(service::shift(&state, &ctx, id).await?))
 }
 
 pub async fn update_shift(
@@ -75,17 +83,17 @@ pub async fn update_shift(
     Path(id): Path<Uuid>,
     if_match: IfMatch,
     Json(body): Json<ShiftPatch>,
-) -> Result<Ok<Shift>, ApiError> {
-    Result::Ok(Ok(service::update_shift(&state, &ctx, id, body, if_match.0).await?))
+) -> Result<Data<Shift>, ApiError> {
+    Ok(Data(service::update_shift(&state, &ctx, id, body, if_match.0).await?))
 }
 
 pub async fn delete_shift(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
-) -> Result<Ok<Value>, ApiError> {
+) -> Result<Data<Value>, ApiError> {
     service::delete_shift(&state, &ctx, id).await?;
-    Result::Ok(Ok(json!({"deleted": true})))
+    Ok(Data(json!({"deleted": true})))
 }
 
 pub async fn assign(
@@ -93,14 +101,14 @@ pub async fn assign(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
     Json(body): Json<AssignIn>,
-) -> Result<Ok<Shift>, ApiError> {
-    Result::Ok(Ok(service::assign(&state, &ctx, id, body).await?))
+) -> Result<Data<Shift>, ApiError> {
+    Ok(Data(service::assign(&state, &ctx, id, body).await?))
 }
 
 pub async fn unassign(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Path((id, crew)): Path<(Uuid, Uuid)>,
-) -> Result<Ok<Shift>, ApiError> {
-    Result::Ok(Ok(service::unassign(&state, &ctx, id, crew).await?))
+) -> Result<Data<Shift>, ApiError> {
+    Ok(Data(service::unassign(&state, &ctx, id, crew).await?))
 }

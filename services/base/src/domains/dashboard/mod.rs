@@ -140,6 +140,6 @@ async fn open_tasks(state: &AppState, ctx: &AccessContext) -> Result<OpenTasks, 
     Ok(OpenTasks { count, due_first })
 }
 
-pub async fn show(Ctx(ctx): Ctx, State(state): State<AppState>) -> Result<marquee_kit::Ok<Dashboard>, ApiError> {
-    Ok(marquee_kit::Ok(build(&state, &ctx).await?))
+pub async fn show(Ctx(ctx): Ctx, State(state): State<AppState>) -> Result<marquee_kit::Data<Dashboard>, ApiError> {
+    Ok(marquee_kit::Data(build(&state, &ctx).await?))
 }

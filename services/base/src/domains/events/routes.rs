@@ -1,6 +1,6 @@
 use axum::extract::State;
 use marquee_guard::Ctx;
-use marquee_kit::{ApiError, Created, IfMatch, Json, Ok, PageParams, Paginated, Path, Query};
+use marquee_kit::{ApiError, Created, Data, IfMatch, Json, PageParams, Paginated, Path, Query};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -16,7 +16,7 @@ pub async fn list(
     Query(filter): Query<EventFilter>,
 ) -> Result<Paginated<Event>, ApiError> {
     let (items, total) = service::list(&state, &ctx, &filter, page.offset(), page.limit()).await?;
-    Result::Ok(Paginated { items, page, total })
+    Ok(Paginated { items, page, total })
 }
 
 pub async fn create(
@@ -24,11 +24,11 @@ pub async fn create(
     State(state): State<AppState>,
     Json(body): Json<EventIn>,
 ) -> Result<Created<Event>, ApiError> {
-    Result::Ok(Created(service::create(&state, &ctx, body).await?))
+    Ok(Created(service::create(&state, &ctx, body).await?))
 }
 
-pub async fn show(Ctx(ctx): Ctx, State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Ok<Event>, ApiError> {
-    Result::Ok(Ok(service::get(&state, &ctx, id).await?))
+pub async fn show(Ctx(ctx): Ctx, State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Data<Event>, ApiError> {
+    Ok(Data(service::get(&state, &ctx, id).await?))
 }
 
 pub async fn update(
@@ -37,13 +37,17 @@ pub async fn update(
     Path(id): Path<Uuid>,
     if_match: IfMatch,
     Json(body): Json<EventPatch>,
-) -> Result<Ok<Event>, ApiError> {
-    Result::Ok(Ok(service::update(&state, &ctx, id, body, if_match.0).await?))
+) -> Result<Data<Event>, ApiError> {
+    Ok(Data(service::update(&state, &ctx, id, body, if_match.0).await?))
 }
 
-pub async fn delete(Ctx(ctx): Ctx, State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Ok<Value>, ApiError> {
+pub async fn delete(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Data<Value>, ApiError> {
     service::delete(&state, &ctx, id).await?;
-    Result::Ok(Ok(json!({"deleted": true})))
+    Ok(Data(json!({"deleted": true})))
 }
 
 /// `POST /v1/events/{id}/{action}`: announce, start-sales, sell-out, reopen-sales, complete, cancel.
@@ -52,7 +56,7 @@ pub async fn act(
     State(state): State<AppState>,
     Path((id, action)): Path<(Uuid, String)>,
     if_match: IfMatch,
-) -> Result<Ok<Event>, ApiError> {
+) -> Result<Data<Event>, ApiError> {
     let action = Action::parse(&action).ok_or(Error::NotFound("action"))?;
-    Result::Ok(Ok(service::transition(&state, &ctx, id, action, if_match.0).await?))
+    Ok(Data(service::transition(&state, &ctx, id, action, if_match.0).await?))
 }

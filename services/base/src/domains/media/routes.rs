@@ -4,7 +4,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
 use marquee_guard::Ctx;
-use marquee_kit::{ApiError, Created, Ok, PageParams, Paginated, Path, Query};
+use marquee_kit::{ApiError, Created, Data, PageParams, Paginated, Path, Query};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -26,7 +26,7 @@ pub async fn upload(
         length: text(header::CONTENT_LENGTH).and_then(|v| v.parse().ok()),
     };
     let stream = body.into_data_stream().map_err(std::io::Error::other);
-    Result::Ok(Created(service::upload(&state, &ctx, input, declared, stream).await?))
+    Ok(Created(service::upload(&state, &ctx, input, declared, stream).await?))
 }
 
 pub async fn list(
@@ -36,15 +36,15 @@ pub async fn list(
     Query(filter): Query<MediaFilter>,
 ) -> Result<Paginated<Media>, ApiError> {
     let (items, total) = service::list(&state, &ctx, &filter, page.offset(), page.limit()).await?;
-    Result::Ok(Paginated { items, page, total })
+    Ok(Paginated { items, page, total })
 }
 
-pub async fn show(Ctx(ctx): Ctx, State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Ok<Media>, ApiError> {
-    Result::Ok(Ok(service::get(&state, &ctx, id).await?))
+pub async fn show(Ctx(ctx): Ctx, State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Data<Media>, ApiError> {
+    Ok(Data(service::get(&state, &ctx, id).await?))
 }
 
-pub async fn usage(Ctx(ctx): Ctx, State(state): State<AppState>) -> Result<Ok<Usage>, ApiError> {
-    Result::Ok(Ok(service::usage(&state, &ctx).await?))
+pub async fn usage(Ctx(ctx): Ctx, State(state): State<AppState>) -> Result<Data<Usage>, ApiError> {
+    Ok(Data(service::usage(&state, &ctx).await?))
 }
 
 /// The bytes, streamed, as an attachment of the type found at upload.
@@ -60,16 +60,20 @@ pub async fn content(Ctx(ctx): Ctx, State(state): State<AppState>, Path(id): Pat
         (header::ETAG, format!("\"{}\"", media.checksum_sha256)),
     ];
     for (name, value) in values {
-        if let Result::Ok(v) = HeaderValue::from_str(&value) {
+        if let Ok(v) = HeaderValue::from_str(&value) {
             headers.insert(name, v);
         }
     }
-    Result::Ok(response)
+    Ok(response)
 }
 
-pub async fn delete(Ctx(ctx): Ctx, State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Ok<Value>, ApiError> {
+pub async fn delete(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Data<Value>, ApiError> {
     service::delete(&state, &ctx, id).await?;
-    Result::Ok(Ok(json!({"deleted": true})))
+    Ok(Data(json!({"deleted": true})))
 }
 
 /// `attachment` with an ASCII fallback name and the exact one (RFC 6266 / 8187).

@@ -1,6 +1,6 @@
 use axum::extract::State;
 use marquee_guard::Ctx;
-use marquee_kit::{ApiError, Created, Json, Ok, PageParams, Paginated, Path, Query};
+use marquee_kit::{ApiError, Created, Data, Json, PageParams, Paginated, Path, Query};
 use uuid::Uuid;
 
 use super::{Action, Offer, OfferFilter, OfferIn, service};
@@ -14,7 +14,7 @@ pub async fn list(
     Query(filter): Query<OfferFilter>,
 ) -> Result<Paginated<Offer>, ApiError> {
     let (items, total) = service::list(&state, &ctx, &filter, page.offset(), page.limit()).await?;
-    Result::Ok(Paginated { items, page, total })
+    Ok(Paginated { items, page, total })
 }
 
 pub async fn create(
@@ -22,11 +22,11 @@ pub async fn create(
     State(state): State<AppState>,
     Json(body): Json<OfferIn>,
 ) -> Result<Created<Offer>, ApiError> {
-    Result::Ok(Created(service::create(&state, &ctx, body).await?))
+    Ok(Created(service::create(&state, &ctx, body).await?))
 }
 
-pub async fn show(Ctx(ctx): Ctx, State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Ok<Offer>, ApiError> {
-    Result::Ok(Ok(service::get(&state, &ctx, id).await?))
+pub async fn show(Ctx(ctx): Ctx, State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Data<Offer>, ApiError> {
+    Ok(Data(service::get(&state, &ctx, id).await?))
 }
 
 /// `POST /v1/offers/{id}/{action}`: send, accept, decline, withdraw.
@@ -34,7 +34,7 @@ pub async fn act(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Path((id, action)): Path<(Uuid, String)>,
-) -> Result<Ok<Offer>, ApiError> {
+) -> Result<Data<Offer>, ApiError> {
     let action = Action::parse(&action).ok_or(Error::NotFound("action"))?;
-    Result::Ok(Ok(service::act(&state, &ctx, id, action).await?))
+    Ok(Data(service::act(&state, &ctx, id, action).await?))
 }

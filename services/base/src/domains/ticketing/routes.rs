@@ -2,7 +2,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use marquee_guard::Ctx;
-use marquee_kit::{ApiError, Created, Json, Ok, PageParams, Paginated, Path, Query};
+use marquee_kit::{ApiError, Created, Data, Json, PageParams, Paginated, Path, Query};
 use uuid::Uuid;
 
 use super::model::{CheckInIn, Registration, RegistrationFilter, RegistrationIn, Sales, TicketType, TicketTypeIn};
@@ -13,8 +13,8 @@ pub async fn types(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Path(event): Path<Uuid>,
-) -> Result<Ok<Vec<TicketType>>, ApiError> {
-    Result::Ok(Ok(service::types(&state, &ctx, event).await?))
+) -> Result<Data<Vec<TicketType>>, ApiError> {
+    Ok(Data(service::types(&state, &ctx, event).await?))
 }
 
 pub async fn create_type(
@@ -23,7 +23,7 @@ pub async fn create_type(
     Path(event): Path<Uuid>,
     Json(body): Json<TicketTypeIn>,
 ) -> Result<Created<TicketType>, ApiError> {
-    Result::Ok(Created(service::create_type(&state, &ctx, event, body).await?))
+    Ok(Created(service::create_type(&state, &ctx, event, body).await?))
 }
 
 /// 201 for a new registration; 200 with the original for a replayed key.
@@ -34,8 +34,8 @@ pub async fn register(
     Json(body): Json<RegistrationIn>,
 ) -> Result<Response, ApiError> {
     let (registration, replayed) = service::register(&state, &ctx, event, body).await?;
-    Result::Ok(if replayed {
-        (StatusCode::OK, Ok(registration)).into_response()
+    Ok(if replayed {
+        (StatusCode::OK, Data(registration)).into_response()
     } else {
         Created(registration).into_response()
     })
@@ -49,15 +49,15 @@ pub async fn registrations(
     Query(filter): Query<RegistrationFilter>,
 ) -> Result<Paginated<Registration>, ApiError> {
     let (items, total) = service::registrations(&state, &ctx, event, &filter, page.offset(), page.limit()).await?;
-    Result::Ok(Paginated { items, page, total })
+    Ok(Paginated { items, page, total })
 }
 
 pub async fn cancel(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Path((event, id)): Path<(Uuid, Uuid)>,
-) -> Result<Ok<Registration>, ApiError> {
-    Result::Ok(Ok(service::cancel(&state, &ctx, event, id).await?))
+) -> Result<Data<Registration>, ApiError> {
+    Ok(Data(service::cancel(&state, &ctx, event, id).await?))
 }
 
 pub async fn check_in(
@@ -65,14 +65,14 @@ pub async fn check_in(
     State(state): State<AppState>,
     Path((event, id)): Path<(Uuid, Uuid)>,
     Json(body): Json<CheckInIn>,
-) -> Result<Ok<Registration>, ApiError> {
-    Result::Ok(Ok(service::check_in(&state, &ctx, event, id, body).await?))
+) -> Result<Data<Registration>, ApiError> {
+    Ok(Data(service::check_in(&state, &ctx, event, id, body).await?))
 }
 
 pub async fn sales(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Path(event): Path<Uuid>,
-) -> Result<Ok<Vec<Sales>>, ApiError> {
-    Result::Ok(Ok(service::sales(&state, &ctx, event).await?))
+) -> Result<Data<Vec<Sales>>, ApiError> {
+    Ok(Data(service::sales(&state, &ctx, event).await?))
 }

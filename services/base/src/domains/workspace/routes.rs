@@ -1,6 +1,6 @@
 use axum::extract::State;
 use marquee_guard::Ctx;
-use marquee_kit::{ApiError, Created, Json, Ok, PageParams, Paginated, Path, Query};
+use marquee_kit::{ApiError, Created, Data, Json, PageParams, Paginated, Path, Query};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -14,7 +14,7 @@ pub async fn boards(
     Query(page): Query<PageParams>,
 ) -> Result<Paginated<Board>, ApiError> {
     let (items, total) = service::boards(&state, &ctx, page.offset(), page.limit()).await?;
-    Result::Ok(Paginated { items, page, total })
+    Ok(Paginated { items, page, total })
 }
 
 pub async fn create_board(
@@ -22,11 +22,15 @@ pub async fn create_board(
     State(state): State<AppState>,
     Json(body): Json<BoardIn>,
 ) -> Result<Created<Board>, ApiError> {
-    Result::Ok(Created(service::create_board(&state, &ctx, body).await?))
+    Ok(Created(service::create_board(&state, &ctx, body).await?))
 }
 
-pub async fn board(Ctx(ctx): Ctx, State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Ok<Board>, ApiError> {
-    Result::Ok(Ok(service::board(&state, &ctx, id).await?))
+pub async fn board(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Data<Board>, ApiError> {
+    Ok(Data(service::board(&state, &ctx, id).await?))
 }
 
 pub async fn update_board(
@@ -34,17 +38,17 @@ pub async fn update_board(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
     Json(body): Json<BoardPatch>,
-) -> Result<Ok<Board>, ApiError> {
-    Result::Ok(Ok(service::update_board(&state, &ctx, id, body).await?))
+) -> Result<Data<Board>, ApiError> {
+    Ok(Data(service::update_board(&state, &ctx, id, body).await?))
 }
 
 pub async fn delete_board(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
-) -> Result<Ok<Value>, ApiError> {
+) -> Result<Data<Value>, ApiError> {
     service::delete_board(&state, &ctx, id).await?;
-    Result::Ok(Ok(json!({"deleted": true})))
+    Ok(Data(json!({"deleted": true})))
 }
 
 pub async fn tasks(
@@ -54,7 +58,7 @@ pub async fn tasks(
     Query(filter): Query<TaskFilter>,
 ) -> Result<Paginated<Task>, ApiError> {
     let (items, total) = service::tasks(&state, &ctx, &filter, page.offset(), page.limit()).await?;
-    Result::Ok(Paginated { items, page, total })
+    Ok(Paginated { items, page, total })
 }
 
 pub async fn create_task(
@@ -62,11 +66,11 @@ pub async fn create_task(
     State(state): State<AppState>,
     Json(body): Json<TaskIn>,
 ) -> Result<Created<Task>, ApiError> {
-    Result::Ok(Created(service::create_task(&state, &ctx, body).await?))
+    Ok(Created(service::create_task(&state, &ctx, body).await?))
 }
 
-pub async fn task(Ctx(ctx): Ctx, State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Ok<Task>, ApiError> {
-    Result::Ok(Ok(service::task(&state, &ctx, id).await?))
+pub async fn task(Ctx(ctx): Ctx, State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Data<Task>, ApiError> {
+    Ok(Data(service::task(&state, &ctx, id).await?))
 }
 
 pub async fn update_task(
@@ -74,17 +78,17 @@ pub async fn update_task(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
     Json(body): Json<TaskPatch>,
-) -> Result<Ok<Task>, ApiError> {
-    Result::Ok(Ok(service::update_task(&state, &ctx, id, body).await?))
+) -> Result<Data<Task>, ApiError> {
+    Ok(Data(service::update_task(&state, &ctx, id, body).await?))
 }
 
 pub async fn delete_task(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
-) -> Result<Ok<Value>, ApiError> {
+) -> Result<Data<Value>, ApiError> {
     service::delete_task(&state, &ctx, id).await?;
-    Result::Ok(Ok(json!({"deleted": true})))
+    Ok(Data(json!({"deleted": true})))
 }
 
 pub async fn comments(
@@ -94,7 +98,7 @@ pub async fn comments(
     Query(page): Query<PageParams>,
 ) -> Result<Paginated<Comment>, ApiError> {
     let (items, total) = service::comments(&state, &ctx, id, page.offset(), page.limit()).await?;
-    Result::Ok(Paginated { items, page, total })
+    Ok(Paginated { items, page, total })
 }
 
 pub async fn comment(
@@ -103,5 +107,5 @@ pub async fn comment(
     Path(id): Path<Uuid>,
     Json(body): Json<CommentIn>,
 ) -> Result<Created<Comment>, ApiError> {
-    Result::Ok(Created(service::comment(&state, &ctx, id, body).await?))
+    Ok(Created(service::comment(&state, &ctx, id, body).await?))
 }

@@ -2,7 +2,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use marquee_guard::Ctx;
-use marquee_kit::{ApiError, Created, Json, Ok, PageParams, Paginated, Path, Query};
+use marquee_kit::{ApiError, Created, Data, Json, PageParams, Paginated, Path, Query};
 
 use super::model::{Account, AtDate, Entry, EntryIn, NewAccount, ReverseIn, StatementLine, TrialBalance};
 use super::service;
@@ -15,7 +15,7 @@ pub async fn accounts(
     Query(page): Query<PageParams>,
 ) -> Result<Paginated<Account>, ApiError> {
     let (items, total) = service::accounts(&state, &ctx, page.offset(), page.limit()).await?;
-    Result::Ok(Paginated { items, page, total })
+    Ok(Paginated { items, page, total })
 }
 
 pub async fn create_account(
@@ -23,15 +23,15 @@ pub async fn create_account(
     State(state): State<AppState>,
     Json(body): Json<NewAccount>,
 ) -> Result<Created<Account>, ApiError> {
-    Result::Ok(Created(service::create_account(&state, &ctx, body).await?))
+    Ok(Created(service::create_account(&state, &ctx, body).await?))
 }
 
 pub async fn account(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
-) -> Result<Ok<Account>, ApiError> {
-    Result::Ok(Ok(service::account(&state, &ctx, id).await?))
+) -> Result<Data<Account>, ApiError> {
+    Ok(Data(service::account(&state, &ctx, id).await?))
 }
 
 pub async fn balance(
@@ -39,8 +39,8 @@ pub async fn balance(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
     Query(q): Query<AtDate>,
-) -> Result<Ok<serde_json::Value>, ApiError> {
-    Result::Ok(Ok(service::balance_at(&state, &ctx, id, q.at).await?))
+) -> Result<Data<serde_json::Value>, ApiError> {
+    Ok(Data(service::balance_at(&state, &ctx, id, q.at).await?))
 }
 
 pub async fn statement(
@@ -50,7 +50,7 @@ pub async fn statement(
     Query(page): Query<PageParams>,
 ) -> Result<Paginated<StatementLine>, ApiError> {
     let (items, total) = service::statement(&state, &ctx, id, page.offset(), page.limit()).await?;
-    Result::Ok(Paginated { items, page, total })
+    Ok(Paginated { items, page, total })
 }
 
 /// 201 for a new entry; 200 with the original for a replay of its key.
@@ -60,7 +60,7 @@ pub async fn post(
     Json(body): Json<EntryIn>,
 ) -> Result<Response, ApiError> {
     let (entry, replayed) = service::post(&state, &ctx, body).await?;
-    Result::Ok(if replayed { (StatusCode::OK, Ok(entry)).into_response() } else { Created(entry).into_response() })
+    Ok(if replayed { (StatusCode::OK, Data(entry)).into_response() } else { Created(entry).into_response() })
 }
 
 pub async fn entries(
@@ -69,11 +69,15 @@ pub async fn entries(
     Query(page): Query<PageParams>,
 ) -> Result<Paginated<Entry>, ApiError> {
     let (items, total) = service::entries(&state, &ctx, page.offset(), page.limit()).await?;
-    Result::Ok(Paginated { items, page, total })
+    Ok(Paginated { items, page, total })
 }
 
-pub async fn entry(Ctx(ctx): Ctx, State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Ok<Entry>, ApiError> {
-    Result::Ok(Ok(service::entry(&state, &ctx, id).await?))
+pub async fn entry(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Data<Entry>, ApiError> {
+    Ok(Data(service::entry(&state, &ctx, id).await?))
 }
 
 pub async fn reverse(
@@ -82,9 +86,9 @@ pub async fn reverse(
     Path(id): Path<Uuid>,
     Json(input): Json<ReverseIn>,
 ) -> Result<Created<Entry>, ApiError> {
-    Result::Ok(Created(service::reverse(&state, &ctx, id, input).await?))
+    Ok(Created(service::reverse(&state, &ctx, id, input).await?))
 }
 
-pub async fn trial_balance(Ctx(ctx): Ctx, State(state): State<AppState>) -> Result<Ok<TrialBalance>, ApiError> {
-    Result::Ok(Ok(service::trial_balance(&state, &ctx).await?))
+pub async fn trial_balance(Ctx(ctx): Ctx, State(state): State<AppState>) -> Result<Data<TrialBalance>, ApiError> {
+    Ok(Data(service::trial_balance(&state, &ctx).await?))
 }

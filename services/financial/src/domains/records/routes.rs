@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use marquee_guard::Ctx;
-use marquee_kit::{ApiError, Created, Json, Ok, PageParams, Paginated, Path, Query};
+use marquee_kit::{ApiError, Created, Data, Json, PageParams, Paginated, Path, Query};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -31,7 +31,7 @@ pub async fn list<const E: bool>(
     Query(filter): Query<RecordFilter>,
 ) -> Result<Paginated<Record>, ApiError> {
     let (items, total) = service::list(&state, &ctx, kind(E), &filter, page.offset(), page.limit()).await?;
-    Result::Ok(Paginated { items, page, total })
+    Ok(Paginated { items, page, total })
 }
 
 pub async fn create<const E: bool>(
@@ -39,16 +39,16 @@ pub async fn create<const E: bool>(
     State(state): State<AppState>,
     Json(body): Json<RecordIn>,
 ) -> Result<Created<Record>, ApiError> {
-    Result::Ok(Created(service::create(&state, &ctx, kind(E), body).await?))
+    Ok(Created(service::create(&state, &ctx, kind(E), body).await?))
 }
 
 pub async fn show<const E: bool>(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
-) -> Result<Ok<WithHistory>, ApiError> {
+) -> Result<Data<WithHistory>, ApiError> {
     let (record, history, edits) = service::get(&state, &ctx, kind(E), id).await?;
-    Result::Ok(Ok(WithHistory { record, history, edits }))
+    Ok(Data(WithHistory { record, history, edits }))
 }
 
 pub async fn update<const E: bool>(
@@ -56,8 +56,8 @@ pub async fn update<const E: bool>(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
     Json(body): Json<RecordIn>,
-) -> Result<Ok<Record>, ApiError> {
-    Result::Ok(Ok(service::update(&state, &ctx, kind(E), id, body).await?))
+) -> Result<Data<Record>, ApiError> {
+    Ok(Data(service::update(&state, &ctx, kind(E), id, body).await?))
 }
 
 pub async fn submit<const E: bool>(
@@ -65,8 +65,8 @@ pub async fn submit<const E: bool>(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
     Json(body): Json<SubmitIn>,
-) -> Result<Ok<Record>, ApiError> {
-    Result::Ok(Ok(service::submit(&state, &ctx, kind(E), id, body).await?))
+) -> Result<Data<Record>, ApiError> {
+    Ok(Data(service::submit(&state, &ctx, kind(E), id, body).await?))
 }
 
 pub async fn approve<const E: bool>(
@@ -74,8 +74,8 @@ pub async fn approve<const E: bool>(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
     Json(body): Json<DecisionIn>,
-) -> Result<Ok<Record>, ApiError> {
-    Result::Ok(Ok(service::decide(&state, &ctx, kind(E), id, true, body).await?))
+) -> Result<Data<Record>, ApiError> {
+    Ok(Data(service::decide(&state, &ctx, kind(E), id, true, body).await?))
 }
 
 pub async fn reject<const E: bool>(
@@ -83,16 +83,16 @@ pub async fn reject<const E: bool>(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
     Json(body): Json<DecisionIn>,
-) -> Result<Ok<Record>, ApiError> {
-    Result::Ok(Ok(service::decide(&state, &ctx, kind(E), id, false, body).await?))
+) -> Result<Data<Record>, ApiError> {
+    Ok(Data(service::decide(&state, &ctx, kind(E), id, false, body).await?))
 }
 
 pub async fn pay<const E: bool>(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
-) -> Result<Ok<Record>, ApiError> {
-    Result::Ok(Ok(service::pay(&state, &ctx, kind(E), id).await?))
+) -> Result<Data<Record>, ApiError> {
+    Ok(Data(service::pay(&state, &ctx, kind(E), id).await?))
 }
 
 /// Facts from base that could not be recorded, with why.
@@ -102,5 +102,5 @@ pub async fn parked(
     Query(page): Query<PageParams>,
 ) -> Result<Paginated<ParkedFact>, ApiError> {
     let (items, total) = service::parked(&state, &ctx, page.offset(), page.limit()).await?;
-    Result::Ok(Paginated { items, page, total })
+    Ok(Paginated { items, page, total })
 }

@@ -1,7 +1,7 @@
 use axum::extract::State;
 use marquee_guard::Ctx;
 use marquee_kit::extract::Validate;
-use marquee_kit::{ApiError, Created, Json, Ok, PageParams, Paginated, Path, Query};
+use marquee_kit::{ApiError, Created, Data, Json, PageParams, Paginated, Path, Query};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -15,7 +15,7 @@ pub async fn list(
     Query(page): Query<PageParams>,
 ) -> Result<Paginated<Settlement>, ApiError> {
     let (items, total) = service::list(&state, &ctx, page.offset(), page.limit()).await?;
-    Result::Ok(Paginated { items, page, total })
+    Ok(Paginated { items, page, total })
 }
 
 pub async fn create(
@@ -23,23 +23,23 @@ pub async fn create(
     State(state): State<AppState>,
     Json(body): Json<SettlementIn>,
 ) -> Result<Created<Settlement>, ApiError> {
-    Result::Ok(Created(service::create(&state, &ctx, body).await?))
+    Ok(Created(service::create(&state, &ctx, body).await?))
 }
 
 pub async fn show(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
-) -> Result<Ok<Settlement>, ApiError> {
-    Result::Ok(Ok(service::get(&state, &ctx, id).await?))
+) -> Result<Data<Settlement>, ApiError> {
+    Ok(Data(service::get(&state, &ctx, id).await?))
 }
 
 pub async fn finalize(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
-) -> Result<Ok<Settlement>, ApiError> {
-    Result::Ok(Ok(service::finalize(&state, &ctx, id).await?))
+) -> Result<Data<Settlement>, ApiError> {
+    Ok(Data(service::finalize(&state, &ctx, id).await?))
 }
 
 /// Voids the settlement; a final one has its booking reversed.
@@ -47,8 +47,8 @@ pub async fn void(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
-) -> Result<Ok<Settlement>, ApiError> {
-    Result::Ok(Ok(service::void(&state, &ctx, id).await?))
+) -> Result<Data<Settlement>, ApiError> {
+    Ok(Data(service::void(&state, &ctx, id).await?))
 }
 
 pub async fn pay(
@@ -57,7 +57,7 @@ pub async fn pay(
     Path(id): Path<Uuid>,
     Json(body): Json<PayoutIn>,
 ) -> Result<Created<Payout>, ApiError> {
-    Result::Ok(Created(service::payout(&state, &ctx, id, body).await?))
+    Ok(Created(service::payout(&state, &ctx, id, body).await?))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -72,6 +72,6 @@ pub async fn payouts(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Query(filter): Query<PayoutFilter>,
-) -> Result<Ok<Vec<Payout>>, ApiError> {
-    Result::Ok(Ok(service::payouts(&state, &ctx, filter.settlement_id).await?))
+) -> Result<Data<Vec<Payout>>, ApiError> {
+    Ok(Data(service::payouts(&state, &ctx, filter.settlement_id).await?))
 }

@@ -9,6 +9,6 @@ pub fn router() -> DocRouter<AppState> {
     DocRouter::new().route(Method::GET, "/v1/modules", list)
 }
 
-async fn list(_operator: Operator, State(state): State<AppState>) -> marquee_kit::Ok<Vec<super::Module>> {
-    marquee_kit::Ok(state.catalog.modules().to_vec())
+async fn list(_operator: Operator, State(state): State<AppState>) -> marquee_kit::Data<Vec<super::Module>> {
+    marquee_kit::Data(state.catalog.modules().to_vec())
 }

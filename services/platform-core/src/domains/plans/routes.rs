@@ -4,7 +4,7 @@ use crate::domains::operators::Operator;
 use axum::extract::State;
 use axum::http::Method;
 use marquee_kit::openapi::DocRouter;
-use marquee_kit::{ApiError, Created, Json, Ok, PageParams, Paginated, Path, Query};
+use marquee_kit::{ApiError, Created, Data, Json, PageParams, Paginated, Path, Query};
 use serde::Serialize;
 
 use super::model::{NewPlan, Plan, PlanContents, PlanKind};
@@ -35,7 +35,7 @@ async fn list<const PACKAGE: bool>(
     Query(page): Query<PageParams>,
 ) -> Result<Paginated<Plan>, ApiError> {
     let (items, total) = service::list_latest(&state, kind(PACKAGE), page).await?;
-    Result::Ok(Paginated { items, page, total })
+    Ok(Paginated { items, page, total })
 }
 
 async fn create<const PACKAGE: bool>(
@@ -43,7 +43,7 @@ async fn create<const PACKAGE: bool>(
     State(state): State<AppState>,
     Json(body): Json<NewPlan>,
 ) -> Result<Created<Plan>, ApiError> {
-    Result::Ok(Created(service::create(&state, kind(PACKAGE), body, operator.sub).await?))
+    Ok(Created(service::create(&state, kind(PACKAGE), body, operator.sub).await?))
 }
 
 #[derive(Serialize, schemars::JsonSchema)]
@@ -58,11 +58,11 @@ async fn show<const PACKAGE: bool>(
     _operator: Operator,
     State(state): State<AppState>,
     Path(code): Path<String>,
-) -> Result<Ok<PlanWithVersions>, ApiError> {
+) -> Result<Data<PlanWithVersions>, ApiError> {
     let mut versions = service::versions(&state, kind(PACKAGE), &code).await?;
     let numbers = versions.iter().map(|p| p.version).collect();
     let latest = versions.remove(0);
-    Result::Ok(Ok(PlanWithVersions { latest, versions: numbers }))
+    Ok(Data(PlanWithVersions { latest, versions: numbers }))
 }
 
 async fn revise<const PACKAGE: bool>(
@@ -71,13 +71,13 @@ async fn revise<const PACKAGE: bool>(
     Path(code): Path<String>,
     Json(body): Json<PlanContents>,
 ) -> Result<Created<Plan>, ApiError> {
-    Result::Ok(Created(service::revise(&state, kind(PACKAGE), &code, body, operator.sub).await?))
+    Ok(Created(service::revise(&state, kind(PACKAGE), &code, body, operator.sub).await?))
 }
 
 async fn version<const PACKAGE: bool>(
     _operator: Operator,
     State(state): State<AppState>,
     Path((code, version)): Path<(String, u32)>,
-) -> Result<Ok<Plan>, ApiError> {
-    Result::Ok(Ok(service::get(&state, kind(PACKAGE), &code, Some(version)).await?))
+) -> Result<Data<Plan>, ApiError> {
+    Ok(Data(service::get(&state, kind(PACKAGE), &code, Some(version)).await?))
 }

@@ -2,7 +2,7 @@ use crate::domains::operators::Operator;
 use axum::extract::State;
 use axum::http::Method;
 use marquee_kit::openapi::DocRouter;
-use marquee_kit::{ApiError, Json, Ok, PageParams, Paginated, Path, Query};
+use marquee_kit::{ApiError, Data, Json, PageParams, Paginated, Path, Query};
 use uuid::Uuid;
 
 use super::model::{SetSubscription, Subscription, SubscriptionChange};
@@ -21,9 +21,9 @@ async fn show(
     _operator: Operator,
     State(state): State<AppState>,
     Path(company): Path<Uuid>,
-) -> Result<Ok<Subscription>, ApiError> {
+) -> Result<Data<Subscription>, ApiError> {
     let subscription = service::get(&state, company).await?.ok_or_else(|| ApiError::not_found("subscription"))?;
-    Result::Ok(Ok(subscription))
+    Ok(Data(subscription))
 }
 
 async fn set(
@@ -31,8 +31,8 @@ async fn set(
     State(state): State<AppState>,
     Path(company): Path<Uuid>,
     Json(body): Json<SetSubscription>,
-) -> Result<Ok<Subscription>, ApiError> {
-    Result::Ok(Ok(service::set(&state, company, body, operator.sub.to_string()).await?))
+) -> Result<Data<Subscription>, ApiError> {
+    Ok(Data(service::set(&state, company, body, operator.sub.to_string()).await?))
 }
 
 async fn history(
@@ -42,13 +42,13 @@ async fn history(
     Query(page): Query<PageParams>,
 ) -> Result<Paginated<SubscriptionChange>, ApiError> {
     let (items, total) = service::history(&state, company, page).await?;
-    Result::Ok(Paginated { items, page, total })
+    Ok(Paginated { items, page, total })
 }
 
 async fn entitlements(
     _operator: Operator,
     State(state): State<AppState>,
     Path(company): Path<Uuid>,
-) -> Result<Ok<Entitlements>, ApiError> {
-    Result::Ok(Ok(service::entitlements(&state, company).await?))
+) -> Result<Data<Entitlements>, ApiError> {
+    Ok(Data(service::entitlements(&state, company).await?))
 }

@@ -1,0 +1,163 @@
+//! What every Marquee service shares at start: the configuration header
+//! every service reads with the same rules ([`ServiceConfig`]), and the
+//! command line of every binary ([`run`]).
+
+use std::process::ExitCode;
+
+use marquee_config::{ConfigError, Env, Secret};
+use marquee_kit::http::HttpSettings;
+use marquee_telemetry::TelemetrySettings;
+
+/// The shortest service credential accepted: shorter ones are guessable.
+pub const MIN_SERVICE_TOKEN_LEN: usize = 16;
+
+/// The settings every service reads, under the same names and rules.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// `HTTP_ADDR`: the REST edge (health, readiness, metrics and documents too).
+    pub http_addr: String,
+    /// `DATABASE_URL`: `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    /// `DATABASE_MAX_CONNECTIONS`.
+    pub database_max_connections: u32,
+    /// `REDIS_URL` (`redis://` or `rediss://`), and `REDIS_PREFIX` for every key.
+    pub redis_url: Option<String>,
+    pub redis_prefix: String,
+    /// `INTERNAL_SERVICE_TOKEN`: the fleet's credential on every internal call.
+    pub internal_service_token: Secret,
+    /// `CORS_ORIGINS`, `SHUTDOWN_DRAIN_SECS`.
+    pub http: HttpSettings,
+    /// `LOG_FORMAT`, `LOG_LEVEL`, `OTEL_EXPORTER_OTLP_ENDPOINT`.
+    pub telemetry: TelemetrySettings,
+}
+
+impl ServiceConfig {
+    /// The header of `service` (e.g. "base"), whose REST edge defaults to `http_addr`.
+    pub fn load(env: &mut Env, service: &str, http_addr: &str) -> Self {
+        let database_url = env.string("DATABASE_URL", &format!("sqlite://./data/{service}.db"));
+        if let Err(problem) = marquee_db::validate_url(&database_url) {
+            env.problem("DATABASE_URL", problem);
+        }
+        let internal_service_token = env.required_secret("INTERNAL_SERVICE_TOKEN");
+        let token_len = internal_service_token.expose().len();
+        if token_len > 0 && token_len < MIN_SERVICE_TOKEN_LEN {
+            env.problem("INTERNAL_SERVICE_TOKEN", format!("must be at least {MIN_SERVICE_TOKEN_LEN} characters"));
+        }
+        Self {
+            http_addr: env.string("HTTP_ADDR", http_addr),
+            database_url,
+            database_max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 16u32),
+            redis_url: env.optional_url("REDIS_URL", &["redis://", "rediss://"]),
+            redis_prefix: env.string("REDIS_PREFIX", "marquee"),
+            internal_service_token,
+            http: HttpSettings::from_env(env),
+            telemetry: TelemetrySettings::from_env(env),
+        }
+    }
+}
+
+/// A service's configuration, as the shared command line needs it.
+pub trait Configured: Sized {
+    /// Reads every variable, naming every bad one at once.
+    fn from_env() -> Result<Self, ConfigError>;
+    fn service(&self) -> &ServiceConfig;
+}
+
+/// What the command line asks of a binary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Serve until SIGTERM, after migrating unless `--no-migrate`.
+    Serve { skip_migrations: bool },
+    /// `migrate`: apply the migrations and stop.
+    Migrate,
+    /// One of the binary's own commands, e.g. `rotate-keys`.
+    Own(&'static str),
+}
+
+/// A binary that read its configuration and command line.
+pub struct Started<C> {
+    pub config: C,
+    pub command: Command,
+    /// Flushes traces when dropped at the end of `main`.
+    pub telemetry: marquee_telemetry::Telemetry,
+}
+
+/// `<name> [healthcheck | migrate | <own>] [--no-migrate]`: reads the
+/// configuration (exit 2 naming every bad variable) and the command line
+/// (exit 2 on an unknown argument), answers `healthcheck` at once (exit 0
+/// when the running service is ready), and otherwise starts telemetry.
+pub fn start<C: Configured>(name: &'static str, own: &[&'static str]) -> anyhow::Result<Started<C>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let config = C::from_env().unwrap_or_else(|e| {
+        eprintln!("{name}: {e}");
+        std::process::exit(2);
+    });
+    let mut chosen = None;
+    let mut skip_migrations = false;
+    for arg in &args {
+        match arg.as_str() {
+            "--no-migrate" => skip_migrations = true,
+            "healthcheck" if chosen.is_none() => {
+                let ready = marquee_kit::server::healthcheck(&config.service().http_addr) == ExitCode::SUCCESS;
+                std::process::exit(if ready { 0 } else { 1 });
+            }
+            "migrate" if chosen.is_none() => chosen = Some(Command::Migrate),
+            other => match own.iter().find(|o| **o == other) {
+                Some(command) if chosen.is_none() => chosen = Some(Command::Own(command)),
+                _ => {
+                    let expected: Vec<String> =
+                        ["healthcheck", "migrate"].iter().chain(own).map(|c| format!("`{c}`")).collect();
+                    eprintln!(
+                        "{name}: unknown argument {other:?} (expected {} or `--no-migrate`)",
+                        expected.join(", ")
+                    );
+                    std::process::exit(2);
+                }
+            },
+        }
+    }
+    let command = chosen.unwrap_or(Command::Serve { skip_migrations });
+    let telemetry = marquee_telemetry::init(name, &config.service().telemetry)?;
+    Ok(Started { config, command, telemetry })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn load(vars: &[(&str, &str)]) -> Result<ServiceConfig, ConfigError> {
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let mut env = Env::from_map(vars);
+        let config = ServiceConfig::load(&mut env, "base", "127.0.0.1:8083");
+        env.finish().map(|()| config)
+    }
+
+    #[test]
+    fn every_service_refuses_a_short_or_missing_credential_by_name() {
+        for vars in [&[][..], &[("INTERNAL_SERVICE_TOKEN", "fifteen chars..")][..]] {
+            let Err(e) = load(vars) else { panic!("accepted {vars:?}") };
+            assert!(e.to_string().contains("INTERNAL_SERVICE_TOKEN"), "{e}");
+        }
+        assert!(load(&[("INTERNAL_SERVICE_TOKEN", "sixteen chars...")]).is_ok());
+    }
+
+    #[test]
+    fn defaults_name_the_service_and_bad_values_are_named_together() {
+        let Ok(config) = load(&[("INTERNAL_SERVICE_TOKEN", "a credential long enough")]) else { panic!() };
+        assert_eq!(config.database_url, "sqlite://./data/base.db");
+        assert_eq!(config.http_addr, "127.0.0.1:8083");
+        let Err(e) = load(&[
+            ("INTERNAL_SERVICE_TOKEN", "a credential long enough"),
+            ("DATABASE_URL", "mysql://x"),
+            ("REDIS_URL", "http://redis"),
+            ("SHUTDOWN_DRAIN_SECS", "soon"),
+        ]) else {
+            panic!("accepted")
+        };
+        for name in ["DATABASE_URL", "REDIS_URL", "SHUTDOWN_DRAIN_SECS"] {
+            assert!(e.to_string().contains(name), "{e}");
+        }
+    }
+}
