@@ -10,10 +10,51 @@ pub enum Error {
     Invalid(Vec<FieldIssue>),
     #[error("{0} not found")]
     NotFound(&'static str),
-    #[error("{1}")]
-    Conflict(&'static str, String),
-    #[error("{1}")]
-    LimitReached(&'static str, String),
+    #[error("{0}")]
+    HoldLimitReached(String),
+    #[error("{0}")]
+    CrewUserTaken(String),
+    #[error("{0}")]
+    CrewAssigned(String),
+    #[error("{0}")]
+    ShiftHasAssignments(String),
+    #[error("{0}")]
+    AlreadyAssigned(String),
+    #[error("{0}")]
+    MissingSkill(String),
+    /// The crew member said they cannot work then.
+    #[error("{0}")]
+    CrewUnavailable(String),
+    #[error("{0}")]
+    OverlappingShift(String),
+    #[error("{0}")]
+    ShiftFull(String),
+    #[error("{0}")]
+    VenueDoubleBooked(String),
+    #[error("{0}")]
+    EventLimitReached(String),
+    #[error("{0}")]
+    EventClosed(String),
+    #[error("{0}")]
+    InvalidTransition(String),
+    #[error("{0}")]
+    EventNotDeletable(String),
+    #[error("{0}")]
+    StorageLimitReached(String),
+    #[error("{0}")]
+    DeadlinePassed(String),
+    #[error("{0}")]
+    ConcurrentChange(String),
+    #[error("{0}")]
+    IdempotencyKeyReused(String),
+    #[error("{0}")]
+    SalesClosed(String),
+    #[error("{0}")]
+    AlreadyCanceled(String),
+    #[error("{0}")]
+    AlreadyCheckedIn(String),
+    #[error("{0}")]
+    VenueInUse(String),
     /// `If-Match` named another version than the stored one (its current
     /// version, when known).
     #[error("the resource is no longer at the version named")]
@@ -51,8 +92,28 @@ impl From<Error> for ApiError {
         match e {
             Error::Invalid(details) => ApiError::validation(details),
             Error::NotFound(what) => ApiError::not_found(what),
-            Error::Conflict(code, message) => ApiError::conflict(code, message),
-            Error::LimitReached(code, message) => ApiError::forbidden(code, message),
+            Error::HoldLimitReached(message) => ApiError::forbidden("HOLD_LIMIT_REACHED", message),
+            Error::CrewUserTaken(message) => ApiError::conflict("CREW_USER_TAKEN", message),
+            Error::CrewAssigned(message) => ApiError::conflict("CREW_ASSIGNED", message),
+            Error::ShiftHasAssignments(message) => ApiError::conflict("SHIFT_HAS_ASSIGNMENTS", message),
+            Error::AlreadyAssigned(message) => ApiError::conflict("ALREADY_ASSIGNED", message),
+            Error::MissingSkill(message) => ApiError::conflict("MISSING_SKILL", message),
+            Error::CrewUnavailable(message) => ApiError::conflict("UNAVAILABLE", message),
+            Error::OverlappingShift(message) => ApiError::conflict("OVERLAPPING_SHIFT", message),
+            Error::ShiftFull(message) => ApiError::conflict("SHIFT_FULL", message),
+            Error::VenueDoubleBooked(message) => ApiError::conflict("VENUE_DOUBLE_BOOKED", message),
+            Error::EventLimitReached(message) => ApiError::forbidden("EVENT_LIMIT_REACHED", message),
+            Error::EventClosed(message) => ApiError::conflict("EVENT_CLOSED", message),
+            Error::InvalidTransition(message) => ApiError::conflict("INVALID_TRANSITION", message),
+            Error::EventNotDeletable(message) => ApiError::conflict("EVENT_NOT_DELETABLE", message),
+            Error::StorageLimitReached(message) => ApiError::forbidden("STORAGE_LIMIT_REACHED", message),
+            Error::DeadlinePassed(message) => ApiError::conflict("DEADLINE_PASSED", message),
+            Error::ConcurrentChange(message) => ApiError::conflict("CONCURRENT_CHANGE", message),
+            Error::IdempotencyKeyReused(message) => ApiError::conflict("IDEMPOTENCY_KEY_REUSED", message),
+            Error::SalesClosed(message) => ApiError::conflict("SALES_CLOSED", message),
+            Error::AlreadyCanceled(message) => ApiError::conflict("ALREADY_CANCELED", message),
+            Error::AlreadyCheckedIn(message) => ApiError::conflict("ALREADY_CHECKED_IN", message),
+            Error::VenueInUse(message) => ApiError::conflict("VENUE_IN_USE", message),
             Error::VersionMismatch { current } => ApiError::new(
                 StatusCode::PRECONDITION_FAILED,
                 "VERSION_MISMATCH",

@@ -7,7 +7,7 @@ use marquee_proto::financial::v1 as pb;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::domains::records::model::{Kind, Status as RecordStatus};
+use crate::domains::records::model::{Kind, Status as RecordStatus, SystemCategory};
 use crate::domains::records::service::{Fact, Outcome, receive_fact};
 use crate::state::AppState;
 
@@ -79,7 +79,7 @@ impl pb::facts_server::Facts for FactsGrpc {
             author: author(&r.accepted_by)?,
             amount,
             currency,
-            category: "artist_fee",
+            category: SystemCategory::ArtistFee,
             counterparty: format!("artist:{}", id(&r.artist_id, "artist_id")?),
             event_id: Some(id(&r.event_id, "event_id")?),
             description: format!("Artist fee for accepted offer {}", id(&r.offer_id, "offer_id")?),
@@ -105,7 +105,7 @@ impl pb::facts_server::Facts for FactsGrpc {
             author: Uuid::nil(),
             amount,
             currency,
-            category: if refund { "ticket_refund" } else { "ticket_sale" },
+            category: if refund { SystemCategory::TicketRefund } else { SystemCategory::TicketSale },
             counterparty: format!("registration:{}", id(&r.registration_id, "registration_id")?),
             event_id: Some(id(&r.event_id, "event_id")?),
             description: format!("{} ticket(s) {}", r.quantity, if refund { "refunded" } else { "sold" }),

@@ -57,6 +57,45 @@ pub struct Change<'a> {
     pub after: Value,
 }
 
+impl<'a> Change<'a> {
+    pub fn new(
+        at: DateTime<Utc>,
+        entity: &'a str,
+        entity_id: Uuid,
+        action: &'a str,
+        before: Value,
+        after: Value,
+    ) -> Self {
+        Self { at, entity, entity_id, action, before, after }
+    }
+
+    /// `entity` came to be: nothing before, all of it after.
+    pub fn created(at: DateTime<Utc>, entity: &'a str, entity_id: Uuid, after: &impl serde::Serialize) -> Self {
+        Self::new(at, entity, entity_id, "created", Value::Null, snapshot(after))
+    }
+
+    /// `entity` changed from `before` to `after`.
+    pub fn updated(
+        at: DateTime<Utc>,
+        entity: &'a str,
+        entity_id: Uuid,
+        before: &impl serde::Serialize,
+        after: &impl serde::Serialize,
+    ) -> Self {
+        Self::new(at, entity, entity_id, "updated", snapshot(before), snapshot(after))
+    }
+
+    /// `entity` is gone: what it was before, nothing after.
+    pub fn deleted(at: DateTime<Utc>, entity: &'a str, entity_id: Uuid, before: &impl serde::Serialize) -> Self {
+        Self::new(at, entity, entity_id, "deleted", snapshot(before), Value::Null)
+    }
+}
+
+/// A value as the activity log keeps it.
+pub fn snapshot(value: &impl serde::Serialize) -> Value {
+    serde_json::to_value(value).unwrap_or_default()
+}
+
 /// Records a change in the caller's transaction.
 pub async fn record(
     db: &impl sea_orm::ConnectionTrait,

@@ -10,20 +10,6 @@ use crate::domains::activity::{self, Change};
 use crate::error::Error;
 use crate::state::AppState;
 
-fn snapshot(a: &Artist) -> serde_json::Value {
-    serde_json::to_value(a).unwrap_or_default()
-}
-
-fn change(
-    at: chrono::DateTime<chrono::Utc>,
-    id: Uuid,
-    action: &'static str,
-    before: serde_json::Value,
-    after: serde_json::Value,
-) -> Change<'static> {
-    Change { at, entity: "artist", entity_id: id, action, before, after }
-}
-
 pub async fn create(state: &AppState, ctx: &AccessContext, input: ArtistIn) -> Result<Artist, Error> {
     let now = state.clock.now();
     let artist = Artist {
@@ -41,7 +27,7 @@ pub async fn create(state: &AppState, ctx: &AccessContext, input: ArtistIn) -> R
     };
     let txn = state.db.begin().await?;
     repo::insert(&txn, ctx.company_id, &artist).await?;
-    activity::record(&txn, ctx, change(now, artist.id, "created", serde_json::Value::Null, snapshot(&artist))).await?;
+    activity::record(&txn, ctx, Change::created(now, "artist", artist.id, &artist)).await?;
     txn.commit().await?;
     Ok(artist)
 }
@@ -85,7 +71,7 @@ pub async fn update(state: &AppState, ctx: &AccessContext, id: Uuid, patch: Arti
     after.updated_by = ctx.user_id;
     after.updated_at = state.clock.now();
     repo::update(&txn, ctx.company_id, &after).await?;
-    activity::record(&txn, ctx, change(after.updated_at, id, "updated", snapshot(&before), snapshot(&after))).await?;
+    activity::record(&txn, ctx, Change::updated(after.updated_at, "artist", id, &before, &after)).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -94,8 +80,7 @@ pub async fn delete(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<(
     let txn = state.db.begin().await?;
     let before = repo::find(&txn, ctx.company_id, id).await?.ok_or(Error::NotFound("artist"))?;
     repo::delete(&txn, ctx.company_id, id).await?;
-    activity::record(&txn, ctx, change(state.clock.now(), id, "deleted", snapshot(&before), serde_json::Value::Null))
-        .await?;
+    activity::record(&txn, ctx, Change::deleted(state.clock.now(), "artist", id, &before)).await?;
     txn.commit().await?;
     Ok(())
 }

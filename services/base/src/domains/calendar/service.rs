@@ -83,7 +83,7 @@ pub async fn hold(state: &AppState, ctx: &AccessContext, input: HoldIn) -> Resul
     events::repo::lock_company(&txn, ctx.company_id).await?;
     let max = state.config.max_active_holds;
     if repo::count_active(&txn, ctx.company_id, now).await? >= max {
-        return Err(Error::LimitReached("HOLD_LIMIT_REACHED", format!("a company keeps at most {max} holds in force")));
+        return Err(Error::HoldLimitReached(format!("a company keeps at most {max} holds in force")));
     }
     repo::insert(&txn, ctx.company_id, &hold).await?;
     let after = serde_json::to_value(&hold).unwrap_or_default();

@@ -17,21 +17,6 @@ use crate::domains::events;
 use crate::error::Error;
 use crate::state::AppState;
 
-fn json<T: serde::Serialize>(v: &T) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or_default()
-}
-
-fn change<'a>(
-    at: chrono::DateTime<chrono::Utc>,
-    entity: &'a str,
-    id: Uuid,
-    action: &'a str,
-    before: serde_json::Value,
-    after: serde_json::Value,
-) -> Change<'a> {
-    Change { at, entity, entity_id: id, action, before, after }
-}
-
 async fn check_user(
     state: &AppState,
     ctx: &AccessContext,
@@ -47,7 +32,7 @@ async fn check_user(
     }
     match repo::crew_of_user(&state.db, ctx.company_id, user).await? {
         Some(other) if Some(other.id) != this => {
-            Err(Error::Conflict("CREW_USER_TAKEN", "that account already has a crew profile".to_owned()))
+            Err(Error::CrewUserTaken("that account already has a crew profile".to_owned()))
         }
         _ => Ok(()),
     }
@@ -77,8 +62,7 @@ pub async fn create(state: &AppState, ctx: &AccessContext, input: CrewIn) -> Res
     };
     let txn = state.db.begin().await?;
     repo::insert_crew(&txn, ctx.company_id, &member).await.map_err(user_taken)?;
-    activity::record(&txn, ctx, change(now, "crew", member.id, "created", serde_json::Value::Null, json(&member)))
-        .await?;
+    activity::record(&txn, ctx, Change::created(now, "crew", member.id, &member)).await?;
     txn.commit().await?;
     Ok(member)
 }
@@ -87,7 +71,7 @@ pub async fn create(state: &AppState, ctx: &AccessContext, input: CrewIn) -> Res
 fn user_taken(e: sea_orm::DbErr) -> Error {
     match Error::from(e) {
         Error::Db(marquee_db::DbError::Conflict { .. }) => {
-            Error::Conflict("CREW_USER_TAKEN", "that account already has a crew profile".to_owned())
+            Error::CrewUserTaken("that account already has a crew profile".to_owned())
         }
         other => other,
     }
@@ -139,7 +123,7 @@ pub async fn update(state: &AppState, ctx: &AccessContext, id: Uuid, patch: Crew
     after.updated_at = state.clock.now();
     let txn = state.db.begin().await?;
     repo::update_crew(&txn, ctx.company_id, &after).await.map_err(user_taken)?;
-    activity::record(&txn, ctx, change(after.updated_at, "crew", id, "updated", json(&before), json(&after))).await?;
+    activity::record(&txn, ctx, Change::updated(after.updated_at, "crew", id, &before, &after)).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -149,15 +133,10 @@ pub async fn delete(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<(
     let txn = state.db.begin().await?;
     repo::lock_crew(&txn, ctx.company_id, id).await?;
     if repo::has_assignments(&txn, ctx.company_id, id).await? {
-        return Err(Error::Conflict("CREW_ASSIGNED", "the crew member works shifts; unassign them first".to_owned()));
+        return Err(Error::CrewAssigned("the crew member works shifts; unassign them first".to_owned()));
     }
     repo::delete_crew(&txn, ctx.company_id, id).await?;
-    activity::record(
-        &txn,
-        ctx,
-        change(state.clock.now(), "crew", id, "deleted", json(&before), serde_json::Value::Null),
-    )
-    .await?;
+    activity::record(&txn, ctx, Change::deleted(state.clock.now(), "crew", id, &before)).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -185,8 +164,7 @@ pub async fn create_shift(state: &AppState, ctx: &AccessContext, event: Uuid, in
     };
     let txn = state.db.begin().await?;
     repo::insert_shift(&txn, ctx.company_id, &shift).await?;
-    activity::record(&txn, ctx, change(now, "shift", shift.id, "created", serde_json::Value::Null, json(&shift)))
-        .await?;
+    activity::record(&txn, ctx, Change::created(now, "shift", shift.id, &shift)).await?;
     txn.commit().await?;
     Ok(shift)
 }
@@ -225,8 +203,7 @@ pub async fn update_shift(
     }
     if patch.starts_at.is_some() || patch.ends_at.is_some() {
         if before.filled > 0 {
-            return Err(Error::Conflict(
-                "SHIFT_HAS_ASSIGNMENTS",
+            return Err(Error::ShiftHasAssignments(
                 "the shift's times cannot move while people are assigned".to_owned(),
             ));
         }
@@ -252,7 +229,7 @@ pub async fn update_shift(
     if !repo::update_shift(&txn, ctx.company_id, &after, before.version).await? {
         return Err(Error::ChangedMeanwhile("shift"));
     }
-    activity::record(&txn, ctx, change(after.updated_at, "shift", id, "updated", json(&before), json(&after))).await?;
+    activity::record(&txn, ctx, Change::updated(after.updated_at, "shift", id, &before, &after)).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -261,12 +238,7 @@ pub async fn delete_shift(state: &AppState, ctx: &AccessContext, id: Uuid) -> Re
     let before = shift(state, ctx, id).await?;
     let txn = state.db.begin().await?;
     repo::delete_shift(&txn, ctx.company_id, id).await?;
-    activity::record(
-        &txn,
-        ctx,
-        change(state.clock.now(), "shift", id, "deleted", json(&before), serde_json::Value::Null),
-    )
-    .await?;
+    activity::record(&txn, ctx, Change::deleted(state.clock.now(), "shift", id, &before)).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -274,39 +246,34 @@ pub async fn delete_shift(state: &AppState, ctx: &AccessContext, id: Uuid) -> Re
 /// Why `person` cannot work `shift`, if they cannot.
 fn refusal(person: &CrewMember, shift: &Shift, overlaps: &[Shift]) -> Option<Error> {
     if shift.assigned.contains(&person.id) {
-        return Some(Error::Conflict("ALREADY_ASSIGNED", format!("{} already works this shift", person.name)));
+        return Some(Error::AlreadyAssigned(format!("{} already works this shift", person.name)));
     }
     let missing: Vec<&str> =
         shift.required_skills.iter().filter(|s| !person.skills.contains(s)).map(String::as_str).collect();
     if !missing.is_empty() {
-        return Some(Error::Conflict(
-            "MISSING_SKILL",
-            format!("{} lacks the required skill(s): {}", person.name, missing.join(", ")),
-        ));
+        return Some(Error::MissingSkill(format!(
+            "{} lacks the required skill(s): {}",
+            person.name,
+            missing.join(", ")
+        )));
     }
     if !covers(&person.availability, shift.starts_at, shift.ends_at) {
-        return Some(Error::Conflict(
-            "UNAVAILABLE",
-            format!(
-                "{} is not available from {} to {}",
-                person.name,
-                shift.starts_at.to_rfc3339(),
-                shift.ends_at.to_rfc3339()
-            ),
-        ));
+        return Some(Error::CrewUnavailable(format!(
+            "{} is not available from {} to {}",
+            person.name,
+            shift.starts_at.to_rfc3339(),
+            shift.ends_at.to_rfc3339()
+        )));
     }
     overlaps.first().map(|other| {
-        Error::Conflict(
-            "OVERLAPPING_SHIFT",
-            format!(
-                "{} already works \"{}\" ({}) from {} to {}",
-                person.name,
-                other.name,
-                other.id,
-                other.starts_at.to_rfc3339(),
-                other.ends_at.to_rfc3339()
-            ),
-        )
+        Error::OverlappingShift(format!(
+            "{} already works \"{}\" ({}) from {} to {}",
+            person.name,
+            other.name,
+            other.id,
+            other.starts_at.to_rfc3339(),
+            other.ends_at.to_rfc3339()
+        ))
     })
 }
 
@@ -332,12 +299,12 @@ pub async fn assign(state: &AppState, ctx: &AccessContext, shift_id: Uuid, input
         return Err(refused);
     }
     if !repo::take_place(&txn, ctx.company_id, shift_id).await? {
-        return Err(Error::Conflict("SHIFT_FULL", format!("the shift already has its {} people", shift.headcount)));
+        return Err(Error::ShiftFull(format!("the shift already has its {} people", shift.headcount)));
     }
     repo::insert_assignment(&txn, ctx.company_id, shift_id, person.id, ctx.user_id, now).await?;
     let after = repo::shift(&txn, ctx.company_id, shift_id).await?.ok_or(Error::NotFound("shift"))?;
     let what = serde_json::json!({"crewId": person.id, "name": person.name});
-    activity::record(&txn, ctx, change(now, "shift", shift_id, "assigned", serde_json::Value::Null, what)).await?;
+    activity::record(&txn, ctx, Change::new(now, "shift", shift_id, "assigned", serde_json::Value::Null, what)).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -350,7 +317,8 @@ pub async fn unassign(state: &AppState, ctx: &AccessContext, shift_id: Uuid, cre
     }
     let after = repo::shift(&txn, ctx.company_id, shift_id).await?.ok_or(Error::NotFound("shift"))?;
     let what = serde_json::json!({"crewId": crew_id});
-    activity::record(&txn, ctx, change(now, "shift", shift_id, "unassigned", what, serde_json::Value::Null)).await?;
+    activity::record(&txn, ctx, Change::new(now, "shift", shift_id, "unassigned", what, serde_json::Value::Null))
+        .await?;
     txn.commit().await?;
     Ok(after)
 }

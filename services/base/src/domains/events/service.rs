@@ -14,20 +14,6 @@ use crate::domains::{artists, venues};
 use crate::error::Error;
 use crate::state::AppState;
 
-fn snapshot(e: &Event) -> serde_json::Value {
-    serde_json::to_value(e).unwrap_or_default()
-}
-
-fn change(
-    at: chrono::DateTime<chrono::Utc>,
-    id: Uuid,
-    action: &'static str,
-    before: serde_json::Value,
-    after: serde_json::Value,
-) -> Change<'static> {
-    Change { at, entity: "event", entity_id: id, action, before, after }
-}
-
 async fn check_artists(db: &impl ConnectionTrait, company: Uuid, lineup: &[Slot]) -> Result<(), Error> {
     for (i, slot) in lineup.iter().enumerate() {
         if artists::repo::find(db, company, slot.artist_id).await?.is_none() {
@@ -44,15 +30,12 @@ async fn book(db: &impl ConnectionTrait, company: Uuid, venue: Uuid, event: &Eve
     }
     let clashes = repo::overlapping(db, company, venue, event.starts_at, event.ends_at, Some(event.id)).await?;
     if let Some(clash) = clashes.first() {
-        return Err(Error::Conflict(
-            "VENUE_DOUBLE_BOOKED",
-            format!(
-                "the venue is booked for \"{}\" from {} to {}",
-                clash.name,
-                clash.starts_at.to_rfc3339(),
-                clash.ends_at.to_rfc3339()
-            ),
-        ));
+        return Err(Error::VenueDoubleBooked(format!(
+            "the venue is booked for \"{}\" from {} to {}",
+            clash.name,
+            clash.starts_at.to_rfc3339(),
+            clash.ends_at.to_rfc3339()
+        )));
     }
     Ok(())
 }
@@ -64,7 +47,7 @@ pub async fn create(state: &AppState, ctx: &AccessContext, input: EventIn) -> Re
     if let Some(max) = ctx.limit("maxEvents") {
         let live = repo::count_live(&txn, ctx.company_id).await?;
         if i64::try_from(live).unwrap_or(i64::MAX) >= max {
-            return Err(Error::LimitReached("EVENT_LIMIT_REACHED", format!("the company's plan allows {max} events")));
+            return Err(Error::EventLimitReached(format!("the company's plan allows {max} events")));
         }
     }
     let venue = venues::repo::find(&txn, ctx.company_id, input.venue_id)
@@ -89,7 +72,7 @@ pub async fn create(state: &AppState, ctx: &AccessContext, input: EventIn) -> Re
     };
     book(&txn, ctx.company_id, venue.id, &event).await?;
     repo::insert(&txn, ctx.company_id, &event).await?;
-    activity::record(&txn, ctx, change(now, event.id, "created", serde_json::Value::Null, snapshot(&event))).await?;
+    activity::record(&txn, ctx, Change::created(now, "event", event.id, &event)).await?;
     txn.commit().await?;
     Ok(event)
 }
@@ -177,7 +160,7 @@ async fn update_once(
     let txn = state.db.begin().await?;
     let before = read_for_change(&txn, ctx, id, expected).await?;
     if matches!(before.status, Status::Completed | Status::Canceled) {
-        return Err(Error::Conflict("EVENT_CLOSED", format!("a {} event cannot be edited", before.status.as_str())));
+        return Err(Error::EventClosed(format!("a {} event cannot be edited", before.status.as_str())));
     }
     let mut after = before.clone();
     if let Some(name) = patch.name {
@@ -212,7 +195,7 @@ async fn update_once(
     after.updated_by = ctx.user_id;
     after.updated_at = state.clock.now();
     write_over(&txn, ctx, &before, &mut after).await?;
-    activity::record(&txn, ctx, change(after.updated_at, id, "updated", snapshot(&before), snapshot(&after))).await?;
+    activity::record(&txn, ctx, Change::updated(after.updated_at, "event", id, &before, &after)).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -237,9 +220,9 @@ async fn transition_once(
 ) -> Result<Event, Error> {
     let txn = state.db.begin().await?;
     let before = read_for_change(&txn, ctx, id, expected).await?;
-    let to = action.apply(before.status).ok_or_else(|| {
-        Error::Conflict("INVALID_TRANSITION", format!("a {} event cannot do that", before.status.as_str()))
-    })?;
+    let to = action
+        .apply(before.status)
+        .ok_or_else(|| Error::InvalidTransition(format!("a {} event cannot do that", before.status.as_str())))?;
     let mut after = before.clone();
     after.status = to;
     after.updated_by = ctx.user_id;
@@ -248,8 +231,9 @@ async fn transition_once(
     activity::record(
         &txn,
         ctx,
-        change(
+        Change::new(
             after.updated_at,
+            "event",
             id,
             to.as_str(),
             serde_json::json!({"status": before.status}),
@@ -266,14 +250,12 @@ pub async fn delete(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<(
     let txn = state.db.begin().await?;
     let before = repo::find(&txn, ctx.company_id, id).await?.ok_or(Error::NotFound("event"))?;
     if !matches!(before.status, Status::Draft | Status::Canceled) {
-        return Err(Error::Conflict(
-            "EVENT_NOT_DELETABLE",
+        return Err(Error::EventNotDeletable(
             "only draft or canceled events can be deleted; cancel it first".to_owned(),
         ));
     }
     repo::delete(&txn, ctx.company_id, id).await?;
-    activity::record(&txn, ctx, change(state.clock.now(), id, "deleted", snapshot(&before), serde_json::Value::Null))
-        .await?;
+    activity::record(&txn, ctx, Change::deleted(state.clock.now(), "event", id, &before)).await?;
     txn.commit().await?;
     Ok(())
 }

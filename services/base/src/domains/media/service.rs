@@ -32,7 +32,7 @@ fn storage_limit(ctx: &AccessContext) -> Option<u64> {
 }
 
 fn limit_reached(limit: u64) -> Error {
-    Error::LimitReached("STORAGE_LIMIT_REACHED", format!("the company's plan allows {limit} bytes of media"))
+    Error::StorageLimitReached(format!("the company's plan allows {limit} bytes of media"))
 }
 
 async fn check_owner(state: &AppState, company: Uuid, owner: OwnerType, id: Uuid) -> Result<(), Error> {

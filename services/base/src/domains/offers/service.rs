@@ -74,17 +74,17 @@ pub async fn act(state: &AppState, ctx: &AccessContext, id: Uuid, action: Action
     let now = state.clock.now();
     let txn = state.db.begin().await?;
     let mut offer = repo::find(&txn, ctx.company_id, id).await?.ok_or(Error::NotFound("offer"))?;
-    let to = action.apply(offer.status).ok_or_else(|| {
-        Error::Conflict("INVALID_TRANSITION", format!("a {} offer cannot do that", offer.status.as_str()))
-    })?;
+    let to = action
+        .apply(offer.status)
+        .ok_or_else(|| Error::InvalidTransition(format!("a {} offer cannot do that", offer.status.as_str())))?;
     if action == Action::Send && offer.deadline <= now {
-        return Err(Error::Conflict("DEADLINE_PASSED", "the offer's deadline has passed".to_owned()));
+        return Err(Error::DeadlinePassed("the offer's deadline has passed".to_owned()));
     }
     if action == Action::Accept && offer.deadline <= now {
-        return Err(Error::Conflict("DEADLINE_PASSED", "the offer expired".to_owned()));
+        return Err(Error::DeadlinePassed("the offer expired".to_owned()));
     }
     if !repo::set_status(&txn, ctx.company_id, id, offer.status, to, ctx.user_id, now).await? {
-        return Err(Error::Conflict("CONCURRENT_CHANGE", "the offer changed meanwhile".to_owned()));
+        return Err(Error::ConcurrentChange("the offer changed meanwhile".to_owned()));
     }
     if to == Status::Accepted {
         let fact = Fact::OfferAccepted {

@@ -63,7 +63,7 @@ pub async fn create_type(
 ) -> Result<TicketType, Error> {
     let e = live_event(&state.db, ctx.company_id, event).await?;
     if matches!(e.status, EventStatus::Completed | EventStatus::Canceled) {
-        return Err(Error::Conflict("EVENT_CLOSED", format!("a {} event sells no tickets", e.status.as_str())));
+        return Err(Error::EventClosed(format!("a {} event sells no tickets", e.status.as_str())));
     }
     let t = TicketType {
         id: Uuid::now_v7(),
@@ -118,10 +118,9 @@ async fn replay(
         {
             Ok(Some(r))
         }
-        Some(_) => Err(Error::Conflict(
-            "IDEMPOTENCY_KEY_REUSED",
-            "this idempotency key was used for a different registration".to_owned(),
-        )),
+        Some(_) => {
+            Err(Error::IdempotencyKeyReused("this idempotency key was used for a different registration".to_owned()))
+        }
     }
 }
 
@@ -155,16 +154,13 @@ async fn write_registration(
     let txn = state.db.begin().await?;
     let e = live_event(&txn, ctx.company_id, event).await?;
     if !matches!(e.status, EventStatus::OnSale | EventStatus::SoldOut) {
-        return Err(Error::Conflict(
-            "SALES_CLOSED",
-            format!("a {} event does not take registrations", e.status.as_str()),
-        ));
+        return Err(Error::SalesClosed(format!("a {} event does not take registrations", e.status.as_str())));
     }
     let t = repo::ticket_type(&txn, ctx.company_id, event, input.ticket_type_id)
         .await?
         .ok_or_else(|| Error::field("ticketTypeId", "no such ticket type for this event"))?;
     if t.sale_starts_at.is_some_and(|s| now < s) || t.sale_ends_at.is_some_and(|e| now >= e) {
-        return Err(Error::Conflict("SALES_CLOSED", "this ticket type is not on sale now".to_owned()));
+        return Err(Error::SalesClosed("this ticket type is not on sale now".to_owned()));
     }
     if input.quantity > t.per_order_max {
         return Err(Error::field("quantity", format!("at most {} per order", t.per_order_max)));
@@ -232,13 +228,10 @@ pub async fn cancel(state: &AppState, ctx: &AccessContext, event: Uuid, id: Uuid
     let txn = state.db.begin().await?;
     let mut r = repo::registration(&txn, ctx.company_id, event, id).await?.ok_or(Error::NotFound("registration"))?;
     if r.status == Status::Canceled {
-        return Err(Error::Conflict("ALREADY_CANCELED", "the registration is already canceled".to_owned()));
+        return Err(Error::AlreadyCanceled("the registration is already canceled".to_owned()));
     }
     if !repo::set_status(&txn, id, r.status, Status::Canceled, None, now).await? {
-        return Err(Error::Conflict(
-            "CHANGED_MEANWHILE",
-            "the registration changed while this request ran; read it again".to_owned(),
-        ));
+        return Err(Error::ChangedMeanwhile("registration"));
     }
     let was = r.status;
     r.status = Status::Canceled;
@@ -303,7 +296,7 @@ pub async fn check_in(
     }
     let now = state.clock.now();
     if !repo::check_in(&state.db, id, now).await? {
-        return Err(Error::Conflict("ALREADY_CHECKED_IN", "this registration has already checked in".to_owned()));
+        return Err(Error::AlreadyCheckedIn("this registration has already checked in".to_owned()));
     }
     repo::registration(&state.db, ctx.company_id, event, id).await?.ok_or(Error::NotFound("registration"))
 }

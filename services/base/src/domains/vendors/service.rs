@@ -9,20 +9,6 @@ use crate::domains::activity::{self, Change};
 use crate::error::Error;
 use crate::state::AppState;
 
-fn snapshot(v: &Vendor) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or_default()
-}
-
-fn change(
-    at: chrono::DateTime<chrono::Utc>,
-    id: Uuid,
-    action: &'static str,
-    before: serde_json::Value,
-    after: serde_json::Value,
-) -> Change<'static> {
-    Change { at, entity: "vendor", entity_id: id, action, before, after }
-}
-
 pub async fn create(state: &AppState, ctx: &AccessContext, input: VendorIn) -> Result<Vendor, Error> {
     let now = state.clock.now();
     let vendor = Vendor {
@@ -38,7 +24,7 @@ pub async fn create(state: &AppState, ctx: &AccessContext, input: VendorIn) -> R
     };
     let txn = state.db.begin().await?;
     repo::insert(&txn, ctx.company_id, &vendor).await?;
-    activity::record(&txn, ctx, change(now, vendor.id, "created", serde_json::Value::Null, snapshot(&vendor))).await?;
+    activity::record(&txn, ctx, Change::created(now, "vendor", vendor.id, &vendor)).await?;
     txn.commit().await?;
     Ok(vendor)
 }
@@ -76,7 +62,7 @@ pub async fn update(state: &AppState, ctx: &AccessContext, id: Uuid, patch: Vend
     after.updated_by = ctx.user_id;
     after.updated_at = state.clock.now();
     repo::update(&txn, ctx.company_id, &after).await?;
-    activity::record(&txn, ctx, change(after.updated_at, id, "updated", snapshot(&before), snapshot(&after))).await?;
+    activity::record(&txn, ctx, Change::updated(after.updated_at, "vendor", id, &before, &after)).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -85,8 +71,7 @@ pub async fn delete(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<(
     let txn = state.db.begin().await?;
     let before = repo::find(&txn, ctx.company_id, id).await?.ok_or(Error::NotFound("vendor"))?;
     repo::delete(&txn, ctx.company_id, id).await?;
-    activity::record(&txn, ctx, change(state.clock.now(), id, "deleted", snapshot(&before), serde_json::Value::Null))
-        .await?;
+    activity::record(&txn, ctx, Change::deleted(state.clock.now(), "vendor", id, &before)).await?;
     txn.commit().await?;
     Ok(())
 }

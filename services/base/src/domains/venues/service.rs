@@ -10,20 +10,6 @@ use crate::domains::activity::{self, Change};
 use crate::error::Error;
 use crate::state::AppState;
 
-fn snapshot(v: &Venue) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or_default()
-}
-
-fn change(
-    at: chrono::DateTime<chrono::Utc>,
-    id: Uuid,
-    action: &'static str,
-    before: serde_json::Value,
-    after: serde_json::Value,
-) -> Change<'static> {
-    Change { at, entity: "venue", entity_id: id, action, before, after }
-}
-
 pub async fn create(state: &AppState, ctx: &AccessContext, input: VenueIn) -> Result<Venue, Error> {
     let now = state.clock.now();
     let venue = Venue {
@@ -40,7 +26,7 @@ pub async fn create(state: &AppState, ctx: &AccessContext, input: VenueIn) -> Re
     };
     let txn = state.db.begin().await?;
     repo::insert(&txn, ctx.company_id, &venue).await?;
-    activity::record(&txn, ctx, change(now, venue.id, "created", serde_json::Value::Null, snapshot(&venue))).await?;
+    activity::record(&txn, ctx, Change::created(now, "venue", venue.id, &venue)).await?;
     txn.commit().await?;
     Ok(venue)
 }
@@ -84,7 +70,7 @@ pub async fn update(state: &AppState, ctx: &AccessContext, id: Uuid, patch: Venu
     after.updated_by = ctx.user_id;
     after.updated_at = state.clock.now();
     repo::update(&txn, ctx.company_id, &after).await?;
-    activity::record(&txn, ctx, change(after.updated_at, id, "updated", snapshot(&before), snapshot(&after))).await?;
+    activity::record(&txn, ctx, Change::updated(after.updated_at, "venue", id, &before, &after)).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -93,11 +79,10 @@ pub async fn delete(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<(
     let txn = state.db.begin().await?;
     let before = repo::find(&txn, ctx.company_id, id).await?.ok_or(Error::NotFound("venue"))?;
     if crate::domains::events::repo::count_at_venue(&txn, ctx.company_id, id).await? > 0 {
-        return Err(Error::Conflict("VENUE_IN_USE", "the venue has events; cancel or move them first".to_owned()));
+        return Err(Error::VenueInUse("the venue has events; cancel or move them first".to_owned()));
     }
     repo::delete(&txn, ctx.company_id, id).await?;
-    activity::record(&txn, ctx, change(state.clock.now(), id, "deleted", snapshot(&before), serde_json::Value::Null))
-        .await?;
+    activity::record(&txn, ctx, Change::deleted(state.clock.now(), "venue", id, &before)).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -22,13 +22,10 @@ use crate::state::AppState;
 
 pub async fn create_account(state: &AppState, ctx: &AccessContext, input: NewAccount) -> Result<Account, Error> {
     if reserved_code(&input.code) {
-        return Err(Error::Conflict(
-            "RESERVED_CODE",
-            format!(
-                "account codes starting with {} are kept for the ledger's own accounts",
-                reserved_prefix(&input.code)
-            ),
-        ));
+        return Err(Error::ReservedCode(format!(
+            "account codes starting with {} are kept for the ledger's own accounts",
+            reserved_prefix(&input.code)
+        )));
     }
     let account = Account {
         id: Uuid::now_v7(),
@@ -42,7 +39,7 @@ pub async fn create_account(state: &AppState, ctx: &AccessContext, input: NewAcc
     };
     match repo::insert_account(&state.db, ctx.company_id, &account, ctx.user_id).await.map_err(Error::from) {
         Err(Error::Db(marquee_db::DbError::Conflict { .. })) => {
-            Err(Error::Conflict("ACCOUNT_CODE_TAKEN", format!("an account with code {} exists", account.code)))
+            Err(Error::AccountCodeTaken(format!("an account with code {} exists", account.code)))
         }
         other => other.map(|()| account),
     }
@@ -94,10 +91,7 @@ async fn replay(state: &AppState, ctx: &AccessContext, key: &str, hash: &str) ->
     match repo::by_idempotency_key(&state.db, ctx.company_id, key).await? {
         None => Ok(None),
         Some((entry, stored)) if stored.as_deref() == Some(hash) => Ok(Some(entry)),
-        Some(_) => Err(Error::Conflict(
-            "IDEMPOTENCY_KEY_REUSED",
-            "this idempotency key was used for a different entry".to_owned(),
-        )),
+        Some(_) => Err(Error::IdempotencyKeyReused("this idempotency key was used for a different entry".to_owned())),
     }
 }
 
@@ -159,13 +153,10 @@ pub async fn system_account(
         }
     };
     if found.kind != system.kind() || found.currency != currency || found.no_negative {
-        return Err(Error::Conflict(
-            "SYSTEM_ACCOUNT_TAKEN",
-            format!(
-                "account {code} is not the ledger's own {} account in {currency}; it was created by hand before the code was reserved",
-                system.kind().as_str()
-            ),
-        ));
+        return Err(Error::SystemAccountTaken(format!(
+            "account {code} is not the ledger's own {} account in {currency}; it was created by hand before the code was reserved",
+            system.kind().as_str()
+        )));
     }
     Ok(found)
 }
@@ -205,10 +196,7 @@ async fn record(
     for (id, delta) in &deltas {
         let Some(account) = accounts.get(id) else { continue };
         if *delta != 0 && !repo::apply(txn, ctx.company_id, account, *delta).await? {
-            return Err(Error::Conflict(
-                "INSUFFICIENT_FUNDS",
-                format!("account {} may not go below zero", account.code),
-            ));
+            return Err(Error::InsufficientFunds(format!("account {} may not go below zero", account.code)));
         }
     }
     let entry = Entry {
@@ -268,10 +256,10 @@ pub async fn reverse_within(
 ) -> Result<Entry, Error> {
     let original = repo::entry(txn, poster.company_id, id).await?.ok_or(Error::NotFound("entry"))?;
     if original.reverses_id.is_some() {
-        return Err(Error::Conflict("REVERSAL_OF_REVERSAL", "a reversal is not reversed; post a new entry".to_owned()));
+        return Err(Error::ReversalOfReversal("a reversal is not reversed; post a new entry".to_owned()));
     }
     if original.reversed_by_id.is_some() {
-        return Err(Error::Conflict("ALREADY_REVERSED", "the entry was already reversed".to_owned()));
+        return Err(Error::AlreadyReversed("the entry was already reversed".to_owned()));
     }
     let postings = original
         .postings
@@ -295,7 +283,7 @@ pub async fn reverse_within(
     };
     let reversal = record(state, poster, txn, input, None, Some(original.id)).await?;
     if !repo::mark_reversed(txn, poster.company_id, original.id, reversal.id).await? {
-        return Err(Error::Conflict("ALREADY_REVERSED", "the entry was already reversed".to_owned()));
+        return Err(Error::AlreadyReversed("the entry was already reversed".to_owned()));
     }
     Ok(reversal)
 }

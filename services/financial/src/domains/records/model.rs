@@ -8,6 +8,33 @@ use uuid::Uuid;
 
 use crate::domains::ledger::model::{MAX_AMOUNT, valid_currency};
 
+/// The categories the fleet itself writes (facts from base arrive under
+/// them) and reads back: the ledger and settlements treat them apart. Any
+/// other category is a member's own label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SystemCategory {
+    ArtistFee,
+    TicketSale,
+    TicketRefund,
+}
+
+impl SystemCategory {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ArtistFee => "artist_fee",
+            Self::TicketSale => "ticket_sale",
+            Self::TicketRefund => "ticket_refund",
+        }
+    }
+
+    /// The system category a record's category names, if any (the same
+    /// names as the serialized form).
+    pub fn of(category: &str) -> Option<Self> {
+        [Self::ArtistFee, Self::TicketSale, Self::TicketRefund].into_iter().find(|c| c.as_str() == category)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
@@ -183,3 +210,17 @@ pub struct RecordFilter {
 }
 
 impl Validate for RecordFilter {}
+
+#[cfg(test)]
+mod tests {
+    use super::SystemCategory;
+
+    #[test]
+    fn system_categories_read_back_what_they_write() {
+        for category in [SystemCategory::ArtistFee, SystemCategory::TicketSale, SystemCategory::TicketRefund] {
+            assert_eq!(SystemCategory::of(category.as_str()), Some(category));
+            assert_eq!(serde_json::to_value(category).ok(), Some(serde_json::json!(category.as_str())));
+        }
+        assert_eq!(SystemCategory::of("catering"), None, "a member's own label is no system category");
+    }
+}

@@ -8,7 +8,8 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::model::{
-    Change, DecisionIn, Edit, Kind, ParkedFact, Record, RecordFilter, RecordIn, Status, SubmitIn, Transition,
+    Change, DecisionIn, Edit, Kind, ParkedFact, Record, RecordFilter, RecordIn, Status, SubmitIn, SystemCategory,
+    Transition,
 };
 use super::repo;
 use crate::domains::ledger::model::{Direction, EntryIn, PostingIn, System};
@@ -18,12 +19,18 @@ use crate::state::AppState;
 
 /// The ledger movement of a record reaching `status`: (debit, credit) system accounts.
 fn movement(kind: Kind, status: Status, category: &str) -> Option<(System, System)> {
+    // Ticket money moves at once: it never was a payable or a receivable.
+    let category = SystemCategory::of(category);
     match (kind, status) {
         (Kind::Expense, Status::Approved) => Some((System::Expenses, System::Payables)),
-        (Kind::Expense, Status::Paid) if category == "ticket_refund" => Some((System::Income, System::Cash)),
+        (Kind::Expense, Status::Paid) if category == Some(SystemCategory::TicketRefund) => {
+            Some((System::Income, System::Cash))
+        }
         (Kind::Expense, Status::Paid) => Some((System::Payables, System::Cash)),
         (Kind::Income, Status::Approved) => Some((System::Receivables, System::Income)),
-        (Kind::Income, Status::Paid) if category == "ticket_sale" => Some((System::Cash, System::Income)),
+        (Kind::Income, Status::Paid) if category == Some(SystemCategory::TicketSale) => {
+            Some((System::Cash, System::Income))
+        }
         (Kind::Income, Status::Paid) => Some((System::Cash, System::Receivables)),
         _ => None,
     }
@@ -136,10 +143,7 @@ pub async fn list(
 
 fn author_only(record: &Record, ctx: &AccessContext, what: &str) -> Result<(), Error> {
     if record.created_by != ctx.user_id {
-        return Err(Error::Forbidden(
-            "NOT_THE_AUTHOR",
-            format!("only the author of a draft {} {what} it", record.kind.noun()),
-        ));
+        return Err(Error::NotTheAuthor(format!("only the author of a draft {} {what} it", record.kind.noun())));
     }
     Ok(())
 }
@@ -162,10 +166,7 @@ pub async fn update(
 ) -> Result<Record, Error> {
     let before = find(state, ctx, kind, id).await?;
     if before.status != Status::Draft {
-        return Err(Error::Conflict(
-            "NOT_A_DRAFT",
-            format!("a {} {} cannot be edited", before.status.as_str(), kind.noun()),
-        ));
+        return Err(Error::NotADraft(format!("a {} {} cannot be edited", before.status.as_str(), kind.noun())));
     }
     author_only(&before, ctx, "edits")?;
     let mut record = before.clone();
@@ -191,7 +192,7 @@ pub async fn update(
     record.updated_at = now;
     let txn = state.db.begin().await?;
     if !repo::update_if(&txn, ctx.company_id, &record, Status::Draft).await? {
-        return Err(Error::Conflict("CONCURRENT_CHANGE", "the record changed meanwhile".to_owned()));
+        return Err(Error::ConcurrentChange("the record changed meanwhile".to_owned()));
     }
     repo::insert_edit(&txn, ctx.company_id, id, &Edit { actor_id: ctx.user_id, at: now, changes }).await?;
     txn.commit().await?;
@@ -208,10 +209,12 @@ async fn advance(
     note: Option<String>,
 ) -> Result<Record, Error> {
     if record.status != from {
-        return Err(Error::Conflict(
-            "INVALID_TRANSITION",
-            format!("a {} {} cannot become {}", record.status.as_str(), record.kind.noun(), to.as_str()),
-        ));
+        return Err(Error::InvalidTransition(format!(
+            "a {} {} cannot become {}",
+            record.status.as_str(),
+            record.kind.noun(),
+            to.as_str()
+        )));
     }
     let now = state.clock.now();
     record.status = to;
@@ -219,7 +222,7 @@ async fn advance(
     let txn = state.db.begin().await?;
     post_movement(state, &txn, Poster::from(ctx), &mut record).await?;
     if !repo::update_if(&txn, ctx.company_id, &record, from).await? {
-        return Err(Error::Conflict("CONCURRENT_CHANGE", "the record changed meanwhile".to_owned()));
+        return Err(Error::ConcurrentChange("the record changed meanwhile".to_owned()));
     }
     repo::insert_transition(
         &txn,
@@ -265,10 +268,10 @@ pub async fn decide(
 ) -> Result<Record, Error> {
     let record = find(state, ctx, kind, id).await?;
     if record.created_by == ctx.user_id {
-        return Err(Error::Forbidden("SELF_APPROVAL", "nobody approves their own records".to_owned()));
+        return Err(Error::SelfApproval("nobody approves their own records".to_owned()));
     }
     if record.reviewer_id.is_some_and(|r| r != ctx.user_id) {
-        return Err(Error::Forbidden("NOT_THE_REVIEWER", "only the assigned reviewer decides".to_owned()));
+        return Err(Error::NotTheReviewer("only the assigned reviewer decides".to_owned()));
     }
     let to = if approve { Status::Approved } else { Status::Rejected };
     advance(state, ctx, record, Status::Submitted, to, input.note).await
@@ -279,7 +282,7 @@ pub async fn pay(state: &AppState, ctx: &AccessContext, kind: Kind, id: Uuid) ->
     let record = find(state, ctx, kind, id).await?;
     // (Only an approved record is payable; anything else is refused as such below.)
     if record.status == Status::Approved && record.created_by == ctx.user_id {
-        return Err(Error::Forbidden("SELF_PAYMENT", "nobody pays their own records".to_owned()));
+        return Err(Error::SelfPayment("nobody pays their own records".to_owned()));
     }
     advance(state, ctx, record, Status::Approved, Status::Paid, None).await
 }
@@ -298,7 +301,7 @@ pub struct Fact {
     pub author: Uuid,
     pub amount: i64,
     pub currency: String,
-    pub category: &'static str,
+    pub category: SystemCategory,
     pub counterparty: String,
     pub event_id: Option<Uuid>,
     pub description: String,
@@ -348,7 +351,7 @@ async fn record_fact(state: &AppState, fact: &Fact) -> Result<(Record, bool), Er
         kind: fact.kind,
         amount: fact.amount,
         currency: fact.currency.clone(),
-        category: fact.category.to_owned(),
+        category: fact.category.as_str().to_owned(),
         counterparty: fact.counterparty.clone(),
         event_id: fact.event_id,
         receipt_ref: None,

@@ -9,7 +9,7 @@ use super::repo::{self, Stored};
 use crate::domains::ledger::model::{Direction, EntryIn, PostingIn, ReverseIn, System};
 use crate::domains::ledger::repo as ledger;
 use crate::domains::ledger::service::{Poster, post_within, reverse_within, system_account};
-use crate::domains::records::model::{Kind, Status as RecordStatus};
+use crate::domains::records::model::{Kind, Status as RecordStatus, SystemCategory};
 use crate::domains::records::repo as records;
 use crate::error::Error;
 use crate::state::AppState;
@@ -31,10 +31,10 @@ async fn figures(db: &impl sea_orm::ConnectionTrait, company: Uuid, stored: &Sto
         if r.currency != stored.currency || !counts {
             continue;
         }
-        let slot = match (r.kind, r.category.as_str()) {
-            (Kind::Income, "ticket_sale") => &mut f.ticket_sales,
-            (Kind::Expense, "ticket_refund") => &mut f.refunds,
-            (Kind::Expense, "artist_fee") => &mut f.artist_fee,
+        let slot = match (r.kind, SystemCategory::of(&r.category)) {
+            (Kind::Income, Some(SystemCategory::TicketSale)) => &mut f.ticket_sales,
+            (Kind::Expense, Some(SystemCategory::TicketRefund)) => &mut f.refunds,
+            (Kind::Expense, Some(SystemCategory::ArtistFee)) => &mut f.artist_fee,
             (Kind::Expense, _) => &mut f.costs,
             (Kind::Income, _) => continue,
         };
@@ -97,13 +97,10 @@ pub async fn create(state: &AppState, ctx: &AccessContext, input: SettlementIn) 
     };
     match repo::insert(&state.db, ctx.company_id, &stored).await.map_err(Error::from) {
         Err(Error::Db(marquee_db::DbError::Conflict { .. })) => {
-            return Err(Error::Conflict(
-                "SETTLEMENT_EXISTS",
-                format!(
-                    "event {} already has a settlement in {}; void it before making another",
-                    stored.event_id, stored.currency
-                ),
-            ));
+            return Err(Error::SettlementExists(format!(
+                "event {} already has a settlement in {}; void it before making another",
+                stored.event_id, stored.currency
+            )));
         }
         other => other?,
     }
@@ -137,7 +134,7 @@ pub async fn finalize(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result
     match stored.status {
         Status::Draft => {}
         Status::Finalized => {
-            return Err(Error::Conflict("ALREADY_FINALIZED", "the settlement is final".to_owned()));
+            return Err(Error::AlreadyFinalized("the settlement is final".to_owned()));
         }
         Status::Voided => return Err(voided()),
     }
@@ -170,7 +167,7 @@ pub async fn finalize(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result
         None
     };
     if !repo::finalize(&txn, ctx.company_id, id, &frozen, entry, ctx.user_id, now).await? {
-        return Err(Error::Conflict("ALREADY_FINALIZED", "the settlement is final".to_owned()));
+        return Err(Error::AlreadyFinalized("the settlement is final".to_owned()));
     }
     txn.commit().await?;
     get(state, ctx, id).await
@@ -185,12 +182,10 @@ pub async fn payout(state: &AppState, ctx: &AccessContext, id: Uuid, input: Payo
         return Err(voided());
     }
     let Some(figures) = stored.figures.as_ref().filter(|_| stored.status == Status::Finalized) else {
-        return Err(Error::Conflict("NOT_FINALIZED", "payouts follow a final settlement".to_owned()));
+        return Err(Error::NotFinalized("payouts follow a final settlement".to_owned()));
     };
     if !stored.holds_slot {
-        return Err(Error::Conflict(
-            "DUPLICATE_SETTLEMENT",
-            "another settlement is the live one for this event and currency; this one takes no payouts and awaits its void"
+        return Err(Error::DuplicateSettlement("another settlement is the live one for this event and currency; this one takes no payouts and awaits its void"
                 .to_owned(),
         ));
     }
@@ -206,10 +201,10 @@ pub async fn payout(state: &AppState, ctx: &AccessContext, id: Uuid, input: Payo
         .map(|p| p.amount)
         .sum();
     if paid + input.amount > allocation.amount {
-        return Err(Error::Conflict(
-            "OVERPAYMENT",
-            format!("{} is owed {}, already paid {}", input.party, allocation.amount, paid),
-        ));
+        return Err(Error::Overpayment(format!(
+            "{} is owed {}, already paid {}",
+            input.party, allocation.amount, paid
+        )));
     }
     let now = state.clock.now();
     let payables = system_account(&txn, ctx.company_id, System::SettlementPayables, &stored.currency, now).await?;
@@ -256,7 +251,7 @@ pub async fn payout(state: &AppState, ctx: &AccessContext, id: Uuid, input: Payo
 }
 
 fn voided() -> Error {
-    Error::Conflict("SETTLEMENT_VOIDED", "the settlement was voided".to_owned())
+    Error::SettlementVoided("the settlement was voided".to_owned())
 }
 
 /// Voids a settlement: what it booked when final is reversed (the ledger is
@@ -268,14 +263,14 @@ pub async fn void(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<Set
     repo::lock(&txn, ctx.company_id, id).await?;
     let stored = repo::find(&txn, ctx.company_id, id).await?.ok_or(Error::NotFound("settlement"))?;
     if stored.status == Status::Voided {
-        return Err(Error::Conflict("ALREADY_VOIDED", "the settlement was already voided".to_owned()));
+        return Err(Error::AlreadyVoided("the settlement was already voided".to_owned()));
     }
     let paid = repo::payouts(&txn, ctx.company_id, Some(id)).await?;
     if !paid.is_empty() {
-        return Err(Error::Conflict(
-            "SETTLEMENT_HAS_PAYOUTS",
-            format!("{} payout(s) were made against this settlement; it cannot be voided", paid.len()),
-        ));
+        return Err(Error::SettlementHasPayouts(format!(
+            "{} payout(s) were made against this settlement; it cannot be voided",
+            paid.len()
+        )));
     }
     let reversal = match stored.entry_id {
         None => None,
@@ -303,7 +298,7 @@ async fn finish_void(
     reversal: Option<Uuid>,
 ) -> Result<Settlement, Error> {
     if !repo::void(&txn, ctx.company_id, id, reversal, ctx.user_id, state.clock.now()).await? {
-        return Err(Error::Conflict("ALREADY_VOIDED", "the settlement was already voided".to_owned()));
+        return Err(Error::AlreadyVoided("the settlement was already voided".to_owned()));
     }
     txn.commit().await?;
     get(state, ctx, id).await
