@@ -82,6 +82,22 @@ impl Backend {
     }
 }
 
+/// The one answer every service gives for a database failure: a constraint
+/// refusal is a 409, a lost or busy database a 503 to retry, anything else a
+/// 500 whose cause stays in the log.
+impl From<DbError> for marquee_kit::ApiError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::Conflict { .. } => Self::conflict("CONFLICT", "the change conflicts with existing data"),
+            DbError::Unavailable(reason) => {
+                tracing::warn!(%reason, "database unavailable");
+                Self::unavailable("DATABASE_UNAVAILABLE", "the database is unavailable", 2)
+            }
+            DbError::Unexpected(cause) => Self::internal(&cause),
+        }
+    }
+}
+
 /// Checks a `DATABASE_URL` before anything tries to use it.
 pub fn validate_url(url: &str) -> Result<(), String> {
     match Backend::of(url) {

@@ -135,14 +135,7 @@ impl From<Error> for ApiError {
                 ApiError::unavailable("STORAGE_UNAVAILABLE", "the media store is unavailable", 2)
             }
             Error::Upstream(answer) => answer,
-            Error::Db(DbError::Conflict { .. }) => {
-                ApiError::conflict("CONFLICT", "the change conflicts with existing data")
-            }
-            Error::Db(DbError::Unavailable(ref reason)) => {
-                tracing::warn!(%reason, "database unavailable");
-                ApiError::unavailable("DATABASE_UNAVAILABLE", "the database is unavailable", 2)
-            }
-            Error::Db(DbError::Unexpected(ref cause)) => ApiError::internal(cause),
+            Error::Db(e) => e.into(),
         }
     }
 }

@@ -44,14 +44,7 @@ impl From<Error> for ApiError {
             Error::DefaultPackageMissing(_) => {
                 ApiError::new(axum::http::StatusCode::PRECONDITION_FAILED, "DEFAULT_PACKAGE_MISSING", e.to_string())
             }
-            Error::Db(DbError::Conflict { .. }) => {
-                ApiError::conflict("CONFLICT", "the change conflicts with existing data")
-            }
-            Error::Db(DbError::Unavailable(ref reason)) => {
-                tracing::warn!(%reason, "database unavailable");
-                ApiError::unavailable("DATABASE_UNAVAILABLE", "the database is unavailable", 2)
-            }
-            Error::Db(DbError::Unexpected(ref cause)) => ApiError::internal(cause),
+            Error::Db(e) => e.into(),
         }
     }
 }

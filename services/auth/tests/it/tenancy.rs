@@ -144,6 +144,39 @@ async fn nobody_grants_above_their_own_and_a_company_keeps_an_owner() {
 }
 
 #[tokio::test]
+async fn members_are_listed_page_by_page_with_their_accounts_roles_and_grants() {
+    let f = fleet().await;
+    let (company, owner) = f.company().await;
+    let roles = f.roles(company, &owner.token).await;
+    let (admin, plain) = (f.person().await, f.person().await);
+    assert_eq!(f.add(company, &owner.token, &admin, &[&roles["admin"]]).await.status, 201);
+    assert_eq!(f.add(company, &owner.token, &plain, &[&roles["member"]]).await.status, 201);
+    let granted = f.patch_member(company, &owner.token, plain.id, json!({"grants": ["basic.event.create"]})).await;
+    assert_eq!(granted.status, 200, "{:?}", granted.body);
+
+    let page = |n: u32| {
+        let (auth, token) = (f.auth.clone(), owner.token.clone());
+        async move { auth.get(&format!("/v1/companies/{company}/members?page={n}&limit=2"), Some(&token)).await }
+    };
+    let first = page(1).await;
+    assert_eq!((first.status.as_u16(), first.body["pagination"]["total"].as_u64()), (200, Some(3)));
+    let emails: Vec<&str> = first.data().as_array().unwrap().iter().map(|m| m["email"].as_str().unwrap()).collect();
+    assert_eq!(emails, [owner.email.as_str(), admin.email.as_str()], "oldest first");
+    assert_eq!(first.data()[0]["roles"][0]["name"], "owner");
+    let second = page(2).await;
+    let last = &second.data()[0];
+    assert_eq!(second.data().as_array().unwrap().len(), 1);
+    assert_eq!(
+        (last["email"].as_str(), last["roles"][0]["name"].as_str()),
+        (Some(plain.email.as_str()), Some("member"))
+    );
+    assert_eq!(last["grants"], json!(["basic.event.create"]));
+    assert!(last["name"].is_string() && last["joinedAt"].is_string());
+    let beyond = page(3).await;
+    assert_eq!((beyond.data().as_array().unwrap().len(), beyond.body["pagination"]["total"].as_u64()), (0, Some(3)));
+}
+
+#[tokio::test]
 async fn the_invitation_lifecycle() {
     let f = fleet_with(&[("INVITATION_TTL_SECS", "60")]).await;
     let (company, owner) = f.company().await;

@@ -1,7 +1,7 @@
 //! The only code that touches the tenancy tables. Every query is scoped by
 //! company id.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use sea_orm::entity::prelude::*;
@@ -298,6 +298,84 @@ pub async fn memberships(db: &impl ConnectionTrait, company: Uuid) -> Result<Vec
         .into_iter()
         .map(membership_of)
         .collect())
+}
+
+/// One page of a company's memberships, oldest first, and how many there are.
+pub async fn membership_page(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<Membership>, u64), DbErr> {
+    let all = membership_row::Entity::find().filter(membership_row::Column::CompanyId.eq(company));
+    let total = all.clone().count(db).await?;
+    let rows = all
+        .order_by_asc(membership_row::Column::CreatedAt)
+        .order_by_asc(membership_row::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok((rows.into_iter().map(membership_of).collect(), total))
+}
+
+/// The role ids each of `memberships` holds, in one statement.
+pub async fn role_ids_of(db: &impl ConnectionTrait, memberships: &[Uuid]) -> Result<HashMap<Uuid, Vec<Uuid>>, DbErr> {
+    let mut held: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    let rows = member_role_row::Entity::find()
+        .filter(member_role_row::Column::MembershipId.is_in(memberships.iter().copied()))
+        .all(db)
+        .await?;
+    for row in rows {
+        held.entry(row.membership_id).or_default().push(row.role_id);
+    }
+    Ok(held)
+}
+
+/// The grants of each of `memberships`, in one statement.
+pub async fn grants_of(
+    db: &impl ConnectionTrait,
+    memberships: &[Uuid],
+) -> Result<HashMap<Uuid, BTreeSet<String>>, DbErr> {
+    let mut grants: HashMap<Uuid, BTreeSet<String>> = HashMap::new();
+    let rows = grant_row::Entity::find()
+        .filter(grant_row::Column::MembershipId.is_in(memberships.iter().copied()))
+        .all(db)
+        .await?;
+    for row in rows {
+        grants.entry(row.membership_id).or_default().insert(row.permission);
+    }
+    Ok(grants)
+}
+
+/// Active members other than `except` who hold the company's system role
+/// named `role`, counted in one statement.
+pub async fn count_active_holders(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    role: &str,
+    except: Uuid,
+) -> Result<u64, DbErr> {
+    use sea_orm::sea_query::Query;
+    let system_role = Query::select()
+        .column(role_row::Column::Id)
+        .from(role_row::Entity)
+        .and_where(role_row::Column::CompanyId.eq(company))
+        .and_where(role_row::Column::System.eq(true))
+        .and_where(role_row::Column::Name.eq(role))
+        .to_owned();
+    let holders = Query::select()
+        .column(member_role_row::Column::MembershipId)
+        .from(member_role_row::Entity)
+        .and_where(member_role_row::Column::RoleId.in_subquery(system_role))
+        .to_owned();
+    membership_row::Entity::find()
+        .filter(membership_row::Column::CompanyId.eq(company))
+        .filter(membership_row::Column::Status.eq(MemberStatus::Active.as_str()))
+        .filter(membership_row::Column::UserId.ne(except))
+        .filter(membership_row::Column::Id.in_subquery(holders))
+        .count(db)
+        .await
 }
 
 pub async fn memberships_of_user(db: &impl ConnectionTrait, user: Uuid) -> Result<Vec<Membership>, DbErr> {

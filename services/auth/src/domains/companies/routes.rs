@@ -70,9 +70,7 @@ async fn members(
     Path(company): Path<Uuid>,
     Query(page): Query<PageParams>,
 ) -> Result<Paginated<Member>, ApiError> {
-    let all = service::members(&state, company, me.claims.sub).await?;
-    let total = all.len() as u64;
-    let items = all.into_iter().skip(page.offset() as usize).take(page.limit() as usize).collect();
+    let (items, total) = service::members(&state, company, me.claims.sub, &page).await?;
     Ok(Paginated { items, page, total })
 }
 

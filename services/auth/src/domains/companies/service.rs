@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use chrono::Duration;
+use marquee_kit::PageParams;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -139,18 +140,8 @@ async fn roles_by_id(db: &impl ConnectionTrait, company: Uuid, ids: &[Uuid]) -> 
 }
 
 /// Active owners other than `except`.
-async fn other_active_owners(db: &impl ConnectionTrait, company: Uuid, except: Uuid) -> Result<usize, Error> {
-    let owner_role = repo::roles(db, company).await?.into_iter().find(|r| r.system && r.name == OWNER).map(|r| r.id);
-    let mut count = 0;
-    for m in repo::memberships(db, company).await? {
-        if m.user_id != except
-            && m.status == MemberStatus::Active
-            && repo::role_ids(db, m.id).await?.iter().any(|r| Some(*r) == owner_role)
-        {
-            count += 1;
-        }
-    }
-    Ok(count)
+async fn other_active_owners(db: &impl ConnectionTrait, company: Uuid, except: Uuid) -> Result<u64, Error> {
+    Ok(repo::count_active_holders(db, company, OWNER, except).await?)
 }
 
 /// The member limit from the company's entitlements, checked under the
@@ -285,13 +276,43 @@ async fn member_view(state: &AppState, company: Uuid, m: &Membership) -> Result<
     })
 }
 
-pub async fn members(state: &AppState, company: Uuid, actor: Uuid) -> Result<Vec<Member>, Error> {
+/// One page of the company's members, with their accounts, roles and
+/// grants read for the whole page at once.
+pub async fn members(
+    state: &AppState,
+    company: Uuid,
+    actor: Uuid,
+    page: &PageParams,
+) -> Result<(Vec<Member>, u64), Error> {
     member_grants(state, &state.db, company, actor).await?;
-    let mut out = Vec::new();
-    for m in repo::memberships(&state.db, company).await? {
-        out.push(member_view(state, company, &m).await?);
+    let db = &state.db;
+    let (memberships, total) = repo::membership_page(db, company, page.offset(), page.limit()).await?;
+    let membership_ids: Vec<Uuid> = memberships.iter().map(|m| m.id).collect();
+    let user_ids: Vec<Uuid> = memberships.iter().map(|m| m.user_id).collect();
+    let roles = repo::roles(db, company).await?;
+    let mut held = repo::role_ids_of(db, &membership_ids).await?;
+    let mut grants = repo::grants_of(db, &membership_ids).await?;
+    let mut accounts = users::by_ids(db, &user_ids).await?;
+    let mut names = users::names(db, &user_ids).await?;
+    let mut out = Vec::with_capacity(memberships.len());
+    for m in memberships {
+        let user = accounts.remove(&m.user_id).ok_or(Error::NotFound("user"))?;
+        let ids = held.remove(&m.id).unwrap_or_default();
+        out.push(Member {
+            user_id: m.user_id,
+            email: user.email,
+            name: names.remove(&m.user_id).unwrap_or_default(),
+            status: m.status,
+            roles: roles
+                .iter()
+                .filter(|r| ids.contains(&r.id))
+                .map(|r| RoleRef { id: r.id, name: r.name.clone() })
+                .collect(),
+            grants: grants.remove(&m.id).unwrap_or_default().into_iter().collect(),
+            joined_at: m.created_at,
+        });
     }
-    Ok(out)
+    Ok((out, total))
 }
 
 /// An admin adds an existing account directly.

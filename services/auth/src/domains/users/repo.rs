@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::entity::prelude::*;
 use sea_orm::{ConnectionTrait, Set};
@@ -89,6 +91,19 @@ pub async fn by_email(db: &impl ConnectionTrait, email: &Email) -> Result<Option
 
 pub async fn by_id(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<User>, DbErr> {
     Ok(user_row::Entity::find_by_id(id).one(db).await?.map(decode))
+}
+
+/// The accounts with `ids`, in one statement.
+pub async fn by_ids(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, User>, DbErr> {
+    let rows = user_row::Entity::find().filter(user_row::Column::Id.is_in(ids.iter().copied())).all(db).await?;
+    Ok(rows.into_iter().map(|r| (r.id, decode(r))).collect())
+}
+
+/// The display names of the accounts with `ids`, in one statement.
+pub async fn names(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, String>, DbErr> {
+    let rows =
+        profile_row::Entity::find().filter(profile_row::Column::UserId.is_in(ids.iter().copied())).all(db).await?;
+    Ok(rows.into_iter().map(|r| (r.user_id, r.name)).collect())
 }
 
 pub async fn insert(db: &impl ConnectionTrait, user: &User, profile: &Profile) -> Result<(), DbErr> {
