@@ -4,6 +4,9 @@
 
 use std::process::ExitCode;
 
+mod skeleton;
+pub use skeleton::{GrpcServices, Skeleton};
+
 use marquee_config::{ConfigError, Env, Secret};
 use marquee_kit::http::HttpSettings;
 use marquee_telemetry::TelemetrySettings;
@@ -52,6 +55,21 @@ impl ServiceConfig {
             internal_service_token,
             http: HttpSettings::from_env(env),
             telemetry: TelemetrySettings::from_env(env),
+        }
+    }
+}
+
+impl ServiceConfig {
+    /// Rate-limit and lockout counters of `service`: in Redis under its own
+    /// prefix when `REDIS_URL` is set (shared by every replica), else in
+    /// this process.
+    pub fn counters(&self, service: &str) -> anyhow::Result<marquee_counters::Counters> {
+        use anyhow::Context;
+        match &self.redis_url {
+            Some(url) => {
+                marquee_counters::Counters::redis(url, &format!("{}:{service}", self.redis_prefix)).context("REDIS_URL")
+            }
+            None => Ok(marquee_counters::Counters::memory()),
         }
     }
 }

@@ -19,17 +19,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::Router;
-use axum::routing::get;
 use marquee_bus::Bus;
-use marquee_counters::Counters;
 use marquee_kit::Clock;
 use marquee_kit::grpc::RequireServiceToken;
 use marquee_kit::http::Readiness;
-use marquee_kit::server::{Tasks, bind, serve_http};
 use marquee_proto::auth::v1::access_server::AccessServer;
-use migration_auth::{Migrator, MigratorTrait};
-use tokio::net::TcpListener;
+use marquee_service::{GrpcServices, Skeleton};
+use migration_auth::Migrator;
 use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
@@ -50,10 +46,7 @@ pub struct Options {
 /// A built service: listeners bound, state ready, not yet serving.
 pub struct App {
     state: AppState,
-    http: TcpListener,
-    grpc: TcpListener,
-    shutdown: CancellationToken,
-    tasks: Tasks,
+    skeleton: Skeleton,
 }
 
 #[derive(Clone)]
@@ -72,7 +65,6 @@ impl Readiness for Ready {
     }
 }
 
-/// Applies pending migrations.
 /// The `migrate` command.
 pub async fn migrate(config: &Config) -> anyhow::Result<()> {
     Ok(marquee_db::migrate::<Migrator>(&config.service.database_url).await?)
@@ -89,26 +81,19 @@ pub async fn rotate_keys(config: &Config) -> anyhow::Result<String> {
 
 impl App {
     pub async fn build(config: Config, options: Options) -> anyhow::Result<Self> {
-        let _ = marquee_telemetry::metrics_handle();
-        let db = marquee_db::connect(&config.service.database_url, config.service.database_max_connections).await?;
-        if !options.skip_migrations {
-            Migrator::up(&db, None).await.context("migrations failed")?;
-        }
+        let skeleton =
+            Skeleton::start::<Migrator>("auth", &config.service, Some(&config.grpc_addr), options.skip_migrations)
+                .await?;
+        let db = skeleton.db.clone();
         let keys = KeyRing::load(&db, &config.sealer, config.tokens.clone(), options.clock.now())
             .await
             .context("cannot load signing keys")?;
         let passwords = Passwords::new(config.password_cost, config.password_concurrency, config.password_queue)
             .await
             .context("password hashing")?;
-        let counters = match &config.service.redis_url {
-            Some(url) => Counters::redis(url, &format!("{}:auth", config.service.redis_prefix)).context("REDIS_URL")?,
-            None => Counters::memory(),
-        };
+        let counters = config.service.counters("auth")?;
         let mailer = Mailer::new(config.smtp_url.as_ref().map(|s| s.expose()), &config.mail_dir)?;
-        let http = bind(&config.service.http_addr, "HTTP").await?;
-        let grpc = bind(&config.grpc_addr, "gRPC").await?;
-        let shutdown = CancellationToken::new();
-        let tasks = Tasks::new();
+        let (tasks, shutdown) = (&skeleton.tasks, &skeleton.shutdown);
         let channel = format!("{}:auth:access", config.service.redis_prefix);
         let bus = Bus::open(config.service.redis_url.as_deref(), channel, shutdown.clone(), |relay| {
             tasks.spawn("access-relay", relay)
@@ -150,15 +135,15 @@ impl App {
         };
         tasks.spawn("entitlement-watch", platform.watch(entitlements_changed, shutdown.clone()));
         tasks.spawn("subscription-reconciler", reconcile(state.clone(), shutdown.clone()));
-        Ok(Self { state, http, grpc, shutdown, tasks })
+        Ok(Self { state, skeleton })
     }
 
     pub fn http_addr(&self) -> SocketAddr {
-        self.http.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        self.skeleton.http_addr()
     }
 
     pub fn grpc_addr(&self) -> SocketAddr {
-        self.grpc.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        self.skeleton.grpc_addr()
     }
 
     pub fn state(&self) -> &AppState {
@@ -166,10 +151,11 @@ impl App {
     }
 
     pub fn shutdown_token(&self) -> CancellationToken {
-        self.shutdown.clone()
+        self.skeleton.shutdown.clone()
     }
 
-    fn router(&self) -> Router {
+    /// Serves REST and gRPC until the shutdown token fires.
+    pub async fn run(self) -> anyhow::Result<()> {
         let (routes, mut docs) = marquee_kit::openapi::DocRouter::new()
             .merge(domains::keys::routes::router())
             .merge(domains::users::routes::router())
@@ -183,50 +169,16 @@ impl App {
             env!("CARGO_PKG_VERSION"),
             "Identity, sign-in and tokens, sessions, companies, members, roles, invitations and effective access.",
         );
-        let api = routes
-            .with_state(self.state.clone())
-            .merge(marquee_kit::openapi::serve(openapi))
-            .merge(marquee_kit::http::health_routes(Ready(self.state.clone())))
-            .route("/metrics", get(|| async { marquee_telemetry::render_metrics() }));
-        marquee_kit::http::finish(api, &self.state.config.service.http)
-    }
-
-    /// Serves REST and gRPC until the shutdown token fires.
-    pub async fn run(self) -> anyhow::Result<()> {
-        let router = self.router();
-        tracing::info!(http = %self.http_addr(), grpc = %self.grpc_addr(), "auth serving");
-        let (health_reporter, health_service) = tonic_health::server::health_reporter();
-        health_reporter.set_serving::<AccessServer<grpc::AccessGrpc>>().await;
+        let router = self.skeleton.edge(routes.with_state(self.state.clone()), Ready(self.state.clone()), openapi);
         let access = AccessServer::with_interceptor(
             grpc::AccessGrpc {
                 state: self.state.clone(),
-                shutdown: self.shutdown.clone(),
+                shutdown: self.skeleton.shutdown.clone(),
                 heartbeat: self.state.config.heartbeat_interval,
             },
             RequireServiceToken::new(self.state.config.service.internal_service_token.expose()),
         );
-        let reflection = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(marquee_proto::FILE_DESCRIPTOR_SET)
-            .build_v1()
-            .context("gRPC reflection")?;
-        let shutdown = self.shutdown.clone();
-        let grpc = tonic::transport::Server::builder()
-            .trace_fn(marquee_kit::grpc::grpc_span)
-            .layer(marquee_kit::grpc::GrpcMetricsLayer)
-            .add_service(health_service)
-            .add_service(reflection)
-            .add_service(access)
-            .serve_with_incoming_shutdown(marquee_kit::server::grpc_incoming(self.grpc), async move {
-                shutdown.cancelled().await
-            });
-        let http = serve_http(self.http, router, self.shutdown.clone());
-        let (http_result, grpc_result) = tokio::join!(http, grpc);
-        self.shutdown.cancel();
-        self.tasks.join(Duration::from_secs(5)).await;
-        http_result.context("HTTP server")?;
-        grpc_result.context("gRPC server")?;
-        tracing::info!("auth stopped");
-        Ok(())
+        self.skeleton.serve(router, Some(GrpcServices::new(access))).await
     }
 }
 

@@ -15,14 +15,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
-use axum::routing::get;
-use marquee_counters::Counters;
 use marquee_guard::Guard;
 use marquee_kit::Clock;
 use marquee_kit::http::Readiness;
-use marquee_kit::server::{Tasks, bind, serve_http};
-use migration_base::{Migrator, MigratorTrait};
-use tokio::net::TcpListener;
+use marquee_service::Skeleton;
+use migration_base::Migrator;
 use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
@@ -37,9 +34,7 @@ pub struct Options {
 pub struct App {
     state: AppState,
     router: Router,
-    http: TcpListener,
-    shutdown: CancellationToken,
-    tasks: Tasks,
+    skeleton: Skeleton,
 }
 
 #[derive(Clone)]
@@ -62,27 +57,18 @@ pub async fn migrate(config: &Config) -> anyhow::Result<()> {
 
 impl App {
     pub async fn build(config: Config, options: Options) -> anyhow::Result<Self> {
-        let _ = marquee_telemetry::metrics_handle();
-        let db = marquee_db::connect(&config.service.database_url, config.service.database_max_connections).await?;
-        if !options.skip_migrations {
-            Migrator::up(&db, None).await.context("migrations failed")?;
-        }
-        let counters = match &config.service.redis_url {
-            Some(url) => Counters::redis(url, &format!("{}:base", config.service.redis_prefix)).context("REDIS_URL")?,
-            None => Counters::memory(),
-        };
+        let skeleton = Skeleton::start::<Migrator>("base", &config.service, None, options.skip_migrations).await?;
+        let counters = config.service.counters("base")?;
         let guard =
             Guard::from_config(&config.guard, "basic", config.service.internal_service_token.expose(), counters)
                 .map_err(|e| anyhow::anyhow!(e))?;
-        let http = bind(&config.service.http_addr, "HTTP").await?;
-        let shutdown = CancellationToken::new();
-        let tasks = Tasks::new();
+        let (tasks, shutdown) = (&skeleton.tasks, &skeleton.shutdown);
         tasks.spawn("access-watch", guard.clone().watch(shutdown.clone()));
         let (protected, mut docs) = routes::table(guard.clone()).into_parts();
         let openapi = docs.document("Marquee base", env!("CARGO_PKG_VERSION"), "The business application: artists, venues, vendors, events, calendar, ticketing, offers, workspace, media and crew. Every route needs a bearer access token and x-org.");
         let media = domains::media::store::MediaStore::open(&config.media.backend).context("media storage")?;
         let state = AppState {
-            db,
+            db: skeleton.db.clone(),
             clock: options.clock,
             config: Arc::new(config),
             guard,
@@ -100,17 +86,12 @@ impl App {
             ),
         );
         tasks.spawn("offer-expiry", expire_offers(state.clone(), shutdown.clone()));
-        let api = protected
-            .with_state(state.clone())
-            .merge(marquee_kit::http::health_routes(Ready(state.clone())))
-            .merge(marquee_kit::openapi::serve(openapi))
-            .route("/metrics", get(|| async { marquee_telemetry::render_metrics() }));
-        let router = marquee_kit::http::finish(api, &state.config.service.http);
-        Ok(Self { state, router, http, shutdown, tasks })
+        let router = skeleton.edge(protected.with_state(state.clone()), Ready(state.clone()), openapi);
+        Ok(Self { state, router, skeleton })
     }
 
     pub fn http_addr(&self) -> SocketAddr {
-        self.http.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        self.skeleton.http_addr()
     }
 
     pub fn state(&self) -> &AppState {
@@ -118,17 +99,11 @@ impl App {
     }
 
     pub fn shutdown_token(&self) -> CancellationToken {
-        self.shutdown.clone()
+        self.skeleton.shutdown.clone()
     }
 
     pub async fn run(self) -> anyhow::Result<()> {
-        tracing::info!(http = %self.http_addr(), "base serving");
-        let result = serve_http(self.http, self.router, self.shutdown.clone()).await;
-        self.shutdown.cancel();
-        self.tasks.join(Duration::from_secs(5)).await;
-        result.context("HTTP server")?;
-        tracing::info!("base stopped");
-        Ok(())
+        self.skeleton.serve(self.router, None).await
     }
 }
 

@@ -10,18 +10,13 @@ pub mod state;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use anyhow::Context;
 use axum::Router;
-use axum::routing::get;
-use marquee_counters::Counters;
 use marquee_guard::Guard;
 use marquee_kit::Clock;
 use marquee_kit::http::Readiness;
-use marquee_kit::server::{Tasks, bind, serve_http};
-use migration_financial::{Migrator, MigratorTrait};
-use tokio::net::TcpListener;
+use marquee_service::{GrpcServices, Skeleton};
+use migration_financial::Migrator;
 use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
@@ -36,10 +31,7 @@ pub struct Options {
 pub struct App {
     state: AppState,
     router: Router,
-    http: TcpListener,
-    grpc: TcpListener,
-    shutdown: CancellationToken,
-    tasks: Tasks,
+    skeleton: Skeleton,
 }
 
 #[derive(Clone)]
@@ -62,43 +54,27 @@ pub async fn migrate(config: &Config) -> anyhow::Result<()> {
 
 impl App {
     pub async fn build(config: Config, options: Options) -> anyhow::Result<Self> {
-        let _ = marquee_telemetry::metrics_handle();
-        let db = marquee_db::connect(&config.service.database_url, config.service.database_max_connections).await?;
-        if !options.skip_migrations {
-            Migrator::up(&db, None).await.context("migrations failed")?;
-        }
-        let counters = match &config.service.redis_url {
-            Some(url) => {
-                Counters::redis(url, &format!("{}:financial", config.service.redis_prefix)).context("REDIS_URL")?
-            }
-            None => Counters::memory(),
-        };
+        let skeleton =
+            Skeleton::start::<Migrator>("financial", &config.service, Some(&config.grpc_addr), options.skip_migrations)
+                .await?;
+        let counters = config.service.counters("financial")?;
         let guard =
             Guard::from_config(&config.guard, "financial", config.service.internal_service_token.expose(), counters)
                 .map_err(|e| anyhow::anyhow!(e))?;
-        let http = bind(&config.service.http_addr, "HTTP").await?;
-        let grpc = bind(&config.grpc_addr, "gRPC").await?;
-        let shutdown = CancellationToken::new();
-        let tasks = Tasks::new();
-        tasks.spawn("access-watch", guard.clone().watch(shutdown.clone()));
+        skeleton.tasks.spawn("access-watch", guard.clone().watch(skeleton.shutdown.clone()));
         let (protected, mut docs) = routes::table(guard.clone()).into_parts();
         let openapi = docs.document("Marquee financial", env!("CARGO_PKG_VERSION"), "The accounting truth: ledger, expenses and incomes, settlements, payouts and reports. Every route needs a bearer access token and x-org.");
-        let state = AppState { db, clock: options.clock, config: Arc::new(config), guard };
-        let api = protected
-            .with_state(state.clone())
-            .merge(marquee_kit::http::health_routes(Ready(state.clone())))
-            .merge(marquee_kit::openapi::serve(openapi))
-            .route("/metrics", get(|| async { marquee_telemetry::render_metrics() }));
-        let router = marquee_kit::http::finish(api, &state.config.service.http);
-        Ok(Self { state, router, http, grpc, shutdown, tasks })
+        let state = AppState { db: skeleton.db.clone(), clock: options.clock, config: Arc::new(config), guard };
+        let router = skeleton.edge(protected.with_state(state.clone()), Ready(state.clone()), openapi);
+        Ok(Self { state, router, skeleton })
     }
 
     pub fn http_addr(&self) -> SocketAddr {
-        self.http.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        self.skeleton.http_addr()
     }
 
     pub fn grpc_addr(&self) -> SocketAddr {
-        self.grpc.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        self.skeleton.grpc_addr()
     }
 
     pub fn state(&self) -> &AppState {
@@ -106,34 +82,15 @@ impl App {
     }
 
     pub fn shutdown_token(&self) -> CancellationToken {
-        self.shutdown.clone()
+        self.skeleton.shutdown.clone()
     }
 
     pub async fn run(self) -> anyhow::Result<()> {
         use marquee_proto::financial::v1::facts_server::FactsServer;
-        tracing::info!(http = %self.http_addr(), grpc = %self.grpc_addr(), "financial serving");
-        let (health_reporter, health_service) = tonic_health::server::health_reporter();
-        health_reporter.set_serving::<FactsServer<grpc::FactsGrpc>>().await;
         let facts = FactsServer::with_interceptor(
             grpc::FactsGrpc { state: self.state.clone() },
             marquee_kit::grpc::RequireServiceToken::new(self.state.config.service.internal_service_token.expose()),
         );
-        let shutdown = self.shutdown.clone();
-        let grpc = tonic::transport::Server::builder()
-            .trace_fn(marquee_kit::grpc::grpc_span)
-            .layer(marquee_kit::grpc::GrpcMetricsLayer)
-            .add_service(health_service)
-            .add_service(facts)
-            .serve_with_incoming_shutdown(marquee_kit::server::grpc_incoming(self.grpc), async move {
-                shutdown.cancelled().await
-            });
-        let http = serve_http(self.http, self.router, self.shutdown.clone());
-        let (http_result, grpc_result) = tokio::join!(http, grpc);
-        self.shutdown.cancel();
-        self.tasks.join(Duration::from_secs(5)).await;
-        http_result.context("HTTP server")?;
-        grpc_result.context("gRPC server")?;
-        tracing::info!("financial stopped");
-        Ok(())
+        self.skeleton.serve(self.router, Some(GrpcServices::new(facts))).await
     }
 }

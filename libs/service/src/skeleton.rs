@@ -1,0 +1,148 @@
+//! The parts every service is built from, put together once: the metrics
+//! recorder, the database (migrated unless asked not to), listeners bound
+//! before anything needs their addresses, the shutdown token and background
+//! tasks; then the REST edge with health, readiness, the OpenAPI document and
+//! metrics, and gRPC with health and reflection, served until shutdown.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use marquee_kit::http::{HttpSettings, Readiness};
+use marquee_kit::server::{Tasks, bind, grpc_incoming, serve_http};
+use sea_orm::DatabaseConnection;
+use sea_orm_migration::MigratorTrait;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tonic::server::NamedService;
+
+use crate::ServiceConfig;
+
+/// How long background tasks get to stop after the listeners closed.
+const TASKS_STOP_WITHIN: Duration = Duration::from_secs(5);
+
+/// A service's shared parts.
+pub struct Skeleton {
+    name: &'static str,
+    pub db: DatabaseConnection,
+    http: TcpListener,
+    grpc: Option<TcpListener>,
+    edge: HttpSettings,
+    /// Fires to stop the service; every listener and task follows it.
+    pub shutdown: CancellationToken,
+    pub tasks: Tasks,
+}
+
+impl Skeleton {
+    /// The parts of `name` (e.g. "base"): its database migrated with `M`
+    /// unless `skip_migrations`, its HTTP listener and, with `grpc_addr`, its
+    /// gRPC listener, bound now so their addresses are known.
+    pub async fn start<M: MigratorTrait>(
+        name: &'static str,
+        service: &ServiceConfig,
+        grpc_addr: Option<&str>,
+        skip_migrations: bool,
+    ) -> anyhow::Result<Self> {
+        // The recorder before the first request records anything.
+        let _ = marquee_telemetry::metrics_handle();
+        let db = marquee_db::connect(&service.database_url, service.database_max_connections).await?;
+        if !skip_migrations {
+            M::up(&db, None).await.context("migrations failed")?;
+        }
+        let http = bind(&service.http_addr, "HTTP").await?;
+        let grpc = match grpc_addr {
+            Some(addr) => Some(bind(addr, "gRPC").await?),
+            None => None,
+        };
+        Ok(Self {
+            name,
+            db,
+            http,
+            grpc,
+            edge: service.http.clone(),
+            shutdown: CancellationToken::new(),
+            tasks: Tasks::new(),
+        })
+    }
+
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn grpc_addr(&self) -> SocketAddr {
+        self.grpc.as_ref().and_then(|l| l.local_addr().ok()).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// The REST edge: `api` with `/healthz`, `/readyz`, `/openapi.json` and
+    /// `/metrics`, behind the fleet's layers (envelope, limits, headers, CORS,
+    /// request ids, traces).
+    pub fn edge<R: Readiness + Clone>(&self, api: Router, readiness: R, document: serde_json::Value) -> Router {
+        let api = api
+            .merge(marquee_kit::http::health_routes(readiness))
+            .merge(marquee_kit::openapi::serve(document))
+            .route("/metrics", axum::routing::get(|| async { marquee_telemetry::render_metrics() }));
+        marquee_kit::http::finish(api, &self.edge)
+    }
+
+    /// Serves `router`, and `grpc` on the gRPC listener, until the shutdown
+    /// token fires; then in-flight requests and streams finish and the
+    /// background tasks stop.
+    pub async fn serve(self, router: Router, grpc: Option<GrpcServices>) -> anyhow::Result<()> {
+        let name = self.name;
+        tracing::info!(http = %self.http_addr(), grpc = ?self.grpc.as_ref().map(|_| self.grpc_addr()), "{name} serving");
+        let http = serve_http(self.http, router, self.shutdown.clone());
+        let grpc = async {
+            let (Some(listener), Some(services)) = (self.grpc, grpc) else { return Ok(()) };
+            services.serve(listener, self.shutdown.clone()).await
+        };
+        let (http_result, grpc_result) = tokio::join!(http, grpc);
+        self.shutdown.cancel();
+        self.tasks.join(TASKS_STOP_WITHIN).await;
+        http_result.context("HTTP server")?;
+        grpc_result.context("gRPC server")?;
+        tracing::info!("{name} stopped");
+        Ok(())
+    }
+}
+
+/// A service's gRPC service, served with health (reporting it serving) and
+/// reflection beside it.
+pub struct GrpcServices {
+    routes: tonic::service::Routes,
+    name: &'static str,
+}
+
+impl GrpcServices {
+    pub fn new<S>(service: S) -> Self
+    where
+        S: tower::Service<http::Request<tonic::body::Body>, Error = Infallible>
+            + NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Response: axum::response::IntoResponse,
+        S::Future: Send + 'static,
+    {
+        Self { routes: tonic::service::Routes::new(service), name: S::NAME }
+    }
+
+    async fn serve(self, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health.set_service_status(self.name, tonic_health::ServingStatus::Serving).await;
+        let reflection = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(marquee_proto::FILE_DESCRIPTOR_SET)
+            .build_v1()
+            .context("gRPC reflection")?;
+        let routes = self.routes.add_service(health_service).add_service(reflection);
+        tonic::transport::Server::builder()
+            .trace_fn(marquee_kit::grpc::grpc_span)
+            .layer(marquee_kit::grpc::GrpcMetricsLayer)
+            .add_routes(routes)
+            .serve_with_incoming_shutdown(grpc_incoming(listener), async move { shutdown.cancelled().await })
+            .await?;
+        Ok(())
+    }
+}
