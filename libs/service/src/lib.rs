@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 mod skeleton;
-pub use skeleton::{GrpcServices, Skeleton};
+pub use skeleton::{GrpcServices, Listeners, Skeleton};
 
 use marquee_config::{ConfigError, Env, Secret};
 use marquee_kit::http::HttpSettings;

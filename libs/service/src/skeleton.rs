@@ -23,6 +23,31 @@ use crate::ServiceConfig;
 /// How long background tasks get to stop after the listeners closed.
 const TASKS_STOP_WITHIN: Duration = Duration::from_secs(5);
 
+/// Listeners bound before the service is built, e.g. by a test that needs
+/// their addresses first (to configure the service's peers) and cannot risk
+/// another process taking a port between choosing and binding it.
+pub struct Listeners {
+    pub http: TcpListener,
+    pub grpc: Option<TcpListener>,
+}
+
+impl Listeners {
+    /// Free loopback ports, bound now: HTTP, and gRPC when `grpc`.
+    pub async fn loopback(grpc: bool) -> std::io::Result<Self> {
+        let http = TcpListener::bind("127.0.0.1:0").await?;
+        let grpc = if grpc { Some(TcpListener::bind("127.0.0.1:0").await?) } else { None };
+        Ok(Self { http, grpc })
+    }
+
+    pub fn http_addr(&self) -> std::io::Result<SocketAddr> {
+        self.http.local_addr()
+    }
+
+    pub fn grpc_addr(&self) -> std::io::Result<SocketAddr> {
+        self.grpc.as_ref().ok_or_else(|| std::io::Error::other("no gRPC listener"))?.local_addr()
+    }
+}
+
 /// A service's shared parts.
 pub struct Skeleton {
     name: &'static str,
@@ -38,12 +63,14 @@ pub struct Skeleton {
 impl Skeleton {
     /// The parts of `name` (e.g. "base"): its database migrated with `M`
     /// unless `skip_migrations`, its HTTP listener and, with `grpc_addr`, its
-    /// gRPC listener, bound now so their addresses are known.
+    /// gRPC listener: `bound` when given, else bound now so their addresses
+    /// are known.
     pub async fn start<M: MigratorTrait>(
         name: &'static str,
         service: &ServiceConfig,
         grpc_addr: Option<&str>,
         skip_migrations: bool,
+        bound: Option<Listeners>,
     ) -> anyhow::Result<Self> {
         // The recorder before the first request records anything.
         let _ = marquee_telemetry::metrics_handle();
@@ -51,10 +78,15 @@ impl Skeleton {
         if !skip_migrations {
             M::up(&db, None).await.context("migrations failed")?;
         }
-        let http = bind(&service.http_addr, "HTTP").await?;
-        let grpc = match grpc_addr {
-            Some(addr) => Some(bind(addr, "gRPC").await?),
-            None => None,
+        let (http, grpc) = match bound {
+            Some(Listeners { http, grpc }) => (http, grpc),
+            None => (
+                bind(&service.http_addr, "HTTP").await?,
+                match grpc_addr {
+                    Some(addr) => Some(bind(addr, "gRPC").await?),
+                    None => None,
+                },
+            ),
         };
         Ok(Self {
             name,

@@ -11,5 +11,13 @@ pub mod keys;
 pub mod mail;
 
 pub use db::{TestDb, redis_url, required_server, unique_name};
+
+/// The fleet's service credential in tests.
+pub const SERVICE_TOKEN: &str = "test-internal-service-token";
+/// The first platform admin every test fleet creates.
+pub const ADMIN_EMAIL: &str = "admin@marquee.test";
+pub const ADMIN_PASSWORD: &str = "admin password 1";
+/// The password test people sign up with.
+pub const PASSWORD: &str = "correct horse battery";
 pub use http::{Reply, TestClient};
 pub use keys::{JwksServer, TestKeys};

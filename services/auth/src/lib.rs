@@ -24,7 +24,7 @@ use marquee_kit::Clock;
 use marquee_kit::grpc::RequireServiceToken;
 use marquee_kit::http::Readiness;
 use marquee_proto::auth::v1::access_server::AccessServer;
-use marquee_service::{GrpcServices, Skeleton};
+use marquee_service::{GrpcServices, Listeners, Skeleton};
 use migration_auth::Migrator;
 use tokio_util::sync::CancellationToken;
 
@@ -37,10 +37,12 @@ use platform::Platform;
 pub use state::AppState;
 
 /// How the service is started.
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct Options {
     pub skip_migrations: bool,
     pub clock: Clock,
+    /// Listeners bound beforehand (tests), instead of binding the configured addresses.
+    pub listeners: Option<Listeners>,
 }
 
 /// A built service: listeners bound, state ready, not yet serving.
@@ -81,9 +83,14 @@ pub async fn rotate_keys(config: &Config) -> anyhow::Result<String> {
 
 impl App {
     pub async fn build(config: Config, options: Options) -> anyhow::Result<Self> {
-        let skeleton =
-            Skeleton::start::<Migrator>("auth", &config.service, Some(&config.grpc_addr), options.skip_migrations)
-                .await?;
+        let skeleton = Skeleton::start::<Migrator>(
+            "auth",
+            &config.service,
+            Some(&config.grpc_addr),
+            options.skip_migrations,
+            options.listeners,
+        )
+        .await?;
         let db = skeleton.db.clone();
         let keys = KeyRing::load(&db, &config.sealer, config.tokens.clone(), options.clock.now())
             .await

@@ -18,17 +18,19 @@ use axum::Router;
 use marquee_guard::Guard;
 use marquee_kit::Clock;
 use marquee_kit::http::Readiness;
-use marquee_service::Skeleton;
+use marquee_service::{Listeners, Skeleton};
 use migration_base::Migrator;
 use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
 pub use state::AppState;
 
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct Options {
     pub skip_migrations: bool,
     pub clock: Clock,
+    /// Listeners bound beforehand (tests), instead of binding the configured addresses.
+    pub listeners: Option<Listeners>,
 }
 
 pub struct App {
@@ -57,7 +59,9 @@ pub async fn migrate(config: &Config) -> anyhow::Result<()> {
 
 impl App {
     pub async fn build(config: Config, options: Options) -> anyhow::Result<Self> {
-        let skeleton = Skeleton::start::<Migrator>("base", &config.service, None, options.skip_migrations).await?;
+        let skeleton =
+            Skeleton::start::<Migrator>("base", &config.service, None, options.skip_migrations, options.listeners)
+                .await?;
         let counters = config.service.counters("base")?;
         let guard =
             Guard::from_config(&config.guard, "basic", config.service.internal_service_token.expose(), counters)

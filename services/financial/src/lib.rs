@@ -15,17 +15,19 @@ use axum::Router;
 use marquee_guard::Guard;
 use marquee_kit::Clock;
 use marquee_kit::http::Readiness;
-use marquee_service::{GrpcServices, Skeleton};
+use marquee_service::{GrpcServices, Listeners, Skeleton};
 use migration_financial::Migrator;
 use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
 pub use state::AppState;
 
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct Options {
     pub skip_migrations: bool,
     pub clock: Clock,
+    /// Listeners bound beforehand (tests), instead of binding the configured addresses.
+    pub listeners: Option<Listeners>,
 }
 
 pub struct App {
@@ -54,9 +56,14 @@ pub async fn migrate(config: &Config) -> anyhow::Result<()> {
 
 impl App {
     pub async fn build(config: Config, options: Options) -> anyhow::Result<Self> {
-        let skeleton =
-            Skeleton::start::<Migrator>("financial", &config.service, Some(&config.grpc_addr), options.skip_migrations)
-                .await?;
+        let skeleton = Skeleton::start::<Migrator>(
+            "financial",
+            &config.service,
+            Some(&config.grpc_addr),
+            options.skip_migrations,
+            options.listeners,
+        )
+        .await?;
         let counters = config.service.counters("financial")?;
         let guard =
             Guard::from_config(&config.guard, "financial", config.service.internal_service_token.expose(), counters)

@@ -18,7 +18,7 @@ use marquee_kit::Clock;
 use marquee_kit::grpc::RequireServiceToken;
 use marquee_kit::http::Readiness;
 use marquee_proto::platform_core::v1::platform_core_server::PlatformCoreServer;
-use marquee_service::{GrpcServices, Skeleton};
+use marquee_service::{GrpcServices, Listeners, Skeleton};
 use migration_platform_core::Migrator;
 use tokio_util::sync::CancellationToken;
 
@@ -27,13 +27,15 @@ use domains::catalog::Catalog;
 pub use state::AppState;
 
 /// How the service is started.
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct Options {
     /// Run migrations before serving (the default).
     pub skip_migrations: bool,
     pub clock: Clock,
     /// A token validator to use instead of one reading `AUTH_JWKS_URL`.
     pub tokens: Option<TokenValidator>,
+    /// Listeners bound beforehand (tests), instead of binding the configured addresses.
+    pub listeners: Option<Listeners>,
 }
 
 /// A built service: listeners bound, state ready, not yet serving.
@@ -67,6 +69,7 @@ impl App {
             &config.service,
             Some(&config.grpc_addr),
             options.skip_migrations,
+            options.listeners,
         )
         .await?;
         let db = skeleton.db.clone();

@@ -13,9 +13,7 @@ use marquee_testkit::{TestClient, TestDb, redis_url, unique_name};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-pub const SERVICE_TOKEN: &str = "test-internal-service-token";
-pub const ADMIN_EMAIL: &str = "admin@marquee.test";
-pub const ADMIN_PASSWORD: &str = "admin password 1";
+pub use marquee_testkit::{ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, SERVICE_TOKEN};
 
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -52,12 +50,17 @@ pub struct Tenant {
 }
 
 async fn boot_auth(env: HashMap<String, String>) -> (TestClient, tokio_util::sync::DropGuard) {
-    try_boot_auth(env).await.unwrap()
+    try_boot_auth(env, None).await.unwrap()
 }
 
-async fn try_boot_auth(env: HashMap<String, String>) -> anyhow::Result<(TestClient, tokio_util::sync::DropGuard)> {
+/// auth on `listeners` bound beforehand, or on the addresses in `env`.
+async fn try_boot_auth(
+    env: HashMap<String, String>,
+    listeners: Option<marquee_service::Listeners>,
+) -> anyhow::Result<(TestClient, tokio_util::sync::DropGuard)> {
     let config = marquee_auth::Config::load(&mut Env::from_map(env))?;
-    let app = marquee_auth::App::build(config, Default::default()).await?;
+    let options = marquee_auth::Options { listeners, ..Default::default() };
+    let app = marquee_auth::App::build(config, options).await?;
     let client = TestClient::new(format!("http://{}", app.http_addr()));
     let stop = app.shutdown_token().drop_guard();
     tokio::spawn(async move { app.run().await.unwrap() });
@@ -65,23 +68,16 @@ async fn try_boot_auth(env: HashMap<String, String>) -> anyhow::Result<(TestClie
 }
 
 impl Peers {
-    /// Starts both. auth's ports are chosen before it binds them (platform-core
-    /// needs its JWKS address first), so another test may take one meanwhile:
-    /// then everything starts again on new ports.
+    /// Starts both; auth's listeners are bound first, since platform-core
+    /// needs auth's JWKS address before auth starts.
     pub async fn start() -> Self {
-        for _ in 0..5 {
-            match Self::try_start().await {
-                Ok(peers) => return peers,
-                Err(e) if e.to_string().contains("in use") => continue,
-                Err(e) => panic!("peers did not start: {e:#}"),
-            }
-        }
-        panic!("no free ports for auth after 5 tries");
+        Self::try_start().await.unwrap_or_else(|e| panic!("peers did not start: {e:#}"))
     }
 
     async fn try_start() -> anyhow::Result<Self> {
         let prefix = unique_name("fleet");
-        let (auth_http, auth_grpc) = (free_port(), free_port());
+        let listeners = marquee_service::Listeners::loopback(true).await?;
+        let (auth_http, auth_grpc) = (listeners.http_addr()?.port(), listeners.grpc_addr()?.port());
         let jwks_url = format!("http://127.0.0.1:{auth_http}/.well-known/jwks.json");
         let core_db = TestDb::fresh().await;
         let core_config = marquee_platform_core::Config::load(&mut Env::from_map(vars(&[
@@ -118,7 +114,7 @@ impl Peers {
             ("STREAM_STALE_AFTER_MS", "600".into()),
             ("REDIS_PREFIX", prefix.clone()),
         ]);
-        let (auth, auth_stop) = try_boot_auth(auth_env.clone()).await?;
+        let (auth, auth_stop) = try_boot_auth(auth_env.clone(), Some(listeners)).await?;
         Ok(Self {
             auth,
             core,
@@ -163,10 +159,14 @@ impl Peers {
         let email = format!("{}@example.com", unique_name("p"));
         let reply = self
             .auth
-            .post("/v1/auth/signup", None, &json!({"email": email, "password": "correct horse battery", "name": "Pat"}))
+            .post(
+                "/v1/auth/signup",
+                None,
+                &json!({"email": email, "password": marquee_testkit::PASSWORD, "name": "Pat"}),
+            )
             .await;
         assert_eq!(reply.status, 201);
-        let (id, token) = self.login(&email, "correct horse battery").await;
+        let (id, token) = self.login(&email, marquee_testkit::PASSWORD).await;
         (email, id, token)
     }
 

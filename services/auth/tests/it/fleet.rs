@@ -12,9 +12,9 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 use uuid::Uuid;
 
-use crate::harness::{ADMIN_EMAIL, ADMIN_PASSWORD, boot, pair, settings, unique_email};
+use crate::harness::{ADMIN_EMAIL, ADMIN_PASSWORD, pair, settings, unique_email};
 
-pub const SERVICE_TOKEN: &str = "test-internal-service-token";
+pub use marquee_testkit::SERVICE_TOKEN;
 
 pub type Access = AccessClient<InterceptedService<Channel, ServiceCredentials>>;
 
@@ -31,31 +31,19 @@ pub struct Fleet {
     _mail: tempfile::TempDir,
 }
 
-fn free_port() -> u16 {
-    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    probe.local_addr().unwrap().port()
-}
-
 pub async fn fleet() -> Fleet {
     fleet_with(&[]).await
 }
 
-/// auth's ports are chosen before it binds them (platform-core needs its JWKS
-/// address first), so another test may take one meanwhile: then start again.
+/// platform-core, then auth; auth's listeners are bound first, since
+/// platform-core needs auth's JWKS address before auth starts.
 pub async fn fleet_with(overrides: &[(&str, &str)]) -> Fleet {
-    for _ in 0..5 {
-        match try_fleet(overrides).await {
-            Ok(fleet) => return fleet,
-            Err(e) if e.to_string().contains("in use") => continue,
-            Err(e) => panic!("the fleet did not start: {e:#}"),
-        }
-    }
-    panic!("no free ports for auth after 5 tries");
+    try_fleet(overrides).await.unwrap_or_else(|e| panic!("the fleet did not start: {e:#}"))
 }
 
 async fn try_fleet(overrides: &[(&str, &str)]) -> anyhow::Result<Fleet> {
-    let auth_http = free_port();
-    let auth_grpc = free_port();
+    let listeners = marquee_service::Listeners::loopback(true).await?;
+    let (auth_http, auth_grpc) = (listeners.http_addr()?.port(), listeners.grpc_addr()?.port());
     let core_db = TestDb::fresh().await;
     let mut core_vars: HashMap<String, String> = [
         ("DATABASE_URL", core_db.url.clone()),
@@ -93,7 +81,7 @@ async fn try_fleet(overrides: &[(&str, &str)]) -> anyhow::Result<Fleet> {
     all.extend_from_slice(overrides);
     let vars = settings(&auth_db, mail.path(), &all);
     let clock = Clock::manual(chrono::Utc::now());
-    let (auth, auth_stop) = crate::harness::try_boot(vars.clone(), clock.clone()).await?;
+    let (auth, auth_stop) = crate::harness::boot_on(vars.clone(), clock.clone(), Some(listeners)).await?;
     let fleet = Fleet {
         auth,
         core,
@@ -130,12 +118,11 @@ impl Fleet {
     /// Another auth replica on the same database (and Redis, when set): its
     /// gRPC URL and the guard that stops it.
     pub async fn replica(&self) -> (String, tokio_util::sync::DropGuard) {
-        let grpc = free_port();
-        let mut vars = self.auth_env.clone();
-        vars.insert("HTTP_ADDR".into(), "127.0.0.1:0".into());
-        vars.insert("GRPC_ADDR".into(), format!("127.0.0.1:{grpc}"));
-        let (_, stop) = boot(vars, self.clock.clone()).await;
-        (format!("http://127.0.0.1:{grpc}"), stop)
+        let listeners = marquee_service::Listeners::loopback(true).await.unwrap();
+        let grpc = listeners.grpc_addr().unwrap();
+        let (_, stop) =
+            crate::harness::boot_on(self.auth_env.clone(), self.clock.clone(), Some(listeners)).await.unwrap();
+        (format!("http://{grpc}"), stop)
     }
 
     pub async fn token(&self, email: &str, password: &str) -> String {
@@ -153,14 +140,18 @@ impl Fleet {
         let email = unique_email();
         let reply = self
             .auth
-            .post("/v1/auth/signup", None, &json!({"email": email, "password": "correct horse battery", "name": "Pat"}))
+            .post(
+                "/v1/auth/signup",
+                None,
+                &json!({"email": email, "password": marquee_testkit::PASSWORD, "name": "Pat"}),
+            )
             .await;
         assert_eq!(reply.status, 201);
         let id = Uuid::parse_str(reply.data()["id"].as_str().unwrap()).unwrap();
         let token = self.mailed(&email, "verify-email").await;
         let verified = self.auth.post("/v1/auth/email/verify", None, &json!({"token": token})).await;
         assert_eq!(verified.status, 200);
-        let token = self.token(&email, "correct horse battery").await;
+        let token = self.token(&email, marquee_testkit::PASSWORD).await;
         Person { id, email, token }
     }
 

@@ -8,8 +8,7 @@ use marquee_kit::Clock;
 use marquee_testkit::{Reply, TestClient, TestDb, redis_url, unique_name};
 use serde_json::{Value, json};
 
-pub const ADMIN_EMAIL: &str = "admin@marquee.test";
-pub const ADMIN_PASSWORD: &str = "admin password 1";
+pub use marquee_testkit::{ADMIN_EMAIL, ADMIN_PASSWORD};
 
 pub struct Auth {
     pub api: TestClient,
@@ -28,7 +27,7 @@ pub fn settings(db: &TestDb, mail_dir: &std::path::Path, overrides: &[(&str, &st
         ("DATABASE_URL", db.url.as_str()),
         ("HTTP_ADDR", "127.0.0.1:0"),
         ("GRPC_ADDR", "127.0.0.1:0"),
-        ("INTERNAL_SERVICE_TOKEN", "test-internal-service-token"),
+        ("INTERNAL_SERVICE_TOKEN", marquee_testkit::SERVICE_TOKEN),
         ("SIGNING_KEY_ENCRYPTION_KEY", key.as_str()),
         ("PASSWORD_HASH_MEMORY_KIB", "1024"),
         ("PASSWORD_HASH_ITERATIONS", "1"),
@@ -71,8 +70,17 @@ pub async fn try_boot(
     vars: HashMap<String, String>,
     clock: Clock,
 ) -> anyhow::Result<(TestClient, tokio_util::sync::DropGuard)> {
+    boot_on(vars, clock, None).await
+}
+
+/// auth on `listeners` bound beforehand, or on the addresses in `vars`.
+pub async fn boot_on(
+    vars: HashMap<String, String>,
+    clock: Clock,
+    listeners: Option<marquee_service::Listeners>,
+) -> anyhow::Result<(TestClient, tokio_util::sync::DropGuard)> {
     let config = Config::load(&mut Env::from_map(vars)).expect("test configuration is valid");
-    let app = App::build(config, Options { clock, ..Options::default() }).await?;
+    let app = App::build(config, Options { clock, listeners, ..Options::default() }).await?;
     let api = TestClient::new(format!("http://{}", app.http_addr()));
     let stop = app.shutdown_token();
     tokio::spawn(async move { app.run().await.expect("auth runs") });

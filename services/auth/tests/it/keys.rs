@@ -20,7 +20,7 @@ fn kids(jwks: &serde_json::Value) -> Vec<String> {
 async fn promoted(a: &Auth, email: &str, kid: &str) -> String {
     a.clock.advance(chrono::Duration::seconds(3));
     for _ in 0..60 {
-        let (token, _) = a.tokens(email, "correct horse battery").await;
+        let (token, _) = a.tokens(email, marquee_testkit::PASSWORD).await;
         if kid_of(&token) == kid {
             return token;
         }
@@ -33,8 +33,8 @@ async fn promoted(a: &Auth, email: &str, kid: &str) -> String {
 async fn rotation_keeps_old_tokens_valid_and_publishes_both_keys() {
     let a = start_with(&FAST_KEYS).await;
     let email = unique_email();
-    a.signup(&email, "correct horse battery").await;
-    let (before, _) = a.tokens(&email, "correct horse battery").await;
+    a.signup(&email, marquee_testkit::PASSWORD).await;
+    let (before, _) = a.tokens(&email, marquee_testkit::PASSWORD).await;
     let old_kid = kid_of(&before);
 
     let jwks = a.api.get("/.well-known/jwks.json", None).await;
@@ -55,7 +55,7 @@ async fn rotation_keeps_old_tokens_valid_and_publishes_both_keys() {
     // Published at once, signing only later.
     let jwks = a.api.get("/.well-known/jwks.json", None).await;
     assert_eq!(kids(&jwks.body), [old_kid.clone(), new_kid.clone()]);
-    let (still_old, _) = a.tokens(&email, "correct horse battery").await;
+    let (still_old, _) = a.tokens(&email, marquee_testkit::PASSWORD).await;
     assert_eq!(kid_of(&still_old), old_kid, "the new key does not sign before its lead has passed");
     let again = a.api.post("/v1/admin/keys/rotate", Some(&admin), &json!({})).await;
     assert_eq!(again.data()["kid"], new_kid.as_str(), "a key already waiting is not replaced");
@@ -94,10 +94,10 @@ async fn a_new_key_is_known_to_every_replica_before_any_signs_with_it() {
     let a = start_with(&FAST_KEYS).await;
     let (b, _b_stop) = boot(a.base_env.clone(), a.clock.clone()).await;
     let email = unique_email();
-    a.signup(&email, "correct horse battery").await;
+    a.signup(&email, marquee_testkit::PASSWORD).await;
     let login = |api: &marquee_testkit::TestClient| {
         let api = api.clone();
-        let body = json!({"email": email, "password": "correct horse battery"});
+        let body = json!({"email": email, "password": marquee_testkit::PASSWORD});
         async move { api.post("/v1/auth/login", None, &body).await.data()["accessToken"].as_str().unwrap().to_owned() }
     };
     let admin = a.admin().await;

@@ -9,12 +9,12 @@ use crate::harness::{pair, start, unique_email};
 async fn signup_login_me_refresh_retry_reuse_logout() {
     let a = start().await;
     let email = unique_email();
-    let user = a.signup(&email.to_uppercase(), "correct horse battery").await;
+    let user = a.signup(&email.to_uppercase(), marquee_testkit::PASSWORD).await;
     assert_eq!(user["email"], email, "stored normalised");
     assert_eq!(user["emailVerified"], false);
     assert_eq!(user["baseRole"], "user");
 
-    let login = a.login(&email, "correct horse battery").await;
+    let login = a.login(&email, marquee_testkit::PASSWORD).await;
     assert_eq!(login.status, 200);
     assert_eq!(login.data()["tokenType"], "Bearer");
     assert_eq!(login.data()["expiresIn"], 900);
@@ -53,7 +53,7 @@ async fn signup_login_me_refresh_retry_reuse_logout() {
     assert_eq!(me.code(), "SESSION_REVOKED");
 
     // A fresh login, then logout ends it.
-    let (access, refresh) = a.tokens(&email, "correct horse battery").await;
+    let (access, refresh) = a.tokens(&email, marquee_testkit::PASSWORD).await;
     let out = a.api.post("/v1/auth/logout", Some(&access), &json!({})).await;
     assert_eq!(out.status, 200);
     assert_eq!(a.refresh(&refresh).await.status, 401);
@@ -69,7 +69,7 @@ async fn signup_login_me_refresh_retry_reuse_logout() {
         assert!(actions.contains(&expected), "{expected} missing from {actions:?}");
     }
     assert!(audit.data()[0]["ip"].as_str().is_some(), "the caller's address is recorded");
-    let user_token = a.tokens(&email, "correct horse battery").await.0;
+    let user_token = a.tokens(&email, marquee_testkit::PASSWORD).await.0;
     assert_eq!(a.api.get("/v1/admin/audit", Some(&user_token)).await.status, 403);
 }
 
@@ -77,8 +77,8 @@ async fn signup_login_me_refresh_retry_reuse_logout() {
 async fn concurrent_refreshes_of_one_token_get_one_pair() {
     let a = start().await;
     let email = unique_email();
-    a.signup(&email, "correct horse battery").await;
-    let (_, refresh) = a.tokens(&email, "correct horse battery").await;
+    a.signup(&email, marquee_testkit::PASSWORD).await;
+    let (_, refresh) = a.tokens(&email, marquee_testkit::PASSWORD).await;
     let mut tasks = Vec::new();
     for _ in 0..8 {
         let api = a.api.clone();
@@ -101,9 +101,9 @@ async fn concurrent_refreshes_of_one_token_get_one_pair() {
 async fn sessions_are_listed_and_revocable_and_end_by_lifetime() {
     let a = start().await;
     let email = unique_email();
-    a.signup(&email, "correct horse battery").await;
-    let (phone, _) = a.tokens(&email, "correct horse battery").await;
-    let (laptop, laptop_refresh) = a.tokens(&email, "correct horse battery").await;
+    a.signup(&email, marquee_testkit::PASSWORD).await;
+    let (phone, _) = a.tokens(&email, marquee_testkit::PASSWORD).await;
+    let (laptop, laptop_refresh) = a.tokens(&email, marquee_testkit::PASSWORD).await;
 
     let list = a.api.get("/v1/auth/sessions", Some(&phone)).await;
     assert_eq!(list.status, 200);
@@ -121,7 +121,7 @@ async fn sessions_are_listed_and_revocable_and_end_by_lifetime() {
     assert_eq!(again.status, 404);
 
     // The absolute lifetime (7 days) ends a session however active it is.
-    let (_, refresh) = a.tokens(&email, "correct horse battery").await;
+    let (_, refresh) = a.tokens(&email, marquee_testkit::PASSWORD).await;
     let mut token = refresh;
     for _ in 0..7 {
         a.clock.advance(Duration::hours(23));
@@ -139,8 +139,8 @@ async fn sessions_are_listed_and_revocable_and_end_by_lifetime() {
 async fn an_idle_session_ends() {
     let a = start().await;
     let email = unique_email();
-    a.signup(&email, "correct horse battery").await;
-    let (_, refresh) = a.tokens(&email, "correct horse battery").await;
+    a.signup(&email, marquee_testkit::PASSWORD).await;
+    let (_, refresh) = a.tokens(&email, marquee_testkit::PASSWORD).await;
     a.clock.advance(Duration::hours(25));
     assert_eq!(a.refresh(&refresh).await.status, 401, "idle for longer than a day");
 }
@@ -149,8 +149,8 @@ async fn an_idle_session_ends() {
 async fn profiles_are_edited_and_validated() {
     let a = start().await;
     let email = unique_email();
-    a.signup(&email, "correct horse battery").await;
-    let (access, _) = a.tokens(&email, "correct horse battery").await;
+    a.signup(&email, marquee_testkit::PASSWORD).await;
+    let (access, _) = a.tokens(&email, marquee_testkit::PASSWORD).await;
     let patch = |body: serde_json::Value| {
         let api = a.api.clone();
         let token = access.clone();
@@ -173,15 +173,15 @@ async fn profiles_are_edited_and_validated() {
 async fn a_disabled_account_is_signed_out_everywhere() {
     let a = start().await;
     let email = unique_email();
-    let user = a.signup(&email, "correct horse battery").await;
-    let (access, refresh) = a.tokens(&email, "correct horse battery").await;
+    let user = a.signup(&email, marquee_testkit::PASSWORD).await;
+    let (access, refresh) = a.tokens(&email, marquee_testkit::PASSWORD).await;
     let admin = a.admin().await;
     let path = format!("/v1/admin/users/{}/disable", user["id"].as_str().unwrap());
     assert_eq!(a.api.post(&path, Some(&access), &json!({})).await.status, 403, "users cannot disable anyone");
     assert_eq!(a.api.post(&path, Some(&admin), &json!({})).await.status, 200);
     assert_eq!(a.api.get("/v1/auth/me", Some(&access)).await.status, 401);
     assert_eq!(a.refresh(&refresh).await.status, 401);
-    let login = a.login(&email, "correct horse battery").await;
+    let login = a.login(&email, marquee_testkit::PASSWORD).await;
     assert_eq!(login.status, 403);
     assert_eq!(login.code(), "ACCOUNT_DISABLED");
 }
@@ -190,7 +190,7 @@ async fn a_disabled_account_is_signed_out_everywhere() {
 async fn signup_is_validated_and_emails_are_unique() {
     let a = start().await;
     let email = unique_email();
-    a.signup(&email, "correct horse battery").await;
+    a.signup(&email, marquee_testkit::PASSWORD).await;
     let again = a
         .api
         .post("/v1/auth/signup", None, &json!({"email": email, "password": "another password", "name": "X"}))

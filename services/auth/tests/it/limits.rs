@@ -17,13 +17,13 @@ const NARROW_HASHING: [(&str, &str); 4] = [
 async fn five_failures_lock_the_account_until_the_window_passes() {
     let a = start_with(&[("LOGIN_LOCKOUT_WINDOW_SECS", "2")]).await;
     let email = unique_email();
-    a.signup(&email, "correct horse battery").await;
+    a.signup(&email, marquee_testkit::PASSWORD).await;
     for _ in 0..5 {
         let reply = a.login(&email, "wrong guess").await;
         assert_eq!(reply.status, 401);
         assert_eq!(reply.code(), "INVALID_CREDENTIALS");
     }
-    let locked = a.login(&email, "correct horse battery").await;
+    let locked = a.login(&email, marquee_testkit::PASSWORD).await;
     assert_eq!(locked.status, 429, "even the right password waits");
     assert_eq!(locked.code(), "ACCOUNT_LOCKED");
     let retry_after: u64 = locked.headers["retry-after"].to_str().unwrap().parse().unwrap();
@@ -31,19 +31,19 @@ async fn five_failures_lock_the_account_until_the_window_passes() {
 
     // The window is real time in the counter store (Redis or in-process).
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    assert_eq!(a.login(&email, "correct horse battery").await.status, 200);
+    assert_eq!(a.login(&email, marquee_testkit::PASSWORD).await.status, 200);
     // A success clears the count.
     for _ in 0..4 {
         assert_eq!(a.login(&email, "wrong guess").await.status, 401);
     }
-    assert_eq!(a.login(&email, "correct horse battery").await.status, 200);
+    assert_eq!(a.login(&email, marquee_testkit::PASSWORD).await.status, 200);
 }
 
 #[tokio::test]
 async fn fifty_parallel_guesses_get_at_most_five_password_checks() {
     let a = start().await;
     let email = unique_email();
-    a.signup(&email, "correct horse battery").await;
+    a.signup(&email, marquee_testkit::PASSWORD).await;
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(50));
     let mut tasks = Vec::new();
     for i in 0..50 {
@@ -116,7 +116,7 @@ async fn per_account_rate_limits_apply_across_addresses() {
 #[tokio::test]
 async fn an_unreachable_counter_store_refuses_logins_with_503() {
     let a = start_with(&[("REDIS_URL", "redis://127.0.0.1:1")]).await;
-    let reply = a.login(&unique_email(), "correct horse battery").await;
+    let reply = a.login(&unique_email(), marquee_testkit::PASSWORD).await;
     assert_eq!(reply.status, 503);
     assert_eq!(reply.code(), "RATE_LIMIT_UNAVAILABLE");
     assert!(reply.headers.contains_key("retry-after"));
@@ -147,7 +147,7 @@ async fn hostile_bodies_and_tokens_are_4xx() {
 async fn sign_ins_beyond_the_hashing_capacity_are_turned_away_at_once_without_locking_anyone_out() {
     let a = start_with(&NARROW_HASHING).await;
     let email = unique_email();
-    a.signup(&email, "correct horse battery").await;
+    a.signup(&email, marquee_testkit::PASSWORD).await;
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(12));
     let mut tasks = Vec::new();
     for i in 0..12 {
@@ -177,7 +177,7 @@ async fn sign_ins_beyond_the_hashing_capacity_are_turned_away_at_once_without_lo
     }
     assert!(checked >= 1 && shed >= 7, "checked {checked}, shed {shed}: only what fits is checked");
     // What was turned away did not count: fewer than five failures, so no lockout.
-    assert_eq!(a.login(&email, "correct horse battery").await.status, 200);
+    assert_eq!(a.login(&email, marquee_testkit::PASSWORD).await.status, 200);
 }
 
 #[tokio::test]
@@ -185,7 +185,7 @@ async fn made_up_reset_tokens_never_reach_the_hashing_threads() {
     // Any hash of a made-up token would crowd this pool.
     let a = start_with(&NARROW_HASHING).await;
     let email = unique_email();
-    a.signup(&email, "correct horse battery").await;
+    a.signup(&email, marquee_testkit::PASSWORD).await;
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(12));
     let mut tasks = Vec::new();
     for i in 0..12 {
@@ -200,7 +200,7 @@ async fn made_up_reset_tokens_never_reach_the_hashing_threads() {
         let reply = task.await.unwrap();
         assert_eq!(reply.status, 400, "refused before any hashing: {:?}", reply.body);
     }
-    assert_eq!(a.login(&email, "correct horse battery").await.status, 200, "sign-ins are not starved");
+    assert_eq!(a.login(&email, marquee_testkit::PASSWORD).await.status, 200, "sign-ins are not starved");
 }
 
 #[tokio::test]
@@ -218,8 +218,8 @@ async fn reset_confirmations_are_rate_limited_per_address() {
 async fn wrong_current_passwords_count_toward_the_lockout() {
     let a = start().await;
     let email = unique_email();
-    a.signup(&email, "correct horse battery").await;
-    let signed_in = a.login(&email, "correct horse battery").await;
+    a.signup(&email, marquee_testkit::PASSWORD).await;
+    let signed_in = a.login(&email, marquee_testkit::PASSWORD).await;
     let token = signed_in.data()["accessToken"].as_str().unwrap().to_owned();
     let change = |current: &str| {
         let body = serde_json::json!({"currentPassword": current, "newPassword": "another horse battery"});
@@ -230,10 +230,10 @@ async fn wrong_current_passwords_count_toward_the_lockout() {
     for _ in 0..5 {
         assert_eq!(change("a guess").await.status, 403);
     }
-    let locked = change("correct horse battery").await;
+    let locked = change(marquee_testkit::PASSWORD).await;
     assert_eq!((locked.status.as_u16(), locked.code()), (429, "ACCOUNT_LOCKED"), "{:?}", locked.body);
     assert!(locked.headers.contains_key("retry-after"));
-    assert_eq!(a.login(&email, "correct horse battery").await.status, 429, "sign-in waits out the same window");
+    assert_eq!(a.login(&email, marquee_testkit::PASSWORD).await.status, 429, "sign-in waits out the same window");
 }
 
 /// A refresh with a made-up token (401 while within budget) sent as if

@@ -87,9 +87,9 @@ async fn a_reset_link_sets_the_password_and_ends_every_session() {
 async fn the_emailed_link_verifies_the_address_once() {
     let a = start().await;
     let email = unique_email();
-    a.signup(&email, "correct horse battery").await;
+    a.signup(&email, marquee_testkit::PASSWORD).await;
     let token = a.mailed_token(&email, "verify-email").await;
-    let (access, _) = a.tokens(&email, "correct horse battery").await;
+    let (access, _) = a.tokens(&email, marquee_testkit::PASSWORD).await;
     assert_eq!(
         a.api.get("/v1/auth/me", Some(&access)).await.data()["emailVerified"],
         false,
@@ -108,7 +108,7 @@ async fn hashes_made_with_old_parameters_are_upgraded_at_login() {
     use sea_orm::{ConnectionTrait, Statement};
     let a = start().await;
     let email = unique_email();
-    a.signup(&email, "correct horse battery").await;
+    a.signup(&email, marquee_testkit::PASSWORD).await;
     let stored = || async {
         let db = marquee_db::connect(&a.db.url, 1).await.unwrap();
         let row = db
@@ -129,7 +129,7 @@ async fn hashes_made_with_old_parameters_are_upgraded_at_login() {
     vars.insert("PASSWORD_HASH_ITERATIONS".into(), "2".into());
     let (stronger, _stop) = boot(vars, a.clock.clone()).await;
     let login =
-        stronger.post("/v1/auth/login", None, &json!({"email": email, "password": "correct horse battery"})).await;
+        stronger.post("/v1/auth/login", None, &json!({"email": email, "password": marquee_testkit::PASSWORD})).await;
     assert_eq!(login.status, 200);
     assert!(stored().await.contains("m=2048,t=2"), "upgraded on a successful login");
     let wrong = stronger.post("/v1/auth/login", None, &json!({"email": email, "password": "wrong"})).await;

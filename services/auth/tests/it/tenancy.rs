@@ -232,9 +232,9 @@ async fn the_invitation_lifecycle() {
     // Unverified accounts cannot accept.
     let email = crate::harness::unique_email();
     f.auth
-        .post("/v1/auth/signup", None, &json!({"email": email, "password": "correct horse battery", "name": "New"}))
+        .post("/v1/auth/signup", None, &json!({"email": email, "password": marquee_testkit::PASSWORD, "name": "New"}))
         .await;
-    let unverified = f.token(&email, "correct horse battery").await;
+    let unverified = f.token(&email, marquee_testkit::PASSWORD).await;
     let sent = invite(email.clone()).await;
     let reply = accept(sent.data()["token"].as_str().unwrap().to_owned(), unverified).await;
     assert_eq!(reply.status, 403);

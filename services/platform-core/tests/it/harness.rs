@@ -11,7 +11,7 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 use uuid::Uuid;
 
-pub const SERVICE_TOKEN: &str = "test-internal-service-token";
+pub use marquee_testkit::SERVICE_TOKEN;
 
 pub type Grpc = PlatformCoreClient<InterceptedService<Channel, ServiceCredentials>>;
 

@@ -14,9 +14,7 @@ use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 use uuid::Uuid;
 
-pub const ADMIN_EMAIL: &str = "admin@marquee.test";
-pub const ADMIN_PASSWORD: &str = "admin password 1";
-pub const PASSWORD: &str = "correct horse battery";
+pub use marquee_testkit::{ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, SERVICE_TOKEN};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Service {
@@ -148,7 +146,7 @@ impl Fleet {
                 ("DATABASE_URL", db.url.clone()),
                 ("HTTP_ADDR", format!("127.0.0.1:{}", ports[&(service, "http")])),
                 ("GRPC_ADDR", format!("127.0.0.1:{}", ports[&(service, "grpc")])),
-                ("INTERNAL_SERVICE_TOKEN", "fleet-internal-service-token".to_owned()),
+                ("INTERNAL_SERVICE_TOKEN", SERVICE_TOKEN.to_owned()),
                 ("AUTH_JWKS_URL", format!("{}/.well-known/jwks.json", url(Service::Auth, "http"))),
                 ("AUTH_GRPC_URL", url(Service::Auth, "grpc")),
                 ("PLATFORM_CORE_GRPC_URL", url(Service::PlatformCore, "grpc")),
