@@ -1,173 +1,65 @@
-//! The access guard of the business services (DESIGN §3): every protected
-//! route is checked, in order, for a bearer token, the company header, a valid
-//! token, effective access from auth (cache, then gRPC), a live session,
-//! membership, the service's module and the route's permission. Anything that
-//! cannot be verified is refused; nothing is allowed "for now".
-//!
-//! Answers from auth are cached per (session, company) only while the
-//! `WatchAccess` stream is heard, never longer than the answer's own cache
-//! time and a hard cap, and never when the caller demands a newer revision.
+//! The checks of DESIGN §3, in order, and the questions asked of auth
+//! (within the access budget, once more when a replica was gone).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use axum::extract::{FromRequestParts, Request, State};
-use axum::handler::Handler;
-use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodFilter, MethodRouter};
-use futures::StreamExt;
+use axum::http::HeaderMap;
 use marquee_counters::{Budgets, Counters};
 use marquee_kit::grpc::ServiceCredentials;
 use marquee_kit::{ApiError, BalancedChannel};
 use marquee_proto::auth::v1 as pb;
 use marquee_proto::auth::v1::access_client::AccessClient;
-use serde::Serialize;
-use tokio_util::sync::CancellationToken;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 use uuid::Uuid;
 
+use super::*;
 use crate::token::TokenValidator;
 
-type Client = AccessClient<InterceptedService<Channel, ServiceCredentials>>;
+pub(super) type Client = AccessClient<InterceptedService<Channel, ServiceCredentials>>;
 
-/// Who is calling, in which company, allowed to do what: what business code
-/// receives once the guard has passed.
-#[derive(Debug, Clone)]
-pub struct AccessContext {
-    pub user_id: Uuid,
-    pub company_id: Uuid,
-    pub session_id: Uuid,
-    pub permissions: Arc<BTreeSet<String>>,
-    pub limits: Arc<BTreeMap<String, i64>>,
-    pub revision: u64,
-}
-
-impl AccessContext {
-    pub fn can(&self, permission: &str) -> bool {
-        self.permissions.contains(permission)
-    }
-    pub fn limit(&self, name: &str) -> Option<i64> {
-        self.limits.get(name).copied()
-    }
-}
-
-/// The guard's context, for handlers.
-pub struct Ctx(pub AccessContext);
-
-impl<S: Send + Sync> FromRequestParts<S> for Ctx {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        // Only guarded routes have a context; anything else is refused.
-        parts
-            .extensions
-            .get::<AccessContext>()
-            .cloned()
-            .map(Ctx)
-            .ok_or_else(|| ApiError::forbidden("PERMISSION_DENIED", "this route is not guarded"))
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct GuardSettings {
-    pub auth_grpc_url: String,
-    pub service_token: String,
-    /// The module every route of this service needs (`basic`, `financial`).
-    pub module: &'static str,
-    /// Time allowed for asking auth, per request.
-    pub budget: Duration,
-    /// No cached answer is used for longer than this.
-    pub hard_ttl: Duration,
-    /// The stream counts as down this long after its last message.
-    pub stale_after: Duration,
-    pub rate_per_user: u64,
-    pub rate_per_company: u64,
-    pub rate_window: Duration,
-}
-
-/// What a business service configures about its guard, from the environment:
-/// `AUTH_GRPC_URL`, `AUTH_JWKS_URL`, `JWT_*`, `ACCESS_BUDGET_MS`,
-/// `ACCESS_HARD_TTL_SECS`, `STREAM_STALE_AFTER_MS`, `RATE_LIMIT_PER_USER`,
-/// `RATE_LIMIT_PER_COMPANY`, `RATE_WINDOW_SECS`.
-#[derive(Debug, Clone)]
-pub struct GuardConfig {
-    pub auth_grpc_url: String,
-    pub auth_jwks_url: String,
-    pub tokens: crate::token::TokenSettings,
-    pub budget: Duration,
-    pub hard_ttl: Duration,
-    pub stale_after: Duration,
-    pub rate_per_user: u64,
-    pub rate_per_company: u64,
-    pub rate_window: Duration,
-}
-
-impl GuardConfig {
-    pub fn from_env(env: &mut marquee_config::Env) -> Self {
-        Self {
-            auth_grpc_url: env.string("AUTH_GRPC_URL", "http://127.0.0.1:9081"),
-            auth_jwks_url: env.string("AUTH_JWKS_URL", "http://127.0.0.1:8081/.well-known/jwks.json"),
-            tokens: crate::token::TokenSettings {
-                issuer: env.string("JWT_ISSUER", "marquee-auth"),
-                audience: env.string("JWT_AUDIENCE", "marquee"),
-                leeway: Duration::from_secs(env.parse("JWT_LEEWAY_SECS", 5u64)),
-                ..crate::token::TokenSettings::default()
-            },
-            budget: Duration::from_millis(env.parse("ACCESS_BUDGET_MS", 1000u64)),
-            hard_ttl: Duration::from_secs(env.parse("ACCESS_HARD_TTL_SECS", 60u64)),
-            stale_after: Duration::from_millis(env.parse("STREAM_STALE_AFTER_MS", 3000u64)),
-            rate_per_user: env.parse("RATE_LIMIT_PER_USER", 1200u64),
-            rate_per_company: env.parse("RATE_LIMIT_PER_COMPANY", 12_000u64),
-            rate_window: Duration::from_secs(env.parse("RATE_WINDOW_SECS", 60u64)),
-        }
-    }
-}
-
-struct Decision {
-    session_active: bool,
-    membership: i32,
-    user_id: Uuid,
-    session_id: Uuid,
-    modules: BTreeSet<String>,
-    permissions: Arc<BTreeSet<String>>,
-    limits: Arc<BTreeMap<String, i64>>,
-    revision: u64,
-    fetched: Instant,
-    ttl: Duration,
+pub(super) struct Decision {
+    pub(super) session_active: bool,
+    pub(super) membership: i32,
+    pub(super) user_id: Uuid,
+    pub(super) session_id: Uuid,
+    pub(super) modules: BTreeSet<String>,
+    pub(super) permissions: Arc<BTreeSet<String>>,
+    pub(super) limits: Arc<BTreeMap<String, i64>>,
+    pub(super) revision: u64,
+    pub(super) fetched: Instant,
+    pub(super) ttl: Duration,
 }
 
 /// The guard: cheap to clone, one per service.
 #[derive(Clone)]
 pub struct Guard {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
-struct Inner {
-    client: Client,
+pub(super) struct Inner {
+    pub(super) client: Client,
     /// The channel under `client`, over every auth replica.
-    balanced: BalancedChannel,
-    tokens: TokenValidator,
-    budgets: Budgets,
-    settings: GuardSettings,
-    cache: moka::future::Cache<(Uuid, Uuid), Arc<Decision>>,
-    last_heard_ms: AtomicI64,
-    asked: AtomicU64,
+    pub(super) balanced: BalancedChannel,
+    pub(super) tokens: TokenValidator,
+    pub(super) budgets: Budgets,
+    pub(super) settings: GuardSettings,
+    pub(super) cache: moka::future::Cache<(Uuid, Uuid), Arc<Decision>>,
+    pub(super) last_heard_ms: AtomicI64,
+    pub(super) asked: AtomicU64,
 }
 
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
 }
 
-fn unavailable(message: &str) -> ApiError {
+pub(super) fn unavailable(message: &str) -> ApiError {
     ApiError::unavailable("ACCESS_UNAVAILABLE", message, 2)
 }
 
@@ -437,151 +329,5 @@ impl Guard {
             })?
             .into_inner();
         Ok(answer.active_user_ids.iter().filter_map(|id| Uuid::parse_str(id).ok()).collect())
-    }
-
-    /// Follows auth's `WatchAccess` stream until `shutdown`, dropping what each
-    /// change touches, and everything while the stream is down.
-    pub async fn watch(self, shutdown: CancellationToken) {
-        let mut backoff = Duration::from_millis(100);
-        while !shutdown.is_cancelled() {
-            let mut client = self.inner.client.clone();
-            let opened = tokio::select! {
-                _ = shutdown.cancelled() => break,
-                s = client.watch_access(pb::WatchAccessRequest {}) => s,
-            };
-            if let Ok(response) = opened {
-                let mut stream = response.into_inner();
-                backoff = Duration::from_millis(100);
-                loop {
-                    let next = tokio::select! {
-                        _ = shutdown.cancelled() => break,
-                        _ = tokio::time::sleep(self.inner.settings.stale_after) => None,
-                        next = stream.next() => next,
-                    };
-                    let Some(Ok(event)) = next else { break };
-                    match event.event {
-                        Some(pb::access_event::Event::Heartbeat(_)) => {
-                            self.inner.last_heard_ms.store(now_ms(), Ordering::Release)
-                        }
-                        Some(pb::access_event::Event::Change(change)) => {
-                            self.forget(&change);
-                            self.inner.last_heard_ms.store(now_ms(), Ordering::Release);
-                        }
-                        None => {}
-                    }
-                }
-            }
-            self.inner.last_heard_ms.store(0, Ordering::Release);
-            self.inner.cache.invalidate_all();
-            tokio::select! {
-                _ = shutdown.cancelled() => break,
-                _ = tokio::time::sleep(backoff) => {}
-            }
-            backoff = (backoff * 2).min(Duration::from_secs(2));
-        }
-    }
-
-    fn forget(&self, change: &pb::AccessChange) {
-        let session = Uuid::parse_str(&change.session_id).ok();
-        let company = Uuid::parse_str(&change.company_id).ok();
-        let result = match (session, company) {
-            (Some(s), _) => self.inner.cache.invalidate_entries_if(move |k, _| k.0 == s),
-            (None, Some(c)) => self.inner.cache.invalidate_entries_if(move |k, _| k.1 == c),
-            (None, None) => {
-                self.inner.cache.invalidate_all();
-                return;
-            }
-        };
-        if result.is_err() {
-            self.inner.cache.invalidate_all();
-        }
-    }
-}
-
-/// One protected route: method, path, and the permission it needs.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct RoutePermission {
-    pub method: String,
-    pub path: &'static str,
-    pub permission: &'static str,
-}
-
-/// The one place a service declares its protected routes: each route is added
-/// with its permission, so no protected route can exist without one.
-pub struct RouteTable<S> {
-    router: axum::Router<S>,
-    guard: Guard,
-    entries: Vec<RoutePermission>,
-    docs: marquee_kit::openapi::Docs,
-}
-
-#[derive(Clone)]
-struct Needs {
-    guard: Guard,
-    permission: &'static str,
-}
-
-async fn enforce(State(needs): State<Needs>, mut request: Request, next: Next) -> Response {
-    let token = request
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, t)| scheme.eq_ignore_ascii_case("bearer") && !t.trim().is_empty())
-        .map(|(_, t)| t.trim().to_owned());
-    match needs.guard.check(request.headers(), token.as_deref(), needs.permission).await {
-        Ok(context) => {
-            request.extensions_mut().insert(context);
-            next.run(request).await
-        }
-        Err(e) => e.into_response(),
-    }
-}
-
-impl<S: Clone + Send + Sync + 'static> RouteTable<S> {
-    pub fn new(guard: Guard) -> Self {
-        Self { router: axum::Router::new(), guard, entries: Vec::new(), docs: Default::default() }
-    }
-
-    pub fn route<H, T, D>(mut self, method: Method, path: &'static str, permission: &'static str, handler: H) -> Self
-    where
-        H: Handler<T, S> + marquee_kit::openapi::Documented<D>,
-        T: 'static,
-    {
-        self.docs.add::<H, D>(&method, path, Some(permission));
-        let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
-        let handler: MethodRouter<S> = axum::routing::on(filter, handler);
-        let needs = Needs { guard: self.guard.clone(), permission };
-        self.router = self.router.route(path, handler.layer(axum::middleware::from_fn_with_state(needs, enforce)));
-        self.entries.push(RoutePermission { method: method.to_string(), path, permission });
-        self
-    }
-
-    pub fn entries(&self) -> &[RoutePermission] {
-        &self.entries
-    }
-
-    /// The routes, plus `GET /v1/meta/permissions` listing every protected
-    /// route and its permission for clients and auditors; and their documentation.
-    pub fn into_parts(mut self) -> (axum::Router<S>, marquee_kit::openapi::Docs) {
-        let entries = Arc::new(self.entries);
-        let permissions = move || {
-            let entries = entries.clone();
-            async move { marquee_kit::Data(entries.as_ref().clone()) }
-        };
-        self.docs.add_handler(&permissions, &Method::GET, "/v1/meta/permissions");
-        let router = self.router.route("/v1/meta/permissions", axum::routing::get(permissions));
-        (router, self.docs)
-    }
-
-    pub fn into_router(self) -> axum::Router<S> {
-        self.into_parts().0
-    }
-}
-
-impl marquee_kit::openapi::DocArg for Ctx {
-    fn describe(op: &mut marquee_kit::openapi::Operation, _generator: &mut schemars::SchemaGenerator) {
-        op.authenticated = true;
-        op.company_scoped = true;
     }
 }
