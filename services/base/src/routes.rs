@@ -5,7 +5,7 @@ use axum::http::Method;
 use marquee_guard::{Guard, RouteTable};
 
 use crate::domains::{
-    activity, artists, calendar, crew, dashboard, events, media, offers, ticketing, vendors, venues, workspace,
+    activity, artists, calendar, crew, dashboard, events, media, offers, shifts, ticketing, vendors, venues, workspace,
 };
 use crate::state::AppState;
 
@@ -79,13 +79,13 @@ pub fn table(guard: Guard) -> RouteTable<AppState> {
         .route(Method::GET, "/v1/crew/{id}", "basic.crew.view", crew::routes::show)
         .route(Method::PATCH, "/v1/crew/{id}", "basic.crew.edit", crew::routes::update)
         .route(Method::DELETE, "/v1/crew/{id}", "basic.crew.delete", crew::routes::delete)
-        .route(Method::GET, "/v1/events/{id}/shifts", "basic.crew.view", crew::routes::shifts)
-        .route(Method::POST, "/v1/events/{id}/shifts", "basic.crew.create", crew::routes::create_shift)
-        .route(Method::GET, "/v1/shifts/{id}", "basic.crew.view", crew::routes::shift)
-        .route(Method::PATCH, "/v1/shifts/{id}", "basic.crew.edit", crew::routes::update_shift)
-        .route(Method::DELETE, "/v1/shifts/{id}", "basic.crew.delete", crew::routes::delete_shift)
-        .route(Method::POST, "/v1/shifts/{id}/assignments", "basic.crew.edit", crew::routes::assign)
-        .route(Method::DELETE, "/v1/shifts/{id}/assignments/{crew_id}", "basic.crew.edit", crew::routes::unassign)
+        .route(Method::GET, "/v1/events/{id}/shifts", "basic.crew.view", shifts::routes::shifts)
+        .route(Method::POST, "/v1/events/{id}/shifts", "basic.crew.create", shifts::routes::create_shift)
+        .route(Method::GET, "/v1/shifts/{id}", "basic.crew.view", shifts::routes::shift)
+        .route(Method::PATCH, "/v1/shifts/{id}", "basic.crew.edit", shifts::routes::update_shift)
+        .route(Method::DELETE, "/v1/shifts/{id}", "basic.crew.delete", shifts::routes::delete_shift)
+        .route(Method::POST, "/v1/shifts/{id}/assignments", "basic.crew.edit", shifts::routes::assign)
+        .route(Method::DELETE, "/v1/shifts/{id}/assignments/{crew_id}", "basic.crew.edit", shifts::routes::unassign)
         .route(Method::GET, "/v1/dashboard", "basic.dashboard.view", dashboard::show)
         .route(Method::GET, "/v1/activity", "basic.dashboard.view", activity::routes::list)
 }

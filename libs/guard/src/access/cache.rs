@@ -28,7 +28,7 @@ impl Guard {
                 loop {
                     let next = tokio::select! {
                         _ = shutdown.cancelled() => break,
-                        _ = tokio::time::sleep(self.inner.settings.stale_after) => None,
+                        _ = tokio::time::sleep(self.inner.settings.config.stale_after) => None,
                         next = stream.next() => next,
                     };
                     let Some(Ok(event)) = next else { break };

@@ -72,23 +72,13 @@ impl Guard {
         counters: Counters,
     ) -> Result<Self, String> {
         let tokens = TokenValidator::from_jwks_url(config.auth_jwks_url.clone(), config.tokens.clone());
-        let settings = GuardSettings {
-            auth_grpc_url: config.auth_grpc_url.clone(),
-            service_token: service_token.to_owned(),
-            module,
-            budget: config.budget,
-            hard_ttl: config.hard_ttl,
-            stale_after: config.stale_after,
-            rate_per_user: config.rate_per_user,
-            rate_per_company: config.rate_per_company,
-            rate_window: config.rate_window,
-        };
+        let settings = GuardSettings { config: config.clone(), service_token: service_token.to_owned(), module };
         Self::new(settings, tokens, counters)
     }
 
     pub fn new(settings: GuardSettings, tokens: TokenValidator, counters: Counters) -> Result<Self, String> {
-        let budget = settings.budget;
-        let balanced = BalancedChannel::open(&settings.auth_grpc_url, move |e| e.connect_timeout(budget))
+        let budget = settings.config.budget;
+        let balanced = BalancedChannel::open(&settings.config.auth_grpc_url, move |e| e.connect_timeout(budget))
             .map_err(|e| format!("AUTH_GRPC_URL: {e}"))?;
         let credentials = ServiceCredentials::new(&settings.service_token).map_err(|e| e.to_string())?;
         Ok(Self {
@@ -99,7 +89,7 @@ impl Guard {
                 budgets: Budgets::new(counters),
                 cache: moka::future::Cache::builder()
                     .max_capacity(500_000)
-                    .time_to_live(settings.hard_ttl)
+                    .time_to_live(settings.config.hard_ttl)
                     .support_invalidation_closures()
                     .build(),
                 settings,
@@ -112,7 +102,8 @@ impl Guard {
     /// Whether cached answers may be used: auth's stream is heard.
     pub fn is_live(&self) -> bool {
         let last = self.inner.last_heard_ms.load(Ordering::Acquire);
-        last > 0 && now_ms() - last < i64::try_from(self.inner.settings.stale_after.as_millis()).unwrap_or(i64::MAX)
+        last > 0
+            && now_ms() - last < i64::try_from(self.inner.settings.config.stale_after.as_millis()).unwrap_or(i64::MAX)
     }
 
     /// How many times auth has been asked (for metrics and tests).
@@ -196,7 +187,7 @@ impl Guard {
     async fn rate_limit_user(&self, user: Uuid) -> Result<(), ApiError> {
         let s = &self.inner.settings;
         let user_key = format!("rl:user:{user}");
-        self.charge(&[(user_key.as_str(), s.rate_per_user)]).await
+        self.charge(&[(user_key.as_str(), s.config.rate_per_user)]).await
     }
 
     /// The company's budget, charged only once the caller is a member allowed
@@ -204,12 +195,12 @@ impl Guard {
     async fn rate_limit_company(&self, company: Uuid) -> Result<(), ApiError> {
         let s = &self.inner.settings;
         let company_key = format!("rl:company:{company}");
-        self.charge(&[(company_key.as_str(), s.rate_per_company)]).await
+        self.charge(&[(company_key.as_str(), s.config.rate_per_company)]).await
     }
 
     async fn charge(&self, budgets: &[(&str, u64)]) -> Result<(), ApiError> {
         let s = &self.inner.settings;
-        let hits = self.inner.budgets.hit_each(budgets, s.rate_window).await.map_err(|_| {
+        let hits = self.inner.budgets.hit_each(budgets, s.config.rate_window).await.map_err(|_| {
             ApiError::unavailable("RATE_LIMIT_UNAVAILABLE", "rate limits cannot be checked right now", 2)
         })?;
         for (hit, (_, limit)) in hits.iter().zip(budgets) {
@@ -265,7 +256,7 @@ impl Guard {
                 return Err(unavailable("access cannot be verified right now"));
             }
         };
-        let ttl = Duration::from_millis(u64::from(answer.cache_ttl_ms)).min(self.inner.settings.hard_ttl);
+        let ttl = Duration::from_millis(u64::from(answer.cache_ttl_ms)).min(self.inner.settings.config.hard_ttl);
         let decision = Arc::new(Decision {
             session_active: answer.session_status == pb::SessionStatus::Active as i32,
             membership: answer.membership_status,
@@ -293,7 +284,7 @@ impl Guard {
         F: Fn(Client, Duration) -> Fut,
         Fut: std::future::Future<Output = Result<T, tonic::Status>>,
     {
-        let budget = self.inner.settings.budget;
+        let budget = self.inner.settings.config.budget;
         let attempts = async {
             let first = call(self.inner.client.clone(), budget).await;
             match first {

@@ -2,21 +2,14 @@
 
 use std::time::Duration;
 
+/// One service's guard: its configuration, the fleet's credential for asking
+/// auth, and the module every route of the service needs (`basic`,
+/// `financial`).
 #[derive(Debug, Clone)]
 pub struct GuardSettings {
-    pub auth_grpc_url: String,
+    pub config: GuardConfig,
     pub service_token: String,
-    /// The module every route of this service needs (`basic`, `financial`).
     pub module: &'static str,
-    /// Time allowed for asking auth, per request.
-    pub budget: Duration,
-    /// No cached answer is used for longer than this.
-    pub hard_ttl: Duration,
-    /// The stream counts as down this long after its last message.
-    pub stale_after: Duration,
-    pub rate_per_user: u64,
-    pub rate_per_company: u64,
-    pub rate_window: Duration,
 }
 
 /// What a business service configures about its guard, from the environment:
@@ -28,8 +21,11 @@ pub struct GuardConfig {
     pub auth_grpc_url: String,
     pub auth_jwks_url: String,
     pub tokens: crate::token::TokenSettings,
+    /// Time allowed for asking auth, per request.
     pub budget: Duration,
+    /// No cached answer is used for longer than this.
     pub hard_ttl: Duration,
+    /// The stream counts as down this long after its last message.
     pub stale_after: Duration,
     pub rate_per_user: u64,
     pub rate_per_company: u64,

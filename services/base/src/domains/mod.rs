@@ -6,6 +6,7 @@ pub mod dashboard;
 pub mod events;
 pub mod media;
 pub mod offers;
+pub mod shifts;
 pub mod ticketing;
 pub mod vendors;
 pub mod venues;

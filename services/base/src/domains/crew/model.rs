@@ -162,7 +162,7 @@ pub fn normalise_skills(skills: &[String]) -> Vec<String> {
     out
 }
 
-fn check_skills(issues: &mut Issues, field: &str, skills: &[String]) {
+pub(crate) fn check_skills(issues: &mut Issues, field: &str, skills: &[String]) {
     issues.check(skills.len() <= 50, field, "at most 50 skills");
     for (i, s) in skills.iter().enumerate() {
         issues.text(&format!("{field}[{i}]"), s, 50);
@@ -257,101 +257,6 @@ impl Validate for CrewFilter {
         issues.finish()
     }
 }
-
-pub const MAX_HEADCOUNT: u32 = 1_000;
-
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Shift {
-    pub id: Uuid,
-    pub event_id: Uuid,
-    pub name: String,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-    pub required_skills: Vec<String>,
-    pub headcount: u32,
-    pub filled: u32,
-    /// The crew members assigned, in the order they were assigned.
-    pub assigned: Vec<Uuid>,
-    pub created_by: Uuid,
-    pub updated_by: Uuid,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    /// Raised by every change and assignment; send it back as `If-Match`.
-    pub version: u64,
-}
-
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ShiftIn {
-    pub name: String,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-    #[serde(default)]
-    pub required_skills: Vec<String>,
-    pub headcount: u32,
-}
-
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ShiftPatch {
-    pub name: Option<String>,
-    pub starts_at: Option<DateTime<Utc>>,
-    pub ends_at: Option<DateTime<Utc>>,
-    pub required_skills: Option<Vec<String>>,
-    pub headcount: Option<u32>,
-}
-
-fn check_times(issues: &mut Issues, start: DateTime<Utc>, end: DateTime<Utc>) {
-    issues.check(end > start, "endsAt", "must be after startsAt");
-    issues.check(end - start <= Duration::hours(24), "endsAt", "a shift lasts at most 24 hours");
-}
-
-fn check_headcount(issues: &mut Issues, headcount: u32) {
-    issues.check(
-        (1..=MAX_HEADCOUNT).contains(&headcount),
-        "headcount",
-        format!("must be between 1 and {MAX_HEADCOUNT}"),
-    );
-}
-
-impl Validate for ShiftIn {
-    fn validate(&self) -> Result<(), Vec<FieldIssue>> {
-        let mut issues = Issues::new();
-        issues.text("name", &self.name, 200);
-        check_times(&mut issues, self.starts_at, self.ends_at);
-        check_skills(&mut issues, "requiredSkills", &self.required_skills);
-        check_headcount(&mut issues, self.headcount);
-        issues.finish()
-    }
-}
-
-impl Validate for ShiftPatch {
-    fn validate(&self) -> Result<(), Vec<FieldIssue>> {
-        let mut issues = Issues::new();
-        if let Some(n) = &self.name {
-            issues.text("name", n, 200);
-        }
-        if let (Some(s), Some(e)) = (self.starts_at, self.ends_at) {
-            check_times(&mut issues, s, e);
-        }
-        if let Some(s) = &self.required_skills {
-            check_skills(&mut issues, "requiredSkills", s);
-        }
-        if let Some(h) = self.headcount {
-            check_headcount(&mut issues, h);
-        }
-        issues.finish()
-    }
-}
-
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AssignIn {
-    pub crew_id: Uuid,
-}
-
-impl Validate for AssignIn {}
 
 #[cfg(test)]
 mod tests {

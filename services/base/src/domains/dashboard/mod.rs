@@ -54,7 +54,7 @@ pub struct OpenTasks {
 #[serde(rename_all = "camelCase")]
 pub struct UnfilledShifts {
     pub count: u64,
-    pub soonest: Vec<crate::domains::crew::model::Shift>,
+    pub soonest: Vec<crate::domains::shifts::model::Shift>,
 }
 
 const SHOWN: u64 = 5;
@@ -96,7 +96,7 @@ async fn build(state: &AppState, ctx: &AccessContext) -> Result<Dashboard, Error
         None
     };
     let unfilled_shifts = if ctx.can("basic.crew.view") {
-        let (soonest, count) = crate::domains::crew::repo::unfilled(&state.db, ctx.company_id, now, SHOWN).await?;
+        let (soonest, count) = crate::domains::shifts::repo::unfilled(&state.db, ctx.company_id, now, SHOWN).await?;
         Some(UnfilledShifts { count, soonest })
     } else {
         None
