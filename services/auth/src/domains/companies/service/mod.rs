@@ -90,12 +90,7 @@ async fn member_grants(
     Ok(g)
 }
 
-async fn admin_grants(
-    state: &AppState,
-    db: &impl ConnectionTrait,
-    company: Uuid,
-    user: Uuid,
-) -> Result<Grants, Error> {
+async fn admin_grants(state: &AppState, db: &impl ConnectionTrait, company: Uuid, user: Uuid) -> Result<Grants, Error> {
     let g = member_grants(state, db, company, user).await?;
     if !g.is_admin() {
         return Err(Error::TenantAdminRequired);
