@@ -6,6 +6,7 @@ pub mod domains;
 pub mod error;
 pub mod listing;
 pub mod outbox;
+pub mod patch;
 pub mod routes;
 pub mod state;
 

@@ -1,3 +1,4 @@
+use crate::patch::Patch;
 use chrono::{DateTime, Utc};
 use marquee_kit::FieldIssue;
 use marquee_kit::extract::{Issues, Validate};
@@ -189,5 +190,28 @@ impl Validate for ArtistFilter {
             issues.check(g.chars().count() <= 50, "genre", "at most 50 characters");
         }
         issues.finish()
+    }
+}
+
+impl Patch<Artist> for ArtistPatch {
+    fn apply(self, target: &mut Artist) {
+        if let Some(name) = self.name {
+            target.name = name.trim().to_owned();
+        }
+        if let Some(genres) = self.genres {
+            target.genres = genres.into_iter().map(|g| g.trim().to_owned()).collect();
+        }
+        if let Some(contacts) = self.contacts {
+            target.contacts = contacts;
+        }
+        if let Some(representation) = self.representation {
+            target.representation = representation;
+        }
+        if let Some(fee) = self.fee {
+            target.fee = fee;
+        }
+        if let Some(notes) = self.notes {
+            target.notes = notes;
+        }
     }
 }

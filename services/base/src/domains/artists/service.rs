@@ -8,6 +8,7 @@ use super::model::{Artist, ArtistFilter, ArtistIn, ArtistPatch};
 use super::repo;
 use crate::domains::activity::{self, Change};
 use crate::error::Error;
+use crate::patch::patched;
 use crate::state::AppState;
 
 pub async fn create(state: &AppState, ctx: &AccessContext, input: ArtistIn) -> Result<Artist, Error> {
@@ -49,25 +50,7 @@ pub async fn list(
 pub async fn update(state: &AppState, ctx: &AccessContext, id: Uuid, patch: ArtistPatch) -> Result<Artist, Error> {
     let txn = state.db.begin().await?;
     let before = repo::find(&txn, ctx.company_id, id).await?.ok_or(Error::NotFound("artist"))?;
-    let mut after = before.clone();
-    if let Some(name) = patch.name {
-        after.name = name.trim().to_owned();
-    }
-    if let Some(genres) = patch.genres {
-        after.genres = genres.into_iter().map(|g| g.trim().to_owned()).collect();
-    }
-    if let Some(contacts) = patch.contacts {
-        after.contacts = contacts;
-    }
-    if let Some(representation) = patch.representation {
-        after.representation = representation;
-    }
-    if let Some(fee) = patch.fee {
-        after.fee = fee;
-    }
-    if let Some(notes) = patch.notes {
-        after.notes = notes;
-    }
+    let mut after = patched(&before, patch);
     after.updated_by = ctx.user_id;
     after.updated_at = state.clock.now();
     repo::update(&txn, ctx.company_id, &after).await?;

@@ -1,3 +1,4 @@
+use crate::patch::Patch;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc, Weekday};
 use marquee_kit::FieldIssue;
 use marquee_kit::extract::{Issues, Validate};
@@ -255,6 +256,40 @@ impl Validate for CrewFilter {
             issues.text("skill", s, 50);
         }
         issues.finish()
+    }
+}
+
+/// An optional text as kept: trimmed, and absent when blank.
+pub(crate) fn trimmed(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+impl Patch<CrewMember> for CrewPatch {
+    fn apply(self, target: &mut CrewMember) {
+        if let Some(user) = self.user_id {
+            target.user_id = user;
+        }
+        if let Some(n) = self.name {
+            target.name = n.trim().to_owned();
+        }
+        if let Some(e) = self.email {
+            target.email = trimmed(e);
+        }
+        if let Some(p) = self.phone {
+            target.phone = trimmed(p);
+        }
+        if let Some(k) = self.kind {
+            target.kind = k;
+        }
+        if let Some(s) = self.skills {
+            target.skills = normalise_skills(&s);
+        }
+        if let Some(c) = self.certifications {
+            target.certifications = c;
+        }
+        if let Some(a) = self.availability {
+            target.availability = a;
+        }
     }
 }
 

@@ -6,10 +6,11 @@ use marquee_guard::AccessContext;
 use sea_orm::TransactionTrait;
 use uuid::Uuid;
 
-use super::model::{CrewFilter, CrewIn, CrewMember, CrewPatch, normalise_skills};
+use super::model::{CrewFilter, CrewIn, CrewMember, CrewPatch, normalise_skills, trimmed};
 use super::repo;
 use crate::domains::activity::{self, Change};
 use crate::error::Error;
+use crate::patch::patched;
 use crate::state::AppState;
 
 async fn check_user(
@@ -31,10 +32,6 @@ async fn check_user(
         }
         _ => Ok(()),
     }
-}
-
-fn trimmed(v: Option<String>) -> Option<String> {
-    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
 pub async fn create(state: &AppState, ctx: &AccessContext, input: CrewIn) -> Result<CrewMember, Error> {
@@ -88,32 +85,10 @@ pub async fn list(
 
 pub async fn update(state: &AppState, ctx: &AccessContext, id: Uuid, patch: CrewPatch) -> Result<CrewMember, Error> {
     let before = get(state, ctx, id).await?;
-    let mut after = before.clone();
     if let Some(user) = patch.user_id {
         check_user(state, ctx, user, Some(id)).await?;
-        after.user_id = user;
     }
-    if let Some(n) = patch.name {
-        after.name = n.trim().to_owned();
-    }
-    if let Some(e) = patch.email {
-        after.email = trimmed(e);
-    }
-    if let Some(p) = patch.phone {
-        after.phone = trimmed(p);
-    }
-    if let Some(k) = patch.kind {
-        after.kind = k;
-    }
-    if let Some(s) = patch.skills {
-        after.skills = normalise_skills(&s);
-    }
-    if let Some(c) = patch.certifications {
-        after.certifications = c;
-    }
-    if let Some(a) = patch.availability {
-        after.availability = a;
-    }
+    let mut after = patched(&before, patch);
     after.updated_by = ctx.user_id;
     after.updated_at = state.clock.now();
     let txn = state.db.begin().await?;

@@ -4,6 +4,7 @@ pub mod repo;
 pub mod routes;
 pub mod service;
 
+use crate::patch::Patch;
 use chrono::{DateTime, Utc};
 use marquee_kit::FieldIssue;
 use marquee_kit::extract::{Issues, Validate};
@@ -100,5 +101,22 @@ impl Validate for VendorFilter {
             }
         }
         issues.finish()
+    }
+}
+
+impl Patch<Vendor> for VendorPatch {
+    fn apply(self, target: &mut Vendor) {
+        if let Some(name) = self.name {
+            target.name = name.trim().to_owned();
+        }
+        if let Some(category) = self.category {
+            target.category = category.trim().to_owned();
+        }
+        if let Some(contacts) = self.contacts {
+            target.contacts = contacts;
+        }
+        if let Some(services) = self.services {
+            target.services = services;
+        }
     }
 }

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::{Vendor, VendorFilter, VendorIn, VendorPatch, repo};
 use crate::domains::activity::{self, Change};
 use crate::error::Error;
+use crate::patch::patched;
 use crate::state::AppState;
 
 pub async fn create(state: &AppState, ctx: &AccessContext, input: VendorIn) -> Result<Vendor, Error> {
@@ -46,19 +47,7 @@ pub async fn list(
 pub async fn update(state: &AppState, ctx: &AccessContext, id: Uuid, patch: VendorPatch) -> Result<Vendor, Error> {
     let txn = state.db.begin().await?;
     let before = repo::find(&txn, ctx.company_id, id).await?.ok_or(Error::NotFound("vendor"))?;
-    let mut after = before.clone();
-    if let Some(name) = patch.name {
-        after.name = name.trim().to_owned();
-    }
-    if let Some(category) = patch.category {
-        after.category = category.trim().to_owned();
-    }
-    if let Some(contacts) = patch.contacts {
-        after.contacts = contacts;
-    }
-    if let Some(services) = patch.services {
-        after.services = services;
-    }
+    let mut after = patched(&before, patch);
     after.updated_by = ctx.user_id;
     after.updated_at = state.clock.now();
     repo::update(&txn, ctx.company_id, &after).await?;

@@ -4,6 +4,7 @@ pub mod repo;
 pub mod routes;
 pub mod service;
 
+use crate::patch::Patch;
 use chrono::{DateTime, Utc};
 use marquee_kit::FieldIssue;
 use marquee_kit::extract::{Issues, Validate};
@@ -162,5 +163,25 @@ impl Validate for VenueFilter {
             }
         }
         issues.finish()
+    }
+}
+
+impl Patch<Venue> for VenuePatch {
+    fn apply(self, target: &mut Venue) {
+        if let Some(name) = self.name {
+            target.name = name.trim().to_owned();
+        }
+        if let Some(address) = self.address {
+            target.address = address;
+        }
+        if let Some(tz) = self.timezone {
+            target.timezone = tz;
+        }
+        if let Some(capacity) = self.capacity {
+            target.capacity = capacity;
+        }
+        if let Some(spaces) = self.spaces {
+            target.spaces = spaces;
+        }
     }
 }

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::{Venue, VenueFilter, VenueIn, VenuePatch, repo};
 use crate::domains::activity::{self, Change};
 use crate::error::Error;
+use crate::patch::patched;
 use crate::state::AppState;
 
 pub async fn create(state: &AppState, ctx: &AccessContext, input: VenueIn) -> Result<Venue, Error> {
@@ -48,22 +49,7 @@ pub async fn list(
 pub async fn update(state: &AppState, ctx: &AccessContext, id: Uuid, patch: VenuePatch) -> Result<Venue, Error> {
     let txn = state.db.begin().await?;
     let before = repo::find(&txn, ctx.company_id, id).await?.ok_or(Error::NotFound("venue"))?;
-    let mut after = before.clone();
-    if let Some(name) = patch.name {
-        after.name = name.trim().to_owned();
-    }
-    if let Some(address) = patch.address {
-        after.address = address;
-    }
-    if let Some(tz) = patch.timezone {
-        after.timezone = tz;
-    }
-    if let Some(capacity) = patch.capacity {
-        after.capacity = capacity;
-    }
-    if let Some(spaces) = patch.spaces {
-        after.spaces = spaces;
-    }
+    let mut after = patched(&before, patch);
     if let Some(i) = after.spaces.iter().position(|s| s.capacity > after.capacity) {
         return Err(Error::field(&format!("spaces[{i}].capacity"), "cannot exceed the venue's capacity"));
     }
