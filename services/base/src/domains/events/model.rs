@@ -1,3 +1,4 @@
+use crate::patch::Patch;
 use chrono::{DateTime, Utc};
 use marquee_kit::FieldIssue;
 use marquee_kit::extract::{Issues, Validate};
@@ -216,5 +217,31 @@ impl Validate for EventFilter {
             issues.check(to > from, "to", "must be after from");
         }
         issues.finish()
+    }
+}
+
+impl Patch<Event> for EventPatch {
+    fn apply(self, target: &mut Event) {
+        if let Some(name) = self.name {
+            target.name = name.trim().to_owned();
+        }
+        if let Some(venue) = self.venue_id {
+            target.venue_id = venue;
+        }
+        if let Some(s) = self.starts_at {
+            target.starts_at = s;
+        }
+        if let Some(e) = self.ends_at {
+            target.ends_at = e;
+        }
+        if let Some(tz) = self.timezone {
+            target.timezone = tz;
+        }
+        if let Some(lineup) = self.lineup {
+            target.lineup = lineup;
+        }
+        if let Some(d) = self.description {
+            target.description = d;
+        }
     }
 }

@@ -12,6 +12,7 @@ use super::repo;
 use crate::domains::activity::{self, Change};
 use crate::domains::{artists, venues};
 use crate::error::Error;
+use crate::patch::patched;
 use crate::state::AppState;
 
 async fn check_artists(db: &impl ConnectionTrait, company: Uuid, lineup: &[Slot]) -> Result<(), Error> {
@@ -162,28 +163,7 @@ async fn update_once(
     if matches!(before.status, Status::Completed | Status::Canceled) {
         return Err(Error::EventClosed(format!("a {} event cannot be edited", before.status.as_str())));
     }
-    let mut after = before.clone();
-    if let Some(name) = patch.name {
-        after.name = name.trim().to_owned();
-    }
-    if let Some(venue) = patch.venue_id {
-        after.venue_id = venue;
-    }
-    if let Some(s) = patch.starts_at {
-        after.starts_at = s;
-    }
-    if let Some(e) = patch.ends_at {
-        after.ends_at = e;
-    }
-    if let Some(tz) = patch.timezone {
-        after.timezone = tz;
-    }
-    if let Some(lineup) = patch.lineup {
-        after.lineup = lineup;
-    }
-    if let Some(d) = patch.description {
-        after.description = d;
-    }
+    let mut after = patched(&before, patch);
     let mut issues = marquee_kit::extract::Issues::new();
     check_times(&mut issues, after.starts_at, after.ends_at);
     check_lineup(&mut issues, &after.lineup, after.starts_at, after.ends_at);
