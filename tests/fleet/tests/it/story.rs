@@ -39,15 +39,7 @@ async fn from_package_to_posted_settlement() {
     let company = auth.post("/v1/companies", Some(&owner), &json!({"name": "Owl Nights"})).await;
     assert_eq!(company.status, 201, "{:?}", company.body);
     let org = Uuid::parse_str(&id(&company)).unwrap();
-    let mut trial = Value::Null;
-    for _ in 0..100 {
-        trial = core.get(&format!("/v1/companies/{org}/subscription"), Some(&operator)).await.body;
-        if trial["data"]["status"] == "trialing" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(trial["data"]["status"], "trialing", "{trial}");
+    trial_started(core, &operator, org).await;
     let moved = core
         .put(
             &format!("/v1/companies/{org}/subscription"),
@@ -215,8 +207,10 @@ async fn from_package_to_posted_settlement() {
     let stranger = f.verified_person(&unique_email("stranger")).await;
     let theirs = auth.post("/v1/companies", Some(&stranger), &json!({"name": "Elsewhere"})).await;
     let their_org = Uuid::parse_str(&id(&theirs)).unwrap();
+    // Its trial starts a moment after the company (until then its access cannot be resolved: 503).
+    trial_started(core, &operator, their_org).await;
     let peek = f.call(Service::Base, Method::GET, &format!("/v1/events/{event_id}"), &stranger, their_org, None).await;
-    assert_eq!(peek.status, 404);
+    assert_eq!(peek.status, 404, "{:?}", peek.body);
     let cross = f.call(Service::Base, Method::GET, "/v1/artists", &stranger, org, None).await;
     assert_eq!((cross.status.as_u16(), cross.code()), (403, "NO_MEMBERSHIP"));
 
@@ -256,4 +250,17 @@ async fn a_signed_out_operator_is_refused_by_platform_core_at_once() {
     let refused = refused.expect("the signed-out operator's token still works at platform-core");
     assert_eq!(refused.code(), "SESSION_REVOKED");
     assert_eq!(core.get("/v1/modules", Some(&other)).await.status, 200, "the operator's other session stands");
+}
+
+/// Waits until the company's trial has started on the default package.
+async fn trial_started(core: &marquee_testkit::TestClient, operator: &str, org: Uuid) {
+    let mut trial = Value::Null;
+    for _ in 0..100 {
+        trial = core.get(&format!("/v1/companies/{org}/subscription"), Some(operator)).await.body;
+        if trial["data"]["status"] == "trialing" {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the company's trial never started: {trial}");
 }
