@@ -58,6 +58,7 @@ export PLATFORM_CORE_GRPC_URL=http://127.0.0.1:19082 FINANCIAL_GRPC_URL=http://1
 export RATE_LIMIT_PER_USER=1000000000 RATE_LIMIT_PER_COMPANY=1000000000
 export AUTH_RATE_LIMIT_PER_IP=1000000000 AUTH_RATE_LIMIT_PER_ACCOUNT=1000000000
 signing_key="$(head -c 32 /dev/urandom | base64)"
+ticket_key="$(head -c 32 /dev/urandom | base64)"
 figures="$run/figures.jsonl"
 # Lua for wrk scripts that write: each wrk thread has its own Lua state, so
 # each gets a number of its own, its own random sequence, and keys no other
@@ -124,7 +125,7 @@ bench_backend() { # BACKEND
   start platform-core 18082 19082 DATABASE_URL="${db[platform-core]}" "${redis[@]}"
   start auth 18081 19081 DATABASE_URL="${db[auth]}" "${redis[@]}" SIGNING_KEY_ENCRYPTION_KEY="$signing_key" MAIL_DIR="$run/mail"
   start financial 18084 19084 DATABASE_URL="${db[financial]}" "${redis[@]}"
-  start base 18083 19083 DATABASE_URL="${db[base]}" "${redis[@]}" MEDIA_DIR="$run/media"
+  start base 18083 19083 DATABASE_URL="${db[base]}" "${redis[@]}" TICKET_KEY_ENCRYPTION_KEY="$ticket_key" MEDIA_DIR="$run/media"
   for _ in $(seq 1 200); do curl -sf http://127.0.0.1:18083/readyz >/dev/null && break; sleep 0.05; done
   # Idle: ready and two seconds without a request (auth hashes at start, and a
   # hashing thread gives its working memory back after a second without work).

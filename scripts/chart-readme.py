@@ -45,6 +45,7 @@ follow the migrations, readiness and the first sign-in:
 kubectl create secret generic marquee-secrets \\
   --from-literal=INTERNAL_SERVICE_TOKEN="$(openssl rand -hex 32)" \\
   --from-literal=SIGNING_KEY_ENCRYPTION_KEY="$(openssl rand -base64 32)" \\
+  --from-literal=TICKET_KEY_ENCRYPTION_KEY="$(openssl rand -base64 32)" \\
   --from-literal=MARQUEE_ADMIN_PASSWORD='…' --from-literal=SMTP_URL='smtps://…'
 kubectl create secret generic marquee-databases --from-literal=auth='postgres://…' \\
   --from-literal=platform-core='postgres://…' --from-literal=base='postgres://…' --from-literal=financial='postgres://…'

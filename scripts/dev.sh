@@ -21,9 +21,13 @@ if [[ ! -s ./data/internal-service-token ]]; then
   head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > ./data/internal-service-token
 fi
 export INTERNAL_SERVICE_TOKEN="$(cat ./data/internal-service-token)"
-# The key that seals auth's signing keys at rest, and the first platform admin.
+# The keys that seal auth's signing keys and base's ticket keys at rest, and
+# the first platform admin.
 if [[ ! -s ./data/signing-key-encryption-key ]]; then
   head -c 32 /dev/urandom | base64 > ./data/signing-key-encryption-key
+fi
+if [[ ! -s ./data/ticket-key-encryption-key ]]; then
+  head -c 32 /dev/urandom | base64 > ./data/ticket-key-encryption-key
 fi
 if [[ ! -s ./data/admin-password ]]; then
   head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' > ./data/admin-password
@@ -56,7 +60,8 @@ start() {
 start auth marquee-auth "sqlite://./data/auth.db" \
   SIGNING_KEY_ENCRYPTION_KEY="$(cat ./data/signing-key-encryption-key)" MAIL_DIR=./data/mail
 start platform-core marquee-platform-core "sqlite://./data/platform-core.db"
-start base marquee-base "sqlite://./data/base.db"
+start base marquee-base "sqlite://./data/base.db" \
+  TICKET_KEY_ENCRYPTION_KEY="$(cat ./data/ticket-key-encryption-key)"
 start financial marquee-financial "sqlite://./data/financial.db"
 
 # Wait until every service answers, and base hears auth.

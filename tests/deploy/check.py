@@ -8,8 +8,10 @@ deployment:
 - NetworkPolicies that allow exactly the call graph, with egress to the media
   bucket for base only and to the SMTP relay for auth only;
 - every environment value a plain string, numbers as integers (never
-  2.62144e+07), SHUTDOWN_DRAIN_SECS everywhere and TRUSTED_PROXIES on auth, gRPC peers
-  reached through headless Services, the Redis authority mounted where named;
+  2.62144e+07), SHUTDOWN_DRAIN_SECS everywhere and TRUSTED_PROXIES on auth, each
+  sealing key on its own service alone (SIGNING_KEY_ENCRYPTION_KEY on auth,
+  TICKET_KEY_ENCRYPTION_KEY on base), gRPC peers reached through headless
+  Services, the Redis authority mounted where named;
 - PodDisruptionBudgets that let a drain evict a pod at the fewest replicas, no
   replica count fighting an autoscaler, pods spread over zones and nodes;
 - a preStop sleep, a readiness probe quick to notice a drain, and a grace
@@ -64,6 +66,8 @@ PORTS = {
     "financial": {"http": 8084, "grpc": 9084},
 }
 GRPC_URL_VARS = {"AUTH_GRPC_URL": "auth", "PLATFORM_CORE_GRPC_URL": "platform-core", "FINANCIAL_GRPC_URL": "financial"}
+# The keys that seal what a service keeps at rest (required; each read by one service alone).
+SEALING_KEYS = {"SIGNING_KEY_ENCRYPTION_KEY": "auth", "TICKET_KEY_ENCRYPTION_KEY": "base"}
 SECRET_LIKE = re.compile(r"TOKEN|KEY|PASSWORD|SECRET|DATABASE_URL|REDIS_URL|SMTP_URL")
 SCIENTIFIC = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+$")
 # Egress ports that mean the media bucket, and the SMTP relay.
@@ -204,8 +208,12 @@ def check_env(label, docs):
             byname = env_of(c)
             if "SHUTDOWN_DRAIN_SECS" not in byname:
                 problems.append(f"{name}: no SHUTDOWN_DRAIN_SECS")
+            service = d["metadata"].get("labels", {}).get("app.kubernetes.io/name")
+            for var, owner in SEALING_KEYS.items():
+                if (service == owner) != (var in byname):
+                    problems.append(f"{name}: {var} belongs to {owner}, and {owner} alone")
             # Only auth reads client addresses; elsewhere the setting would mislead.
-            is_auth = "SIGNING_KEY_ENCRYPTION_KEY" in byname
+            is_auth = service == "auth"
             if is_auth != ("TRUSTED_PROXIES" in byname):
                 problems.append(f"{name}: TRUSTED_PROXIES belongs to auth, and auth alone")
             if "TRUST_FORWARDED_FOR" in byname:
@@ -582,6 +590,9 @@ def check_images():
         for key in ("SHUTDOWN_DRAIN_SECS", "OTEL_EXPORTER_OTLP_ENDPOINT"):
             if key not in env:
                 problems.append(f"deploy/compose.yaml: {name} has no {key}")
+        for var, owner in SEALING_KEYS.items():
+            if (name == owner) != (var in env):
+                problems.append(f"deploy/compose.yaml: {var} belongs to {owner}, and {owner} alone")
         if (name == "auth") != ("TRUSTED_PROXIES" in env):
             problems.append(f"deploy/compose.yaml: TRUSTED_PROXIES belongs to auth, and auth alone")
         check = svc.get("healthcheck", {}).get("test")

@@ -28,6 +28,16 @@ impl<T: Serialize> IntoResponse for Data<T> {
     }
 }
 
+/// What a delete answers: `{"data": {"deleted": true}}`.
+#[derive(Debug, Clone, Copy, serde::Serialize, schemars::JsonSchema)]
+pub struct Deleted {
+    pub deleted: bool,
+}
+
+impl Deleted {
+    pub const YES: Data<Deleted> = Data(Deleted { deleted: true });
+}
+
 /// 201 with the created resource in the envelope.
 pub struct Created<T>(pub T);
 

@@ -13,12 +13,14 @@ pub mod grpc;
 pub mod http;
 pub mod openapi;
 pub mod pagination;
+pub mod sealing;
 pub mod server;
 
 pub use balance::BalancedChannel;
 pub use clock::Clock;
-pub use envelope::{Accepted, Created, Data, Paginated};
+pub use envelope::{Accepted, Created, Data, Deleted, Paginated};
 pub use error::{ApiError, FieldIssue};
 pub use extract::{ChecksCredentials, IfMatch, Json, Path, Query, Validate};
 pub use forwarded::TrustedProxies;
 pub use pagination::PageParams;
+pub use sealing::Sealer;

@@ -10,6 +10,8 @@ mod m20261123_000004_ticketing;
 mod m20261123_000005_offers_and_outbox;
 mod m20261201_000006_media_and_crew;
 mod m20261202_000007_versions;
+mod m20261203_000008_orders;
+mod m20261203_000009_checkin;
 
 pub struct Migrator;
 
@@ -24,6 +26,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_offers_and_outbox::Migration),
             Box::new(m20261201_000006_media_and_crew::Migration),
             Box::new(m20261202_000007_versions::Migration),
+            Box::new(m20261203_000008_orders::Migration),
+            Box::new(m20261203_000009_checkin::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_schema;
 mod m20261122_000002_catalog;
 mod m20261202_000003_ended_sessions;
+mod m20261203_000004_checkin_scan;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_schema::Migration),
             Box::new(m20261122_000002_catalog::Migration),
             Box::new(m20261202_000003_ended_sessions::Migration),
+            Box::new(m20261203_000004_checkin_scan::Migration),
         ]
     }
 }

@@ -62,16 +62,7 @@ impl Config {
 
     pub fn load(env: &mut Env) -> Result<Self, ConfigError> {
         let service = ServiceConfig::load(env, "auth", "127.0.0.1:8081");
-        let key = env.required_secret("SIGNING_KEY_ENCRYPTION_KEY");
-        let sealer = match Sealer::from_base64(key.expose()) {
-            Ok(sealer) => Some(sealer),
-            Err(problem) => {
-                if !key.expose().is_empty() {
-                    env.problem("SIGNING_KEY_ENCRYPTION_KEY", problem);
-                }
-                None
-            }
-        };
+        let sealer = Sealer::required(env, "SIGNING_KEY_ENCRYPTION_KEY");
         let secs = |env: &mut Env, name: &str, default: u64| Duration::from_secs(env.parse(name, default));
         let password_cost = HashCost {
             memory_kib: env.parse("PASSWORD_HASH_MEMORY_KIB", HashCost::default().memory_kib),
@@ -125,7 +116,7 @@ impl Config {
             admin_email,
             admin_password,
             // Without a valid key a problem is already recorded and `finish` fails below.
-            sealer: sealer.unwrap_or_else(Sealer::throwaway),
+            sealer,
         };
         if config.key_reload_interval.is_zero() {
             env.problem("SIGNING_KEY_RELOAD_SECS", "must be at least 1");

@@ -2,6 +2,7 @@
 
 use marquee_config::{ConfigError, Env, Secret};
 use marquee_guard::GuardConfig;
+use marquee_kit::Sealer;
 use marquee_service::{Configured, ServiceConfig};
 
 #[derive(Debug, Clone)]
@@ -14,6 +15,10 @@ pub struct Config {
     pub media: MediaSettings,
     /// Holds in force a company may keep at once (`MAX_ACTIVE_HOLDS`).
     pub max_active_holds: u64,
+    /// How long an order's reservation holds its seats (`RESERVATION_MINUTES`).
+    pub reservation_minutes: u32,
+    /// Seals each company's ticket keys (`TICKET_KEY_ENCRYPTION_KEY`).
+    pub ticket_sealer: Sealer,
 }
 
 /// Where media bytes are stored and how large one file may be.
@@ -81,13 +86,19 @@ impl Config {
 
     pub fn load(env: &mut Env) -> Result<Self, ConfigError> {
         let service = ServiceConfig::load(env, "base", "127.0.0.1:8083");
+        let ticket_sealer = Sealer::required(env, "TICKET_KEY_ENCRYPTION_KEY");
         let config = Self {
             service,
             guard: GuardConfig::from_env(env),
             financial_grpc_url: env.string("FINANCIAL_GRPC_URL", "http://127.0.0.1:9084"),
             media: MediaSettings::load(env),
             max_active_holds: env.parse("MAX_ACTIVE_HOLDS", 1000u64),
+            reservation_minutes: env.parse("RESERVATION_MINUTES", 15u32),
+            ticket_sealer,
         };
+        if !(1..=1440).contains(&config.reservation_minutes) {
+            env.problem("RESERVATION_MINUTES", "must be between 1 and 1440");
+        }
         env.finish()?;
         Ok(config)
     }

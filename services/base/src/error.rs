@@ -55,6 +55,24 @@ pub enum Error {
     AlreadyCheckedIn(String),
     #[error("{0}")]
     VenueInUse(String),
+    #[error("{0}")]
+    SoldOut(String),
+    #[error("{0}")]
+    VoucherUnavailable(String),
+    #[error("{0}")]
+    VoucherCodeTaken(String),
+    #[error("{0}")]
+    VoucherInUse(String),
+    #[error("{0}")]
+    ReservationExpired(String),
+    #[error("{0}")]
+    AlreadyPaid(String),
+    #[error("{0}")]
+    OrderClosed(String),
+    #[error("{0}")]
+    NotPaid(String),
+    #[error("{0}")]
+    AlreadyRefunded(String),
     /// `If-Match` named another version than the stored one (its current
     /// version, when known).
     #[error("the resource is no longer at the version named")]
@@ -114,6 +132,15 @@ impl From<Error> for ApiError {
             Error::AlreadyCanceled(message) => ApiError::conflict("ALREADY_CANCELED", message),
             Error::AlreadyCheckedIn(message) => ApiError::conflict("ALREADY_CHECKED_IN", message),
             Error::VenueInUse(message) => ApiError::conflict("VENUE_IN_USE", message),
+            Error::SoldOut(message) => ApiError::conflict("SOLD_OUT", message),
+            Error::VoucherUnavailable(message) => ApiError::conflict("VOUCHER_UNAVAILABLE", message),
+            Error::VoucherCodeTaken(message) => ApiError::conflict("VOUCHER_CODE_TAKEN", message),
+            Error::VoucherInUse(message) => ApiError::conflict("VOUCHER_IN_USE", message),
+            Error::ReservationExpired(message) => ApiError::conflict("RESERVATION_EXPIRED", message),
+            Error::AlreadyPaid(message) => ApiError::conflict("ALREADY_PAID", message),
+            Error::OrderClosed(message) => ApiError::conflict("ORDER_CLOSED", message),
+            Error::NotPaid(message) => ApiError::conflict("NOT_PAID", message),
+            Error::AlreadyRefunded(message) => ApiError::conflict("ALREADY_REFUNDED", message),
             Error::VersionMismatch { current } => ApiError::new(
                 StatusCode::PRECONDITION_FAILED,
                 "VERSION_MISMATCH",

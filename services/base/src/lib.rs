@@ -72,6 +72,7 @@ impl App {
         let (protected, mut docs) = routes::table(guard.clone()).into_parts();
         let openapi = docs.document("Marquee base", env!("CARGO_PKG_VERSION"), "The business application: artists, venues, vendors, events, calendar, ticketing, offers, workspace, media and crew. Every route needs a bearer access token and x-org.");
         let media = domains::media::store::MediaStore::open(&config.media.backend).context("media storage")?;
+        let config_sealer = config.ticket_sealer.clone();
         let state = AppState {
             db: skeleton.db.clone(),
             clock: options.clock,
@@ -79,6 +80,7 @@ impl App {
             guard,
             outbox: outbox::Outbox::default(),
             media,
+            ticket_sealer: config_sealer,
         };
         tasks.spawn(
             "outbox-relay",
@@ -91,6 +93,7 @@ impl App {
             ),
         );
         tasks.spawn("offer-expiry", expire_offers(state.clone(), shutdown.clone()));
+        tasks.spawn("reservation-expiry", expire_reservations(state.clone(), shutdown.clone()));
         let router = skeleton.edge(protected.with_state(state.clone()), Ready(state.clone()), openapi);
         Ok(Self { state, router, skeleton })
     }
@@ -123,6 +126,22 @@ async fn expire_offers(state: AppState, shutdown: CancellationToken) {
             Ok(0) => {}
             Ok(n) => tracing::info!(expired = n, "offers expired"),
             Err(e) => tracing::warn!(error = %e, "offer expiry failed"),
+        }
+    }
+}
+
+/// Ends reservations whose time is up (reads also expire them on sight) and
+/// the seat blocks of vouchers past their validity.
+async fn expire_reservations(state: AppState, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+        match domains::orders::service::sweep(&state).await {
+            Ok((0, 0)) => {}
+            Ok((expired, released)) => tracing::info!(expired, released, "reservations expired, voucher blocks ended"),
+            Err(e) => tracing::warn!(error = %e, "reservation expiry failed"),
         }
     }
 }

@@ -69,14 +69,24 @@ pub enum Fact {
         quantity: u32,
         at: DateTime<Utc>,
     },
+    /// A paid order, or a refund of some of its tickets.
+    OrderPayment {
+        event_id: Uuid,
+        order_id: Uuid,
+        refund: bool,
+        amount_minor: i64,
+        currency: String,
+        quantity: u32,
+        at: DateTime<Utc>,
+    },
 }
 
 impl Fact {
     fn kind(&self) -> &'static str {
         match self {
             Self::OfferAccepted { .. } => "offer_accepted",
-            Self::TicketSale { refund: false, .. } => "ticket_sale",
-            Self::TicketSale { refund: true, .. } => "ticket_refund",
+            Self::TicketSale { refund: false, .. } | Self::OrderPayment { refund: false, .. } => "ticket_sale",
+            Self::TicketSale { refund: true, .. } | Self::OrderPayment { refund: true, .. } => "ticket_refund",
         }
     }
 }
@@ -246,6 +256,21 @@ async fn send(mut client: Client, item: &row::Model, fact: Fact) -> Result<(), S
                 company_id,
                 event_id: event_id.to_string(),
                 registration_id: registration_id.to_string(),
+                order_id: String::new(),
+                kind: if refund { pb::SaleKind::Refund } else { pb::SaleKind::Sale } as i32,
+                amount: money(amount_minor, currency),
+                quantity,
+                occurred_at_unix_ms: at.timestamp_millis(),
+            })
+            .await
+            .map(|_| ()),
+        Fact::OrderPayment { event_id, order_id, refund, amount_minor, currency, quantity, at } => client
+            .record_ticket_sale(pb::TicketSale {
+                source_id: item.source_id.clone(),
+                company_id,
+                event_id: event_id.to_string(),
+                registration_id: String::new(),
+                order_id: order_id.to_string(),
                 kind: if refund { pb::SaleKind::Refund } else { pb::SaleKind::Sale } as i32,
                 amount: money(amount_minor, currency),
                 quantity,

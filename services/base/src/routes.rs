@@ -5,7 +5,8 @@ use axum::http::Method;
 use marquee_guard::{Guard, RouteTable};
 
 use crate::domains::{
-    activity, artists, calendar, crew, dashboard, events, media, offers, shifts, ticketing, vendors, venues, workspace,
+    activity, artists, calendar, checkin, crew, dashboard, events, media, offers, orders, shifts, ticketing, vendors,
+    venues, workspace,
 };
 use crate::state::AppState;
 
@@ -48,6 +49,22 @@ pub fn table(guard: Guard) -> RouteTable<AppState> {
             ticketing::routes::check_in,
         )
         .route(Method::GET, "/v1/events/{id}/sales", "basic.ticketing.view", ticketing::routes::sales)
+        .route(Method::GET, "/v1/events/{id}/quotas", "basic.ticketing.view", orders::routes::quotas)
+        .route(Method::POST, "/v1/events/{id}/quotas", "basic.ticketing.create", orders::routes::create_quota)
+        .route(Method::GET, "/v1/events/{id}/vouchers", "basic.ticketing.view", orders::routes::vouchers)
+        .route(Method::POST, "/v1/events/{id}/vouchers", "basic.ticketing.create", orders::routes::create_voucher)
+        .route(Method::DELETE, "/v1/vouchers/{id}", "basic.ticketing.edit", orders::routes::delete_voucher)
+        .route(Method::GET, "/v1/events/{id}/orders", "basic.ticketing.view", orders::routes::list)
+        .route(Method::POST, "/v1/events/{id}/orders", "basic.ticketing.create", orders::routes::reserve)
+        .route(Method::GET, "/v1/orders/{id}", "basic.ticketing.view", orders::routes::show)
+        .route(Method::POST, "/v1/orders/{id}/confirm", "basic.ticketing.edit", orders::routes::confirm)
+        .route(Method::POST, "/v1/orders/{id}/cancel", "basic.ticketing.edit", orders::routes::cancel)
+        .route(Method::POST, "/v1/orders/{id}/refund", "basic.ticketing.edit", orders::routes::refund)
+        .route(Method::GET, "/v1/events/{id}/ticket-keys", "basic.checkin.scan", checkin::routes::ticket_keys)
+        .route(Method::GET, "/v1/events/{id}/checkin-lists", "basic.checkin.scan", checkin::routes::lists)
+        .route(Method::POST, "/v1/events/{id}/checkin-lists", "basic.ticketing.edit", checkin::routes::create_list)
+        .route(Method::POST, "/v1/checkin-lists/{id}/scans", "basic.checkin.scan", checkin::routes::scan)
+        .route(Method::POST, "/v1/checkin-lists/{id}/scans/batch", "basic.checkin.scan", checkin::routes::batch)
         .route(Method::POST, "/v1/events/{id}/{action}", "basic.event.edit", events::routes::act)
         .route(Method::GET, "/v1/offers", "basic.offer.view", offers::routes::list)
         .route(Method::POST, "/v1/offers", "basic.offer.create", offers::routes::create)

@@ -15,4 +15,6 @@ pub struct AppState {
     pub guard: Guard,
     pub outbox: crate::outbox::Outbox,
     pub media: crate::domains::media::store::MediaStore,
+    /// Seals the companies' ticket keys at rest.
+    pub ticket_sealer: marquee_kit::Sealer,
 }

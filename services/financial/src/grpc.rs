@@ -106,7 +106,11 @@ impl pb::facts_server::Facts for FactsGrpc {
             amount,
             currency,
             category: if refund { SystemCategory::TicketRefund } else { SystemCategory::TicketSale },
-            counterparty: format!("registration:{}", id(&r.registration_id, "registration_id")?),
+            counterparty: if r.order_id.is_empty() {
+                format!("registration:{}", id(&r.registration_id, "registration_id")?)
+            } else {
+                format!("order:{}", id(&r.order_id, "order_id")?)
+            },
             event_id: Some(id(&r.event_id, "event_id")?),
             description: format!("{} ticket(s) {}", r.quantity, if refund { "refunded" } else { "sold" }),
         };

@@ -234,6 +234,7 @@ impl Peers {
             ("AUTH_JWKS_URL", self.jwks_url.clone()),
             ("STREAM_STALE_AFTER_MS", "600".into()),
             ("REDIS_PREFIX", self.redis_prefix.clone()),
+            ("TICKET_KEY_ENCRYPTION_KEY", base64::engine::general_purpose::STANDARD.encode([9u8; 32])),
         ];
         for (k, v) in overrides {
             pairs.push((k, (*v).to_owned()));

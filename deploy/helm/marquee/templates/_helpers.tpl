@@ -177,7 +177,7 @@ with base's, which the client host routes.
 {{- define "marquee.routes" -}}
 client:
   auth: [/v1/auth, /v1/companies, /v1/invitations, /v1/me, /.well-known]
-  base: [/v1/artists, /v1/venues, /v1/vendors, /v1/events, /v1/calendar, /v1/offers, /v1/workspaces, /v1/tasks, /v1/dashboard, /v1/activity, /v1/media, /v1/crew, /v1/shifts, /v1/meta]
+  base: [/v1/artists, /v1/venues, /v1/vendors, /v1/events, /v1/calendar, /v1/offers, /v1/orders, /v1/vouchers, /v1/checkin-lists, /v1/workspaces, /v1/tasks, /v1/dashboard, /v1/activity, /v1/media, /v1/crew, /v1/shifts, /v1/meta]
   financial: [/v1/ledger, /v1/expenses, /v1/incomes, /v1/settlements, /v1/payouts, /v1/reports, /v1/parked-facts]
 operator:
   auth: [/v1/admin]
@@ -245,6 +245,7 @@ operator:
 {{- $env = append $env (dict "name" "DEFAULT_PACKAGE" "value" $v.config.defaultPackage) -}}
 {{- end -}}
 {{- if eq .key "base" -}}
+{{- $env = append $env (dict "name" "TICKET_KEY_ENCRYPTION_KEY" "valueFrom" (dict "secretKeyRef" (dict "name" $v.secrets.name "key" "TICKET_KEY_ENCRYPTION_KEY"))) -}}
 {{- $env = append $env (dict "name" "MEDIA_MAX_BYTES" "value" (include "marquee.int" $svc.media.maxBytes)) -}}
 {{- $env = append $env (dict "name" "MEDIA_DIR" "value" "/data/media") -}}
 {{- if include "marquee.mediaInBucket" $root -}}

@@ -5,12 +5,17 @@
 //! a key from the environment).
 
 mod passwords;
-mod sealing;
 mod tokens;
 
+pub use marquee_kit::Sealer;
 pub use passwords::{HashCost, Passwords, Ticket, Verified};
-pub use sealing::Sealer;
 pub use tokens::{random_token, token_hash};
+
+impl From<marquee_kit::sealing::Unsealable> for CryptoError {
+    fn from(_: marquee_kit::sealing::Unsealable) -> Self {
+        Self::Unseal
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum CryptoError {

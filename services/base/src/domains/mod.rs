@@ -1,11 +1,13 @@
 pub mod activity;
 pub mod artists;
 pub mod calendar;
+pub mod checkin;
 pub mod crew;
 pub mod dashboard;
 pub mod events;
 pub mod media;
 pub mod offers;
+pub mod orders;
 pub mod shifts;
 pub mod ticketing;
 pub mod vendors;

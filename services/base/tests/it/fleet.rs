@@ -37,6 +37,11 @@ pub async fn fleet() -> Fleet {
 }
 
 pub async fn fleet_with(overrides: &[(&str, &str)]) -> Fleet {
+    fleet_on(overrides, marquee_kit::Clock::default()).await
+}
+
+/// base on `clock` (a manual one lets a test move time on).
+pub async fn fleet_on(overrides: &[(&str, &str)], clock: marquee_kit::Clock) -> Fleet {
     let peers = Peers::start().await;
     let db = TestDb::fresh().await;
     let media_dir = tempfile::tempdir().unwrap();
@@ -44,7 +49,8 @@ pub async fn fleet_with(overrides: &[(&str, &str)]) -> Fleet {
     let mut vars = peers.service_vars(&db.url, &[("MEDIA_DIR", media.as_str())]);
     vars.extend(overrides.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     let config = marquee_base::Config::load(&mut Env::from_map(vars)).unwrap();
-    let app = marquee_base::App::build(config, Default::default()).await.unwrap();
+    let options = marquee_base::Options { clock, ..Default::default() };
+    let app = marquee_base::App::build(config, options).await.unwrap();
     let base = TestClient::new(format!("http://{}", app.http_addr()));
     let stop = app.shutdown_token().drop_guard();
     tokio::spawn(async move { app.run().await.unwrap() });
@@ -100,6 +106,23 @@ impl Fleet {
         }
         panic!("auth never answered with the new plan");
     }
+}
+
+/// A fresh event at a fresh venue, announced and on sale: its id.
+pub async fn event_on_sale(f: &Fleet, t: &Tenant) -> String {
+    let venue = f
+        .post(t, "/v1/venues", &serde_json::json!({"name": "Hall", "address": {"line1": "x", "city": "Porto", "country": "PT"}, "timezone": "Europe/Lisbon", "capacity": 5000}))
+        .await;
+    let venue = venue.data()["id"].as_str().unwrap().to_owned();
+    let event = f
+        .post(t, "/v1/events", &serde_json::json!({"name": "Show", "venueId": venue, "startsAt": "2031-01-01T20:00:00Z", "endsAt": "2031-01-01T23:00:00Z"}))
+        .await;
+    let event = event.data()["id"].as_str().unwrap().to_owned();
+    for action in ["announce", "start-sales"] {
+        let moved = f.post(t, &format!("/v1/events/{event}/{action}"), &serde_json::json!({})).await;
+        assert_eq!(moved.status, 200, "{:?}", moved.body);
+    }
+    event
 }
 
 /// financial beside the fleet, its gRPC on `grpc_port`: its REST client and

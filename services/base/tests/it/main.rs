@@ -5,12 +5,14 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod artists;
+mod checkin;
 mod crew;
 mod events;
 mod fleet;
 mod guard;
 mod media;
 mod offers;
+mod orders;
 mod probes;
 mod ticketing;
 mod workspace;

@@ -10,6 +10,10 @@ use serde_json::{Value, json};
 
 use crate::fleet::{Fleet, Tenant, fleet};
 
+static SCAN: std::sync::LazyLock<Value> = std::sync::LazyLock::new(
+    || json!({"ticket": "probe.probe.probe", "nonce": "probe", "direction": "in", "scannedAt": "2030-09-06T19:00:00Z", "gate": "A"}),
+);
+
 /// One of everything a company can own, with the ids a route's path names.
 struct Seeded {
     ids: BTreeMap<&'static str, String>,
@@ -50,6 +54,26 @@ async fn seed(f: &Fleet, t: &Tenant) -> Seeded {
         .post(t, &format!("/v1/events/{event}/registrations"), &json!({"ticketTypeId": ticket_type, "attendeeName": "Ana", "attendeeEmail": "ana@example.com", "quantity": 1}))
         .await;
     let registration = id_of(&registration, "registration");
+    let order = f
+        .post(
+            t,
+            &format!("/v1/events/{event}/orders"),
+            &json!({"items": [{"ticketTypeId": ticket_type, "quantity": 1}], "idempotencyKey": "seed"}),
+        )
+        .await;
+    let order = id_of(&order, "order");
+    let voucher = f
+        .post(
+            t,
+            &format!("/v1/events/{event}/vouchers"),
+            &json!({"code": "SEEDED", "discountKind": "fixed", "discountValue": 100, "maxUses": 5}),
+        )
+        .await;
+    let voucher = id_of(&voucher, "voucher");
+    let checkin_list = id_of(
+        &f.post(t, &format!("/v1/events/{event}/checkin-lists"), &json!({"name": "Door"})).await,
+        "check-in list",
+    );
     let deadline = (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339();
     let offer = f
         .post(
@@ -87,6 +111,9 @@ async fn seed(f: &Fleet, t: &Tenant) -> Seeded {
         ("event", event),
         ("ticket_type", ticket_type),
         ("registration", registration),
+        ("order", order),
+        ("voucher", voucher),
+        ("checkin_list", checkin_list),
         ("offer", offer),
         ("hold", hold),
         ("board", board),
@@ -116,6 +143,9 @@ impl Seeded {
             "crew" => "crew",
             "shifts" => "shift",
             "media" => "media",
+            "orders" => "order",
+            "vouchers" => "voucher",
+            "checkin-lists" => "checkin_list",
             other => panic!("no seeded resource for /v1/{other}: add it to the probe"),
         };
         let action = if resource == "offers" { "send" } else { "announce" };
@@ -140,6 +170,20 @@ impl Seeded {
             ("POST", "/v1/events/{id}/shifts") => {
                 json!({"name": "Bar", "startsAt": "2030-09-06T19:00:00Z", "endsAt": "2030-09-06T21:00:00Z", "headcount": 1})
             }
+            ("POST", "/v1/events/{id}/quotas") => {
+                json!({"name": "Probe quota", "size": 100, "ticketTypeIds": [self.ids["ticket_type"]]})
+            }
+            ("POST", "/v1/events/{id}/vouchers") => {
+                json!({"code": "PROBE", "discountKind": "percent", "discountValue": 10, "maxUses": 5})
+            }
+            ("POST", "/v1/events/{id}/orders") => {
+                json!({"items": [{"ticketTypeId": self.ids["ticket_type"], "quantity": 1}], "idempotencyKey": "probe"})
+            }
+            ("POST", "/v1/orders/{id}/confirm") => json!({"paymentRef": "probe"}),
+            ("POST", "/v1/events/{id}/checkin-lists") => json!({"name": "Probe door"}),
+            ("POST", "/v1/checkin-lists/{id}/scans") => SCAN.clone(),
+            ("POST", "/v1/checkin-lists/{id}/scans/batch") => json!({"scans": [SCAN.clone()]}),
+            ("POST", "/v1/orders/{id}/refund") => json!({}),
             ("POST", "/v1/shifts/{id}/assignments") => json!({"crewId": self.ids["crew"]}),
             ("POST", "/v1/tasks/{id}/comments") => json!({"body": "probe"}),
             ("PATCH", "/v1/artists/{id}") => json!({"notes": "probe"}),

@@ -5,27 +5,11 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::fleet::{Fleet, Tenant, fleet};
+use crate::fleet::{Fleet, Tenant, event_on_sale, fleet};
 
 /// An on-sale event with one ticket type of `capacity`: (event id, ticket type id).
 async fn on_sale(f: &Fleet, t: &Tenant, capacity: u32) -> (String, String) {
-    let venue = f
-        .post(t, "/v1/venues", &json!({"name": "Hall", "address": {"line1": "x", "city": "Porto", "country": "PT"}, "timezone": "Europe/Lisbon", "capacity": 1000}))
-        .await
-        .data()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let event = f
-        .post(t, "/v1/events", &json!({"name": "Show", "venueId": venue, "startsAt": "2031-01-01T20:00:00Z", "endsAt": "2031-01-01T23:00:00Z"}))
-        .await
-        .data()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    for action in ["announce", "start-sales"] {
-        assert_eq!(f.post(t, &format!("/v1/events/{event}/{action}"), &json!({})).await.status, 200);
-    }
+    let event = event_on_sale(f, t).await;
     let tt = f
         .post(
             t,

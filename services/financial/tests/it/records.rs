@@ -166,6 +166,7 @@ async fn a_replayed_accepted_offer_yields_one_payable_and_a_replayed_sale_one_in
         amount: Some(Money { amount_minor: 3_000, currency: "EUR".into() }),
         quantity: 2,
         occurred_at_unix_ms: 0,
+        order_id: String::new(),
     };
     let first = facts(&f).await.record_ticket_sale(sale.clone()).await.unwrap().into_inner();
     let again = facts(&f).await.record_ticket_sale(sale.clone()).await.unwrap().into_inner();
@@ -312,6 +313,7 @@ async fn system_account_codes_are_reserved() {
         amount: Some(Money { amount_minor: 2_500, currency: "EUR".into() }),
         quantity: 1,
         occurred_at_unix_ms: 0,
+        order_id: String::new(),
     };
     let ack = facts(&f).await.record_ticket_sale(sale).await.unwrap().into_inner();
     assert!(!ack.parked, "{ack:?}");
@@ -347,6 +349,7 @@ async fn a_fact_the_rules_refuse_is_parked_visibly_and_acknowledged() {
         amount: Some(Money { amount_minor: 4_000, currency: "EUR".into() }),
         quantity: 2,
         occurred_at_unix_ms: 0,
+        order_id: String::new(),
     };
     let ack = facts(&f).await.record_ticket_sale(sale.clone()).await.unwrap().into_inner();
     assert!(ack.parked, "acknowledged, so base stops retrying: {ack:?}");
@@ -402,6 +405,7 @@ async fn a_fact_that_fails_for_a_passing_reason_is_answered_unavailable_for_a_re
         amount: Some(Money { amount_minor: 1_000, currency: "EUR".into() }),
         quantity: 1,
         occurred_at_unix_ms: 0,
+        order_id: String::new(),
     };
     let err = client.record_ticket_sale(sale).await.unwrap_err();
     assert_eq!(err.code(), tonic::Code::Unavailable, "{err:?}: not parked, base retries");

@@ -44,6 +44,7 @@ async fn a_settlement_splits_exactly_freezes_and_pays_out() {
         amount: eur(amount),
         quantity: 1,
         occurred_at_unix_ms: 0,
+        order_id: String::new(),
     };
     facts.record_ticket_sale(sale(1, SaleKind::Sale, 150_000)).await.unwrap();
     facts.record_ticket_sale(sale(2, SaleKind::Sale, 60_001)).await.unwrap();
@@ -148,6 +149,7 @@ async fn sell(f: &Fleet, t: &Tenant, event: Uuid, amount: i64) {
         amount: Some(Money { amount_minor: amount, currency: "EUR".into() }),
         quantity: 1,
         occurred_at_unix_ms: 0,
+        order_id: String::new(),
     };
     assert!(!f.facts().await.record_ticket_sale(sale).await.unwrap().into_inner().parked);
 }

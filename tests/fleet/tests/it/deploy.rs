@@ -174,7 +174,9 @@ impl Stand {
             "DATABASE_URL" => self.databases[service].url.clone(),
             "REDIS_URL" => self.redis_url.clone().unwrap(),
             "INTERNAL_SERVICE_TOKEN" => "rendered-fleet-internal-token".to_owned(),
-            "SIGNING_KEY_ENCRYPTION_KEY" => "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=".to_owned(),
+            "SIGNING_KEY_ENCRYPTION_KEY" | "TICKET_KEY_ENCRYPTION_KEY" => {
+                "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=".to_owned()
+            }
             "MARQUEE_ADMIN_PASSWORD" => marquee_testkit::ADMIN_PASSWORD.to_owned(),
             // A relay that is not there: mail waits in the outbox, the service still starts.
             "SMTP_URL" => format!("smtp://127.0.0.1:{}", free_port()),

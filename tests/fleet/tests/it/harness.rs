@@ -155,6 +155,7 @@ impl Fleet {
                 ("LOG_LEVEL", "info".to_owned()),
                 ("REDIS_PREFIX", prefix.clone()),
                 ("SIGNING_KEY_ENCRYPTION_KEY", key.clone()),
+                ("TICKET_KEY_ENCRYPTION_KEY", key.clone()),
                 ("MARQUEE_ADMIN_EMAIL", ADMIN_EMAIL.to_owned()),
                 ("MARQUEE_ADMIN_PASSWORD", ADMIN_PASSWORD.to_owned()),
                 ("PASSWORD_HASH_MEMORY_KIB", "1024".to_owned()),

@@ -25,13 +25,17 @@ pub struct ActivityEntry {
 
 /// Each area of the log and the permission needed to see its entries: the
 /// log shows a viewer only what the areas' own routes would show them.
-const AREAS: [(&str, &str); 13] = [
+const AREAS: [(&str, &str); 17] = [
     ("artist", "basic.artist.view"),
     ("venue", "basic.venue.view"),
     ("vendor", "basic.vendor.view"),
     ("event", "basic.event.view"),
     ("ticket_type", "basic.ticketing.view"),
     ("registration", "basic.ticketing.view"),
+    ("order", "basic.ticketing.view"),
+    ("quota", "basic.ticketing.view"),
+    ("voucher", "basic.ticketing.view"),
+    ("checkin_list", "basic.ticketing.view"),
     ("offer", "basic.offer.view"),
     ("hold", "basic.calendar.view"),
     ("board", "basic.workspace.view"),
@@ -102,15 +106,26 @@ pub async fn record(
     ctx: &AccessContext,
     change: Change<'_>,
 ) -> Result<(), sea_orm::DbErr> {
+    record_as(db, ctx.company_id, ctx.user_id, change).await
+}
+
+/// One change made by `actor` (the nil id for Marquee itself, as when a
+/// reservation runs out).
+pub async fn record_as(
+    db: &impl sea_orm::ConnectionTrait,
+    company: Uuid,
+    actor: Uuid,
+    change: Change<'_>,
+) -> Result<(), sea_orm::DbErr> {
     let entry = ActivityEntry {
         id: Uuid::now_v7(),
         at: change.at,
-        actor_user_id: ctx.user_id,
+        actor_user_id: actor,
         entity: change.entity.to_owned(),
         entity_id: change.entity_id,
         action: change.action.to_owned(),
         before: change.before,
         after: change.after,
     };
-    repo::insert(db, ctx.company_id, &entry).await
+    repo::insert(db, company, &entry).await
 }

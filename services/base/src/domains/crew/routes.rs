@@ -1,7 +1,6 @@
 use axum::extract::State;
 use marquee_guard::Ctx;
-use marquee_kit::{ApiError, Created, Data, Json, PageParams, Paginated, Path, Query};
-use serde_json::{Value, json};
+use marquee_kit::{ApiError, Created, Data, Deleted, Json, PageParams, Paginated, Path, Query};
 use uuid::Uuid;
 
 use super::model::{CrewFilter, CrewIn, CrewMember, CrewPatch};
@@ -47,7 +46,7 @@ pub async fn delete(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
-) -> Result<Data<Value>, ApiError> {
+) -> Result<Data<Deleted>, ApiError> {
     service::delete(&state, &ctx, id).await?;
-    Ok(Data(json!({"deleted": true})))
+    Ok(Deleted::YES)
 }

@@ -1,7 +1,6 @@
 use axum::extract::State;
 use marquee_guard::Ctx;
-use marquee_kit::{ApiError, Created, Data, IfMatch, Json, PageParams, Paginated, Path, Query};
-use serde_json::{Value, json};
+use marquee_kit::{ApiError, Created, Data, Deleted, IfMatch, Json, PageParams, Paginated, Path, Query};
 use uuid::Uuid;
 
 use super::model::{Action, Event, EventFilter, EventIn, EventPatch};
@@ -45,9 +44,9 @@ pub async fn delete(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
-) -> Result<Data<Value>, ApiError> {
+) -> Result<Data<Deleted>, ApiError> {
     service::delete(&state, &ctx, id).await?;
-    Ok(Data(json!({"deleted": true})))
+    Ok(Deleted::YES)
 }
 
 /// `POST /v1/events/{id}/{action}`: announce, start-sales, sell-out, reopen-sales, complete, cancel.

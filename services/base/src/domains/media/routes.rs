@@ -4,8 +4,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
 use marquee_guard::Ctx;
-use marquee_kit::{ApiError, Created, Data, PageParams, Paginated, Path, Query};
-use serde_json::{Value, json};
+use marquee_kit::{ApiError, Created, Data, Deleted, PageParams, Paginated, Path, Query};
 use uuid::Uuid;
 
 use super::service::{self, Declared};
@@ -71,9 +70,9 @@ pub async fn delete(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
-) -> Result<Data<Value>, ApiError> {
+) -> Result<Data<Deleted>, ApiError> {
     service::delete(&state, &ctx, id).await?;
-    Ok(Data(json!({"deleted": true})))
+    Ok(Deleted::YES)
 }
 
 /// `attachment` with an ASCII fallback name and the exact one (RFC 6266 / 8187).

@@ -1,7 +1,6 @@
 use axum::extract::State;
 use marquee_guard::Ctx;
-use marquee_kit::{ApiError, Created, Data, IfMatch, Json, Path};
-use serde_json::{Value, json};
+use marquee_kit::{ApiError, Created, Data, Deleted, IfMatch, Json, Path};
 use uuid::Uuid;
 
 use super::model::{AssignIn, Shift, ShiftIn, ShiftPatch};
@@ -46,9 +45,9 @@ pub async fn delete_shift(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
-) -> Result<Data<Value>, ApiError> {
+) -> Result<Data<Deleted>, ApiError> {
     service::delete_shift(&state, &ctx, id).await?;
-    Ok(Data(json!({"deleted": true})))
+    Ok(Deleted::YES)
 }
 
 pub async fn assign(

@@ -18,6 +18,8 @@ pub struct TicketType {
     pub currency: String,
     pub capacity: u32,
     pub sold: u32,
+    /// Seats held by open reservations and by vouchers' blocks.
+    pub held: u32,
     pub per_order_max: u32,
     pub sale_starts_at: Option<DateTime<Utc>>,
     pub sale_ends_at: Option<DateTime<Utc>>,

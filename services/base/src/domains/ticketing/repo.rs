@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::entity::prelude::*;
-use sea_orm::{ConnectionTrait, ExprTrait, PaginatorTrait, QueryOrder, QuerySelect, Set};
+use sea_orm::{ConnectionTrait, PaginatorTrait, QueryOrder, QuerySelect, Set};
 
 use super::model::{Registration, RegistrationFilter, Status, TicketType};
 
@@ -21,6 +21,8 @@ pub mod type_row {
         pub currency: String,
         pub capacity: i32,
         pub sold: i32,
+        /// Seats held by open reservations and vouchers' blocks.
+        pub held: i32,
         pub per_order_max: i32,
         pub sale_starts_at: Option<DateTimeUtc>,
         pub sale_ends_at: Option<DateTimeUtc>,
@@ -86,6 +88,7 @@ fn type_of(r: type_row::Model) -> Result<TicketType, DbErr> {
         currency: r.currency,
         capacity: u(r.capacity)?,
         sold: u(r.sold)?,
+        held: u(r.held)?,
         per_order_max: u(r.per_order_max)?,
         sale_starts_at: r.sale_starts_at,
         sale_ends_at: r.sale_ends_at,
@@ -119,6 +122,7 @@ pub async fn insert_type(db: &impl ConnectionTrait, company: Uuid, t: &TicketTyp
         currency: Set(t.currency.clone()),
         capacity: Set(i(t.capacity)?),
         sold: Set(0),
+        held: Set(0),
         per_order_max: Set(i(t.per_order_max)?),
         sale_starts_at: Set(t.sale_starts_at),
         sale_ends_at: Set(t.sale_ends_at),
@@ -160,33 +164,19 @@ pub async fn ticket_types(db: &impl ConnectionTrait, company: Uuid, event: Uuid)
         .collect()
 }
 
-/// Claims `quantity` seats in one conditional update; false when they do not fit.
-/// Takes `quantity` seats in one conditional update if that many remain.
-/// The seats left after it, or None when too few remained.
-pub async fn claim(
-    db: &impl ConnectionTrait,
-    company: Uuid,
-    ticket_type: Uuid,
-    quantity: u32,
-) -> Result<Option<u32>, DbErr> {
-    let q = i(quantity)?;
-    let taken = type_row::Entity::update_many()
-        .col_expr(type_row::Column::Sold, Expr::col(type_row::Column::Sold).add(q))
-        .filter(type_row::Column::CompanyId.eq(company))
-        .filter(type_row::Column::Id.eq(ticket_type))
-        .filter(Expr::col(type_row::Column::Sold).add(q).lte(Expr::col(type_row::Column::Capacity)))
-        .exec_with_returning(db)
-        .await?;
-    Ok(taken.first().map(|t| u32::try_from(t.capacity - t.sold).unwrap_or(0)))
-}
-
-pub async fn release(db: &impl ConnectionTrait, company: Uuid, ticket_type: Uuid, quantity: u32) -> Result<(), DbErr> {
-    type_row::Entity::update_many()
-        .col_expr(type_row::Column::Sold, Expr::col(type_row::Column::Sold).sub(i(quantity)?))
-        .filter(type_row::Column::CompanyId.eq(company))
-        .filter(type_row::Column::Id.eq(ticket_type))
-        .exec(db)
-        .await?;
+/// Locks ticket types against seat changes until the transaction ends, one
+/// at a time in id order (the order every seat change takes them in).
+pub async fn lock(db: &impl ConnectionTrait, company: Uuid, ids: &[Uuid]) -> Result<(), DbErr> {
+    let mut ids = ids.to_vec();
+    ids.sort();
+    for id in ids {
+        type_row::Entity::update_many()
+            .col_expr(type_row::Column::Held, Expr::col(type_row::Column::Held))
+            .filter(type_row::Column::CompanyId.eq(company))
+            .filter(type_row::Column::Id.eq(id))
+            .exec(db)
+            .await?;
+    }
     Ok(())
 }
 

@@ -1,5 +1,7 @@
 //! The rules of ticketing.
 
+use std::collections::BTreeMap;
+
 use marquee_guard::AccessContext;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use uuid::Uuid;
@@ -11,6 +13,7 @@ use super::repo;
 use crate::domains::activity::{self, Change};
 use crate::domains::events::model::Status as EventStatus;
 use crate::domains::events::repo as events;
+use crate::domains::orders::seats::{self, Bucket, Taken};
 use crate::error::Error;
 use crate::outbox::{self, Fact};
 use crate::state::AppState;
@@ -73,6 +76,7 @@ pub async fn create_type(
         currency: input.currency,
         capacity: input.capacity,
         sold: 0,
+        held: 0,
         per_order_max: input.per_order_max,
         sale_starts_at: input.sale_starts_at,
         sale_ends_at: input.sale_ends_at,
@@ -165,8 +169,9 @@ async fn write_registration(
     if input.quantity > t.per_order_max {
         return Err(Error::field("quantity", format!("at most {} per order", t.per_order_max)));
     }
-    let remaining = repo::claim(&txn, ctx.company_id, t.id, input.quantity).await?;
-    let confirmed = remaining.is_some();
+    let wants = BTreeMap::from([(t.id, input.quantity)]);
+    let taken = seats::take(&txn, ctx.company_id, &wants, Bucket::Sold).await?;
+    let confirmed = taken != Taken::No;
     let registration = Registration {
         id: Uuid::now_v7(),
         event_id: event,
@@ -183,7 +188,7 @@ async fn write_registration(
     repo::insert_registration(&txn, ctx.company_id, &registration, ctx.user_id).await?;
     if confirmed {
         // Only the claim that took a type's last seat can make the event full.
-        if remaining == Some(0) {
+        if taken == (Taken::Yes { filled: true }) {
             sold_out_if_full(&txn, ctx.company_id, event, now).await?;
         }
         report(&txn, ctx.company_id, &t, &registration, false, now).await?;
@@ -208,16 +213,30 @@ async fn write_registration(
     Ok(registration)
 }
 
-/// An event whose every ticket is taken is sold out.
-async fn sold_out_if_full(
+/// An event whose every ticket type can sell no more is sold out.
+pub async fn sold_out_if_full(
     db: &impl ConnectionTrait,
     company: Uuid,
     event: Uuid,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), Error> {
     let types = repo::ticket_types(db, company, event).await?;
-    if !types.is_empty() && types.iter().all(|t| t.sold >= t.capacity) {
+    if seats::all_sold(db, company, &types).await? {
         events::set_status(db, company, event, EventStatus::OnSale, EventStatus::SoldOut, at).await?;
+    }
+    Ok(())
+}
+
+/// A sold-out event with a seat back on sale is on sale again.
+pub async fn reopen_if_room(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    event: Uuid,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Error> {
+    let types = repo::ticket_types(db, company, event).await?;
+    if !seats::all_sold(db, company, &types).await? {
+        events::set_status(db, company, event, EventStatus::SoldOut, EventStatus::OnSale, at).await?;
     }
     Ok(())
 }
@@ -240,9 +259,11 @@ pub async fn cancel(state: &AppState, ctx: &AccessContext, event: Uuid, id: Uuid
             .await?
             .ok_or(Error::NotFound("ticket type"))?;
         report(&txn, ctx.company_id, &t, &r, true, now).await?;
-        repo::release(&txn, ctx.company_id, r.ticket_type_id, r.quantity).await?;
+        let freed = BTreeMap::from([(r.ticket_type_id, r.quantity)]);
+        seats::give_back(&txn, ctx.company_id, &freed, Bucket::Sold).await?;
         for waiting in repo::waitlist(&txn, ctx.company_id, r.ticket_type_id).await? {
-            if repo::claim(&txn, ctx.company_id, r.ticket_type_id, waiting.quantity).await?.is_none() {
+            let wanted = BTreeMap::from([(r.ticket_type_id, waiting.quantity)]);
+            if seats::take(&txn, ctx.company_id, &wanted, Bucket::Sold).await? == Taken::No {
                 break;
             }
             // A waiting registration canceled meanwhile keeps nothing: its
@@ -250,7 +271,7 @@ pub async fn cancel(state: &AppState, ctx: &AccessContext, event: Uuid, id: Uuid
             if !repo::set_status(&txn, waiting.id, Status::Waitlisted, Status::Confirmed, Some(check_in_code()), now)
                 .await?
             {
-                repo::release(&txn, ctx.company_id, r.ticket_type_id, waiting.quantity).await?;
+                seats::give_back(&txn, ctx.company_id, &wanted, Bucket::Sold).await?;
                 continue;
             }
             report(&txn, ctx.company_id, &t, &waiting, false, now).await?;
@@ -264,10 +285,7 @@ pub async fn cancel(state: &AppState, ctx: &AccessContext, event: Uuid, id: Uuid
             };
             activity::record(&txn, ctx, change).await?;
         }
-        let types = repo::ticket_types(&txn, ctx.company_id, event).await?;
-        if types.iter().any(|t| t.sold < t.capacity) {
-            events::set_status(&txn, ctx.company_id, event, EventStatus::SoldOut, EventStatus::OnSale, now).await?;
-        }
+        reopen_if_room(&txn, ctx.company_id, event, now).await?;
     }
     let change = Change {
         at: now,

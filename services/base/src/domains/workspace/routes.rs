@@ -1,7 +1,6 @@
 use axum::extract::State;
 use marquee_guard::Ctx;
-use marquee_kit::{ApiError, Created, Data, Json, PageParams, Paginated, Path, Query};
-use serde_json::{Value, json};
+use marquee_kit::{ApiError, Created, Data, Deleted, Json, PageParams, Paginated, Path, Query};
 use uuid::Uuid;
 
 use super::model::{Board, BoardIn, BoardPatch, Comment, CommentIn, Task, TaskFilter, TaskIn, TaskPatch};
@@ -46,9 +45,9 @@ pub async fn delete_board(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
-) -> Result<Data<Value>, ApiError> {
+) -> Result<Data<Deleted>, ApiError> {
     service::delete_board(&state, &ctx, id).await?;
-    Ok(Data(json!({"deleted": true})))
+    Ok(Deleted::YES)
 }
 
 pub async fn tasks(
@@ -86,9 +85,9 @@ pub async fn delete_task(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
-) -> Result<Data<Value>, ApiError> {
+) -> Result<Data<Deleted>, ApiError> {
     service::delete_task(&state, &ctx, id).await?;
-    Ok(Data(json!({"deleted": true})))
+    Ok(Deleted::YES)
 }
 
 pub async fn comments(

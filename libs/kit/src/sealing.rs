@@ -8,12 +8,24 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use rand::RngCore;
 
-use super::CryptoError;
+use marquee_config::Env;
+
+/// Sealed data that cannot be opened with this key (or is not sealed data).
+#[derive(Debug, thiserror::Error)]
+#[error("sealed data cannot be opened")]
+pub struct Unsealable;
 
 /// Seals data at rest with AES-256-GCM; the 96-bit nonce is random per seal.
 #[derive(Clone)]
 pub struct Sealer {
     cipher: Arc<Aes256Gcm>,
+}
+
+/// The key never shows in logs or debug output.
+impl std::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sealer(…)")
+    }
 }
 
 impl Sealer {
@@ -28,6 +40,21 @@ impl Sealer {
         }
         let cipher = Aes256Gcm::new_from_slice(&bytes).map_err(|_| "not a valid AES-256 key".to_owned())?;
         Ok(Self { cipher: Arc::new(cipher) })
+    }
+
+    /// The key named `name`, required: base64 of 32 bytes. A missing or bad
+    /// key is a problem of `env` (the start stops there, naming it).
+    pub fn required(env: &mut Env, name: &str) -> Self {
+        let key = env.required_secret(name);
+        match Self::from_base64(key.expose()) {
+            Ok(sealer) => sealer,
+            Err(problem) => {
+                if !key.expose().is_empty() {
+                    env.problem(name, problem);
+                }
+                Self::throwaway()
+            }
+        }
     }
 
     /// A random key that nothing else knows (never used to keep data).
@@ -47,14 +74,14 @@ impl Sealer {
         STANDARD.encode(out)
     }
 
-    pub fn open(&self, sealed: &str) -> Result<Vec<u8>, CryptoError> {
-        let bytes = STANDARD.decode(sealed).map_err(|_| CryptoError::Unseal)?;
+    pub fn open(&self, sealed: &str) -> Result<Vec<u8>, Unsealable> {
+        let bytes = STANDARD.decode(sealed).map_err(|_| Unsealable)?;
         if bytes.len() < 12 {
-            return Err(CryptoError::Unseal);
+            return Err(Unsealable);
         }
         let (nonce, body) = bytes.split_at(12);
-        let nonce = <[u8; 12]>::try_from(nonce).map_err(|_| CryptoError::Unseal)?;
-        self.cipher.decrypt(&Nonce::from(nonce), body).map_err(|_| CryptoError::Unseal)
+        let nonce = <[u8; 12]>::try_from(nonce).map_err(|_| Unsealable)?;
+        self.cipher.decrypt(&Nonce::from(nonce), body).map_err(|_| Unsealable)
     }
 }
 
