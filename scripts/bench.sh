@@ -253,6 +253,33 @@ LUA
   sold=$(sed -E 's/.*"sold":([0-9]+).*/\1/' <<<"$sales")
   confirmed=$(api 18083 "/v1/events/$event/registrations?status=confirmed&limit=1" | sed -E 's/.*"total":([0-9]+).*/\1/')
   record "$backend" registrations "{\"load\":$load,\"after\":{\"sold\":$sold,\"confirmed\":$confirmed,\"capacity\":$capacity}}"
+
+  echo "==> $backend: orders, 500 concurrent buyers reserving and then paying on one ticket type"
+  local order_type paid order_sold
+  order_type=$(api 18083 "/v1/events/$event/ticket-types" -d "{\"name\":\"Orders\",\"priceMinor\":2500,\"currency\":\"EUR\",\"capacity\":$capacity}" | sed -E 's/.*"data":\{"id":"([^"]+)".*/\1/')
+  cat > "$run/order.lua" <<LUA
+$wrk_threads
+local headers = {["authorization"] = "Bearer $token", ["x-org"] = "$DEMO_ORG", ["content-type"] = "application/json"}
+local reserved = {}
+request = function()
+  local id = table.remove(reserved)
+  if id then
+    return wrk.format("POST", "/v1/orders/" .. id .. "/confirm", headers, '{"paymentRef":"' .. key() .. '"}')
+  end
+  local body = '{"items":[{"ticketTypeId":"$order_type","quantity":1}],"idempotencyKey":"' .. key() .. '"}'
+  return wrk.format("POST", "/v1/events/$event/orders", headers, body)
+end
+response = function(status, headers, body)
+  if status == 201 then
+    local id = string.match(body, '"data":{"id":"([0-9a-f%-]+)"')
+    if id then table.insert(reserved, id) end
+  end
+end
+LUA
+  load=$(measure 500 "http://127.0.0.1:18083/v1/events/$event/orders" -s "$run/order.lua")
+  paid=$(api 18083 "/v1/events/$event/orders?status=paid&limit=1" | sed -E 's/.*"total":([0-9]+).*/\1/')
+  order_sold=$(api 18083 "/v1/events/$event/ticket-types" | grep -o "\"id\":\"$order_type\"[^}]*" | sed -E 's/.*"sold":([0-9]+).*/\1/')
+  record "$backend" orders "{\"load\":$load,\"after\":{\"paid\":$paid,\"sold\":$order_sold,\"capacity\":$capacity,\"seconds\":$duration}}"
   record "$backend" rss_loaded "$(rss_all)"
   stop_all
 }

@@ -60,8 +60,8 @@ helm install marquee deploy/helm/marquee -f my-values.yaml
   allowed set, or under an unknown key is refused before anything renders.
 - The render fails, naming the values to change, on combinations that install
   but cannot work: more than one replica of a service (or an autoscaler that
-  may add one) without `secrets.redisName`; auth with no SMTP relay writing
-  mail into its pod unless `mail.allowPodDirectory` says so; a
+  may add one) without `secrets.redisName`; auth and base with no SMTP relay
+  writing mail into their pods unless `mail.allowPodDirectory` says so; a
   `terminationGracePeriodSeconds` not above `shutdown.preStopSleepSeconds +
   shutdown.drainSeconds + 10`; a PodDisruptionBudget that would block every
   drain; an nginx body limit below `services.base.media.maxBytes`.

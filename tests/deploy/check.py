@@ -6,12 +6,16 @@ deployment:
 
 - non-root read-only pods with probes and resources, secrets only by reference;
 - NetworkPolicies that allow exactly the call graph, with egress to the media
-  bucket for base only and to the SMTP relay for auth only;
+  bucket for base only and to the SMTP relay for the mail senders (auth and
+  base) only;
 - every environment value a plain string, numbers as integers (never
   2.62144e+07), SHUTDOWN_DRAIN_SECS everywhere and TRUSTED_PROXIES on auth, each
   sealing key on its own service alone (SIGNING_KEY_ENCRYPTION_KEY on auth,
-  TICKET_KEY_ENCRYPTION_KEY on base), gRPC peers reached through headless
-  Services, the Redis authority mounted where named;
+  TICKET_KEY_ENCRYPTION_KEY on base), the same mail settings on auth and base
+  and on no other service (SMTP_URL from a Secret, or MAIL_DIR on a writable
+  volume), base's WAITLIST_OFFER_HOURS and RESERVATION_MINUTES as whole
+  numbers, gRPC peers reached through headless Services, the Redis authority
+  mounted where named;
 - PodDisruptionBudgets that let a drain evict a pod at the fewest replicas, no
   replica count fighting an autoscaler, pods spread over zones and nodes;
 - a preStop sleep, a readiness probe quick to notice a drain, and a grace
@@ -68,6 +72,11 @@ PORTS = {
 GRPC_URL_VARS = {"AUTH_GRPC_URL": "auth", "PLATFORM_CORE_GRPC_URL": "platform-core", "FINANCIAL_GRPC_URL": "financial"}
 # The keys that seal what a service keeps at rest (required; each read by one service alone).
 SEALING_KEYS = {"SIGNING_KEY_ENCRYPTION_KEY": "auth", "TICKET_KEY_ENCRYPTION_KEY": "base"}
+# The services that send mail, and what they read to do it (the same settings on each).
+MAIL_SENDERS = {"auth", "base"}
+MAIL_VARS = ("SMTP_URL", "MAIL_DIR", "MAIL_FROM", "PUBLIC_WEB_URL")
+# base's plain settings, whole numbers.
+BASE_NUMBERS = ("WAITLIST_OFFER_HOURS", "RESERVATION_MINUTES")
 SECRET_LIKE = re.compile(r"TOKEN|KEY|PASSWORD|SECRET|DATABASE_URL|REDIS_URL|SMTP_URL")
 SCIENTIFIC = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+$")
 # Egress ports that mean the media bucket, and the SMTP relay.
@@ -109,6 +118,8 @@ REFUSED = [
     ("an autoscaler that may add a replica without Redis",
      ["--set", "secrets.redisName=", "--set", "services.auth.replicas=1"], "secrets.redisName"),
     ("auth with no SMTP relay, mail in the pod not allowed", ["--set", "mail.smtpSecretKey="], "mail.allowPodDirectory"),
+    ("base with no SMTP relay (auth not deployed), mail in the pod not allowed",
+     ["--set", "mail.smtpSecretKey=", "--set", "services.auth.enabled=false"], "mail.allowPodDirectory"),
     ("a grace period shorter than preStop + drain + 10", ["--set", "terminationGracePeriodSeconds=20"], "terminationGracePeriodSeconds"),
     ("a body limit below MEDIA_MAX_BYTES",
      ["--set-string", "ingress.annotations.nginx\\.ingress\\.kubernetes\\.io/proxy-body-size=10m"], "proxy-body-size"),
@@ -218,9 +229,13 @@ def check_env(label, docs):
                 problems.append(f"{name}: TRUSTED_PROXIES belongs to auth, and auth alone")
             if "TRUST_FORWARDED_FOR" in byname:
                 problems.append(f"{name}: sets TRUST_FORWARDED_FOR, replaced by TRUSTED_PROXIES")
-            for var in ("SHUTDOWN_DRAIN_SECS", "MEDIA_MAX_BYTES"):
+            for var in ("SHUTDOWN_DRAIN_SECS", "MEDIA_MAX_BYTES", *BASE_NUMBERS):
                 if var in byname and not re.fullmatch(r"\d+", byname[var].get("value", "")):
                     problems.append(f"{name}: {var} is {byname[var].get('value')!r}, not a whole number")
+            for var in BASE_NUMBERS:
+                if (service == "base") != (var in byname):
+                    problems.append(f"{name}: {var} belongs to base, and base alone")
+            check_mail_env(name, service, byname, c)
             for var, service in GRPC_URL_VARS.items():
                 url = byname.get(var, {}).get("value")
                 if url is None:
@@ -267,6 +282,41 @@ def check_env(label, docs):
         plain = [x for x in of_kind(docs, "Service") if x["metadata"]["name"] == d["metadata"]["name"]]
         if not plain or plain[0]["spec"].get("clusterIP") == "None" or "http" not in [p.get("name") for p in plain[0]["spec"]["ports"]]:
             problems.append(f"{label}: {service} has no ClusterIP Service for http")
+
+
+def check_mail_env(name, service, byname, container):
+    """auth and base send mail: over SMTP (a Secret's URL) or as files in a writable MAIL_DIR, with links to the web app."""
+    mail = {var: byname[var] for var in MAIL_VARS if var in byname}
+    if service not in MAIL_SENDERS:
+        if mail:
+            problems.append(f"{name}: sets {sorted(mail)}, but only {sorted(MAIL_SENDERS)} send mail")
+        return
+    if "PUBLIC_WEB_URL" not in mail:
+        problems.append(f"{name}: no PUBLIC_WEB_URL, so links in {service}'s mail point nowhere")
+    if "SMTP_URL" in mail:
+        if "secretKeyRef" not in mail["SMTP_URL"].get("valueFrom", {}):
+            problems.append(f"{name}: SMTP_URL is not read from a Secret")
+        if "MAIL_DIR" in mail:
+            problems.append(f"{name}: sets MAIL_DIR beside SMTP_URL, which it never reads")
+    elif "MAIL_DIR" not in mail:
+        problems.append(f"{name}: neither SMTP_URL nor MAIL_DIR, so {service} writes mail into ./data/mail on a read-only filesystem")
+    else:
+        directory = mail["MAIL_DIR"].get("value", "")
+        mounts = [m["mountPath"].rstrip("/") for m in container.get("volumeMounts", []) if not m.get("readOnly")]
+        if not any(directory == m or directory.startswith(m + "/") for m in mounts):
+            problems.append(f"{name}: MAIL_DIR {directory!r} is on no writable volume")
+
+
+def check_mail_alike(label, docs):
+    """Every mail sender reads the very same mail settings (one relay, one sender, one web app)."""
+    seen = {}
+    for d, spec in pod_specs(docs):
+        service = d["metadata"].get("labels", {}).get("app.kubernetes.io/name")
+        if service in MAIL_SENDERS:
+            byname = env_of(spec["containers"][0])
+            seen.setdefault(service, {var: byname.get(var) for var in MAIL_VARS})
+    if len(set(json.dumps(s, sort_keys=True) for s in seen.values())) > 1:
+        problems.append(f"{label}: the mail senders read different mail settings: {seen}")
 
 
 def check_shutdown(label, docs):
@@ -409,7 +459,7 @@ def check_network(label, docs):
             problems.append(f"{label}: {side} allows {extra[0]} -> {extra[1]} ({extra[2]}), outside the call graph")
         for missing in sorted(expected - allowed):
             problems.append(f"{label}: {side} blocks {missing[0]} -> {missing[1]} ({missing[2]}), a call the fleet makes")
-    # Egress outside the cluster: named ports only; the bucket for base, the SMTP relay for auth.
+    # Egress outside the cluster: named ports only; the bucket for base, the SMTP relay for the mail senders.
     reach = {}
     for p in policies:
         who = [s for s, labels in pods.items() if selects(p["spec"]["podSelector"], labels)]
@@ -428,8 +478,8 @@ def check_network(label, docs):
     for who, ports in sorted(reach.items()):
         if ports & OBJECT_STORAGE_PORTS and who != "base":
             problems.append(f"{label}: {who} may reach the media bucket (port {sorted(ports & OBJECT_STORAGE_PORTS)}); only base needs it")
-        if ports & SMTP_PORTS and who != "auth":
-            problems.append(f"{label}: {who} may reach an SMTP relay (port {sorted(ports & SMTP_PORTS)}); only auth needs it")
+        if ports & SMTP_PORTS and who not in MAIL_SENDERS:
+            problems.append(f"{label}: {who} may reach an SMTP relay (port {sorted(ports & SMTP_PORTS)}); only {sorted(MAIL_SENDERS)} send mail")
     return reach
 
 
@@ -595,6 +645,15 @@ def check_images():
                 problems.append(f"deploy/compose.yaml: {var} belongs to {owner}, and {owner} alone")
         if (name == "auth") != ("TRUSTED_PROXIES" in env):
             problems.append(f"deploy/compose.yaml: TRUSTED_PROXIES belongs to auth, and auth alone")
+        mail = {var: env[var] for var in MAIL_VARS if var in env}
+        if name not in MAIL_SENDERS and mail:
+            problems.append(f"deploy/compose.yaml: {name} sets {sorted(mail)}, but only {sorted(MAIL_SENDERS)} send mail")
+        if name in MAIL_SENDERS:
+            auth_env = services.get("auth", {}).get("environment", {})
+            if mail != {var: auth_env[var] for var in MAIL_VARS if var in auth_env}:
+                problems.append(f"deploy/compose.yaml: {name}'s mail settings {mail} are not auth's")
+            if "SMTP_URL" not in mail and not mail.get("MAIL_DIR", "").startswith("/tmp/"):
+                problems.append(f"deploy/compose.yaml: {name} has neither SMTP_URL nor a MAIL_DIR on its /tmp tmpfs (read-only root filesystem)")
         check = svc.get("healthcheck", {}).get("test")
         if check != ["CMD", "/usr/local/bin/marquee", "healthcheck"]:
             problems.append(f"deploy/compose.yaml: {name}'s health check is {check!r}, not the binary's own healthcheck (the image has no shell)")
@@ -745,6 +804,7 @@ def main():
         validate(label, docs)
         check_pods(label, docs)
         check_env(label, docs)
+        check_mail_alike(label, docs)
         check_shutdown(label, docs)
         check_scaling(label, docs)
         check_spread(label, docs)
@@ -755,8 +815,9 @@ def main():
         if label == "chart (production values)":
             if not reach.get("base", set()) & OBJECT_STORAGE_PORTS:
                 problems.append(f"{label}: base cannot reach its media bucket")
-            if not reach.get("auth", set()) & SMTP_PORTS:
-                problems.append(f"{label}: auth cannot reach its SMTP relay")
+            for sender in sorted(MAIL_SENDERS):
+                if not reach.get(sender, set()) & SMTP_PORTS:
+                    problems.append(f"{label}: {sender} cannot reach its SMTP relay")
         print(f"{label}: {len(docs)} objects checked")
     every = rendered["chart (every option)"]
     if len(of_kind(every, "ServiceMonitor")) != len(PORTS):

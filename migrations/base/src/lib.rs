@@ -12,6 +12,7 @@ mod m20261201_000006_media_and_crew;
 mod m20261202_000007_versions;
 mod m20261203_000008_orders;
 mod m20261203_000009_checkin;
+mod m20261203_000010_waitlist;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_versions::Migration),
             Box::new(m20261203_000008_orders::Migration),
             Box::new(m20261203_000009_checkin::Migration),
+            Box::new(m20261203_000010_waitlist::Migration),
         ]
     }
 }

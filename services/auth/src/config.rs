@@ -1,11 +1,11 @@
 //! auth's settings, read from the environment once at start.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use marquee_config::{ConfigError, Env, Secret};
 use marquee_guard::TokenSettings;
 use marquee_kit::TrustedProxies;
+use marquee_mail::MailSettings;
 use marquee_service::{Configured, ServiceConfig};
 
 use crate::crypto::{HashCost, Sealer};
@@ -39,10 +39,8 @@ pub struct Config {
     pub rate_window: Duration,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: TrustedProxies,
-    pub smtp_url: Option<Secret>,
-    pub mail_dir: PathBuf,
-    pub mail_from: String,
-    pub public_web_url: String,
+    /// Where mail goes and the web app its links open.
+    pub mail: MailSettings,
     pub platform_core_grpc_url: String,
     pub peer_timeout: Duration,
     pub invitation_ttl: Duration,
@@ -103,10 +101,7 @@ impl Config {
             account_rate_limit: env.parse("AUTH_RATE_LIMIT_PER_ACCOUNT", 30u64),
             rate_window: secs(env, "AUTH_RATE_WINDOW_SECS", 60),
             trusted_proxies: trusted_proxies(env),
-            smtp_url: env.optional_secret("SMTP_URL"),
-            mail_dir: PathBuf::from(env.string("MAIL_DIR", "./data/mail")),
-            mail_from: env.string("MAIL_FROM", "Marquee <no-reply@marquee.local>"),
-            public_web_url: env.string("PUBLIC_WEB_URL", "http://localhost:3000"),
+            mail: MailSettings::load(env),
             platform_core_grpc_url: env.string("PLATFORM_CORE_GRPC_URL", "http://127.0.0.1:9082"),
             peer_timeout: Duration::from_millis(env.parse("PEER_TIMEOUT_MS", 2000u64)),
             invitation_ttl: secs(env, "INVITATION_TTL_SECS", 7 * 86_400),

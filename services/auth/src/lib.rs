@@ -9,7 +9,6 @@ pub mod domains;
 pub mod error;
 pub mod events;
 pub mod grpc;
-pub mod mail;
 pub mod memo;
 pub mod platform;
 pub mod state;
@@ -32,7 +31,7 @@ pub use config::Config;
 use crypto::Passwords;
 use domains::keys::KeyRing;
 use events::Events;
-use mail::{Mailer, Outbox};
+use marquee_mail::Outbox;
 use platform::Platform;
 pub use state::AppState;
 
@@ -99,7 +98,7 @@ impl App {
             .await
             .context("password hashing")?;
         let counters = config.service.counters("auth")?;
-        let mailer = Mailer::new(config.smtp_url.as_ref().map(|s| s.expose()), &config.mail_dir)?;
+        let mailer = config.mail.mailer()?;
         let (tasks, shutdown) = (&skeleton.tasks, &skeleton.shutdown);
         let channel = format!("{}:auth:access", config.service.redis_prefix);
         let bus = Bus::open(config.service.redis_url.as_deref(), channel, shutdown.clone(), |relay| {
@@ -131,7 +130,13 @@ impl App {
             .map_err(|e| anyhow::anyhow!("cannot create the platform admin: {e}"))?;
         tasks.spawn(
             "mail-relay",
-            state.outbox.clone().relay(db, mailer, state.config.mail_from.clone(), options.clock, shutdown.clone()),
+            state.outbox.clone().relay(
+                db,
+                mailer,
+                state.config.mail.mail_from.clone(),
+                options.clock,
+                shutdown.clone(),
+            ),
         );
         tasks.spawn("key-maintenance", key_maintenance(state.clone(), shutdown.clone()));
         tasks.spawn("access-memo", events.clone().keep_memo(shutdown.clone()));

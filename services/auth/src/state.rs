@@ -11,8 +11,8 @@ use crate::crypto::Passwords;
 use crate::domains::access::GrantsCache;
 use crate::domains::keys::KeyRing;
 use crate::events::Events;
-use crate::mail::Outbox;
 use crate::platform::Platform;
+use marquee_mail::Outbox;
 
 /// Everything a request or a gRPC call needs, built once at start.
 #[derive(Clone)]

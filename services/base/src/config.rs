@@ -3,6 +3,7 @@
 use marquee_config::{ConfigError, Env, Secret};
 use marquee_guard::GuardConfig;
 use marquee_kit::Sealer;
+use marquee_mail::MailSettings;
 use marquee_service::{Configured, ServiceConfig};
 
 #[derive(Debug, Clone)]
@@ -19,6 +20,10 @@ pub struct Config {
     pub reservation_minutes: u32,
     /// Seals each company's ticket keys (`TICKET_KEY_ENCRYPTION_KEY`).
     pub ticket_sealer: Sealer,
+    /// How long a waiting-list offer holds its seats (`WAITLIST_OFFER_HOURS`).
+    pub waitlist_offer_hours: u32,
+    /// Where mail goes and the web app its links open.
+    pub mail: MailSettings,
 }
 
 /// Where media bytes are stored and how large one file may be.
@@ -95,7 +100,12 @@ impl Config {
             max_active_holds: env.parse("MAX_ACTIVE_HOLDS", 1000u64),
             reservation_minutes: env.parse("RESERVATION_MINUTES", 15u32),
             ticket_sealer,
+            waitlist_offer_hours: env.parse("WAITLIST_OFFER_HOURS", 48u32),
+            mail: MailSettings::load(env),
         };
+        if !(1..=720).contains(&config.waitlist_offer_hours) {
+            env.problem("WAITLIST_OFFER_HOURS", "must be between 1 and 720");
+        }
         if !(1..=1440).contains(&config.reservation_minutes) {
             env.problem("RESERVATION_MINUTES", "must be between 1 and 1440");
         }

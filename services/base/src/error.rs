@@ -73,6 +73,8 @@ pub enum Error {
     NotPaid(String),
     #[error("{0}")]
     AlreadyRefunded(String),
+    #[error("{0}")]
+    AlreadyWaiting(String),
     /// `If-Match` named another version than the stored one (its current
     /// version, when known).
     #[error("the resource is no longer at the version named")]
@@ -141,6 +143,7 @@ impl From<Error> for ApiError {
             Error::OrderClosed(message) => ApiError::conflict("ORDER_CLOSED", message),
             Error::NotPaid(message) => ApiError::conflict("NOT_PAID", message),
             Error::AlreadyRefunded(message) => ApiError::conflict("ALREADY_REFUNDED", message),
+            Error::AlreadyWaiting(message) => ApiError::conflict("ALREADY_WAITING", message),
             Error::VersionMismatch { current } => ApiError::new(
                 StatusCode::PRECONDITION_FAILED,
                 "VERSION_MISMATCH",

@@ -73,6 +73,7 @@ impl App {
         let openapi = docs.document("Marquee base", env!("CARGO_PKG_VERSION"), "The business application: artists, venues, vendors, events, calendar, ticketing, offers, workspace, media and crew. Every route needs a bearer access token and x-org.");
         let media = domains::media::store::MediaStore::open(&config.media.backend).context("media storage")?;
         let config_sealer = config.ticket_sealer.clone();
+        let mailer = config.mail.mailer()?;
         let state = AppState {
             db: skeleton.db.clone(),
             clock: options.clock,
@@ -81,6 +82,7 @@ impl App {
             outbox: outbox::Outbox::default(),
             media,
             ticket_sealer: config_sealer,
+            mail: marquee_mail::Outbox::default(),
         };
         tasks.spawn(
             "outbox-relay",
@@ -94,6 +96,16 @@ impl App {
         );
         tasks.spawn("offer-expiry", expire_offers(state.clone(), shutdown.clone()));
         tasks.spawn("reservation-expiry", expire_reservations(state.clone(), shutdown.clone()));
+        tasks.spawn(
+            "mail-relay",
+            state.mail.clone().relay(
+                state.db.clone(),
+                mailer,
+                state.config.mail.mail_from.clone(),
+                state.clock.clone(),
+                shutdown.clone(),
+            ),
+        );
         let router = skeleton.edge(protected.with_state(state.clone()), Ready(state.clone()), openapi);
         Ok(Self { state, router, skeleton })
     }
@@ -133,7 +145,15 @@ async fn expire_offers(state: AppState, shutdown: CancellationToken) {
 /// Ends reservations whose time is up (reads also expire them on sight) and
 /// the seat blocks of vouchers past their validity.
 async fn expire_reservations(state: AppState, shutdown: CancellationToken) {
+    let mut rounds = 0u64;
     loop {
+        rounds += 1;
+        // Now and then, offers that could not be made when seats freed.
+        if rounds.is_multiple_of(10)
+            && let Err(e) = domains::waitlist::service::offer_everywhere(&state).await
+        {
+            tracing::warn!(error = %e, "waiting-list offers failed");
+        }
         tokio::select! {
             _ = shutdown.cancelled() => break,
             _ = tokio::time::sleep(Duration::from_millis(500)) => {}

@@ -6,7 +6,7 @@ use marquee_guard::{Guard, RouteTable};
 
 use crate::domains::{
     activity, artists, calendar, checkin, crew, dashboard, events, media, offers, orders, shifts, ticketing, vendors,
-    venues, workspace,
+    venues, waitlist, workspace,
 };
 use crate::state::AppState;
 
@@ -60,6 +60,9 @@ pub fn table(guard: Guard) -> RouteTable<AppState> {
         .route(Method::POST, "/v1/orders/{id}/confirm", "basic.ticketing.edit", orders::routes::confirm)
         .route(Method::POST, "/v1/orders/{id}/cancel", "basic.ticketing.edit", orders::routes::cancel)
         .route(Method::POST, "/v1/orders/{id}/refund", "basic.ticketing.edit", orders::routes::refund)
+        .route(Method::GET, "/v1/events/{id}/waitlist", "basic.ticketing.view", waitlist::routes::list)
+        .route(Method::POST, "/v1/events/{id}/waitlist", "basic.ticketing.create", waitlist::routes::join)
+        .route(Method::GET, "/v1/waitlist-offers/{token}", "basic.ticketing.view", waitlist::routes::offer)
         .route(Method::GET, "/v1/events/{id}/ticket-keys", "basic.checkin.scan", checkin::routes::ticket_keys)
         .route(Method::GET, "/v1/events/{id}/checkin-lists", "basic.checkin.scan", checkin::routes::lists)
         .route(Method::POST, "/v1/events/{id}/checkin-lists", "basic.ticketing.edit", checkin::routes::create_list)

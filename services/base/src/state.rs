@@ -17,4 +17,6 @@ pub struct AppState {
     pub media: crate::domains::media::store::MediaStore,
     /// Seals the companies' ticket keys at rest.
     pub ticket_sealer: marquee_kit::Sealer,
+    /// Mail waiting to leave (waiting-list offers).
+    pub mail: marquee_mail::Outbox,
 }

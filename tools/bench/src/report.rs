@@ -209,6 +209,27 @@ fn rows(figures: &BTreeMap<String, Value>) -> Vec<Row> {
         verdict((!reg.is_null()).then_some(f(&reg["load"], "rate") >= 2000.0 && no_oversell)),
     ));
 
+    let orders = get("orders");
+    let paid = f(&orders["after"], "paid");
+    let seconds = f(&orders["after"], "seconds").max(1.0);
+    rows.push(Row::without_floor(
+        "orders, 500 concurrent buyers: reserve, then pay (one ticket per order)",
+        format!(
+            "{:.0} paid orders/s ({} requests/s, p99 {:.2} ms); sold {} of {}, paid {}",
+            paid / seconds,
+            f(&orders["load"], "rate").round(),
+            f(&orders["load"], "p99Ms"),
+            f(&orders["after"], "sold"),
+            f(&orders["after"], "capacity"),
+            paid
+        ),
+        "reported beside registrations; no oversell",
+        verdict(
+            (!orders.is_null())
+                .then_some(f(&orders["after"], "sold") == paid && paid <= f(&orders["after"], "capacity")),
+        ),
+    ));
+
     let rev = get("revocation");
     rows.push(Row::without_floor(
         "revocation to first refusal at base (stream up)",

@@ -118,9 +118,9 @@ Each names the values to change.
 {{- end }}
 {{- end }}
 {{- end }}
-{{- if $v.services.auth.enabled }}
+{{- if or $v.services.auth.enabled $v.services.base.enabled }}
 {{- if and (not $v.mail.smtpSecretKey) (not $v.mail.allowPodDirectory) }}
-{{- fail "auth has no SMTP relay (mail.smtpSecretKey is empty), so it would write every mail (verification, password reset, invitations) into a directory inside its pod, lost on restart. Put an SMTP_URL in the Secret secrets.name and set mail.smtpSecretKey to its key, or, for development only, set mail.allowPodDirectory: true." }}
+{{- fail "auth and base have no SMTP relay (mail.smtpSecretKey is empty), so they would write every mail (verification, password reset, invitations, waiting-list offers) into a directory inside their pods, lost on restart. Put an SMTP_URL in the Secret secrets.name and set mail.smtpSecretKey to its key, or, for development only, set mail.allowPodDirectory: true." }}
 {{- end }}
 {{- end }}
 {{- $stop := add (int64 $v.shutdown.preStopSleepSeconds) (int64 $v.shutdown.drainSeconds) 10 }}
@@ -177,7 +177,7 @@ with base's, which the client host routes.
 {{- define "marquee.routes" -}}
 client:
   auth: [/v1/auth, /v1/companies, /v1/invitations, /v1/me, /.well-known]
-  base: [/v1/artists, /v1/venues, /v1/vendors, /v1/events, /v1/calendar, /v1/offers, /v1/orders, /v1/vouchers, /v1/checkin-lists, /v1/workspaces, /v1/tasks, /v1/dashboard, /v1/activity, /v1/media, /v1/crew, /v1/shifts, /v1/meta]
+  base: [/v1/artists, /v1/venues, /v1/vendors, /v1/events, /v1/calendar, /v1/offers, /v1/orders, /v1/vouchers, /v1/checkin-lists, /v1/waitlist-offers, /v1/workspaces, /v1/tasks, /v1/dashboard, /v1/activity, /v1/media, /v1/crew, /v1/shifts, /v1/meta]
   financial: [/v1/ledger, /v1/expenses, /v1/incomes, /v1/settlements, /v1/payouts, /v1/reports, /v1/parked-facts]
 operator:
   auth: [/v1/admin]
@@ -230,6 +230,9 @@ operator:
 {{- $env = append $env (dict "name" "MARQUEE_ADMIN_EMAIL" "value" $v.config.adminEmail) -}}
 {{- $env = append $env (dict "name" "MARQUEE_ADMIN_PASSWORD" "valueFrom" (dict "secretKeyRef" (dict "name" $v.secrets.name "key" "MARQUEE_ADMIN_PASSWORD"))) -}}
 {{- end -}}
+{{- end -}}
+{{- if has .key (list "auth" "base") -}}
+{{- /* auth and base send mail (auth: verification, password reset, invitations; base: waiting-list offers). */ -}}
 {{- if $v.mail.smtpSecretKey -}}
 {{- $env = append $env (dict "name" "SMTP_URL" "valueFrom" (dict "secretKeyRef" (dict "name" $v.secrets.name "key" $v.mail.smtpSecretKey))) -}}
 {{- else -}}
@@ -248,6 +251,8 @@ operator:
 {{- $env = append $env (dict "name" "TICKET_KEY_ENCRYPTION_KEY" "valueFrom" (dict "secretKeyRef" (dict "name" $v.secrets.name "key" "TICKET_KEY_ENCRYPTION_KEY"))) -}}
 {{- $env = append $env (dict "name" "MEDIA_MAX_BYTES" "value" (include "marquee.int" $svc.media.maxBytes)) -}}
 {{- $env = append $env (dict "name" "MEDIA_DIR" "value" "/data/media") -}}
+{{- $env = append $env (dict "name" "WAITLIST_OFFER_HOURS" "value" (include "marquee.int" $svc.waitlistOfferHours)) -}}
+{{- $env = append $env (dict "name" "RESERVATION_MINUTES" "value" (include "marquee.int" $svc.reservationMinutes)) -}}
 {{- if include "marquee.mediaInBucket" $root -}}
 {{- $env = append $env (dict "name" "MEDIA_S3_BUCKET" "value" $svc.media.s3.bucket) -}}
 {{- $env = append $env (dict "name" "MEDIA_S3_REGION" "value" $svc.media.s3.region) -}}
@@ -328,7 +333,8 @@ affinity:
 {{/*
 Egress a pod needs beyond the call graph: DNS always; PostgreSQL; Redis and
 the OTLP collector when configured; the media bucket for base only; the SMTP
-relay for auth only. .key is the service, or "migrate" for the Jobs.
+relay for auth and base (the services that send mail) only. .key is the
+service, or "migrate" for the Jobs.
 */}}
 {{- define "marquee.egress" -}}
 {{- $v := .root.Values -}}
@@ -347,7 +353,7 @@ relay for auth only. .key is the service, or "migrate" for the Jobs.
 {{- if and $v.secrets.redisName (ne .key "migrate") }}{{ $dests = append $dests "redis" }}{{ end -}}
 {{- if $v.config.otlpEndpoint }}{{ $dests = append $dests "otlpCollector" }}{{ end -}}
 {{- if and (eq .key "base") (include "marquee.mediaInBucket" .root) }}{{ $dests = append $dests "objectStorage" }}{{ end -}}
-{{- if and (eq .key "auth") $v.mail.smtpSecretKey }}{{ $dests = append $dests "smtp" }}{{ end -}}
+{{- if and (has .key (list "auth" "base")) $v.mail.smtpSecretKey }}{{ $dests = append $dests "smtp" }}{{ end -}}
 {{- range $dests }}
 {{- include "marquee.egressTo" (dict "root" $.root "dest" .) }}
 {{- end }}

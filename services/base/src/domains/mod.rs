@@ -12,4 +12,5 @@ pub mod shifts;
 pub mod ticketing;
 pub mod vendors;
 pub mod venues;
+pub mod waitlist;
 pub mod workspace;

@@ -13,7 +13,7 @@ pub struct Fleet {
     pub base: TestClient,
     api: Api,
     peers: Peers,
-    /// Where this base stores media objects.
+    /// Where this base stores media objects (and, in `mail/`, writes mail).
     pub media_dir: tempfile::TempDir,
     _stop: tokio_util::sync::DropGuard,
     _db: TestDb,
@@ -46,7 +46,8 @@ pub async fn fleet_on(overrides: &[(&str, &str)], clock: marquee_kit::Clock) -> 
     let db = TestDb::fresh().await;
     let media_dir = tempfile::tempdir().unwrap();
     let media = media_dir.path().display().to_string();
-    let mut vars = peers.service_vars(&db.url, &[("MEDIA_DIR", media.as_str())]);
+    let mail = media_dir.path().join("mail").display().to_string();
+    let mut vars = peers.service_vars(&db.url, &[("MEDIA_DIR", media.as_str()), ("MAIL_DIR", mail.as_str())]);
     vars.extend(overrides.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     let config = marquee_base::Config::load(&mut Env::from_map(vars)).unwrap();
     let options = marquee_base::Options { clock, ..Default::default() };

@@ -13,6 +13,8 @@ mod guard;
 mod media;
 mod offers;
 mod orders;
+mod orders_property;
 mod probes;
 mod ticketing;
+mod waitlist;
 mod workspace;

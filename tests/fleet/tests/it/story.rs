@@ -203,6 +203,61 @@ async fn from_package_to_posted_settlement() {
     let balance = f.call(Service::Financial, Method::GET, "/v1/ledger/trial-balance", &owner, org, None).await;
     assert_eq!(balance.status, 200, "{:?}", balance.body);
 
+    // An order: reserved with a voucher, paid, its signed tickets scanned at
+    // the door, one refunded; the sale and the refund reach financial.
+    let base = |method: Method, path: String, body: Value| {
+        let (f, owner) = (&f, owner.clone());
+        async move { f.call(Service::Base, method, &path, &owner, org, Some(&body)).await }
+    };
+    let ga = id(&tickets);
+    let quota = base(
+        Method::POST,
+        format!("/v1/events/{event_id}/quotas"),
+        json!({"name": "Hall", "size": 50, "ticketTypeIds": [ga]}),
+    )
+    .await;
+    assert_eq!(quota.status, 201, "{:?}", quota.body);
+    let voucher = json!({"code": "press", "discountKind": "percent", "discountValue": 25, "maxUses": 2});
+    assert_eq!(base(Method::POST, format!("/v1/events/{event_id}/vouchers"), voucher).await.status, 201);
+    let order =
+        json!({"items": [{"ticketTypeId": ga, "quantity": 2}], "voucherCode": "PRESS", "idempotencyKey": "story"});
+    let reserved = base(Method::POST, format!("/v1/events/{event_id}/orders"), order).await;
+    assert_eq!(
+        (reserved.status.as_u16(), &reserved.data()["totalMinor"]),
+        (201, &json!(60_000)),
+        "{:?}",
+        reserved.body
+    );
+    let order_id = id(&reserved);
+    let paid = base(Method::POST, format!("/v1/orders/{order_id}/confirm"), json!({"paymentRef": "psp-story"})).await;
+    assert_eq!(paid.data()["status"], "paid", "{:?}", paid.body);
+    let sold: Vec<Value> = paid.data()["tickets"].as_array().unwrap().clone();
+    let keys =
+        f.call(Service::Base, Method::GET, &format!("/v1/events/{event_id}/ticket-keys"), &owner, org, None).await;
+    assert_eq!(keys.data()["keys"][0]["crv"], "Ed25519", "{:?}", keys.body);
+    let door = base(Method::POST, format!("/v1/events/{event_id}/checkin-lists"), json!({"name": "Door"})).await;
+    let scan = |ticket: &Value, nonce: &str| json!({"ticket": ticket["token"], "nonce": nonce, "direction": "in", "scannedAt": "2031-01-01T19:30:00Z", "gate": "North"});
+    let first = base(Method::POST, format!("/v1/checkin-lists/{}/scans", id(&door)), scan(&sold[0], "story-1")).await;
+    assert_eq!(first.data()["result"], "accepted", "{:?}", first.body);
+    let refund =
+        base(Method::POST, format!("/v1/orders/{order_id}/refund"), json!({"ticketIds": [sold[1]["id"]]})).await;
+    assert_eq!(refund.data()["refundedMinor"], 30_000, "{:?}", refund.body);
+    let second = base(Method::POST, format!("/v1/checkin-lists/{}/scans", id(&door)), scan(&sold[1], "story-2")).await;
+    assert_eq!(second.data()["result"], "refunded");
+    let mut seen = (Value::Null, Value::Null);
+    for _ in 0..200 {
+        let sales =
+            f.call(Service::Financial, Method::GET, "/v1/incomes?category=ticket_sale", &owner, org, None).await;
+        let refunds =
+            f.call(Service::Financial, Method::GET, "/v1/expenses?category=ticket_refund", &owner, org, None).await;
+        seen = (sales.body["pagination"]["total"].clone(), refunds.body["data"][0]["amount"].clone());
+        if seen == (json!(2), json!(30_000)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(seen, (json!(2), json!(30_000)), "the order's sale and its refund reached financial");
+
     // And another company sees none of it.
     let stranger = f.verified_person(&unique_email("stranger")).await;
     let theirs = auth.post("/v1/companies", Some(&stranger), &json!({"name": "Elsewhere"})).await;

@@ -15,14 +15,14 @@ use crate::domains::audit::{AuditEntry, repo as audit};
 use crate::domains::sessions::model::RevokeReason;
 use crate::domains::sessions::service as sessions;
 use crate::error::Error;
-use crate::mail::Outbox;
 use crate::state::AppState;
+use marquee_mail::Outbox;
 
 const VERIFY_TTL_HOURS: i64 = 48;
 const RESET_TTL_MINUTES: i64 = 30;
 
 fn link(state: &AppState, path: &str, token: &str) -> String {
-    format!("{}/{path}?token={token}", state.config.public_web_url.trim_end_matches('/'))
+    state.config.mail.link(&format!("/{path}?token={token}"))
 }
 
 async fn create(

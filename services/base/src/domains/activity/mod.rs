@@ -25,7 +25,7 @@ pub struct ActivityEntry {
 
 /// Each area of the log and the permission needed to see its entries: the
 /// log shows a viewer only what the areas' own routes would show them.
-const AREAS: [(&str, &str); 17] = [
+const AREAS: [(&str, &str); 18] = [
     ("artist", "basic.artist.view"),
     ("venue", "basic.venue.view"),
     ("vendor", "basic.vendor.view"),
@@ -36,6 +36,7 @@ const AREAS: [(&str, &str); 17] = [
     ("quota", "basic.ticketing.view"),
     ("voucher", "basic.ticketing.view"),
     ("checkin_list", "basic.ticketing.view"),
+    ("waitlist_entry", "basic.ticketing.view"),
     ("offer", "basic.offer.view"),
     ("hold", "basic.calendar.view"),
     ("board", "basic.workspace.view"),

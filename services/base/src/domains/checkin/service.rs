@@ -135,7 +135,10 @@ async fn scan_one(state: &AppState, company: Uuid, list: &CheckinList, scan: &Sc
     };
     let recorded = match repo::insert_scan(&txn, record).await {
         Ok(()) => txn.commit().await,
-        Err(e) => Err(e),
+        Err(e) => {
+            drop(txn);
+            Err(e)
+        }
     };
     if let Err(e) = recorded {
         return match duplicate(&state.db, list.id, nonce).await? {

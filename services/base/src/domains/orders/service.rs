@@ -21,7 +21,10 @@ use crate::domains::activity::{self, Change};
 use crate::domains::checkin::keys;
 use crate::domains::events::model::Status as EventStatus;
 use crate::domains::events::repo as events;
+use crate::domains::ticketing::model::TicketType;
 use crate::domains::ticketing::{self, repo as ticket_types};
+use crate::domains::waitlist::model::{Entry, EntryStatus};
+use crate::domains::waitlist::repo as waitlist;
 use crate::error::Error;
 use crate::outbox::{self, Fact};
 use crate::state::AppState;
@@ -219,6 +222,53 @@ async fn place(state: &AppState, ctx: &AccessContext, event: Uuid, input: &Order
     Ok(order)
 }
 
+/// A reservation for a waiting-list offer: the entry's seats of one type at
+/// its price, held until `expires_at`; None when they are not free.
+pub async fn reserve_offer(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    ticket_type: &TicketType,
+    entry: &Entry,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Option<Order>, Error> {
+    let wants = BTreeMap::from([(ticket_type.id, entry.quantity)]);
+    if seats::take(db, company, &wants, Bucket::Held).await? == Taken::No {
+        return Ok(None);
+    }
+    let subtotal = ticket_type.price_minor * i64::from(entry.quantity);
+    let order = Order {
+        id: Uuid::now_v7(),
+        event_id: entry.event_id,
+        status: OrderStatus::Reserved,
+        buyer_name: entry.name.clone(),
+        buyer_email: Some(entry.email.clone()),
+        items: vec![OrderItem {
+            ticket_type_id: ticket_type.id,
+            quantity: entry.quantity,
+            unit_price_minor: ticket_type.price_minor,
+            discount_minor: 0,
+            voucher_seats: 0,
+            attendees: Vec::new(),
+        }],
+        currency: ticket_type.currency.clone(),
+        subtotal_minor: subtotal,
+        discount_minor: 0,
+        total_minor: subtotal,
+        refunded_minor: 0,
+        voucher_id: None,
+        idempotency_key: format!("waitlist:{}", entry.id),
+        expires_at,
+        payment_ref: None,
+        paid_at: None,
+        tickets: Vec::new(),
+        created_at: now,
+    };
+    repo::insert_order(db, company, &order, MARQUEE).await?;
+    change(db, company, MARQUEE, &order, "offered", OrderStatus::Reserved, now).await?;
+    Ok(Some(order))
+}
+
 /// Gives back what a reservation holds: its seats, and its voucher's uses
 /// (seats from a voucher's block go back to the block).
 async fn let_go(db: &impl ConnectionTrait, company: Uuid, order: &Order) -> Result<(), Error> {
@@ -242,6 +292,7 @@ async fn expire_in(
         return Ok(false);
     }
     let_go(db, company, order).await?;
+    waitlist::settle(db, order.id, EntryStatus::Expired, now).await?;
     order.status = OrderStatus::Expired;
     change(db, company, MARQUEE, order, "expired", OrderStatus::Reserved, now).await?;
     Ok(true)
@@ -257,7 +308,18 @@ pub async fn expire(state: &AppState, company: Uuid, id: Uuid) -> Result<bool, E
     }
     let expired = expire_in(&txn, company, &mut order, now).await?;
     txn.commit().await?;
+    if expired {
+        offer_to_waitlist(state, company, order.event_id).await;
+    }
     Ok(expired)
+}
+
+/// Offers freed seats to the waiting list; the change that freed them has
+/// landed, so a failure here is only logged (the sweeper offers them later).
+pub async fn offer_to_waitlist(state: &AppState, company: Uuid, event: Uuid) {
+    if let Err(e) = crate::domains::waitlist::service::offer_freed(state, company, event).await {
+        tracing::warn!(error = %e, %event, "freed seats could not be offered to the waiting list yet");
+    }
 }
 
 async fn expire_overdue_of(state: &AppState, company: Uuid, event: Uuid) -> Result<usize, Error> {
@@ -433,6 +495,7 @@ pub async fn confirm(state: &AppState, ctx: &AccessContext, id: Uuid, input: Con
         return Err(Error::ChangedMeanwhile("order"));
     }
     seats::sell_held(&txn, company, &all_seats(&order)).await?;
+    waitlist::settle(&txn, order.id, EntryStatus::Used, now).await?;
     let tickets = tickets_of(&order, now);
     repo::insert_tickets(&txn, company, &tickets).await?;
     let before = order.status;
@@ -473,6 +536,7 @@ pub async fn cancel(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<O
                 return Err(Error::ChangedMeanwhile("order"));
             }
             let_go(&txn, company, &order).await?;
+            waitlist::settle(&txn, order.id, EntryStatus::Declined, now).await?;
         }
         OrderStatus::Paid => {
             let valid: Vec<Uuid> =
@@ -490,6 +554,7 @@ pub async fn cancel(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<O
     change(&txn, company, ctx.user_id, &order, "canceled", before, now).await?;
     txn.commit().await?;
     state.outbox.wake();
+    offer_to_waitlist(state, company, order.event_id).await;
     reread(state, company, id).await
 }
 
@@ -523,6 +588,7 @@ pub async fn refund(state: &AppState, ctx: &AccessContext, id: Uuid, input: Refu
     change(&txn, company, ctx.user_id, &order, "refunded", before, now).await?;
     txn.commit().await?;
     state.outbox.wake();
+    offer_to_waitlist(state, company, order.event_id).await;
     reread(state, company, id).await
 }
 

@@ -68,6 +68,9 @@ pub async fn release(state: &AppState, company: Uuid, id: Uuid) -> Result<bool, 
     let Some(voucher) = repo::voucher(&txn, company, id).await? else { return Ok(false) };
     let released = release_in(&txn, company, &voucher).await?;
     txn.commit().await?;
+    if released {
+        super::service::offer_to_waitlist(state, company, voucher.event_id).await;
+    }
     Ok(released)
 }
 
@@ -93,5 +96,6 @@ pub async fn delete(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<(
     repo::delete_voucher(&txn, company, id).await?;
     activity::record(&txn, ctx, Change::deleted(now, "voucher", id, &voucher)).await?;
     txn.commit().await?;
+    super::service::offer_to_waitlist(state, company, voucher.event_id).await;
     Ok(())
 }

@@ -56,13 +56,13 @@ pub(super) async fn send_invitation_mail(
     token: &str,
 ) -> Result<(), Error> {
     let company = repo::company(db, invitation.company_id).await?.ok_or(Error::NoCompany)?;
-    let link = format!("{}/accept-invitation?token={token}", state.config.public_web_url.trim_end_matches('/'));
+    let link = state.config.mail.link(&format!("/accept-invitation?token={token}"));
     let body = format!(
         "You are invited to join {} on Marquee.\n\nOpen this link to accept (it expires {}):\n\n{link}\n",
         company.name,
         invitation.expires_at.format("%Y-%m-%d %H:%M UTC")
     );
-    crate::mail::Outbox::enqueue(
+    marquee_mail::Outbox::enqueue(
         db,
         state.clock.now(),
         &invitation.email,

@@ -7,9 +7,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::path::PathBuf;
+
 use chrono::{DateTime, Utc};
 use lettre::message::header::ContentType;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use marquee_config::{Env, Secret};
 use marquee_kit::Clock;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ConnectionTrait, DatabaseConnection, QueryOrder, QuerySelect, Set};
@@ -38,6 +41,37 @@ pub mod row {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Where a service's mail goes, read from the environment.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// `SMTP_URL`: a relay; without it mail is written under `MAIL_DIR`.
+    pub smtp_url: Option<Secret>,
+    pub mail_dir: PathBuf,
+    pub mail_from: String,
+    /// `PUBLIC_WEB_URL`: the web app that links in mail open.
+    pub public_web_url: String,
+}
+
+impl MailSettings {
+    pub fn load(env: &mut Env) -> Self {
+        Self {
+            smtp_url: env.optional_secret("SMTP_URL"),
+            mail_dir: PathBuf::from(env.string("MAIL_DIR", "./data/mail")),
+            mail_from: env.string("MAIL_FROM", "Marquee <no-reply@marquee.local>"),
+            public_web_url: env.string("PUBLIC_WEB_URL", "http://localhost:3000"),
+        }
+    }
+
+    pub fn mailer(&self) -> anyhow::Result<Mailer> {
+        Mailer::new(self.smtp_url.as_ref().map(|s| s.expose()), &self.mail_dir)
+    }
+
+    /// A link into the web app.
+    pub fn link(&self, path_and_query: &str) -> String {
+        format!("{}{path_and_query}", self.public_web_url.trim_end_matches('/'))
+    }
 }
 
 /// Where mail goes.
