@@ -60,10 +60,15 @@ async fn floor_list(database_url: &str, company: &str, addr: &str) -> anyhow::Re
 }
 
 fn marquee_config_env(database_url: &str) -> marquee_config::Env {
-    let vars = [("DATABASE_URL", database_url), ("INTERNAL_SERVICE_TOKEN", "bench-floor-needs-no-peers")]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
+    // The floor signs no ticket: any key of the right shape does.
+    let vars = [
+        ("DATABASE_URL", database_url),
+        ("INTERNAL_SERVICE_TOKEN", "bench-floor-needs-no-peers"),
+        ("TICKET_KEY_ENCRYPTION_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
     marquee_config::Env::from_map(vars)
 }
 
