@@ -13,6 +13,7 @@ mod m20261202_000007_versions;
 mod m20261203_000008_orders;
 mod m20261203_000009_checkin;
 mod m20261203_000010_waitlist;
+mod m20261203_000011_booking;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000008_orders::Migration),
             Box::new(m20261203_000009_checkin::Migration),
             Box::new(m20261203_000010_waitlist::Migration),
+            Box::new(m20261203_000011_booking::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ mod m20261123_000001_ledger;
 mod m20261123_000002_records;
 mod m20261123_000003_settlements;
 mod m20261201_000004_safeguards;
+mod m20261203_000005_deals;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_records::Migration),
             Box::new(m20261123_000003_settlements::Migration),
             Box::new(m20261201_000004_safeguards::Migration),
+            Box::new(m20261203_000005_deals::Migration),
         ]
     }
 }

@@ -95,15 +95,27 @@ impl pb::access_server::Access for AccessGrpc {
         if request.user_ids.len() > 500 {
             return Err(Status::invalid_argument("at most 500 users per call"));
         }
-        let active = crate::domains::companies::repo::memberships(&self.state.db, company)
+        let active: Vec<Uuid> = crate::domains::companies::repo::memberships(&self.state.db, company)
             .await
             .map_err(|e| Status::from(Error::from(e)))?
             .into_iter()
             .filter(|m| m.status == crate::domains::companies::model::MemberStatus::Active)
-            .map(|m| m.user_id.to_string())
-            .filter(|id| request.user_ids.contains(id))
+            .map(|m| m.user_id)
+            .filter(|id| request.user_ids.contains(&id.to_string()))
             .collect();
-        Ok(Response::new(pb::CheckMembersResponse { active_user_ids: active }))
+        let accounts = crate::domains::users::repo::by_ids(&self.state.db, &active)
+            .await
+            .map_err(|e| Status::from(Error::from(e)))?;
+        let addresses = active
+            .iter()
+            .filter_map(|id| {
+                accounts.get(id).map(|u| pb::MemberAddress { user_id: id.to_string(), email: u.email.clone() })
+            })
+            .collect();
+        Ok(Response::new(pb::CheckMembersResponse {
+            active_user_ids: active.iter().map(Uuid::to_string).collect(),
+            addresses,
+        }))
     }
 
     type WatchAccessStream = EventStream;

@@ -13,6 +13,14 @@ pub enum Error {
     #[error("{0}")]
     HoldLimitReached(String),
     #[error("{0}")]
+    HoldNotHeld(String),
+    #[error("{0}")]
+    NotFirstHold(String),
+    #[error("{0}")]
+    NothingToChallenge(String),
+    #[error("{0}")]
+    ChallengeRunning(String),
+    #[error("{0}")]
     CrewUserTaken(String),
     #[error("{0}")]
     CrewAssigned(String),
@@ -113,6 +121,10 @@ impl From<Error> for ApiError {
             Error::Invalid(details) => ApiError::validation(details),
             Error::NotFound(what) => ApiError::not_found(what),
             Error::HoldLimitReached(message) => ApiError::forbidden("HOLD_LIMIT_REACHED", message),
+            Error::HoldNotHeld(message) => ApiError::conflict("HOLD_NOT_HELD", message),
+            Error::NotFirstHold(message) => ApiError::conflict("NOT_FIRST_HOLD", message),
+            Error::NothingToChallenge(message) => ApiError::conflict("NOTHING_TO_CHALLENGE", message),
+            Error::ChallengeRunning(message) => ApiError::conflict("CHALLENGE_RUNNING", message),
             Error::CrewUserTaken(message) => ApiError::conflict("CREW_USER_TAKEN", message),
             Error::CrewAssigned(message) => ApiError::conflict("CREW_ASSIGNED", message),
             Error::ShiftHasAssignments(message) => ApiError::conflict("SHIFT_HAS_ASSIGNMENTS", message),

@@ -96,6 +96,7 @@ impl App {
         );
         tasks.spawn("offer-expiry", expire_offers(state.clone(), shutdown.clone()));
         tasks.spawn("reservation-expiry", expire_reservations(state.clone(), shutdown.clone()));
+        tasks.spawn("hold-expiry", expire_holds(state.clone(), shutdown.clone()));
         tasks.spawn(
             "mail-relay",
             state.mail.clone().relay(
@@ -124,6 +125,21 @@ impl App {
 
     pub async fn run(self) -> anyhow::Result<()> {
         self.skeleton.serve(self.router, None).await
+    }
+}
+
+/// Ends holds past their expiry, and challenged holds past their deadline.
+async fn expire_holds(state: AppState, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+        match domains::calendar::holds::sweep(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(ended = n, "holds ended"),
+            Err(e) => tracing::warn!(error = %e, "hold expiry failed"),
+        }
     }
 }
 

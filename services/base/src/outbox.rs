@@ -59,7 +59,13 @@ pub enum Fact {
         /// The member who accepted (absent from facts queued before it was kept).
         #[serde(default)]
         accepted_by: Option<Uuid>,
+        /// The offer's deal (absent from facts queued before deals: a flat fee).
+        #[serde(default)]
+        deal: Option<crate::domains::offers::Deal>,
     },
+    /// An event's ticket types as they stand, for the gross potential of its
+    /// settlement sheet; a later revision replaces an earlier one.
+    TicketManifest { event_id: Uuid, revision: i64, lines: Vec<ManifestLine> },
     TicketSale {
         event_id: Uuid,
         registration_id: Uuid,
@@ -81,10 +87,24 @@ pub enum Fact {
     },
 }
 
+/// One ticket type in a manifest.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ManifestLine {
+    pub ticket_type_id: Uuid,
+    pub name: String,
+    pub price_minor: i64,
+    pub currency: String,
+    pub capacity: u32,
+    pub comps: u32,
+    pub kills: u32,
+}
+
 impl Fact {
     fn kind(&self) -> &'static str {
         match self {
             Self::OfferAccepted { .. } => "offer_accepted",
+            Self::TicketManifest { .. } => "ticket_manifest",
             Self::TicketSale { refund: false, .. } | Self::OrderPayment { refund: false, .. } => "ticket_sale",
             Self::TicketSale { refund: true, .. } | Self::OrderPayment { refund: true, .. } => "ticket_refund",
         }
@@ -237,7 +257,7 @@ async fn send(mut client: Client, item: &row::Model, fact: Fact) -> Result<(), S
     let company_id = item.company_id.to_string();
     let money = |amount_minor, currency| Some(pb::Money { amount_minor, currency });
     let result = match fact {
-        Fact::OfferAccepted { offer_id, event_id, artist_id, fee_minor, currency, at, accepted_by } => client
+        Fact::OfferAccepted { offer_id, event_id, artist_id, fee_minor, currency, at, accepted_by, deal } => client
             .record_offer_accepted(pb::OfferAccepted {
                 source_id: item.source_id.clone(),
                 company_id,
@@ -247,6 +267,7 @@ async fn send(mut client: Client, item: &row::Model, fact: Fact) -> Result<(), S
                 fee: money(fee_minor, currency),
                 accepted_at_unix_ms: at.timestamp_millis(),
                 accepted_by: accepted_by.map(|u| u.to_string()).unwrap_or_default(),
+                deal: deal.map(|d| d.to_proto()),
             })
             .await
             .map(|_| ()),
@@ -275,6 +296,26 @@ async fn send(mut client: Client, item: &row::Model, fact: Fact) -> Result<(), S
                 amount: money(amount_minor, currency),
                 quantity,
                 occurred_at_unix_ms: at.timestamp_millis(),
+            })
+            .await
+            .map(|_| ()),
+        Fact::TicketManifest { event_id, revision, lines } => client
+            .record_ticket_manifest(pb::TicketManifest {
+                source_id: item.source_id.clone(),
+                company_id,
+                event_id: event_id.to_string(),
+                revision,
+                lines: lines
+                    .into_iter()
+                    .map(|l| pb::ManifestLine {
+                        ticket_type_id: l.ticket_type_id.to_string(),
+                        name: l.name,
+                        price: money(l.price_minor, l.currency),
+                        capacity: l.capacity,
+                        comps: l.comps,
+                        kills: l.kills,
+                    })
+                    .collect(),
             })
             .await
             .map(|_| ()),

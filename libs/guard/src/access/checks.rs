@@ -301,8 +301,13 @@ impl Guard {
 
     /// Which of `users` are active members of `company`, asked of auth.
     pub async fn active_members(&self, company: Uuid, users: &[Uuid]) -> Result<BTreeSet<Uuid>, ApiError> {
+        Ok(self.member_addresses(company, users).await?.into_keys().collect())
+    }
+
+    /// The addresses of those of `users` who are active members of `company`.
+    pub async fn member_addresses(&self, company: Uuid, users: &[Uuid]) -> Result<BTreeMap<Uuid, String>, ApiError> {
         if users.is_empty() {
-            return Ok(BTreeSet::new());
+            return Ok(BTreeMap::new());
         }
         let answer = self
             .ask_auth(|mut client, budget| async move {
@@ -319,6 +324,17 @@ impl Guard {
                 unavailable("membership cannot be verified right now")
             })?
             .into_inner();
-        Ok(answer.active_user_ids.iter().filter_map(|id| Uuid::parse_str(id).ok()).collect())
+        let mut members: BTreeMap<Uuid, String> = answer
+            .active_user_ids
+            .iter()
+            .filter_map(|id| Uuid::parse_str(id).ok())
+            .map(|id| (id, String::new()))
+            .collect();
+        for a in answer.addresses {
+            if let Some(slot) = Uuid::parse_str(&a.user_id).ok().and_then(|id| members.get_mut(&id)) {
+                *slot = a.email;
+            }
+        }
+        Ok(members)
     }
 }

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod artists;
+mod booking;
 mod checkin;
 mod crew;
 mod events;

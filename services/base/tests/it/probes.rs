@@ -189,6 +189,8 @@ impl Seeded {
             ("POST", "/v1/checkin-lists/{id}/scans") => SCAN.clone(),
             ("POST", "/v1/checkin-lists/{id}/scans/batch") => json!({"scans": [SCAN.clone()]}),
             ("POST", "/v1/orders/{id}/refund") => json!({}),
+            ("POST", "/v1/calendar/holds/{id}/challenge" | "/v1/calendar/holds/{id}/confirm") => json!({}),
+            ("PUT", "/v1/calendar/settings") => json!({"challengeHours": 24}),
             ("POST", "/v1/shifts/{id}/assignments") => json!({"crewId": self.ids["crew"]}),
             ("POST", "/v1/tasks/{id}/comments") => json!({"body": "probe"}),
             ("PATCH", "/v1/artists/{id}") => json!({"notes": "probe"}),

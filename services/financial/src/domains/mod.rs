@@ -1,3 +1,4 @@
+pub mod deals;
 pub mod ledger;
 pub mod records;
 pub mod reports;

@@ -7,3 +7,4 @@ mod ledger;
 mod probes;
 mod records;
 mod settlements;
+mod sheets;

@@ -61,6 +61,9 @@ async fn seed(f: &Fleet, t: &Tenant) -> BTreeMap<&'static str, String> {
 }
 
 fn path(ids: &BTreeMap<&'static str, String>, template: &str) -> String {
+    if template == "/v1/settlements/preview" {
+        return format!("{template}?eventId={}&currency=EUR", uuid::Uuid::nil());
+    }
     if !template.contains('{') {
         return format!("{template}?limit=100");
     }

@@ -135,6 +135,7 @@ async fn a_replayed_accepted_offer_yields_one_payable_and_a_replayed_sale_one_in
         fee: Some(Money { amount_minor: 250_000, currency: "EUR".into() }),
         accepted_at_unix_ms: 0,
         accepted_by: t.owner_id.to_string(),
+        deal: None,
     };
     let mut tasks = Vec::new();
     for _ in 0..5 {
@@ -255,6 +256,7 @@ async fn an_accepted_offer_is_a_submitted_payable_someone_else_approves_and_pays
         fee: Some(Money { amount_minor: 80_000, currency: "EUR".into() }),
         accepted_at_unix_ms: 0,
         accepted_by: booker_id.to_string(),
+        deal: None,
     };
     let ack = facts(&f).await.record_offer_accepted(offer).await.unwrap().into_inner();
     assert!(!ack.parked && !ack.replayed);

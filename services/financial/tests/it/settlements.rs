@@ -31,6 +31,7 @@ async fn a_settlement_splits_exactly_freezes_and_pays_out() {
             fee: eur(100_000),
             accepted_at_unix_ms: 0,
             accepted_by: t.owner_id.to_string(),
+            deal: None,
         })
         .await
         .unwrap()

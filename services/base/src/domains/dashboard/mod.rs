@@ -119,7 +119,7 @@ async fn ticket_sales(state: &AppState, ctx: &AccessContext, events: &[Event]) -
     for e in events {
         let types = crate::domains::ticketing::repo::ticket_types(&state.db, ctx.company_id, e.id).await?;
         if !types.is_empty() {
-            let (sold, capacity) = types.iter().fold((0, 0), |(s, c), t| (s + t.sold, c + t.capacity));
+            let (sold, capacity) = types.iter().fold((0, 0), |(s, c), t| (s + t.sold, c + t.sellable()));
             sales.push(TicketSales { event_id: e.id, name: e.name.clone(), sold, capacity });
         }
     }

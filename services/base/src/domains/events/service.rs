@@ -42,19 +42,30 @@ async fn book(db: &impl ConnectionTrait, company: Uuid, venue: Uuid, event: &Eve
 }
 
 pub async fn create(state: &AppState, ctx: &AccessContext, input: EventIn) -> Result<Event, Error> {
-    let now = state.clock.now();
     let txn = state.db.begin().await?;
     repo::lock_company(&txn, ctx.company_id).await?;
+    let event = create_within(&txn, ctx, input, state.clock.now()).await?;
+    txn.commit().await?;
+    Ok(event)
+}
+
+/// Creates an event in the caller's transaction, which holds the company's lock.
+pub async fn create_within(
+    txn: &sea_orm::DatabaseTransaction,
+    ctx: &AccessContext,
+    input: EventIn,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Event, Error> {
     if let Some(max) = ctx.limit("maxEvents") {
-        let live = repo::count_live(&txn, ctx.company_id).await?;
+        let live = repo::count_live(txn, ctx.company_id).await?;
         if i64::try_from(live).unwrap_or(i64::MAX) >= max {
             return Err(Error::EventLimitReached(format!("the company's plan allows {max} events")));
         }
     }
-    let venue = venues::repo::find(&txn, ctx.company_id, input.venue_id)
+    let venue = venues::repo::find(txn, ctx.company_id, input.venue_id)
         .await?
         .ok_or_else(|| Error::field("venueId", "no such venue in this company"))?;
-    check_artists(&txn, ctx.company_id, &input.lineup).await?;
+    check_artists(txn, ctx.company_id, &input.lineup).await?;
     let event = Event {
         id: Uuid::now_v7(),
         name: input.name.trim().to_owned(),
@@ -71,10 +82,9 @@ pub async fn create(state: &AppState, ctx: &AccessContext, input: EventIn) -> Re
         updated_at: now,
         version: 1,
     };
-    book(&txn, ctx.company_id, venue.id, &event).await?;
-    repo::insert(&txn, ctx.company_id, &event).await?;
-    activity::record(&txn, ctx, Change::created(now, "event", event.id, &event)).await?;
-    txn.commit().await?;
+    book(txn, ctx.company_id, venue.id, &event).await?;
+    repo::insert(txn, ctx.company_id, &event).await?;
+    activity::record(txn, ctx, Change::created(now, "event", event.id, &event)).await?;
     Ok(event)
 }
 

@@ -2,6 +2,7 @@
 //! withdrawn`. Past its deadline a sent offer expires (a background job); an
 //! accepted offer becomes a payable in financial exactly once, through the outbox.
 
+pub mod deal;
 pub mod repo;
 pub mod routes;
 pub mod service;
@@ -11,6 +12,8 @@ use marquee_kit::FieldIssue;
 use marquee_kit::extract::{Issues, Validate};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+pub use deal::Deal;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -78,9 +81,11 @@ pub struct Offer {
     pub id: Uuid,
     pub event_id: Uuid,
     pub artist_id: Uuid,
+    /// The guarantee (0 under a door deal).
     pub fee_minor: i64,
     pub currency: String,
     pub terms: String,
+    pub deal: Deal,
     pub deadline: DateTime<Utc>,
     pub status: Status,
     pub created_by: Uuid,
@@ -93,17 +98,41 @@ pub struct Offer {
 pub struct OfferIn {
     pub event_id: Uuid,
     pub artist_id: Uuid,
-    pub fee_minor: i64,
+    /// The guarantee: required without a deal (a flat deal of it), and equal
+    /// to the deal's guarantee with one.
+    pub fee_minor: Option<i64>,
     pub currency: String,
     #[serde(default)]
     pub terms: String,
+    pub deal: Option<Deal>,
     pub deadline: DateTime<Utc>,
+}
+
+impl OfferIn {
+    /// The deal the offer carries.
+    pub fn deal(&self) -> Deal {
+        self.deal.clone().unwrap_or_else(|| Deal::flat(self.fee_minor.unwrap_or(0)))
+    }
 }
 
 impl Validate for OfferIn {
     fn validate(&self) -> Result<(), Vec<FieldIssue>> {
         let mut issues = Issues::new();
-        issues.check((1..=1_000_000_000_000).contains(&self.fee_minor), "feeMinor", "must be positive minor units");
+        match (&self.deal, self.fee_minor) {
+            (None, fee) => issues.check(
+                fee.is_some_and(|f| (1..=1_000_000_000_000).contains(&f)),
+                "feeMinor",
+                "must be positive minor units",
+            ),
+            (Some(deal), fee) => {
+                deal.check(&mut issues);
+                issues.check(
+                    fee.is_none_or(|f| f == deal.guarantee_minor),
+                    "feeMinor",
+                    "must equal deal.guaranteeMinor (or be left out)",
+                );
+            }
+        }
         crate::domains::artists::model::check_currency(&mut issues, "currency", &self.currency);
         issues.check(self.terms.chars().count() <= 10_000, "terms", "at most 10000 characters");
         issues.finish()

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::entity::prelude::*;
 use sea_orm::{ConnectionTrait, PaginatorTrait, QueryOrder, QuerySelect, Set};
 
-use super::{Offer, OfferFilter, Status};
+use super::{Deal, Offer, OfferFilter, Status};
 
 pub mod row {
     use sea_orm::entity::prelude::*;
@@ -20,6 +20,7 @@ pub mod row {
         pub fee_minor: i64,
         pub currency: String,
         pub terms: String,
+        pub deal: Option<String>,
         pub deadline: DateTimeUtc,
         pub status: String,
         pub created_by: Uuid,
@@ -42,6 +43,10 @@ fn offer_of(r: row::Model) -> Result<Offer, DbErr> {
         fee_minor: r.fee_minor,
         currency: r.currency,
         terms: r.terms,
+        deal: match r.deal {
+            Some(json) => serde_json::from_str(&json).map_err(|e| DbErr::Custom(format!("offer deal: {e}")))?,
+            None => Deal::flat(r.fee_minor),
+        },
         deadline: r.deadline,
         status: Status::parse(&r.status).ok_or_else(|| DbErr::Custom(format!("offer status {}", r.status)))?,
         created_by: r.created_by,
@@ -59,6 +64,7 @@ pub async fn insert(db: &impl ConnectionTrait, company: Uuid, o: &Offer) -> Resu
         fee_minor: Set(o.fee_minor),
         currency: Set(o.currency.clone()),
         terms: Set(o.terms.clone()),
+        deal: Set(Some(serde_json::to_string(&o.deal).map_err(|e| DbErr::Custom(e.to_string()))?)),
         deadline: Set(o.deadline),
         status: Set(o.status.as_str().to_owned()),
         created_by: Set(o.created_by),

@@ -26,7 +26,8 @@ pub async fn create(state: &AppState, ctx: &AccessContext, input: OfferIn) -> Re
         id: Uuid::now_v7(),
         event_id: input.event_id,
         artist_id: input.artist_id,
-        fee_minor: input.fee_minor,
+        fee_minor: input.deal().guarantee_minor,
+        deal: input.deal(),
         currency: input.currency,
         terms: input.terms,
         deadline: input.deadline,
@@ -95,6 +96,7 @@ pub async fn act(state: &AppState, ctx: &AccessContext, id: Uuid, action: Action
             currency: offer.currency.clone(),
             at: now,
             accepted_by: Some(ctx.user_id),
+            deal: Some(offer.deal.clone()),
         };
         outbox::enqueue(&txn, ctx.company_id, format!("offer:{}:accepted", offer.id), &fact, now).await?;
     }

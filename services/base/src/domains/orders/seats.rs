@@ -84,12 +84,14 @@ async fn add_to_type(
         .filter(
             Expr::col(type_row::Column::Sold)
                 .add(Expr::col(type_row::Column::Held))
+                .add(Expr::col(type_row::Column::Comps))
+                .add(Expr::col(type_row::Column::Kills))
                 .add(q)
                 .lte(Expr::col(type_row::Column::Capacity)),
         )
         .exec_with_returning(db)
         .await?;
-    Ok(rows.first().map(|t| t.sold + t.held >= t.capacity))
+    Ok(rows.first().map(|t| t.sold + t.held + t.comps + t.kills >= t.capacity))
 }
 
 async fn add_to_quota(db: &impl ConnectionTrait, id: Uuid, bucket: Bucket, q: i32) -> Result<Option<bool>, DbErr> {
@@ -218,7 +220,7 @@ pub async fn all_sold(db: &impl ConnectionTrait, company: Uuid, types: &[TicketT
     if types.is_empty() {
         return Ok(false);
     }
-    let open: Vec<Uuid> = types.iter().filter(|t| t.sold < t.capacity).map(|t| t.id).collect();
+    let open: Vec<Uuid> = types.iter().filter(|t| t.sold < t.sellable()).map(|t| t.id).collect();
     if open.is_empty() {
         return Ok(true);
     }

@@ -17,6 +17,9 @@ pub struct TicketType {
     pub price_minor: i64,
     pub currency: String,
     pub capacity: u32,
+    /// Seats given away, and seats taken off sale: neither is sold.
+    pub comps: u32,
+    pub kills: u32,
     pub sold: u32,
     /// Seats held by open reservations and by vouchers' blocks.
     pub held: u32,
@@ -26,6 +29,13 @@ pub struct TicketType {
     pub created_at: DateTime<Utc>,
 }
 
+impl TicketType {
+    /// Seats for sale: the capacity less comps and kills.
+    pub fn sellable(&self) -> u32 {
+        self.capacity.saturating_sub(self.comps).saturating_sub(self.kills)
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TicketTypeIn {
@@ -33,6 +43,12 @@ pub struct TicketTypeIn {
     pub price_minor: i64,
     pub currency: String,
     pub capacity: u32,
+    /// Of the capacity, seats given away (comps) and seats taken off sale
+    /// (kills, such as a blocked sightline): the rest is for sale.
+    #[serde(default)]
+    pub comps: u32,
+    #[serde(default)]
+    pub kills: u32,
     #[serde(default = "one")]
     pub per_order_max: u32,
     pub sale_starts_at: Option<DateTime<Utc>>,
@@ -53,6 +69,11 @@ impl Validate for TicketTypeIn {
             (1..=MAX_CAPACITY).contains(&self.capacity),
             "capacity",
             format!("must be between 1 and {MAX_CAPACITY}"),
+        );
+        issues.check(
+            u64::from(self.comps) + u64::from(self.kills) < u64::from(self.capacity),
+            "kills",
+            "comps and kills leave at least one seat of the capacity for sale",
         );
         issues.check((1..=100).contains(&self.per_order_max), "perOrderMax", "must be between 1 and 100");
         if let (Some(s), Some(e)) = (self.sale_starts_at, self.sale_ends_at) {

@@ -75,6 +75,8 @@ pub async fn create_type(
         price_minor: input.price_minor,
         currency: input.currency,
         capacity: input.capacity,
+        comps: input.comps,
+        kills: input.kills,
         sold: 0,
         held: 0,
         per_order_max: input.per_order_max,
@@ -84,6 +86,24 @@ pub async fn create_type(
     };
     let txn = state.db.begin().await?;
     repo::insert_type(&txn, ctx.company_id, &t, ctx.user_id).await?;
+    // The manifest only grows (types are added, never removed), so its
+    // length is a revision that rises with it.
+    let types = repo::ticket_types(&txn, ctx.company_id, event).await?;
+    let revision = i64::try_from(types.len()).unwrap_or(i64::MAX);
+    let lines = types
+        .into_iter()
+        .map(|t| outbox::ManifestLine {
+            ticket_type_id: t.id,
+            name: t.name,
+            price_minor: t.price_minor,
+            currency: t.currency,
+            capacity: t.capacity,
+            comps: t.comps,
+            kills: t.kills,
+        })
+        .collect();
+    let fact = Fact::TicketManifest { event_id: event, revision, lines };
+    outbox::enqueue(&txn, ctx.company_id, format!("event:{event}:manifest:{revision}"), &fact, t.created_at).await?;
     let after = serde_json::to_value(&t).unwrap_or_default();
     activity::record(
         &txn,
@@ -99,6 +119,7 @@ pub async fn create_type(
     )
     .await?;
     txn.commit().await?;
+    state.outbox.wake();
     Ok(t)
 }
 

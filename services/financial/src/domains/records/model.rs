@@ -93,6 +93,8 @@ pub struct Record {
     pub reviewer_id: Option<Uuid>,
     pub source_id: Option<String>,
     pub entry_ids: Vec<Uuid>,
+    /// Tickets sold or refunded, for the facts of ticket money; 0 otherwise.
+    pub quantity: u32,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

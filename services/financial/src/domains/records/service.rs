@@ -96,6 +96,7 @@ pub async fn create(state: &AppState, ctx: &AccessContext, kind: Kind, input: Re
         reviewer_id: None,
         source_id: None,
         entry_ids: Vec::new(),
+        quantity: 0,
         created_by: ctx.user_id,
         created_at: now,
         updated_at: now,
@@ -305,6 +306,8 @@ pub struct Fact {
     pub counterparty: String,
     pub event_id: Option<Uuid>,
     pub description: String,
+    /// Tickets, for ticket money; 0 otherwise.
+    pub quantity: u32,
 }
 
 /// What became of a fact.
@@ -360,6 +363,7 @@ async fn record_fact(state: &AppState, fact: &Fact) -> Result<(Record, bool), Er
         reviewer_id: None,
         source_id: Some(fact.source_id.clone()),
         entry_ids: Vec::new(),
+        quantity: fact.quantity,
         created_by: fact.author,
         created_at: now,
         updated_at: now,

@@ -37,9 +37,15 @@ pub struct Figures {
     pub gross: i64,
     pub costs: i64,
     pub artist_fee: i64,
+    /// What the parties of `splits` share: the promoter's share of the sheet.
     pub net: i64,
+    /// Each artist's due under the deal (party `artist:{id}`), then the
+    /// parties' shares of `net`.
     pub allocations: Vec<Allocation>,
     pub rounding: String,
+    /// The show's settlement sheet (absent from settlements finalized before sheets).
+    #[serde(default)]
+    pub sheet: Option<crate::domains::deals::sheet::Sheet>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]

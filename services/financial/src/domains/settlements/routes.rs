@@ -7,6 +7,9 @@ use uuid::Uuid;
 
 use super::model::{Payout, PayoutIn, Settlement, SettlementIn};
 use super::service;
+use crate::domains::deals;
+use crate::domains::deals::sheet::Sheet;
+use crate::domains::ledger::model::valid_currency;
 use crate::state::AppState;
 
 pub async fn list(
@@ -32,6 +35,39 @@ pub async fn show(
     Path(id): Path<Uuid>,
 ) -> Result<Data<Settlement>, ApiError> {
     Ok(Data(service::get(&state, &ctx, id).await?))
+}
+
+/// The settlement's sheet: live while a draft, frozen once final.
+pub async fn sheet(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Data<Sheet>, ApiError> {
+    Ok(Data(service::sheet(&state, &ctx, id).await?))
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviewQuery {
+    event_id: Uuid,
+    currency: String,
+}
+
+impl Validate for PreviewQuery {
+    fn validate(&self) -> Result<(), Vec<marquee_kit::FieldIssue>> {
+        let mut issues = marquee_kit::extract::Issues::new();
+        issues.check(valid_currency(&self.currency), "currency", "must be an ISO-4217 code such as EUR");
+        issues.finish()
+    }
+}
+
+/// The sheet an event would settle on now, before any settlement exists.
+pub async fn preview(
+    Ctx(ctx): Ctx,
+    State(state): State<AppState>,
+    Query(query): Query<PreviewQuery>,
+) -> Result<Data<Sheet>, ApiError> {
+    Ok(Data(deals::service::preview(&state, &ctx, query.event_id, &query.currency).await?))
 }
 
 pub async fn finalize(

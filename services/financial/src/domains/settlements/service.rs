@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::model::{Allocation, Figures, Payout, PayoutIn, ROUNDING_RULE, Settlement, SettlementIn, Status, allocate};
 use super::repo::{self, Stored};
+use crate::domains::deals;
 use crate::domains::ledger::model::{Direction, EntryIn, PostingIn, ReverseIn, System};
 use crate::domains::ledger::repo as ledger;
 use crate::domains::ledger::service::{Poster, post_within, reverse_within, system_account};
@@ -14,17 +15,22 @@ use crate::domains::records::repo as records;
 use crate::error::Error;
 use crate::state::AppState;
 
-/// The event's figures from its recorded facts and records, in one currency.
+/// The event's figures from its recorded facts and records, in one currency:
+/// its sheet, each artist's due under the deal, and the rest split by the
+/// settlement's parties.
 async fn figures(db: &impl sea_orm::ConnectionTrait, company: Uuid, stored: &Stored) -> Result<Figures, Error> {
+    let show = deals::service::show(db, company, stored.event_id, &stored.currency).await?;
+    let sheet = deals::sheet::compute(&show);
     let mut f = Figures {
         ticket_sales: 0,
         refunds: 0,
-        gross: 0,
-        costs: 0,
+        gross: sheet.gross,
+        costs: sheet.expenses,
         artist_fee: 0,
-        net: 0,
+        net: sheet.promoter_share,
         allocations: Vec::new(),
         rounding: ROUNDING_RULE.to_owned(),
+        sheet: None,
     };
     for r in records::all(db, company, Some(stored.event_id)).await? {
         let counts = matches!(r.status, RecordStatus::Approved | RecordStatus::Paid);
@@ -35,19 +41,22 @@ async fn figures(db: &impl sea_orm::ConnectionTrait, company: Uuid, stored: &Sto
             (Kind::Income, Some(SystemCategory::TicketSale)) => &mut f.ticket_sales,
             (Kind::Expense, Some(SystemCategory::TicketRefund)) => &mut f.refunds,
             (Kind::Expense, Some(SystemCategory::ArtistFee)) => &mut f.artist_fee,
-            (Kind::Expense, _) => &mut f.costs,
-            (Kind::Income, _) => continue,
+            _ => continue,
         };
         *slot = slot.checked_add(r.amount).ok_or_else(|| Error::field("eventId", "amounts are too large"))?;
     }
-    f.gross = f.ticket_sales - f.refunds;
-    f.net = f.gross - f.costs - f.artist_fee;
-    f.allocations = stored
-        .splits
+    f.allocations = sheet
+        .artists
         .iter()
-        .zip(allocate(f.net, &stored.splits))
-        .map(|(s, amount)| Allocation { party: s.party.clone(), share_bps: s.share_bps, amount })
+        .filter(|a| a.due > 0)
+        .map(|a| Allocation { party: format!("artist:{}", a.artist_id), share_bps: 0, amount: a.due })
+        .chain(stored.splits.iter().zip(allocate(f.net, &stored.splits)).map(|(s, amount)| Allocation {
+            party: s.party.clone(),
+            share_bps: s.share_bps,
+            amount,
+        }))
         .collect();
+    f.sheet = Some(sheet);
     Ok(f)
 }
 
@@ -126,6 +135,11 @@ pub async fn list(
     Ok((items, total))
 }
 
+/// The settlement's sheet: live while a draft, frozen once final.
+pub async fn sheet(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<deals::sheet::Sheet, Error> {
+    get(state, ctx, id).await?.figures.sheet.ok_or(Error::NotFound("sheet"))
+}
+
 /// Freezes the figures and books what each party is owed.
 pub async fn finalize(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<Settlement, Error> {
     let txn = state.db.begin().await?;
@@ -140,13 +154,14 @@ pub async fn finalize(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result
     }
     let frozen = figures(&txn, ctx.company_id, &stored).await?;
     let now = state.clock.now();
-    let entry = if frozen.net > 0 {
+    let owed: i64 = frozen.allocations.iter().map(|a| a.amount.max(0)).sum();
+    let entry = if owed > 0 {
         let clearing = system_account(&txn, ctx.company_id, System::EventResults, &stored.currency, now).await?;
         let payables = system_account(&txn, ctx.company_id, System::SettlementPayables, &stored.currency, now).await?;
         let mut postings = vec![PostingIn {
             account_id: clearing.id,
             direction: Direction::Debit,
-            amount: frozen.net,
+            amount: owed,
             currency: stored.currency.clone(),
         }];
         postings.extend(frozen.allocations.iter().filter(|a| a.amount > 0).map(|a| PostingIn {

@@ -1,0 +1,100 @@
+//! Receiving deals and manifests, and building a show's sheet from
+//! financial's own records.
+
+use std::collections::HashMap;
+
+use marquee_guard::AccessContext;
+use sea_orm::ConnectionTrait;
+use uuid::Uuid;
+
+use super::model::{Deal, ManifestLine, StoredDeal};
+use super::repo;
+use super::sheet::{self, Booking, Sheet, Show};
+use crate::domains::records::model::{Kind, Status, SystemCategory};
+use crate::domains::records::repo as records;
+use crate::error::Error;
+use crate::state::AppState;
+
+/// Keeps an accepted offer's deal; false on a replay.
+pub async fn record_deal(state: &AppState, company: Uuid, deal: &StoredDeal) -> Result<bool, Error> {
+    Ok(repo::insert_deal(&state.db, company, deal).await?)
+}
+
+/// Keeps an event's ticket manifest unless a later one is already kept.
+pub async fn record_manifest(
+    state: &AppState,
+    company: Uuid,
+    event: Uuid,
+    revision: i64,
+    lines: &[ManifestLine],
+) -> Result<(), Error> {
+    Ok(repo::put_manifest(&state.db, company, event, revision, lines, state.clock.now()).await?)
+}
+
+fn add(total: &mut i64, amount: i64) -> Result<(), Error> {
+    *total = total.checked_add(amount).ok_or_else(|| Error::field("eventId", "amounts are too large"))?;
+    Ok(())
+}
+
+/// What the event sold and spent in `currency`, with its deals.
+pub async fn show(db: &impl ConnectionTrait, company: Uuid, event: Uuid, currency: &str) -> Result<Show, Error> {
+    let deals = repo::deals(db, company, event, currency).await?;
+    let mut booked: HashMap<String, i64> = HashMap::new();
+    let mut legacy = Vec::new();
+    let mut show = Show::default();
+    for r in records::all(db, company, Some(event)).await? {
+        if r.currency != currency {
+            continue;
+        }
+        let counts = matches!(r.status, Status::Approved | Status::Paid);
+        let quantity = i64::from(r.quantity);
+        match (r.kind, SystemCategory::of(&r.category)) {
+            (Kind::Income, Some(SystemCategory::TicketSale)) if counts => {
+                add(&mut show.gross, r.amount)?;
+                show.tickets_sold += quantity;
+            }
+            (Kind::Expense, Some(SystemCategory::TicketRefund)) if counts => {
+                add(&mut show.gross, -r.amount)?;
+                show.tickets_sold -= quantity;
+            }
+            (Kind::Expense, Some(SystemCategory::ArtistFee)) => {
+                let source = r.source_id.clone().unwrap_or_default();
+                let has_deal = deals.iter().any(|d| source == format!("offer:{}:accepted", d.offer_id));
+                if has_deal && r.status != Status::Rejected {
+                    // The guarantee's record books it, approved now or later.
+                    add(booked.entry(source).or_default(), r.amount)?;
+                } else if !has_deal && counts {
+                    // An offer accepted before deals travelled: its fee, flat.
+                    let artist = r.counterparty.strip_prefix("artist:").and_then(|a| Uuid::parse_str(a).ok());
+                    legacy.push(Booking {
+                        offer_id: None,
+                        artist_id: artist.unwrap_or_default(),
+                        deal: Deal::flat(r.amount),
+                        booked: r.amount,
+                    });
+                }
+            }
+            (Kind::Expense, _) if counts => add(&mut show.expenses, r.amount)?,
+            _ => {}
+        }
+    }
+    show.bookings = deals
+        .into_iter()
+        .map(|d| Booking {
+            offer_id: Some(d.offer_id),
+            artist_id: d.artist_id,
+            booked: booked.get(&format!("offer:{}:accepted", d.offer_id)).copied().unwrap_or(0),
+            deal: d.deal,
+        })
+        .chain(legacy)
+        .collect();
+    show.manifest = repo::manifest(db, company, event)
+        .await?
+        .map(|lines| lines.into_iter().filter(|l| l.currency == currency).collect());
+    Ok(show)
+}
+
+/// The sheet an event would settle on now, before any settlement exists.
+pub async fn preview(state: &AppState, ctx: &AccessContext, event: Uuid, currency: &str) -> Result<Sheet, Error> {
+    Ok(sheet::compute(&show(&state.db, ctx.company_id, event, currency).await?))
+}
