@@ -15,6 +15,8 @@ enum Holds {
     Space,
     HoldDate,
     Rank,
+    Status,
+    ExpiresAt,
     OwnerId,
     ChallengedBy,
     ChallengeDeadline,
@@ -74,6 +76,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // The sweeper's questions: held holds past expiry, past a deadline.
+        for (name, column) in
+            [("holds_due_expiry", Holds::ExpiresAt), ("holds_due_challenge", Holds::ChallengeDeadline)]
+        {
+            manager
+                .create_index(Index::create().name(name).table(Holds::Table).col(Holds::Status).col(column).to_owned())
+                .await?;
+        }
         manager
             .create_table(
                 Table::create()
@@ -105,7 +115,9 @@ impl MigrationTrait for Migration {
         }
         manager.alter_table(Table::alter().table(Offers::Table).drop_column(Offers::Deal).to_owned()).await?;
         manager.drop_table(Table::drop().table(BookingSettings::Table).to_owned()).await?;
-        manager.drop_index(Index::drop().name("holds_lane_rank").table(Holds::Table).to_owned()).await?;
+        for name in ["holds_due_challenge", "holds_due_expiry", "holds_lane_rank"] {
+            manager.drop_index(Index::drop().name(name).table(Holds::Table).to_owned()).await?;
+        }
         for column in [
             Holds::EventId,
             Holds::ChallengeDeadline,

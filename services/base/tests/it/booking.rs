@@ -135,6 +135,12 @@ async fn ranked_holds_are_challenged_lapse_and_the_first_books_the_date() {
 
     // Nobody answers: a day later both lapse and the challenger is first.
     clock.advance(chrono::Duration::hours(25));
+    let late = f.post(&t, &format!("/v1/calendar/holds/{first}/confirm"), &json!({})).await;
+    assert_eq!(
+        (late.status.as_u16(), late.code()),
+        (409, "HOLD_NOT_HELD"),
+        "past its deadline, even before the sweeper"
+    );
     until(&f, &t, &first, "lapsed").await;
     until(&f, &t, &second, "lapsed").await;
     let now_first = hold(&f, &t, &third).await;

@@ -214,6 +214,13 @@ async fn held(work: &Work<'_>, id: Uuid) -> Result<Hold, Error> {
     if hold.status != HoldStatus::Held {
         return Err(Error::HoldNotHeld(format!("the hold is {}", hold.status.as_str())));
     }
+    // Time ran out before the sweeper came by: the hold is over already.
+    if hold.expires_at <= work.now {
+        return Err(Error::HoldNotHeld("the hold expired".to_owned()));
+    }
+    if hold.challenge.as_ref().is_some_and(|c| c.deadline <= work.now) {
+        return Err(Error::HoldNotHeld("the challenge's deadline passed".to_owned()));
+    }
     Ok(hold)
 }
 
