@@ -343,3 +343,51 @@ async fn refunds_give_seats_and_money_back_and_reach_financial_once() {
     assert_eq!(amounts, [1800, 4000], "each refund less its fee");
     assert_eq!(fin.get(&t, "/v1/incomes?category=ticket_sale").await.data()[0]["amount"], 6000);
 }
+
+/// The same order and the same payment sent eight times at once: one order,
+/// paid once, and every answer is that paid order with the same tickets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn identical_orders_and_confirms_at_once_make_one_paid_order() {
+    let f = Arc::new(fleet().await);
+    let t = Arc::new(f.tenant().await);
+    let event = event_on_sale(&f, &t).await;
+    let tt = ticket_type(&f, &t, &event, "GA", 2500, 50).await;
+    let path = format!("/v1/events/{event}/orders");
+    let barrier = Arc::new(tokio::sync::Barrier::new(8));
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (f, t, path, barrier, body) =
+            (f.clone(), t.clone(), path.clone(), barrier.clone(), order(&[(&tt, 2)], "same"));
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            f.post(&t, &path, &body).await
+        }));
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    for task in tasks {
+        let r = task.await.unwrap();
+        assert!(r.status == 201 || r.status == 200, "{:?}", r.body);
+        ids.insert(r.data()["id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(ids.len(), 1, "one order for one idempotency key");
+    let id = ids.into_iter().next().unwrap();
+
+    let barrier = Arc::new(tokio::sync::Barrier::new(8));
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (f, t, id, barrier) = (f.clone(), t.clone(), id.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            f.post(&t, &format!("/v1/orders/{id}/confirm"), &json!({"paymentRef": "pay-1"})).await
+        }));
+    }
+    let mut tickets = std::collections::BTreeSet::new();
+    for task in tasks {
+        let r = task.await.unwrap();
+        assert_eq!((r.status.as_u16(), &r.data()["status"]), (200, &json!("paid")), "{:?}", r.body);
+        tickets.insert(r.data()["tickets"].to_string());
+    }
+    assert_eq!(tickets.len(), 1, "every answer shows the same tickets");
+    let types = f.get(&t, &format!("/v1/events/{event}/ticket-types")).await;
+    assert_eq!((&types.data()[0]["sold"], &types.data()[0]["held"]), (&json!(2), &json!(0)), "sold once");
+}

@@ -460,6 +460,21 @@ fn tickets_of(order: &Order, now: DateTime<Utc>) -> Vec<Ticket> {
 /// payment reference answers the paid order; after the reservation ran out
 /// it is paid only if its seats are still free.
 pub async fn confirm(state: &AppState, ctx: &AccessContext, id: Uuid, input: ConfirmIn) -> Result<Order, Error> {
+    match confirm_once(state, ctx, id, &input).await {
+        // The same payment confirmed at the same moment: the other request
+        // paid it, and this one answers the paid order too.
+        Err(Error::ChangedMeanwhile(what)) => {
+            let order = repo::order(&state.db, ctx.company_id, id).await?.ok_or(Error::NotFound("order"))?;
+            if order.status == OrderStatus::Paid && order.payment_ref.as_deref() == Some(input.payment_ref.trim()) {
+                return answer(state, ctx.company_id, order).await;
+            }
+            Err(Error::ChangedMeanwhile(what))
+        }
+        other => other,
+    }
+}
+
+async fn confirm_once(state: &AppState, ctx: &AccessContext, id: Uuid, input: &ConfirmIn) -> Result<Order, Error> {
     let now = state.clock.now();
     let company = ctx.company_id;
     let payment_ref = input.payment_ref.trim();
