@@ -81,6 +81,62 @@ pub trait Configured: Sized {
     fn service(&self) -> &ServiceConfig;
 }
 
+/// A service's application, as the shared command line serves it.
+pub trait Service: Sized {
+    type Config: Configured;
+    /// Builds the application, migrating first unless `skip_migrations`.
+    fn build(config: Self::Config, skip_migrations: bool) -> impl Future<Output = anyhow::Result<Self>>;
+    /// Cancelled to begin a graceful shutdown.
+    fn shutdown_token(&self) -> tokio_util::sync::CancellationToken;
+    /// Serves until the shutdown token is cancelled and the drain is over.
+    fn serve(self) -> impl Future<Output = anyhow::Result<()>>;
+    /// `migrate`: applies the migrations.
+    fn migrate(config: &Self::Config) -> impl Future<Output = anyhow::Result<()>>;
+}
+
+/// Implements [`Service`] for a service's `App` of the usual shape: built by
+/// `App::build(config, Options)`, stopped by `App::shutdown_token`, served by
+/// `App::run`, migrated by the crate's `migrate`.
+#[macro_export]
+macro_rules! service {
+    ($app:ty, $config:ty, $options:ident, $migrate:path) => {
+        impl $crate::Service for $app {
+            type Config = $config;
+
+            async fn build(config: $config, skip_migrations: bool) -> anyhow::Result<Self> {
+                <$app>::build(config, $options { skip_migrations, ..$options::default() }).await
+            }
+
+            fn shutdown_token(&self) -> ::tokio_util::sync::CancellationToken {
+                <$app>::shutdown_token(self)
+            }
+
+            async fn serve(self) -> anyhow::Result<()> {
+                self.run().await
+            }
+
+            async fn migrate(config: &$config) -> anyhow::Result<()> {
+                $migrate(config).await
+            }
+        }
+    };
+}
+
+/// Carries out `command` for service `S`: migrates, or serves until SIGTERM
+/// (then drains). A binary handles its own commands before calling this.
+pub async fn run<S: Service>(config: S::Config, command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Migrate => S::migrate(&config).await,
+        Command::Serve { skip_migrations } => {
+            let drain = config.service().http.drain;
+            let app = S::build(config, skip_migrations).await?;
+            marquee_kit::server::cancel_on_signal(app.shutdown_token(), drain);
+            app.serve().await
+        }
+        Command::Own(other) => anyhow::bail!("the command {other} is the binary's own"),
+    }
+}
+
 /// What the command line asks of a binary.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {

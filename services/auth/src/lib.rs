@@ -232,3 +232,5 @@ async fn key_maintenance(state: AppState, shutdown: CancellationToken) {
         }
     }
 }
+
+marquee_service::service!(App, Config, Options, migrate);

@@ -181,3 +181,5 @@ async fn expire_reservations(state: AppState, shutdown: CancellationToken) {
         }
     }
 }
+
+marquee_service::service!(App, Config, Options, migrate);

@@ -101,3 +101,5 @@ impl App {
         self.skeleton.serve(self.router, Some(GrpcServices::new(facts))).await
     }
 }
+
+marquee_service::service!(App, Config, Options, migrate);

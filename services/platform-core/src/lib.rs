@@ -132,3 +132,5 @@ impl App {
         self.skeleton.serve(router, Some(GrpcServices::new(service))).await
     }
 }
+
+marquee_service::service!(App, Config, Options, migrate);

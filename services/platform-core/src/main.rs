@@ -1,20 +1,11 @@
 //! `marquee-platform-core [healthcheck | migrate] [--no-migrate]`
 
-use marquee_platform_core::{App, Config, Options, migrate};
-use marquee_service::{Command, Started};
+use marquee_platform_core::{App, Config};
+use marquee_service::Started;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let Started { config, command, telemetry: _telemetry } =
         marquee_service::start::<Config>("marquee-platform-core", &[])?;
-    match command {
-        Command::Migrate => migrate(&config).await,
-        Command::Serve { skip_migrations } => {
-            let drain = config.service.http.drain;
-            let app = App::build(config, Options { skip_migrations, ..Options::default() }).await?;
-            marquee_kit::server::cancel_on_signal(app.shutdown_token(), drain);
-            app.run().await
-        }
-        Command::Own(other) => unreachable!("platform-core has no command {other}"),
-    }
+    marquee_service::run::<App>(config, command).await
 }
