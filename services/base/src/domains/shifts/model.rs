@@ -52,6 +52,26 @@ pub struct ShiftPatch {
     pub headcount: Option<u32>,
 }
 
+impl crate::patch::Patch<Shift> for ShiftPatch {
+    fn apply(self, target: &mut Shift) {
+        if let Some(name) = self.name {
+            target.name = name.trim().to_owned();
+        }
+        if let Some(starts_at) = self.starts_at {
+            target.starts_at = starts_at;
+        }
+        if let Some(ends_at) = self.ends_at {
+            target.ends_at = ends_at;
+        }
+        if let Some(skills) = self.required_skills {
+            target.required_skills = crate::domains::crew::model::normalise_skills(&skills);
+        }
+        if let Some(headcount) = self.headcount {
+            target.headcount = headcount;
+        }
+    }
+}
+
 fn check_times(issues: &mut Issues, start: DateTime<Utc>, end: DateTime<Utc>) {
     issues.check(end > start, "endsAt", "must be after startsAt");
     issues.check(end - start <= Duration::hours(24), "endsAt", "a shift lasts at most 24 hours");

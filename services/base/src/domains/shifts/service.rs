@@ -14,6 +14,7 @@ use crate::domains::crew::model::{CrewMember, covers, normalise_skills};
 use crate::domains::crew::repo as crew_repo;
 use crate::domains::events;
 use crate::error::Error;
+use crate::patch::patched;
 use crate::state::AppState;
 pub async fn create_shift(state: &AppState, ctx: &AccessContext, event: Uuid, input: ShiftIn) -> Result<Shift, Error> {
     if events::repo::find(&state.db, ctx.company_id, event).await?.is_none() {
@@ -71,30 +72,20 @@ pub async fn update_shift(
     if expected.is_some_and(|v| v != before.version) {
         return Err(Error::VersionMismatch { current: Some(before.version) });
     }
-    let mut after = before.clone();
-    if let Some(n) = patch.name {
-        after.name = n.trim().to_owned();
-    }
-    if patch.starts_at.is_some() || patch.ends_at.is_some() {
+    let moves = patch.starts_at.is_some() || patch.ends_at.is_some();
+    let mut after = patched(&before, patch);
+    if moves {
         if before.filled > 0 {
             return Err(Error::ShiftHasAssignments(
                 "the shift's times cannot move while people are assigned".to_owned(),
             ));
         }
-        after.starts_at = patch.starts_at.unwrap_or(before.starts_at);
-        after.ends_at = patch.ends_at.unwrap_or(before.ends_at);
         if after.ends_at <= after.starts_at || after.ends_at - after.starts_at > chrono::Duration::hours(24) {
             return Err(Error::field("endsAt", "must be after startsAt, at most 24 hours later"));
         }
     }
-    if let Some(s) = patch.required_skills {
-        after.required_skills = normalise_skills(&s);
-    }
-    if let Some(h) = patch.headcount {
-        if h < before.filled {
-            return Err(Error::field("headcount", format!("{} people are already assigned", before.filled)));
-        }
-        after.headcount = h;
+    if after.headcount < before.filled {
+        return Err(Error::field("headcount", format!("{} people are already assigned", before.filled)));
     }
     after.updated_by = ctx.user_id;
     after.updated_at = state.clock.now();

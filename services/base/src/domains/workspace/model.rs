@@ -191,3 +191,46 @@ impl Validate for CommentIn {
         issues.finish()
     }
 }
+
+/// The ids in their first-seen order, each once.
+pub fn unique(ids: Vec<Uuid>) -> Vec<Uuid> {
+    let mut seen = std::collections::HashSet::new();
+    ids.into_iter().filter(|id| seen.insert(*id)).collect()
+}
+
+impl crate::patch::Patch<Board> for BoardPatch {
+    fn apply(self, target: &mut Board) {
+        if let Some(name) = self.name {
+            target.name = name.trim().to_owned();
+        }
+        if let Some(event) = self.event_id {
+            target.event_id = event;
+        }
+    }
+}
+
+impl crate::patch::Patch<Task> for TaskPatch {
+    fn apply(self, target: &mut Task) {
+        if let Some(title) = self.title {
+            target.title = title.trim().to_owned();
+        }
+        if let Some(description) = self.description {
+            target.description = description;
+        }
+        if let Some(status) = self.status {
+            target.status = status;
+        }
+        if let Some(priority) = self.priority {
+            target.priority = priority;
+        }
+        if let Some(due) = self.due_date {
+            target.due_date = due;
+        }
+        if let Some(assignees) = self.assignees {
+            target.assignees = unique(assignees);
+        }
+        if let Some(event) = self.event_id {
+            target.event_id = event;
+        }
+    }
+}

@@ -6,19 +6,14 @@ use sea_orm::{ConnectionTrait, TransactionTrait};
 use uuid::Uuid;
 
 use super::model::{
-    Board, BoardIn, BoardPatch, Comment, CommentIn, Priority, Task, TaskFilter, TaskIn, TaskPatch, TaskStatus,
+    Board, BoardIn, BoardPatch, Comment, CommentIn, Priority, Task, TaskFilter, TaskIn, TaskPatch, TaskStatus, unique,
 };
 use super::repo;
 use crate::domains::activity::{self, Change};
 use crate::domains::events;
 use crate::error::Error;
+use crate::patch::patched;
 use crate::state::AppState;
-
-/// The ids in their first-seen order, each once.
-fn unique(ids: Vec<Uuid>) -> Vec<Uuid> {
-    let mut seen = std::collections::HashSet::new();
-    ids.into_iter().filter(|id| seen.insert(*id)).collect()
-}
 
 fn json<T: serde::Serialize>(v: &T) -> serde_json::Value {
     serde_json::to_value(v).unwrap_or_default()
@@ -83,27 +78,15 @@ pub async fn boards(
 
 pub async fn update_board(state: &AppState, ctx: &AccessContext, id: Uuid, patch: BoardPatch) -> Result<Board, Error> {
     let before = board(state, ctx, id).await?;
-    let mut after = before.clone();
-    if let Some(name) = patch.name {
-        after.name = name.trim().to_owned();
-    }
     if let Some(event) = patch.event_id {
         check_event(&state.db, ctx.company_id, event).await?;
-        after.event_id = event;
     }
+    let mut after = patched(&before, patch);
     after.updated_by = ctx.user_id;
     after.updated_at = state.clock.now();
     let txn = state.db.begin().await?;
     repo::update_board(&txn, ctx.company_id, &after).await?;
-    let change = Change {
-        at: after.updated_at,
-        entity: "board",
-        entity_id: id,
-        action: "updated",
-        before: json(&before),
-        after: json(&after),
-    };
-    activity::record(&txn, ctx, change).await?;
+    activity::record(&txn, ctx, Change::updated(after.updated_at, "board", id, &before, &after)).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -179,43 +162,18 @@ pub async fn tasks(
 
 pub async fn update_task(state: &AppState, ctx: &AccessContext, id: Uuid, patch: TaskPatch) -> Result<Task, Error> {
     let before = task(state, ctx, id).await?;
-    let mut after = before.clone();
-    if let Some(t) = patch.title {
-        after.title = t.trim().to_owned();
+    if let Some(assignees) = &patch.assignees {
+        check_assignees(state, ctx, assignees).await?;
     }
-    if let Some(d) = patch.description {
-        after.description = d;
+    if let Some(event) = patch.event_id {
+        check_event(&state.db, ctx.company_id, event).await?;
     }
-    if let Some(s) = patch.status {
-        after.status = s;
-    }
-    if let Some(p) = patch.priority {
-        after.priority = p;
-    }
-    if let Some(d) = patch.due_date {
-        after.due_date = d;
-    }
-    if let Some(a) = patch.assignees {
-        check_assignees(state, ctx, &a).await?;
-        after.assignees = unique(a);
-    }
-    if let Some(e) = patch.event_id {
-        check_event(&state.db, ctx.company_id, e).await?;
-        after.event_id = e;
-    }
+    let mut after = patched(&before, patch);
     after.updated_by = ctx.user_id;
     after.updated_at = state.clock.now();
     let txn = state.db.begin().await?;
     repo::update_task(&txn, ctx.company_id, &after).await?;
-    let change = Change {
-        at: after.updated_at,
-        entity: "task",
-        entity_id: id,
-        action: "updated",
-        before: json(&before),
-        after: json(&after),
-    };
-    activity::record(&txn, ctx, change).await?;
+    activity::record(&txn, ctx, Change::updated(after.updated_at, "task", id, &before, &after)).await?;
     txn.commit().await?;
     Ok(after)
 }
