@@ -67,6 +67,37 @@ async fn try_boot_auth(
     Ok((client, stop))
 }
 
+/// platform-core, running beside a test.
+pub struct PlatformCore {
+    pub client: TestClient,
+    pub grpc_url: String,
+    /// Cancelled to stop it.
+    pub stop: tokio_util::sync::CancellationToken,
+    pub db: TestDb,
+}
+
+/// Starts platform-core on its own fresh database, trusting tokens signed by
+/// the keys at `jwks_url`, its Redis keys under `redis_prefix`.
+pub async fn start_platform_core(jwks_url: &str, redis_prefix: &str) -> PlatformCore {
+    let db = TestDb::fresh().await;
+    let config = marquee_platform_core::Config::load(&mut Env::from_map(vars(&[
+        ("DATABASE_URL", db.url.clone()),
+        ("HTTP_ADDR", "127.0.0.1:0".into()),
+        ("GRPC_ADDR", "127.0.0.1:0".into()),
+        ("INTERNAL_SERVICE_TOKEN", SERVICE_TOKEN.into()),
+        ("AUTH_JWKS_URL", jwks_url.to_owned()),
+        ("HEARTBEAT_INTERVAL_MS", "100".into()),
+        ("REDIS_PREFIX", redis_prefix.to_owned()),
+    ])))
+    .unwrap();
+    let app = marquee_platform_core::App::build(config, Default::default()).await.unwrap();
+    let client = TestClient::new(format!("http://{}", app.http_addr()));
+    let grpc_url = format!("http://{}", app.grpc_addr());
+    let stop = app.shutdown_token();
+    tokio::spawn(async move { app.run().await.unwrap() });
+    PlatformCore { client, grpc_url, stop, db }
+}
+
 impl Peers {
     /// Starts both; auth's listeners are bound first, since platform-core
     /// needs auth's JWKS address before auth starts.
@@ -79,22 +110,9 @@ impl Peers {
         let listeners = marquee_service::Listeners::loopback(true).await?;
         let (auth_http, auth_grpc) = (listeners.http_addr()?.port(), listeners.grpc_addr()?.port());
         let jwks_url = format!("http://127.0.0.1:{auth_http}/.well-known/jwks.json");
-        let core_db = TestDb::fresh().await;
-        let core_config = marquee_platform_core::Config::load(&mut Env::from_map(vars(&[
-            ("DATABASE_URL", core_db.url.clone()),
-            ("HTTP_ADDR", "127.0.0.1:0".into()),
-            ("GRPC_ADDR", "127.0.0.1:0".into()),
-            ("INTERNAL_SERVICE_TOKEN", SERVICE_TOKEN.into()),
-            ("AUTH_JWKS_URL", jwks_url.clone()),
-            ("HEARTBEAT_INTERVAL_MS", "100".into()),
-            ("REDIS_PREFIX", prefix.clone()),
-        ])))
-        .unwrap();
-        let core_app = marquee_platform_core::App::build(core_config, Default::default()).await.unwrap();
-        let core = TestClient::new(format!("http://{}", core_app.http_addr()));
-        let core_grpc = format!("http://{}", core_app.grpc_addr());
-        let core_stop = core_app.shutdown_token().drop_guard();
-        tokio::spawn(async move { core_app.run().await.unwrap() });
+        let PlatformCore { client: core, grpc_url: core_grpc, stop: core_stop, db: core_db } =
+            start_platform_core(&jwks_url, &prefix).await;
+        let core_stop = core_stop.drop_guard();
 
         let auth_db = TestDb::fresh().await;
         let mail = tempfile::tempdir().unwrap();

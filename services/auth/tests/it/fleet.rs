@@ -6,7 +6,8 @@ use marquee_kit::Clock;
 use marquee_kit::grpc::ServiceCredentials;
 use marquee_proto::auth::v1::access_client::AccessClient;
 use marquee_proto::auth::v1::{AccessDecision, ResolveAccessRequest};
-use marquee_testkit::{Reply, TestClient, TestDb, redis_url, unique_name};
+use marquee_test_support::{PlatformCore, start_platform_core};
+use marquee_testkit::{Reply, TestClient, TestDb, unique_name};
 use serde_json::{Value, json};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
@@ -44,28 +45,9 @@ pub async fn fleet_with(overrides: &[(&str, &str)]) -> Fleet {
 async fn try_fleet(overrides: &[(&str, &str)]) -> anyhow::Result<Fleet> {
     let listeners = marquee_service::Listeners::loopback(true).await?;
     let (auth_http, auth_grpc) = (listeners.http_addr()?.port(), listeners.grpc_addr()?.port());
-    let core_db = TestDb::fresh().await;
-    let mut core_vars: HashMap<String, String> = [
-        ("DATABASE_URL", core_db.url.clone()),
-        ("HTTP_ADDR", "127.0.0.1:0".into()),
-        ("GRPC_ADDR", "127.0.0.1:0".into()),
-        ("INTERNAL_SERVICE_TOKEN", SERVICE_TOKEN.into()),
-        ("AUTH_JWKS_URL", format!("http://127.0.0.1:{auth_http}/.well-known/jwks.json")),
-        ("HEARTBEAT_INTERVAL_MS", "100".into()),
-        ("REDIS_PREFIX", unique_name("pc")),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    if let Some(url) = redis_url() {
-        core_vars.insert("REDIS_URL".into(), url);
-    }
-    let core_config = marquee_platform_core::Config::load(&mut marquee_config::Env::from_map(core_vars)).unwrap();
-    let core_app = marquee_platform_core::App::build(core_config, Default::default()).await.unwrap();
-    let core = TestClient::new(format!("http://{}", core_app.http_addr()));
-    let core_grpc = format!("http://{}", core_app.grpc_addr());
-    let core_stop = core_app.shutdown_token();
-    tokio::spawn(async move { core_app.run().await.unwrap() });
+    let jwks_url = format!("http://127.0.0.1:{auth_http}/.well-known/jwks.json");
+    let PlatformCore { client: core, grpc_url: core_grpc, stop: core_stop, db: core_db } =
+        start_platform_core(&jwks_url, &unique_name("pc")).await;
 
     let auth_db = TestDb::fresh().await;
     let mail = tempfile::tempdir().unwrap();
