@@ -15,6 +15,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod sealing;
 pub mod server;
+pub mod tokens;
 
 pub use balance::BalancedChannel;
 pub use clock::Clock;

@@ -5,11 +5,10 @@
 //! a key from the environment).
 
 mod passwords;
-mod tokens;
 
 pub use marquee_kit::Sealer;
+pub use marquee_kit::tokens::{random_token, token_hash};
 pub use passwords::{HashCost, Passwords, Ticket, Verified};
-pub use tokens::{random_token, token_hash};
 
 impl From<marquee_kit::sealing::Unsealable> for CryptoError {
     fn from(_: marquee_kit::sealing::Unsealable) -> Self {

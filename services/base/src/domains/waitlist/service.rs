@@ -2,12 +2,9 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use marquee_guard::AccessContext;
-use rand::RngCore;
+use marquee_kit::tokens::{random_token, token_hash};
 use sea_orm::TransactionTrait;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::model::{Entry, EntryFilter, EntryIn, EntryStatus};
@@ -20,10 +17,6 @@ use crate::domains::orders::service as orders;
 use crate::domains::ticketing::repo as ticket_types;
 use crate::error::Error;
 use crate::state::AppState;
-
-fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
 
 pub async fn join(state: &AppState, ctx: &AccessContext, event: Uuid, input: EntryIn) -> Result<Entry, Error> {
     let company = ctx.company_id;
@@ -102,9 +95,7 @@ pub async fn offer_freed(state: &AppState, company: Uuid, event: Uuid) -> Result
             held_back.insert(t.id);
             continue;
         };
-        let mut secret = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut secret);
-        let token = URL_SAFE_NO_PAD.encode(secret);
+        let token = random_token();
         if !repo::offer(&txn, entry.id, order.id, &token_hash(&token), now).await? {
             continue;
         }

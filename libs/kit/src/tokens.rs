@@ -1,4 +1,5 @@
-//! High-entropy tokens: random, and stored only as their SHA-256.
+//! High-entropy tokens (sessions, links in mail): random, and stored only as
+//! their SHA-256.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
