@@ -12,6 +12,9 @@ pub enum Error {
     NotFound(&'static str),
     #[error("{0}")]
     HoldLimitReached(String),
+    /// The company's ticket key cannot be used (sealed with another key).
+    #[error("{0}")]
+    TicketSigningUnavailable(String),
     #[error("{0}")]
     HoldNotHeld(String),
     #[error("{0}")]
@@ -121,6 +124,10 @@ impl From<Error> for ApiError {
             Error::Invalid(details) => ApiError::validation(details),
             Error::NotFound(what) => ApiError::not_found(what),
             Error::HoldLimitReached(message) => ApiError::forbidden("HOLD_LIMIT_REACHED", message),
+            Error::TicketSigningUnavailable(message) => {
+                tracing::error!(%message, "tickets cannot be signed");
+                ApiError::unavailable("TICKET_SIGNING_UNAVAILABLE", "tickets cannot be signed right now", 30)
+            }
             Error::HoldNotHeld(message) => ApiError::conflict("HOLD_NOT_HELD", message),
             Error::NotFirstHold(message) => ApiError::conflict("NOT_FIRST_HOLD", message),
             Error::NothingToChallenge(message) => ApiError::conflict("NOTHING_TO_CHALLENGE", message),

@@ -82,6 +82,7 @@ impl App {
             outbox: outbox::Outbox::default(),
             media,
             ticket_sealer: config_sealer,
+            signers: moka::sync::Cache::builder().max_capacity(10_000).time_to_idle(Duration::from_secs(600)).build(),
             mail: marquee_mail::Outbox::default(),
         };
         tasks.spawn(

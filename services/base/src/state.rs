@@ -17,6 +17,9 @@ pub struct AppState {
     pub media: crate::domains::media::store::MediaStore,
     /// Seals the companies' ticket keys at rest.
     pub ticket_sealer: marquee_kit::Sealer,
+    /// Each company's current ticket signer, unsealed once: every order
+    /// answer with tickets signs them.
+    pub signers: moka::sync::Cache<uuid::Uuid, std::sync::Arc<crate::domains::checkin::keys::Signer>>,
     /// Mail waiting to leave (waiting-list offers).
     pub mail: marquee_mail::Outbox,
 }

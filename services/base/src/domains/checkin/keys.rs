@@ -2,6 +2,8 @@
 //! rest with `TICKET_KEY_ENCRYPTION_KEY`. Every key ever used stays
 //! published, so a ticket stays checkable for as long as it exists.
 
+use std::sync::Arc;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::SigningKey;
@@ -31,7 +33,7 @@ impl Signer {
         header.typ = None;
         let claims = TicketClaims { t: ticket.id, e: ticket.event_id, y: ticket.ticket_type_id };
         jsonwebtoken::encode(&header, &claims, &self.key)
-            .map_err(|e| Error::Db(marquee_db::classify(DbErr::Custom(format!("a ticket could not be signed: {e}")))))
+            .map_err(|e| Error::TicketSigningUnavailable(format!("a ticket could not be signed: {e}")))
     }
 }
 
@@ -53,20 +55,33 @@ fn new_key(state: &AppState, company: Uuid, generation: i32) -> Result<key_row::
 }
 
 /// The company's current signer, creating its first key on first use.
-pub async fn signer(state: &AppState, db: &impl ConnectionTrait, company: Uuid) -> Result<Signer, Error> {
+/// Kept per company once read: a key never changes once stored (a new
+/// generation would have to forget the company's entry). Read outside any
+/// transaction, so what is kept is committed.
+pub async fn signer(state: &AppState, company: Uuid) -> Result<Arc<Signer>, Error> {
+    if let Some(kept) = state.signers.get(&company) {
+        return Ok(kept);
+    }
+    let db = &state.db;
     let mut keys = repo::keys(db, company).await?;
     if keys.is_empty() {
         // Two first uses at once store one key: the other insert does nothing.
-        repo::insert_key(db, new_key(state, company, 1)?).await?;
+        repo::insert_key(db, new_key(state, company, 1).map_err(unusable)?).await?;
         keys = repo::keys(db, company).await?;
     }
-    let current = keys.pop().ok_or_else(|| broken("none stored"))?;
+    let current = keys.pop().ok_or_else(|| unusable("none stored"))?;
     let pem = state
         .ticket_sealer
         .open(&current.private_sealed)
-        .map_err(|_| broken("it cannot be opened: is TICKET_KEY_ENCRYPTION_KEY the one it was sealed with?"))?;
-    let key = EncodingKey::from_ed_pem(&pem).map_err(broken)?;
-    Ok(Signer { kid: current.kid, key })
+        .map_err(|_| unusable("it cannot be opened: is TICKET_KEY_ENCRYPTION_KEY the one it was sealed with?"))?;
+    let key = EncodingKey::from_ed_pem(&pem).map_err(unusable)?;
+    let signer = Arc::new(Signer { kid: current.kid, key });
+    state.signers.insert(company, signer.clone());
+    Ok(signer)
+}
+
+fn unusable(e: impl std::fmt::Display) -> Error {
+    Error::TicketSigningUnavailable(format!("a ticket key is not usable: {e}"))
 }
 
 fn jwk(k: &key_row::Model) -> TicketKey {
@@ -82,7 +97,7 @@ fn jwk(k: &key_row::Model) -> TicketKey {
 
 /// Every public key of the company (its first created if it had none).
 pub async fn published(state: &AppState, company: Uuid) -> Result<TicketKeys, Error> {
-    signer(state, &state.db, company).await?;
+    signer(state, company).await?;
     Ok(TicketKeys { keys: repo::keys(&state.db, company).await?.iter().map(jwk).collect() })
 }
 

@@ -356,7 +356,7 @@ async fn signed(state: &AppState, company: Uuid, mut orders: Vec<Order>) -> Resu
     if orders.iter().all(|o| o.tickets.is_empty()) {
         return Ok(orders);
     }
-    let signer = keys::signer(state, &state.db, company).await?;
+    let signer = keys::signer(state, company).await?;
     for ticket in orders.iter_mut().flat_map(|o| o.tickets.iter_mut()) {
         if ticket.status == TicketStatus::Valid {
             ticket.token = Some(signer.token(ticket)?);
