@@ -11,63 +11,184 @@ use super::model::{
     Attendee, DiscountKind, Order, OrderFilter, OrderItem, OrderStatus, Quota, Ticket, TicketStatus, Voucher,
 };
 
-macro_rules! entity {
-    ($module:ident, $table:literal, { $($field:ident : $ty:ty),* $(,)? } $(, key $($key:ident),+)?) => {
-        pub mod $module {
-            use sea_orm::entity::prelude::*;
+pub mod quota_row {
+    use sea_orm::entity::prelude::*;
 
-            #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-            #[sea_orm(table_name = $table)]
-            pub struct Model {
-                $(
-                    $(#[sea_orm(primary_key, auto_increment = false)] pub $key: Uuid,)+
-                )?
-                $(pub $field: $ty,)*
-            }
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "quotas")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub company_id: Uuid,
+        pub event_id: Uuid,
+        pub name: String,
+        pub size: i32,
+        pub sold: i32,
+        pub held: i32,
+        pub created_by: Uuid,
+        pub created_at: DateTimeUtc,
+    }
 
-            #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-            pub enum Relation {}
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
 
-            impl ActiveModelBehavior for ActiveModel {}
-        }
-    };
+    impl ActiveModelBehavior for ActiveModel {}
 }
 
-entity!(quota_row, "quotas", {
-    company_id: Uuid, event_id: Uuid, name: String, size: i32, sold: i32, held: i32,
-    created_by: Uuid, created_at: DateTimeUtc,
-}, key id);
+pub mod quota_type_row {
+    use sea_orm::entity::prelude::*;
 
-entity!(quota_type_row, "quota_ticket_types", { company_id: Uuid }, key quota_id, ticket_type_id);
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "quota_ticket_types")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub quota_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub ticket_type_id: Uuid,
+        pub company_id: Uuid,
+    }
 
-entity!(order_row, "orders", {
-    company_id: Uuid, event_id: Uuid, status: String, buyer_name: Option<String>, buyer_email: Option<String>,
-    currency: String, subtotal_minor: i64, discount_minor: i64, total_minor: i64, refunded_minor: i64,
-    voucher_id: Option<Uuid>, idempotency_key: String, expires_at: DateTimeUtc, payment_ref: Option<String>,
-    paid_at: Option<DateTimeUtc>, created_by: Uuid, created_at: DateTimeUtc, updated_at: DateTimeUtc,
-}, key id);
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
 
-entity!(item_row, "order_items", {
-    order_id: Uuid, company_id: Uuid, ticket_type_id: Uuid, quantity: i32, unit_price_minor: i64,
-    discount_minor: i64, voucher_seats: i32, attendees: Option<String>,
-}, key id);
+    impl ActiveModelBehavior for ActiveModel {}
+}
 
-entity!(ticket_row, "tickets", {
-    company_id: Uuid, order_id: Uuid, event_id: Uuid, ticket_type_id: Uuid, attendee_name: Option<String>,
-    attendee_email: Option<String>, price_minor: i64, status: String, created_at: DateTimeUtc,
-    updated_at: DateTimeUtc,
-}, key id);
+pub mod order_row {
+    use sea_orm::entity::prelude::*;
 
-entity!(refund_row, "order_refunds", {
-    company_id: Uuid, order_id: Uuid, amount_minor: i64, fee_minor: i64, tickets: i32, created_by: Uuid,
-    created_at: DateTimeUtc,
-}, key id);
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "orders")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub company_id: Uuid,
+        pub event_id: Uuid,
+        pub status: String,
+        pub buyer_name: Option<String>,
+        pub buyer_email: Option<String>,
+        pub currency: String,
+        pub subtotal_minor: i64,
+        pub discount_minor: i64,
+        pub total_minor: i64,
+        pub refunded_minor: i64,
+        pub voucher_id: Option<Uuid>,
+        pub idempotency_key: String,
+        pub expires_at: DateTimeUtc,
+        pub payment_ref: Option<String>,
+        pub paid_at: Option<DateTimeUtc>,
+        pub created_by: Uuid,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
 
-entity!(voucher_row, "vouchers", {
-    company_id: Uuid, event_id: Uuid, code: String, discount_kind: String, discount_value: i64,
-    ticket_type_ids: String, max_uses: i32, uses: i32, valid_until: Option<DateTimeUtc>, block_quota: bool,
-    block_released: bool, created_by: Uuid, created_at: DateTimeUtc,
-}, key id);
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod item_row {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "order_items")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub order_id: Uuid,
+        pub company_id: Uuid,
+        pub ticket_type_id: Uuid,
+        pub quantity: i32,
+        pub unit_price_minor: i64,
+        pub discount_minor: i64,
+        pub voucher_seats: i32,
+        pub attendees: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod ticket_row {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "tickets")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub company_id: Uuid,
+        pub order_id: Uuid,
+        pub event_id: Uuid,
+        pub ticket_type_id: Uuid,
+        pub attendee_name: Option<String>,
+        pub attendee_email: Option<String>,
+        pub price_minor: i64,
+        pub status: String,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod refund_row {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "order_refunds")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub company_id: Uuid,
+        pub order_id: Uuid,
+        pub amount_minor: i64,
+        pub fee_minor: i64,
+        pub tickets: i32,
+        pub created_by: Uuid,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod voucher_row {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "vouchers")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub company_id: Uuid,
+        pub event_id: Uuid,
+        pub code: String,
+        pub discount_kind: String,
+        pub discount_value: i64,
+        pub ticket_type_ids: String,
+        pub max_uses: i32,
+        pub uses: i32,
+        pub valid_until: Option<DateTimeUtc>,
+        pub block_quota: bool,
+        pub block_released: bool,
+        pub created_by: Uuid,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
 
 fn corrupt(e: impl std::fmt::Display) -> DbErr {
     DbErr::Custom(format!("stored order data is not readable: {e}"))
