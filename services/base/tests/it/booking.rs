@@ -188,9 +188,32 @@ async fn ranked_holds_are_challenged_lapse_and_the_first_books_the_date() {
     clock.advance(chrono::Duration::hours(2));
     until(&f, &t, &short, "expired").await;
     assert_eq!(hold(&f, &t, &behind).await["rank"], 1);
+    // The first hold links an event already at its venue, not one elsewhere.
+    let elsewhere = f
+        .post(&t, "/v1/venues", &json!({"name": "Melkweg", "address": {"line1": "x", "city": "Amsterdam", "country": "NL"}, "timezone": "Europe/Amsterdam", "capacity": 700}))
+        .await
+        .data()["id"]
+        .clone();
+    let event_at = |venue: Value| json!({"name": "Linked", "venueId": venue, "startsAt": "2031-03-20T20:00:00Z", "endsAt": "2031-03-20T23:00:00Z"});
+    let other_event = f.post(&t, "/v1/events", &event_at(elsewhere)).await.data()["id"].clone();
+    let wrong = f.post(&t, &format!("/v1/calendar/holds/{behind}/confirm"), &json!({"eventId": other_event})).await;
+    assert_eq!(wrong.fields(), ["eventId"]);
+    let here = f.post(&t, "/v1/events", &event_at(json!(venue))).await.data()["id"].clone();
+    let linked = f.post(&t, &format!("/v1/calendar/holds/{behind}/confirm"), &json!({"eventId": here})).await;
+    assert_eq!((&linked.data()["status"], &linked.data()["eventId"]), (&json!("booked"), &here), "{:?}", linked.body);
+
+    // A member releases the owner's hold: the owner is told.
+    let (mine, _) = place(&f, &t.owner, &t, &hold_on(&venue, 21, expires)).await;
     let released =
-        f.call(Method::DELETE, &format!("/v1/calendar/holds/{behind}"), Some(&t.owner), Some(t.company), None).await;
+        f.call(Method::DELETE, &format!("/v1/calendar/holds/{mine}"), Some(&booker), Some(t.company), None).await;
     assert_eq!(released.data()["status"], "released");
+    for _ in 0..50 {
+        if marquee_testkit::mail::mails(&mail).iter().any(|m| m.contains("Your hold was released")) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the owner was not mailed about the release");
 }
 
 /// Many holds placed and released at once on one date: the ranks stay 1..n,
