@@ -2,7 +2,8 @@
 //! `/openapi.json` (platform-core as the platform admin, base and financial
 //! as the owner of a company with every module, auth as a signed-in person)
 //! and checks every answer: never a 5xx, only documented statuses and content
-//! types, and bodies that match the documented schemas.
+//! types, and bodies that match the documented schemas. Its stateful phase
+//! chains operations along the links it infers from the documents.
 
 use std::process::Command;
 
@@ -20,7 +21,7 @@ fn schemathesis_present() -> bool {
 fn schemathesis(url: &str, token: &str, org: Option<uuid::Uuid>, exclude: Option<&str>, seed: &str) -> (bool, String) {
     let mut command = Command::new("st");
     command
-        .args(["run", url, "--checks", CHECKS, "--phases", "coverage,fuzzing", "--max-examples", "3"])
+        .args(["run", url, "--checks", CHECKS, "--phases", "coverage,fuzzing,stateful", "--max-examples", "3"])
         .args(["--workers", "2", "--request-timeout", "20", "--seed", seed, "--no-color"])
         .args(["-H", &format!("authorization: Bearer {token}")]);
     if let Some(org) = org {
