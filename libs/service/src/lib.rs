@@ -94,12 +94,33 @@ pub trait Service: Sized {
     fn migrate(config: &Self::Config) -> impl Future<Output = anyhow::Result<()>>;
 }
 
-/// Implements [`Service`] for a service's `App` of the usual shape: built by
-/// `App::build(config, Options)`, stopped by `App::shutdown_token`, served by
-/// `App::run`, migrated by the crate's `migrate`.
+/// Gives a service's `App` (fields `state` and `skeleton`) its accessors and
+/// implements [`Service`] for it: built by `App::build(config, Options)`,
+/// served by `App::run`, migrated by the crate's `migrate`.
 #[macro_export]
 macro_rules! service {
-    ($app:ty, $config:ty, $options:ident, $migrate:path) => {
+    ($app:ty, $config:ty, $options:ident, $state:ty, $migrate:path) => {
+        impl $app {
+            /// Where the REST edge listens.
+            pub fn http_addr(&self) -> ::std::net::SocketAddr {
+                self.skeleton.http_addr()
+            }
+
+            /// Where gRPC listens (port 0 for a service without it).
+            pub fn grpc_addr(&self) -> ::std::net::SocketAddr {
+                self.skeleton.grpc_addr()
+            }
+
+            pub fn state(&self) -> &$state {
+                &self.state
+            }
+
+            /// Cancelled to stop the service.
+            pub fn shutdown_token(&self) -> ::tokio_util::sync::CancellationToken {
+                self.skeleton.shutdown.clone()
+            }
+        }
+
         impl $crate::Service for $app {
             type Config = $config;
 

@@ -13,7 +13,6 @@ pub mod memo;
 pub mod platform;
 pub mod state;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -150,22 +149,6 @@ impl App {
         Ok(Self { state, skeleton })
     }
 
-    pub fn http_addr(&self) -> SocketAddr {
-        self.skeleton.http_addr()
-    }
-
-    pub fn grpc_addr(&self) -> SocketAddr {
-        self.skeleton.grpc_addr()
-    }
-
-    pub fn state(&self) -> &AppState {
-        &self.state
-    }
-
-    pub fn shutdown_token(&self) -> CancellationToken {
-        self.skeleton.shutdown.clone()
-    }
-
     /// Serves REST and gRPC until the shutdown token fires.
     pub async fn run(self) -> anyhow::Result<()> {
         let (routes, mut docs) = marquee_kit::openapi::DocRouter::new()
@@ -233,4 +216,4 @@ async fn key_maintenance(state: AppState, shutdown: CancellationToken) {
     }
 }
 
-marquee_service::service!(App, Config, Options, migrate);
+marquee_service::service!(App, Config, Options, AppState, migrate);

@@ -10,7 +10,6 @@ pub mod patch;
 pub mod routes;
 pub mod state;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -112,18 +111,6 @@ impl App {
         Ok(Self { state, router, skeleton })
     }
 
-    pub fn http_addr(&self) -> SocketAddr {
-        self.skeleton.http_addr()
-    }
-
-    pub fn state(&self) -> &AppState {
-        &self.state
-    }
-
-    pub fn shutdown_token(&self) -> CancellationToken {
-        self.skeleton.shutdown.clone()
-    }
-
     pub async fn run(self) -> anyhow::Result<()> {
         self.skeleton.serve(self.router, None).await
     }
@@ -183,4 +170,4 @@ async fn expire_reservations(state: AppState, shutdown: CancellationToken) {
     }
 }
 
-marquee_service::service!(App, Config, Options, migrate);
+marquee_service::service!(App, Config, Options, AppState, migrate);

@@ -8,7 +8,6 @@ pub mod grpc;
 pub mod routes;
 pub mod state;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -17,7 +16,6 @@ use marquee_kit::Clock;
 use marquee_kit::http::Readiness;
 use marquee_service::{GrpcServices, Listeners, Skeleton};
 use migration_financial::Migrator;
-use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
 pub use state::AppState;
@@ -76,22 +74,6 @@ impl App {
         Ok(Self { state, router, skeleton })
     }
 
-    pub fn http_addr(&self) -> SocketAddr {
-        self.skeleton.http_addr()
-    }
-
-    pub fn grpc_addr(&self) -> SocketAddr {
-        self.skeleton.grpc_addr()
-    }
-
-    pub fn state(&self) -> &AppState {
-        &self.state
-    }
-
-    pub fn shutdown_token(&self) -> CancellationToken {
-        self.skeleton.shutdown.clone()
-    }
-
     pub async fn run(self) -> anyhow::Result<()> {
         use marquee_proto::financial::v1::facts_server::FactsServer;
         let facts = FactsServer::with_interceptor(
@@ -102,4 +84,4 @@ impl App {
     }
 }
 
-marquee_service::service!(App, Config, Options, migrate);
+marquee_service::service!(App, Config, Options, AppState, migrate);

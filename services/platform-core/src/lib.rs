@@ -8,7 +8,6 @@ pub mod error;
 pub mod grpc;
 pub mod state;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -20,7 +19,6 @@ use marquee_kit::http::Readiness;
 use marquee_proto::platform_core::v1::platform_core_server::PlatformCoreServer;
 use marquee_service::{GrpcServices, Listeners, Skeleton};
 use migration_platform_core::Migrator;
-use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
 use domains::catalog::Catalog;
@@ -95,23 +93,6 @@ impl App {
         Ok(Self { state, skeleton })
     }
 
-    pub fn http_addr(&self) -> SocketAddr {
-        self.skeleton.http_addr()
-    }
-
-    pub fn grpc_addr(&self) -> SocketAddr {
-        self.skeleton.grpc_addr()
-    }
-
-    pub fn state(&self) -> &AppState {
-        &self.state
-    }
-
-    /// Fires to stop the service.
-    pub fn shutdown_token(&self) -> CancellationToken {
-        self.skeleton.shutdown.clone()
-    }
-
     /// Serves REST and gRPC until the shutdown token fires.
     pub async fn run(self) -> anyhow::Result<()> {
         let (routes, mut docs) = marquee_kit::openapi::DocRouter::new()
@@ -133,4 +114,4 @@ impl App {
     }
 }
 
-marquee_service::service!(App, Config, Options, migrate);
+marquee_service::service!(App, Config, Options, AppState, migrate);
