@@ -8,6 +8,7 @@ pub mod listing;
 pub mod outbox;
 pub mod patch;
 pub mod routes;
+pub mod rows;
 pub mod state;
 
 use std::sync::Arc;

@@ -5,7 +5,7 @@ use sea_orm::entity::prelude::*;
 use sea_orm::{ConnectionTrait, PaginatorTrait, QuerySelect, Select, Set};
 
 use super::model::{Artist, ArtistFilter, FeeRange};
-use crate::listing;
+use crate::{listing, rows};
 
 pub mod row {
     use sea_orm::entity::prelude::*;
@@ -37,8 +37,13 @@ pub mod row {
 }
 
 /// Artists of one company: the start of every query.
+impl rows::Scoped for row::Entity {
+    const COMPANY: row::Column = row::Column::CompanyId;
+    const ID: row::Column = row::Column::Id;
+}
+
 pub fn scoped(company: Uuid) -> Select<row::Entity> {
-    row::Entity::find().filter(row::Column::CompanyId.eq(company))
+    rows::scoped(company)
 }
 
 fn corrupt(e: impl std::fmt::Display) -> DbErr {
@@ -90,26 +95,15 @@ pub async fn insert(db: &impl ConnectionTrait, company: Uuid, a: &Artist) -> Res
 }
 
 pub async fn find(db: &impl ConnectionTrait, company: Uuid, id: Uuid) -> Result<Option<Artist>, DbErr> {
-    scoped(company).filter(row::Column::Id.eq(id)).one(db).await?.map(decode).transpose()
+    rows::find::<row::Entity>(db, company, id).await?.map(decode).transpose()
 }
 
 pub async fn update(db: &impl ConnectionTrait, company: Uuid, a: &Artist) -> Result<(), DbErr> {
-    row::Entity::update_many()
-        .set(encode(company, a)?)
-        .filter(row::Column::CompanyId.eq(company))
-        .filter(row::Column::Id.eq(a.id))
-        .exec(db)
-        .await?;
-    Ok(())
+    rows::update::<row::Entity>(db, company, a.id, encode(company, a)?).await
 }
 
 pub async fn delete(db: &impl ConnectionTrait, company: Uuid, id: Uuid) -> Result<bool, DbErr> {
-    let done = row::Entity::delete_many()
-        .filter(row::Column::CompanyId.eq(company))
-        .filter(row::Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    Ok(done.rows_affected == 1)
+    rows::delete::<row::Entity>(db, company, id).await
 }
 
 pub async fn list(

@@ -4,7 +4,7 @@ use sea_orm::entity::prelude::*;
 use sea_orm::{ConnectionTrait, PaginatorTrait, QuerySelect, Select, Set};
 
 use super::{Vendor, VendorFilter};
-use crate::listing;
+use crate::{listing, rows};
 
 pub mod row {
     use sea_orm::entity::prelude::*;
@@ -31,8 +31,13 @@ pub mod row {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+impl rows::Scoped for row::Entity {
+    const COMPANY: row::Column = row::Column::CompanyId;
+    const ID: row::Column = row::Column::Id;
+}
+
 pub fn scoped(company: Uuid) -> Select<row::Entity> {
-    row::Entity::find().filter(row::Column::CompanyId.eq(company))
+    rows::scoped(company)
 }
 
 fn corrupt(e: impl std::fmt::Display) -> DbErr {
@@ -74,26 +79,15 @@ pub async fn insert(db: &impl ConnectionTrait, company: Uuid, v: &Vendor) -> Res
 }
 
 pub async fn find(db: &impl ConnectionTrait, company: Uuid, id: Uuid) -> Result<Option<Vendor>, DbErr> {
-    scoped(company).filter(row::Column::Id.eq(id)).one(db).await?.map(decode).transpose()
+    rows::find::<row::Entity>(db, company, id).await?.map(decode).transpose()
 }
 
 pub async fn update(db: &impl ConnectionTrait, company: Uuid, v: &Vendor) -> Result<(), DbErr> {
-    row::Entity::update_many()
-        .set(encode(company, v)?)
-        .filter(row::Column::CompanyId.eq(company))
-        .filter(row::Column::Id.eq(v.id))
-        .exec(db)
-        .await?;
-    Ok(())
+    rows::update::<row::Entity>(db, company, v.id, encode(company, v)?).await
 }
 
 pub async fn delete(db: &impl ConnectionTrait, company: Uuid, id: Uuid) -> Result<bool, DbErr> {
-    let done = row::Entity::delete_many()
-        .filter(row::Column::CompanyId.eq(company))
-        .filter(row::Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    Ok(done.rows_affected == 1)
+    rows::delete::<row::Entity>(db, company, id).await
 }
 
 pub async fn list(
