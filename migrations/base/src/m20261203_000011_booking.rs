@@ -45,6 +45,10 @@ enum TicketTypes {
     Kills,
 }
 
+const RANK_HOLDS_IN_FORCE: &str = "UPDATE holds SET rank = ranked.n FROM (SELECT id, ROW_NUMBER() OVER \
+     (PARTITION BY company_id, venue_id, space, hold_date ORDER BY created_at, id) AS n \
+     FROM holds WHERE status = 'held' AND venue_id IS NOT NULL) AS ranked WHERE holds.id = ranked.id";
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -60,6 +64,20 @@ impl MigrationTrait for Migration {
         ] {
             manager.alter_table(Table::alter().table(Holds::Table).add_column(column).to_owned()).await?;
         }
+        // Holds made before ranks: their owner is who made them, their lane's
+        // date is the UTC date they start, and those in force are ranked in
+        // the order they were made.
+        let db = manager.get_connection();
+        let date_of_start = match manager.get_database_backend() {
+            sea_orm_migration::sea_orm::DatabaseBackend::Postgres => {
+                "to_char(starts_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+            }
+            _ => "substr(starts_at, 1, 10)",
+        };
+        db.execute_unprepared("UPDATE holds SET owner_id = created_by WHERE owner_id IS NULL").await?;
+        db.execute_unprepared(&format!("UPDATE holds SET hold_date = {date_of_start} WHERE venue_id IS NOT NULL"))
+            .await?;
+        db.execute_unprepared(RANK_HOLDS_IN_FORCE).await?;
         // One hold of a rank per lane: ranks of holds no longer held are null,
         // and nulls never collide.
         manager

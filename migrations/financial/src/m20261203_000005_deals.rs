@@ -83,6 +83,23 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // Ticket facts recorded before: their count is in their description
+        // ("3 ticket(s) sold").
+        let count = match manager.get_database_backend() {
+            sea_orm_migration::sea_orm::DatabaseBackend::Postgres => "CAST(split_part(description, ' ', 1) AS INTEGER)",
+            _ => "CAST(substr(description, 1, instr(description, ' ') - 1) AS INTEGER)",
+        };
+        let starts_with_a_count = match manager.get_database_backend() {
+            sea_orm_migration::sea_orm::DatabaseBackend::Postgres => "description ~ '^[0-9]+ ticket'",
+            _ => "description GLOB '[0-9]* ticket*'",
+        };
+        manager
+            .get_connection()
+            .execute_unprepared(&format!(
+                "UPDATE records SET quantity = {count} WHERE source_id IS NOT NULL \
+                 AND category IN ('ticket_sale', 'ticket_refund') AND {starts_with_a_count}"
+            ))
+            .await?;
         Ok(())
     }
 

@@ -208,6 +208,11 @@ impl pb::facts_server::Facts for FactsGrpc {
         }
         let mut lines = Vec::with_capacity(r.lines.len());
         for l in r.lines {
+            if l.capacity > 1_000_000 || u64::from(l.comps) + u64::from(l.kills) > u64::from(l.capacity) {
+                return Err(Status::invalid_argument(
+                    "a line's capacity is at most 1000000, comps and kills within it",
+                ));
+            }
             let (price_minor, currency) = match l.price {
                 Some(pb::Money { amount_minor: 0, currency }) => (0, currency),
                 price => money(price)?,

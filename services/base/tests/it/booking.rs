@@ -429,3 +429,25 @@ async fn an_accepted_deal_settles_on_a_sheet_from_real_sales() {
         assert_eq!(total["difference"], 0, "the ledger balances");
     }
 }
+
+/// Ticket types added to one event at once each report their own manifest
+/// revision: none is refused for another's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ticket_types_added_at_once_are_all_kept() {
+    let f = Arc::new(fleet().await);
+    let t = Arc::new(f.tenant().await);
+    let event = crate::fleet::event_on_sale(&f, &t).await;
+    let mut tasks = Vec::new();
+    for n in 0..6 {
+        let (f, t, path) = (f.clone(), t.clone(), format!("/v1/events/{event}/ticket-types"));
+        tasks.push(tokio::spawn(async move {
+            let body = json!({"name": format!("Tier {n}"), "priceMinor": 1000, "currency": "EUR", "capacity": 10});
+            f.post(&t, &path, &body).await
+        }));
+    }
+    for task in tasks {
+        let r = task.await.unwrap();
+        assert_eq!(r.status, 201, "{:?}", r.body);
+    }
+    assert_eq!(f.get(&t, &format!("/v1/events/{event}/ticket-types")).await.data().as_array().unwrap().len(), 6);
+}

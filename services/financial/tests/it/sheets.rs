@@ -147,6 +147,10 @@ async fn a_guarantee_of_5000_versus_60_percent_of_a_10000_gross_pays_6000() {
     let s = sheet(&f, &t, event).await;
     assert_eq!((&s["sellableTickets"], &s["grossPotential"]), (&json!(500), &json!(1_000_000)));
 
+    // The artists' parties are the deal's to name.
+    let split = json!({"eventId": event, "currency": "EUR", "splits": [{"party": "artist:me", "shareBps": 10_000}]});
+    assert_eq!(f.post(&t, "/v1/settlements", &split).await.fields(), ["splits[0].party"]);
+
     // Another company sees nothing of it.
     let other = f.tenant().await;
     let theirs = sheet(&f, &other, event).await;
@@ -170,4 +174,70 @@ async fn a_guarantee_of_5000_versus_60_percent_of_a_10000_gross_pays_6000() {
         .await;
     assert_eq!(refused.unwrap_err().code(), tonic::Code::InvalidArgument);
     assert_eq!(sheet(&f, &t, event).await["artists"].as_array().unwrap().len(), 1);
+}
+
+/// Two accepted offers of one artist on one show: one party, owed both dues.
+#[tokio::test]
+async fn two_offers_of_one_artist_make_one_party() {
+    let f = fleet().await;
+    let t = f.tenant().await;
+    let (event, artist) = (Uuid::now_v7(), Uuid::now_v7());
+    let mut facts = f.facts().await;
+    for n in 0..2 {
+        let offer = Uuid::now_v7();
+        facts
+            .record_offer_accepted(OfferAccepted {
+                source_id: format!("offer:{offer}:accepted"),
+                company_id: t.company.to_string(),
+                offer_id: offer.to_string(),
+                event_id: event.to_string(),
+                artist_id: artist.to_string(),
+                fee: eur(0),
+                accepted_at_unix_ms: n,
+                accepted_by: String::new(),
+                deal: Some(deal(DealKind::Door, 0, 1_000, DealBasis::Gross)),
+            })
+            .await
+            .unwrap();
+    }
+    facts
+        .record_ticket_sale(TicketSale {
+            source_id: format!("order:{event}:sale"),
+            company_id: t.company.to_string(),
+            event_id: event.to_string(),
+            registration_id: String::new(),
+            order_id: Uuid::now_v7().to_string(),
+            kind: SaleKind::Sale as i32,
+            amount: eur(100_000),
+            quantity: 10,
+            occurred_at_unix_ms: 1,
+        })
+        .await
+        .unwrap();
+    let created = f
+        .post(
+            &t,
+            "/v1/settlements",
+            &json!({"eventId": event, "currency": "EUR", "splits": [{"party": "promoter", "shareBps": 10_000}]}),
+        )
+        .await;
+    let id = created.data()["id"].as_str().unwrap().to_owned();
+    let finalized = f.post(&t, &format!("/v1/settlements/{id}/finalize"), &json!({})).await;
+    assert_eq!(
+        finalized.data()["figures"]["allocations"],
+        json!([
+            {"party": format!("artist:{artist}"), "shareBps": 0, "amount": 20_000},
+            {"party": "promoter", "shareBps": 10_000, "amount": 80_000},
+        ]),
+        "{:?}",
+        finalized.body
+    );
+    let paid = f
+        .post(
+            &t,
+            &format!("/v1/settlements/{id}/payouts"),
+            &json!({"party": format!("artist:{artist}"), "amount": 20_000}),
+        )
+        .await;
+    assert_eq!(paid.status, 201, "the artist is paid both dues: {:?}", paid.body);
 }

@@ -85,6 +85,8 @@ pub async fn create_type(
         created_at: state.clock.now(),
     };
     let txn = state.db.begin().await?;
+    // Under the company's lock: two types added at once count to two revisions.
+    events::lock_company(&txn, ctx.company_id).await?;
     repo::insert_type(&txn, ctx.company_id, &t, ctx.user_id).await?;
     // The manifest only grows (types are added, never removed), so its
     // length is a revision that rises with it.

@@ -30,6 +30,10 @@ pub fn without_tax(amount: i64, bps: u32) -> i64 {
     narrow((scaled + half) / divisor)
 }
 
+fn total(amounts: impl Iterator<Item = i64>) -> i64 {
+    amounts.fold(0i64, i64::saturating_add)
+}
+
 fn narrow(v: i128) -> i64 {
     i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })
 }
@@ -112,13 +116,15 @@ pub struct Sheet {
 /// the net gross they leave.
 pub fn compute(show: &Show) -> Sheet {
     let first = show.bookings.first().map(|b| &b.deal);
+    // Saturating throughout: amounts are bounded where they enter, and a sheet
+    // of absurd figures shows the bound rather than wrapping.
     let per_ticket = |fee: i64| show.tickets_sold.max(0).saturating_mul(fee);
     let facility_fees = first.map_or(0, |d| per_ticket(d.facility_fee_minor));
     let ticketing_fees = first.map_or(0, |d| per_ticket(d.ticketing_fee_minor));
-    let adjusted_gross = show.gross - facility_fees - ticketing_fees;
+    let adjusted_gross = show.gross.saturating_sub(facility_fees).saturating_sub(ticketing_fees);
     let net_gross = without_tax(adjusted_gross, first.map_or(0, |d| d.sales_tax_bps));
-    let guarantees: i64 = show.bookings.iter().map(|b| b.deal.guarantee_minor).sum();
-    let profit_on = |bps| share(show.expenses + guarantees, bps);
+    let guarantees = total(show.bookings.iter().map(|b| b.deal.guarantee_minor));
+    let profit_on = |bps| share(show.expenses.saturating_add(guarantees), bps);
     let promoter_profit = first.map_or(0, |d| profit_on(d.promoter_profit_bps));
 
     let artists: Vec<ArtistLine> = show
@@ -126,28 +132,30 @@ pub fn compute(show: &Show) -> Sheet {
         .iter()
         .map(|b| {
             let d = &b.deal;
-            let others = guarantees - d.guarantee_minor;
-            let split_point = show.expenses + guarantees + profit_on(d.promoter_profit_bps);
+            let others = guarantees.saturating_sub(d.guarantee_minor);
+            let split_point = show.expenses.saturating_add(guarantees).saturating_add(profit_on(d.promoter_profit_bps));
             let basis = match d.basis {
                 Basis::Gross => net_gross,
-                Basis::Net => net_gross - show.expenses - others,
+                Basis::Net => net_gross.saturating_sub(show.expenses).saturating_sub(others),
             };
             let earned = match d.kind {
                 DealKind::Flat => d.guarantee_minor,
                 DealKind::Door => share(basis, d.percent_bps),
-                DealKind::Plus => d.guarantee_minor + share(net_gross - split_point, d.percent_bps),
+                DealKind::Plus => {
+                    d.guarantee_minor.saturating_add(share(net_gross.saturating_sub(split_point), d.percent_bps))
+                }
                 DealKind::Versus => d.guarantee_minor.max(share(basis, d.percent_bps)),
             };
-            let bonuses = d
-                .bonuses
-                .iter()
-                .filter(|bonus| match bonus.kind {
-                    BonusKind::TicketsSold => show.tickets_sold >= bonus.threshold,
-                    BonusKind::GrossReached => show.gross >= bonus.threshold,
-                })
-                .map(|bonus| bonus.amount_minor)
-                .sum::<i64>();
-            let payout = earned + bonuses;
+            let bonuses = total(
+                d.bonuses
+                    .iter()
+                    .filter(|bonus| match bonus.kind {
+                        BonusKind::TicketsSold => show.tickets_sold >= bonus.threshold,
+                        BonusKind::GrossReached => show.gross >= bonus.threshold,
+                    })
+                    .map(|bonus| bonus.amount_minor),
+            );
+            let payout = earned.saturating_add(bonuses);
             ArtistLine {
                 offer_id: b.offer_id,
                 artist_id: b.artist_id,
@@ -157,29 +165,30 @@ pub fn compute(show: &Show) -> Sheet {
                 bonuses,
                 payout,
                 already_booked: b.booked,
-                due: (payout - b.booked).max(0),
+                due: payout.saturating_sub(b.booked).max(0),
             }
         })
         .collect();
-    let artist_payout: i64 = artists.iter().map(|a| a.payout).sum();
+    let artist_payout = total(artists.iter().map(|a| a.payout));
     let manifest = show.manifest.as_deref();
     Sheet {
-        gross_potential: manifest.map(|lines| lines.iter().map(|l| l.sellable().max(0) * l.price_minor).sum()),
-        sellable_tickets: manifest.map(|lines| lines.iter().map(|l| l.sellable().max(0)).sum()),
+        gross_potential: manifest
+            .map(|lines| total(lines.iter().map(|l| l.sellable().max(0).saturating_mul(l.price_minor)))),
+        sellable_tickets: manifest.map(|lines| total(lines.iter().map(|l| l.sellable().max(0)))),
         tickets_sold: show.tickets_sold,
         gross: show.gross,
         facility_fees,
         ticketing_fees,
         adjusted_gross,
-        sales_tax: adjusted_gross - net_gross,
+        sales_tax: adjusted_gross.saturating_sub(net_gross),
         net_gross,
         expenses: show.expenses,
         guarantees,
         promoter_profit,
-        split_point: show.expenses + guarantees + promoter_profit,
+        split_point: show.expenses.saturating_add(guarantees).saturating_add(promoter_profit),
         artists,
         artist_payout,
-        promoter_share: net_gross - show.expenses - artist_payout,
+        promoter_share: net_gross.saturating_sub(show.expenses).saturating_sub(artist_payout),
         rounding: ROUNDING_RULE.to_owned(),
     }
 }
@@ -299,5 +308,25 @@ mod tests {
         assert_eq!(without_tax(1_065, 650), 1_000);
         assert_eq!(without_tax(-1_065, 650), -1_000);
         assert_eq!(share(i64::MAX, 10_000), i64::MAX);
+    }
+
+    #[test]
+    fn absurd_figures_saturate_instead_of_wrapping() {
+        let mut terms = deal(DealKind::Plus, i64::MAX, 10_000, Basis::Net);
+        terms.facility_fee_minor = i64::MAX;
+        terms.bonuses = vec![Bonus { kind: BonusKind::TicketsSold, threshold: 1, amount_minor: i64::MAX }];
+        let mut s = show(i64::MAX, i64::MAX, i64::MAX, &[terms.clone(), terms]);
+        s.manifest = Some(vec![ManifestLine {
+            ticket_type_id: Uuid::nil(),
+            name: "GA".into(),
+            price_minor: i64::MAX,
+            currency: "EUR".into(),
+            capacity: u32::MAX,
+            comps: 0,
+            kills: 0,
+        }]);
+        let sheet = compute(&s);
+        assert_eq!(sheet.gross_potential, Some(i64::MAX));
+        assert_eq!(sheet.artist_payout, i64::MAX);
     }
 }

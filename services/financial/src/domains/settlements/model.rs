@@ -6,6 +6,10 @@ use uuid::Uuid;
 
 use crate::domains::ledger::model::{MAX_AMOUNT, valid_currency};
 
+/// The prefix of the parties a settlement adds for artists' dues; the
+/// settlement's own parties cannot take it.
+pub const ARTIST_PARTY: &str = "artist:";
+
 /// Shares are basis points: 10 000 is the whole.
 pub const WHOLE: u32 = 10_000;
 
@@ -108,6 +112,11 @@ impl Validate for SettlementIn {
         issues.check((1..=20).contains(&self.splits.len()), "splits", "1 to 20 parties");
         for (i, s) in self.splits.iter().enumerate() {
             issues.text(&format!("splits[{i}].party"), &s.party, 200);
+            issues.check(
+                !s.party.starts_with(ARTIST_PARTY),
+                &format!("splits[{i}].party"),
+                "`artist:` names the artists' dues, which the deal decides",
+            );
             issues.check(s.share_bps <= WHOLE, &format!("splits[{i}].shareBps"), "at most 10000 (the whole)");
         }
         let total: u64 = self.splits.iter().map(|s| u64::from(s.share_bps)).sum();

@@ -4,7 +4,9 @@ use marquee_guard::AccessContext;
 use sea_orm::TransactionTrait;
 use uuid::Uuid;
 
-use super::model::{Allocation, Figures, Payout, PayoutIn, ROUNDING_RULE, Settlement, SettlementIn, Status, allocate};
+use super::model::{
+    ARTIST_PARTY, Allocation, Figures, Payout, PayoutIn, ROUNDING_RULE, Settlement, SettlementIn, Status, allocate,
+};
 use super::repo::{self, Stored};
 use crate::domains::deals;
 use crate::domains::ledger::model::{Direction, EntryIn, PostingIn, ReverseIn, System};
@@ -45,11 +47,15 @@ async fn figures(db: &impl sea_orm::ConnectionTrait, company: Uuid, stored: &Sto
         };
         *slot = slot.checked_add(r.amount).ok_or_else(|| Error::field("eventId", "amounts are too large"))?;
     }
-    f.allocations = sheet
-        .artists
-        .iter()
-        .filter(|a| a.due > 0)
-        .map(|a| Allocation { party: format!("artist:{}", a.artist_id), share_bps: 0, amount: a.due })
+    // One allocation per artist, however many of its offers the show holds.
+    let mut dues: std::collections::BTreeMap<Uuid, i64> = std::collections::BTreeMap::new();
+    for a in sheet.artists.iter().filter(|a| a.due > 0) {
+        let due = dues.entry(a.artist_id).or_default();
+        *due = due.saturating_add(a.due);
+    }
+    f.allocations = dues
+        .into_iter()
+        .map(|(artist, amount)| Allocation { party: format!("{ARTIST_PARTY}{artist}"), share_bps: 0, amount })
         .chain(stored.splits.iter().zip(allocate(f.net, &stored.splits)).map(|(s, amount)| Allocation {
             party: s.party.clone(),
             share_bps: s.share_bps,
