@@ -288,7 +288,9 @@ impl Guard {
         let attempts = async {
             let first = call(self.inner.client.clone(), budget).await;
             match first {
-                Err(status) if status.code() == tonic::Code::Unavailable => {
+                // A replica that went away answers Unavailable, or Cancelled for a
+                // call it dropped while shutting down; both are reads, safe to ask again.
+                Err(status) if matches!(status.code(), tonic::Code::Unavailable | tonic::Code::Cancelled) => {
                     tracing::debug!(message = %status.message(), "an auth replica could not be reached; trying another");
                     self.inner.balanced.refresh().await;
                     call(self.inner.client.clone(), budget).await
