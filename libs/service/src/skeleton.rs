@@ -46,6 +46,36 @@ impl Listeners {
     pub fn grpc_addr(&self) -> std::io::Result<SocketAddr> {
         self.grpc.as_ref().ok_or_else(|| std::io::Error::other("no gRPC listener"))?.local_addr()
     }
+
+    /// Listeners handed over by whoever started this process, as systemd's
+    /// socket activation does (`LISTEN_FDS`, from descriptor 3): HTTP first,
+    /// then gRPC when `grpc`. None when nothing was handed over. A
+    /// `LISTEN_PID` naming another process is ignored, as the protocol says.
+    pub fn inherited(grpc: bool) -> anyhow::Result<Option<Self>> {
+        let mut handed = listenfd::ListenFd::from_env();
+        if handed.len() == 0 {
+            return Ok(None);
+        }
+        let expected = if grpc { 2 } else { 1 };
+        anyhow::ensure!(
+            handed.len() == expected,
+            "LISTEN_FDS: {} sockets handed over, {expected} expected ({})",
+            handed.len(),
+            if grpc { "HTTP, then gRPC" } else { "HTTP" }
+        );
+        let http = take_listener(&mut handed, 0)?;
+        let grpc = if grpc { Some(take_listener(&mut handed, 1)?) } else { None };
+        Ok(Some(Self { http, grpc }))
+    }
+}
+
+fn take_listener(handed: &mut listenfd::ListenFd, index: usize) -> anyhow::Result<TcpListener> {
+    let listener = handed
+        .take_tcp_listener(index)
+        .with_context(|| format!("LISTEN_FDS: socket {index}"))?
+        .with_context(|| format!("LISTEN_FDS: socket {index} is not a listening TCP socket"))?;
+    listener.set_nonblocking(true)?;
+    Ok(TcpListener::from_std(listener)?)
 }
 
 /// A service's shared parts.
@@ -63,8 +93,8 @@ pub struct Skeleton {
 impl Skeleton {
     /// The parts of `name` (e.g. "base"): its database migrated with `M`
     /// unless `skip_migrations`, its HTTP listener and, with `grpc_addr`, its
-    /// gRPC listener: `bound` when given, else bound now so their addresses
-    /// are known.
+    /// gRPC listener: `bound` when given, else those handed over at start
+    /// ([`Listeners::inherited`]), else bound now so their addresses are known.
     pub async fn start<M: MigratorTrait>(
         name: &'static str,
         service: &ServiceConfig,
@@ -78,6 +108,14 @@ impl Skeleton {
         if !skip_migrations {
             M::up(&db, None).await.context("migrations failed")?;
         }
+        let handed_over = match bound {
+            Some(_) => None,
+            None => Listeners::inherited(grpc_addr.is_some())?,
+        };
+        if handed_over.is_some() {
+            tracing::info!("{name} listens on the sockets handed over at start (LISTEN_FDS)");
+        }
+        let bound = bound.or(handed_over);
         let (http, grpc) = match bound {
             Some(Listeners { http, grpc }) => (http, grpc),
             None => (

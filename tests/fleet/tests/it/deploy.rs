@@ -13,7 +13,7 @@ use serde_json::Value;
 use tokio::process::{Child, Command};
 
 use crate::faults::OwnRedis;
-use crate::harness::test_certificates;
+use crate::harness::{Sockets, test_certificates};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -73,6 +73,9 @@ struct Stand {
     dir: tempfile::TempDir,
     /// Rendered address → loopback address, e.g. "marquee-auth-grpc:9081" → "127.0.0.1:40123".
     addresses: Vec<(String, String)>,
+    /// Each service's listeners on those loopback addresses, bound here and
+    /// handed to its process, as a cluster's pod owns its ports.
+    sockets: HashMap<String, Sockets>,
     /// Mount path → a folder of the test's.
     mounts: Vec<(String, PathBuf)>,
     databases: HashMap<String, marquee_testkit::TestDb>,
@@ -89,18 +92,22 @@ impl Stand {
     async fn new(render: &HashMap<String, Value>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut addresses = Vec::new();
+        let mut sockets = HashMap::new();
         let mut mounts = Vec::new();
         let mut databases = HashMap::new();
         let containers = || render.values().flat_map(|s| [&s["deployment"], &s["migrate"]]).filter(|c| !c.is_null());
         for (service, rendered) in render {
             let deployment = &rendered["deployment"];
-            for (var, suffix) in [("HTTP_ADDR", ""), ("GRPC_ADDR", "-grpc")] {
-                if let Some(addr) = env_value(deployment, var).and_then(|e| e["value"].as_str()) {
-                    let (port, local) = (port_of(addr), format!("127.0.0.1:{}", free_port()));
-                    addresses.push((addr.to_owned(), local.clone()));
-                    addresses.push((format!("marquee-{service}{suffix}:{port}"), local));
-                }
+            // base calls the others over gRPC but serves none.
+            let bound = Sockets::bind_for(service != "base", "127.0.0.1:0", "127.0.0.1:0");
+            for (var, local) in bound.addrs() {
+                let suffix = if var == "GRPC_ADDR" { "-grpc" } else { "" };
+                let addr = env_value(deployment, var).and_then(|e| e["value"].as_str());
+                let addr = addr.unwrap_or_else(|| panic!("{service}'s deployment renders no {var}"));
+                addresses.push((addr.to_owned(), local.clone()));
+                addresses.push((format!("marquee-{service}{suffix}:{}", port_of(addr)), local));
             }
+            sockets.insert(service.clone(), bound);
             for path in rendered["volumes_mounts"].as_array().unwrap() {
                 let path = path.as_str().unwrap().to_owned();
                 if !mounts.iter().any(|(p, _)| *p == path) {
@@ -113,7 +120,8 @@ impl Stand {
         }
         // The longest mount path first, so /tmp/x is not taken for /tmp.
         mounts.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
-        let mut stand = Self { dir, addresses, mounts, databases, redis_url: None, s3_endpoint: None, _redis: None };
+        let mut stand =
+            Self { dir, addresses, sockets, mounts, databases, redis_url: None, s3_endpoint: None, _redis: None };
         let ca_file =
             containers().find_map(|c| env_value(c, "REDIS_CA_CERT_FILE")?["value"].as_str().map(str::to_owned));
         if containers().any(|c| env_value(c, "REDIS_URL").is_some()) {
@@ -213,12 +221,25 @@ impl Stand {
         env
     }
 
-    fn spawn(&self, service: &str, args: &[String], env: &HashMap<String, String>, log: &str) -> (Child, PathBuf) {
+    /// Runs `service` with `args` and `env`; a Deployment's process (`serving`)
+    /// gets the listeners bound for it.
+    fn spawn(
+        &mut self,
+        service: &str,
+        args: &[String],
+        env: &HashMap<String, String>,
+        log: &str,
+        serving: bool,
+    ) -> (Child, PathBuf) {
         let log = self.dir.path().join(log);
         let file = std::fs::File::create(&log).unwrap();
-        let child = Command::new(binary(service))
+        let mut command = Command::new(binary(service));
+        command.env_clear();
+        if serving {
+            self.sockets.remove(service).expect("one Deployment per service").hand_to(&mut command);
+        }
+        let child = command
             .args(args)
-            .env_clear()
             .envs(env)
             .current_dir(self.dir.path())
             .stdin(Stdio::null())
@@ -260,7 +281,7 @@ async fn boots_as_rendered(label: &str) {
     let mut names: Vec<&str> = render.keys().map(String::as_str).collect();
     names.sort_unstable();
     assert_eq!(names, ["auth", "base", "financial", "platform-core"], "{label} renders all four services");
-    let stand = Stand::new(&render).await;
+    let mut stand = Stand::new(&render).await;
 
     for service in START_ORDER {
         let migrate = &render[service]["migrate"];
@@ -268,7 +289,7 @@ async fn boots_as_rendered(label: &str) {
             continue;
         }
         let env = stand.environment(service, migrate);
-        let (mut child, log) = stand.spawn(service, &args_of(migrate), &env, &format!("{service}-migrate.log"));
+        let (mut child, log) = stand.spawn(service, &args_of(migrate), &env, &format!("{service}-migrate.log"), false);
         let status = tokio::time::timeout(Duration::from_secs(120), child.wait())
             .await
             .unwrap_or_else(|_| panic!("{label}: {service}'s migration Job did not finish"))
@@ -281,7 +302,7 @@ async fn boots_as_rendered(label: &str) {
     for service in START_ORDER {
         let deployment = &render[service]["deployment"];
         let env = stand.environment(service, deployment);
-        let (mut child, log) = stand.spawn(service, &args_of(deployment), &env, &format!("{service}.log"));
+        let (mut child, log) = stand.spawn(service, &args_of(deployment), &env, &format!("{service}.log"), true);
         let readyz = format!("http://{}/readyz", env["HTTP_ADDR"]);
         let mut ready = false;
         for _ in 0..600 {

@@ -1,4 +1,5 @@
-//! The four real binaries as separate processes on free loopback ports, each
+//! The four real binaries as separate processes on loopback listeners the
+//! test binds and hands over (`LISTEN_FDS`), each
 //! with its own database (SQLite files, or PostgreSQL databases with
 //! TEST_DATABASE_URL) and Redis when TEST_REDIS_URL is set. Logs go to one
 //! file per service, kept for the assertions and for reading on failure.
@@ -27,6 +28,11 @@ pub enum Service {
 impl Service {
     pub const ALL: [Service; 4] = [Service::PlatformCore, Service::Auth, Service::Financial, Service::Base];
 
+    /// base calls the others over gRPC but serves none.
+    fn serves_grpc(self) -> bool {
+        self != Self::Base
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Auth => "auth",
@@ -35,10 +41,6 @@ impl Service {
             Self::Financial => "financial",
         }
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap()
 }
 
 /// Where cargo put the service binaries: beside this test's own deps folder.
@@ -54,6 +56,51 @@ struct Process {
     env: HashMap<String, String>,
     child: Option<Child>,
     log: PathBuf,
+    /// Bound for its first start; a restart binds its addresses again.
+    sockets: Option<Sockets>,
+}
+
+/// A process's listeners, bound by the test and handed to the process at
+/// start as systemd's socket activation does (`LISTEN_FDS`): HTTP, then
+/// gRPC for a service that serves it.
+pub struct Sockets(Vec<(&'static str, std::net::TcpListener)>);
+
+impl Sockets {
+    /// Binds `http` and, when `service` serves gRPC, `grpc` (port 0 takes a free one).
+    fn bind(service: Service, http: &str, grpc: &str) -> Self {
+        Self::bind_for(service.serves_grpc(), http, grpc)
+    }
+
+    /// Binds `http` and, when `grpc_served`, `grpc`.
+    pub fn bind_for(grpc_served: bool, http: &str, grpc: &str) -> Self {
+        let mut wanted = vec![("HTTP_ADDR", http)];
+        if grpc_served {
+            wanted.push(("GRPC_ADDR", grpc));
+        }
+        let bound = wanted.into_iter().map(|(var, addr)| {
+            let listener = std::net::TcpListener::bind(addr).unwrap_or_else(|e| panic!("{var} {addr}: {e}"));
+            (var, listener)
+        });
+        Self(bound.collect())
+    }
+
+    /// Binds again what `env` says the process listens on, for a restart.
+    fn rebind(service: Service, env: &HashMap<String, String>) -> Self {
+        Self::bind(service, &env["HTTP_ADDR"], env.get("GRPC_ADDR").map_or("127.0.0.1:0", String::as_str))
+    }
+
+    /// Each variable with the address bound for it.
+    pub fn addrs(&self) -> Vec<(&'static str, String)> {
+        self.0.iter().map(|(var, l)| (*var, l.local_addr().unwrap().to_string())).collect()
+    }
+
+    /// Hands the listeners to `command`'s process as descriptors 3, 4….
+    pub fn hand_to(self, command: &mut Command) {
+        use command_fds::{CommandFdExt, FdMapping};
+        command.env("LISTEN_FDS", self.0.len().to_string()).env_remove("LISTEN_PID").env_remove("LISTEN_FDNAMES");
+        let mappings = (3..).zip(self.0).map(|(child_fd, (_, l))| FdMapping { parent_fd: l.into(), child_fd });
+        command.fd_mappings(mappings.collect()).expect("distinct descriptors");
+    }
 }
 
 pub struct Fleet {
@@ -118,23 +165,24 @@ impl Fleet {
     }
 
     pub async fn start_with(options: Options) -> Self {
-        // Free ports are chosen before the services bind them; another process
-        // may take one in between. Then the fleet starts again on new ports.
-        let mut failure = String::new();
-        for _ in 0..3 {
-            match Self::try_start(&options).await {
-                Ok(fleet) => return fleet,
-                Err(e) => failure = e,
-            }
-        }
-        panic!("the fleet did not start: {failure}");
+        Self::try_start(&options).await.unwrap_or_else(|e| panic!("the fleet did not start: {e}"))
     }
 
     async fn try_start(options: &Options) -> Result<Self, String> {
         let dir = tempfile::tempdir().unwrap();
-        let ports: HashMap<(Service, &str), u16> =
-            Service::ALL.iter().flat_map(|s| [((*s, "http"), free_port()), ((*s, "grpc"), free_port())]).collect();
-        let url = |s: Service, kind: &str| format!("http://127.0.0.1:{}", ports[&(s, kind)]);
+        // Every listener is bound here first, where the test chooses it, and
+        // handed to its process at start: no port is chosen and then raced for.
+        let chosen = |service: Service, var: &str| {
+            let given = options.env.iter().find(|(s, k, _)| *s == service && k == var);
+            given.map_or_else(|| "127.0.0.1:0".to_owned(), |(_, _, v)| v.clone())
+        };
+        let mut sockets: HashMap<Service, Sockets> = Service::ALL
+            .iter()
+            .map(|s| (*s, Sockets::bind(*s, &chosen(*s, "HTTP_ADDR"), &chosen(*s, "GRPC_ADDR"))))
+            .collect();
+        let addrs: HashMap<Service, Vec<(&str, String)>> = sockets.iter().map(|(s, b)| (*s, b.addrs())).collect();
+        let addr = |s: Service, var: &str| addrs[&s].iter().find(|(v, _)| *v == var).map(|(_, a)| a.clone());
+        let url = |s: Service, var: &str| format!("http://{}", addr(s, var).expect("bound"));
         let key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
         let prefix = unique_name("fleet");
         let mut dbs = Vec::new();
@@ -144,13 +192,11 @@ impl Fleet {
             let db = TestDb::fresh().await;
             let mut env: HashMap<String, String> = [
                 ("DATABASE_URL", db.url.clone()),
-                ("HTTP_ADDR", format!("127.0.0.1:{}", ports[&(service, "http")])),
-                ("GRPC_ADDR", format!("127.0.0.1:{}", ports[&(service, "grpc")])),
                 ("INTERNAL_SERVICE_TOKEN", SERVICE_TOKEN.to_owned()),
-                ("AUTH_JWKS_URL", format!("{}/.well-known/jwks.json", url(Service::Auth, "http"))),
-                ("AUTH_GRPC_URL", url(Service::Auth, "grpc")),
-                ("PLATFORM_CORE_GRPC_URL", url(Service::PlatformCore, "grpc")),
-                ("FINANCIAL_GRPC_URL", url(Service::Financial, "grpc")),
+                ("AUTH_JWKS_URL", format!("{}/.well-known/jwks.json", url(Service::Auth, "HTTP_ADDR"))),
+                ("AUTH_GRPC_URL", url(Service::Auth, "GRPC_ADDR")),
+                ("PLATFORM_CORE_GRPC_URL", url(Service::PlatformCore, "GRPC_ADDR")),
+                ("FINANCIAL_GRPC_URL", url(Service::Financial, "GRPC_ADDR")),
                 ("LOG_FORMAT", "json".to_owned()),
                 ("LOG_LEVEL", "info".to_owned()),
                 ("REDIS_PREFIX", prefix.clone()),
@@ -177,9 +223,11 @@ impl Fleet {
                     env.insert(k.clone(), v.clone());
                 }
             }
+            // What the process really listens on (the sockets handed to it).
+            env.extend(addrs[&service].iter().map(|(var, a)| ((*var).to_owned(), a.clone())));
             let log = dir.path().join(format!("{}.log", service.name()));
-            http.insert(service, TestClient::new(url(service, "http")));
-            processes.insert(service, Process { env, child: None, log });
+            http.insert(service, TestClient::new(url(service, "HTTP_ADDR")));
+            processes.insert(service, Process { env, child: None, log, sockets: sockets.remove(&service) });
             dbs.push(db);
         }
         let fleet =
@@ -204,15 +252,18 @@ impl Fleet {
         {
             let mut processes = self.processes.lock().unwrap();
             let process = processes.get_mut(&service).unwrap();
-            process.child = Some(self.run(service, &process.env, &process.log));
+            let sockets = process.sockets.take().unwrap_or_else(|| Sockets::rebind(service, &process.env));
+            process.child = Some(self.run(service, &process.env, &process.log, sockets));
         }
     }
 
-    /// One process of `service` with `env`, its output appended to `log`.
-    fn run(&self, service: Service, env: &HashMap<String, String>, log: &Path) -> Child {
+    /// One process of `service` with `env` on `sockets`, its output appended to `log`.
+    fn run(&self, service: Service, env: &HashMap<String, String>, log: &Path, sockets: Sockets) -> Child {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
-        command_for(&binary(service), self.hosts.as_deref())
-            .envs(env)
+        let mut command = command_for(&binary(service), self.hosts.as_deref());
+        command.envs(env);
+        sockets.hand_to(&mut command);
+        command
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
@@ -223,15 +274,20 @@ impl Fleet {
     }
 
     /// Starts another replica of `service`: the same settings (database,
-    /// Redis, secrets) but for `overrides`, e.g. its own addresses.
+    /// Redis, secrets) but for `overrides`. It listens on loopback ports of
+    /// its own unless `overrides` name its `HTTP_ADDR` or `GRPC_ADDR`.
     pub async fn add_replica(&self, service: Service, overrides: &[(&str, String)]) -> Replica {
         let mut env = self.processes.lock().unwrap()[&service].env.clone();
+        env.insert("HTTP_ADDR".into(), "127.0.0.1:0".into());
+        env.insert("GRPC_ADDR".into(), "127.0.0.1:0".into());
         for (k, v) in overrides {
             env.insert((*k).to_owned(), v.clone());
         }
+        let sockets = Sockets::rebind(service, &env);
+        env.extend(sockets.addrs().into_iter().map(|(var, a)| (var.to_owned(), a)));
         let http = TestClient::new(format!("http://{}", env["HTTP_ADDR"]));
         let log = self.dir.path().join(format!("{}-{}.log", service.name(), Uuid::now_v7().simple()));
-        let replica = Replica { _child: self.run(service, &env, &log), http, log };
+        let replica = Replica { _child: self.run(service, &env, &log, sockets), http, log };
         for _ in 0..300 {
             if replica.http.http.get(replica.http.url("/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
                 return replica;

@@ -51,6 +51,7 @@ async fn access_checks_spread_over_every_auth_replica_and_move_off_one_that_stop
     let dir = tempfile::tempdir().unwrap();
     let hosts = dir.path().join("hosts");
     std::fs::write(&hosts, "127.0.0.1 localhost\n127.0.0.2 auth-grpc\n127.0.0.3 auth-grpc\n").unwrap();
+    // One port on two addresses, as the replicas behind a headless Service share it.
     let grpc_port = free_port();
     let mut options = Options { hosts: Some(hosts), ..Options::default() };
     let _redis = redis_for_replicas(&mut options).await;
@@ -64,12 +65,7 @@ async fn access_checks_spread_over_every_auth_replica_and_move_off_one_that_stop
     let (owner, org) = f.owner().await;
 
     // A replica added after the callers started, as the autoscaler would.
-    let second = f
-        .add_replica(
-            Service::Auth,
-            &[("HTTP_ADDR", format!("127.0.0.1:{}", free_port())), ("GRPC_ADDR", format!("127.0.0.3:{grpc_port}"))],
-        )
-        .await;
+    let second = f.add_replica(Service::Auth, &[("GRPC_ADDR", format!("127.0.0.3:{grpc_port}"))]).await;
     let first = f.client(Service::Auth).clone();
     let list = || f.call(Service::Base, Method::GET, "/v1/artists", &owner, org, None);
     let mut calls = 0;
@@ -201,12 +197,7 @@ async fn redis_over_tls_is_verified_against_the_configured_authority() {
 
     // Without the authority the server's certificate is not trusted: base
     // refuses (fails closed) rather than counting nowhere.
-    let untrusted = f
-        .add_replica(
-            Service::Base,
-            &[("HTTP_ADDR", format!("127.0.0.1:{}", free_port())), ("REDIS_CA_CERT_FILE", String::new())],
-        )
-        .await;
+    let untrusted = f.add_replica(Service::Base, &[("REDIS_CA_CERT_FILE", String::new())]).await;
     let request =
         untrusted.http.http.get(untrusted.http.url("/v1/artists")).bearer_auth(&owner).header("x-org", org.to_string());
     let refused = untrusted.http.send(request).await;
