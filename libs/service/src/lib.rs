@@ -88,8 +88,12 @@ pub trait Service: Sized {
     fn build(config: Self::Config, skip_migrations: bool) -> impl Future<Output = anyhow::Result<Self>>;
     /// Cancelled to begin a graceful shutdown.
     fn shutdown_token(&self) -> tokio_util::sync::CancellationToken;
+    /// Where the REST edge listens.
+    fn http_addr(&self) -> std::net::SocketAddr;
+    /// Where gRPC listens (port 0 for a service without it).
+    fn grpc_addr(&self) -> std::net::SocketAddr;
     /// Serves until the shutdown token is cancelled and the drain is over.
-    fn serve(self) -> impl Future<Output = anyhow::Result<()>>;
+    fn serve(self) -> impl Future<Output = anyhow::Result<()>> + Send;
     /// `migrate`: applies the migrations.
     fn migrate(config: &Self::Config) -> impl Future<Output = anyhow::Result<()>>;
 }
@@ -130,6 +134,14 @@ macro_rules! service {
 
             fn shutdown_token(&self) -> ::tokio_util::sync::CancellationToken {
                 <$app>::shutdown_token(self)
+            }
+
+            fn http_addr(&self) -> ::std::net::SocketAddr {
+                <$app>::http_addr(self)
+            }
+
+            fn grpc_addr(&self) -> ::std::net::SocketAddr {
+                <$app>::grpc_addr(self)
             }
 
             async fn serve(self) -> anyhow::Result<()> {

@@ -15,8 +15,22 @@ use uuid::Uuid;
 
 pub use marquee_testkit::{ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, SERVICE_TOKEN};
 
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+/// A service running inside the test's process.
+pub struct Running {
+    pub client: TestClient,
+    /// `http://` and where its gRPC listens (port 0 for a service without it).
+    pub grpc_url: String,
+    /// Stops it when dropped.
+    pub stop: tokio_util::sync::DropGuard,
+}
+
+/// Serves `app` in this process until [`Running::stop`] is dropped.
+pub fn serve<S: marquee_service::Service + Send + 'static>(app: S) -> Running {
+    let client = TestClient::new(format!("http://{}", app.http_addr()));
+    let grpc_url = format!("http://{}", app.grpc_addr());
+    let stop = app.shutdown_token().drop_guard();
+    tokio::spawn(async move { app.serve().await.unwrap() });
+    Running { client, grpc_url, stop }
 }
 
 /// Settings from pairs, plus Redis when the tests have one.
@@ -35,11 +49,46 @@ pub struct Peers {
     pub auth_grpc_url: String,
     pub jwks_url: String,
     pub redis_prefix: String,
+    /// auth's clock: a manual one when the test asked for it.
+    pub clock: marquee_kit::Clock,
+    /// Where auth writes its mail (`.eml` files).
+    pub mail_dir: std::path::PathBuf,
+    /// auth's settings, for a restart or another replica.
+    pub auth_env: HashMap<String, String>,
+    /// Each stops its service when dropped.
     pub auth_stop: Option<tokio_util::sync::DropGuard>,
-    auth_env: HashMap<String, String>,
-    _core_stop: tokio_util::sync::DropGuard,
+    pub core_stop: Option<tokio_util::sync::DropGuard>,
     _dbs: Vec<TestDb>,
     _mail: tempfile::TempDir,
+}
+
+/// Lets a test's own fleet, a struct with a `peers: Peers` field, be used
+/// as its [`Peers`] (people, companies, auth and platform-core).
+#[macro_export]
+macro_rules! over_peers {
+    ($fleet:ty) => {
+        impl ::std::ops::Deref for $fleet {
+            type Target = $crate::Peers;
+            fn deref(&self) -> &$crate::Peers {
+                &self.peers
+            }
+        }
+
+        impl ::std::ops::DerefMut for $fleet {
+            fn deref_mut(&mut self) -> &mut $crate::Peers {
+                &mut self.peers
+            }
+        }
+    };
+}
+
+/// How a test wants auth beside it.
+#[derive(Default)]
+pub struct PeerOptions<'a> {
+    /// auth's clock (a manual one lets a test move time on).
+    pub clock: marquee_kit::Clock,
+    /// auth's settings changed or added.
+    pub auth_env: &'a [(&'a str, &'a str)],
 }
 
 /// A company with its owner's token.
@@ -49,30 +98,24 @@ pub struct Tenant {
     pub owner_id: Uuid,
 }
 
-async fn boot_auth(env: HashMap<String, String>) -> (TestClient, tokio_util::sync::DropGuard) {
-    try_boot_auth(env, None).await.unwrap()
-}
-
-/// auth on `listeners` bound beforehand, or on the addresses in `env`.
-async fn try_boot_auth(
+/// auth with `env` on `clock`, on `listeners` bound beforehand or else on
+/// the addresses in `env`.
+pub async fn start_auth(
     env: HashMap<String, String>,
+    clock: marquee_kit::Clock,
     listeners: Option<marquee_service::Listeners>,
-) -> anyhow::Result<(TestClient, tokio_util::sync::DropGuard)> {
+) -> anyhow::Result<Running> {
     let config = marquee_auth::Config::load(&mut Env::from_map(env))?;
-    let options = marquee_auth::Options { listeners, ..Default::default() };
-    let app = marquee_auth::App::build(config, options).await?;
-    let client = TestClient::new(format!("http://{}", app.http_addr()));
-    let stop = app.shutdown_token().drop_guard();
-    tokio::spawn(async move { app.run().await.unwrap() });
-    Ok((client, stop))
+    let options = marquee_auth::Options { clock, listeners, ..Default::default() };
+    Ok(serve(marquee_auth::App::build(config, options).await?))
 }
 
 /// platform-core, running beside a test.
 pub struct PlatformCore {
     pub client: TestClient,
     pub grpc_url: String,
-    /// Cancelled to stop it.
-    pub stop: tokio_util::sync::CancellationToken,
+    /// Stops it when dropped.
+    pub stop: tokio_util::sync::DropGuard,
     pub db: TestDb,
 }
 
@@ -91,32 +134,55 @@ pub async fn start_platform_core(jwks_url: &str, redis_prefix: &str) -> Platform
     ])))
     .unwrap();
     let app = marquee_platform_core::App::build(config, Default::default()).await.unwrap();
-    let client = TestClient::new(format!("http://{}", app.http_addr()));
-    let grpc_url = format!("http://{}", app.grpc_addr());
-    let stop = app.shutdown_token();
-    tokio::spawn(async move { app.run().await.unwrap() });
+    let Running { client, grpc_url, stop } = serve(app);
     PlatformCore { client, grpc_url, stop, db }
+}
+
+/// financial, running beside a test's peers.
+pub struct Financial {
+    pub running: Running,
+    /// Its own pool, for rows the API no longer lets anyone write (rows from
+    /// before a rule) and for taking the database away.
+    pub pool: sea_orm::DatabaseConnection,
+    pub db: TestDb,
+}
+
+/// Starts financial beside `peers` on its own fresh database, on
+/// `listeners` bound beforehand (when base needs its address first) or on
+/// free ports; returns once it is ready.
+pub async fn start_financial(peers: &Peers, listeners: Option<marquee_service::Listeners>) -> Financial {
+    let db = TestDb::fresh().await;
+    let config = marquee_financial::Config::load(&mut Env::from_map(peers.service_vars(&db.url, &[]))).unwrap();
+    let options = marquee_financial::Options { listeners, ..Default::default() };
+    let app = marquee_financial::App::build(config, options).await.unwrap();
+    let pool = app.state().db.clone();
+    let running = serve(app);
+    Api(running.client.clone()).wait_until_ready().await;
+    Financial { running, pool, db }
 }
 
 impl Peers {
     /// Starts both; auth's listeners are bound first, since platform-core
     /// needs auth's JWKS address before auth starts.
     pub async fn start() -> Self {
-        Self::try_start().await.unwrap_or_else(|e| panic!("peers did not start: {e:#}"))
+        Self::start_with(PeerOptions::default()).await
     }
 
-    async fn try_start() -> anyhow::Result<Self> {
+    pub async fn start_with(options: PeerOptions<'_>) -> Self {
+        Self::try_start(options).await.unwrap_or_else(|e| panic!("peers did not start: {e:#}"))
+    }
+
+    async fn try_start(options: PeerOptions<'_>) -> anyhow::Result<Self> {
         let prefix = unique_name("fleet");
         let listeners = marquee_service::Listeners::loopback(true).await?;
         let (auth_http, auth_grpc) = (listeners.http_addr()?.port(), listeners.grpc_addr()?.port());
         let jwks_url = format!("http://127.0.0.1:{auth_http}/.well-known/jwks.json");
         let PlatformCore { client: core, grpc_url: core_grpc, stop: core_stop, db: core_db } =
             start_platform_core(&jwks_url, &prefix).await;
-        let core_stop = core_stop.drop_guard();
 
         let auth_db = TestDb::fresh().await;
         let mail = tempfile::tempdir().unwrap();
-        let auth_env = vars(&[
+        let mut auth_env = vars(&[
             ("DATABASE_URL", auth_db.url.clone()),
             ("HTTP_ADDR", format!("127.0.0.1:{auth_http}")),
             ("GRPC_ADDR", format!("127.0.0.1:{auth_grpc}")),
@@ -132,16 +198,19 @@ impl Peers {
             ("STREAM_STALE_AFTER_MS", "600".into()),
             ("REDIS_PREFIX", prefix.clone()),
         ]);
-        let (auth, auth_stop) = try_boot_auth(auth_env.clone(), Some(listeners)).await?;
+        auth_env.extend(options.auth_env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        let auth = start_auth(auth_env.clone(), options.clock.clone(), Some(listeners)).await?;
         Ok(Self {
-            auth,
+            auth: auth.client,
             core,
-            auth_grpc_url: format!("http://127.0.0.1:{auth_grpc}"),
+            auth_grpc_url: auth.grpc_url,
             jwks_url,
             redis_prefix: prefix,
-            auth_stop: Some(auth_stop),
+            clock: options.clock,
+            mail_dir: mail.path().to_owned(),
             auth_env,
-            _core_stop: core_stop,
+            auth_stop: Some(auth.stop),
+            core_stop: Some(core_stop),
             _dbs: vec![core_db, auth_db],
             _mail: mail,
         })
@@ -155,9 +224,9 @@ impl Peers {
 
     /// Starts auth again on the same addresses and database.
     pub async fn restart_auth(&mut self) {
-        let (client, stop) = boot_auth(self.auth_env.clone()).await;
-        self.auth = client;
-        self.auth_stop = Some(stop);
+        let auth = start_auth(self.auth_env.clone(), self.clock.clone(), None).await.unwrap();
+        self.auth = auth.client;
+        self.auth_stop = Some(auth.stop);
     }
 
     pub async fn login(&self, email: &str, password: &str) -> (Uuid, String) {

@@ -217,7 +217,7 @@ async fn resolve_access_checks_the_caller_the_token_and_the_session() {
         min_revision: 0,
     };
 
-    let mut anonymous = AccessClient::connect(f.auth_grpc.clone()).await.unwrap();
+    let mut anonymous = AccessClient::connect(f.auth_grpc_url.clone()).await.unwrap();
     assert_eq!(anonymous.resolve_access(request(&owner.token)).await.unwrap_err().code(), tonic::Code::Unauthenticated);
 
     assert_eq!(f.resolve("not-a-token", company, 0).await.unwrap_err().code(), tonic::Code::Unauthenticated);

@@ -6,76 +6,36 @@ use marquee_kit::Clock;
 use marquee_kit::grpc::ServiceCredentials;
 use marquee_proto::auth::v1::access_client::AccessClient;
 use marquee_proto::auth::v1::{AccessDecision, ResolveAccessRequest};
-use marquee_test_support::{PlatformCore, start_platform_core};
-use marquee_testkit::{Reply, TestClient, TestDb, unique_name};
+use marquee_test_support::{PeerOptions, Peers, start_auth};
+use marquee_testkit::Reply;
 use serde_json::{Value, json};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 use uuid::Uuid;
 
-use crate::harness::{ADMIN_EMAIL, ADMIN_PASSWORD, pair, settings, unique_email};
+use crate::harness::{ADMIN_EMAIL, ADMIN_PASSWORD, pair, unique_email};
 
 pub use marquee_testkit::SERVICE_TOKEN;
 
 pub type Access = AccessClient<InterceptedService<Channel, ServiceCredentials>>;
 
+/// auth with a real platform-core beside it: the shared [`Peers`], with
+/// auth on a manual clock and the settings these tests need.
 pub struct Fleet {
-    pub auth: TestClient,
-    pub core: TestClient,
-    pub auth_grpc: String,
-    pub clock: Clock,
-    pub mail_dir: std::path::PathBuf,
-    pub core_stop: Option<tokio_util::sync::DropGuard>,
-    pub auth_env: HashMap<String, String>,
-    _auth_stop: tokio_util::sync::DropGuard,
-    _dbs: (TestDb, TestDb),
-    _mail: tempfile::TempDir,
+    peers: Peers,
 }
+
+marquee_test_support::over_peers!(Fleet);
 
 pub async fn fleet() -> Fleet {
     fleet_with(&[]).await
 }
 
-/// platform-core, then auth; auth's listeners are bound first, since
-/// platform-core needs auth's JWKS address before auth starts.
 pub async fn fleet_with(overrides: &[(&str, &str)]) -> Fleet {
-    try_fleet(overrides).await.unwrap_or_else(|e| panic!("the fleet did not start: {e:#}"))
-}
-
-async fn try_fleet(overrides: &[(&str, &str)]) -> anyhow::Result<Fleet> {
-    let listeners = marquee_service::Listeners::loopback(true).await?;
-    let (auth_http, auth_grpc) = (listeners.http_addr()?.port(), listeners.grpc_addr()?.port());
-    let jwks_url = format!("http://127.0.0.1:{auth_http}/.well-known/jwks.json");
-    let PlatformCore { client: core, grpc_url: core_grpc, stop: core_stop, db: core_db } =
-        start_platform_core(&jwks_url, &unique_name("pc")).await;
-
-    let auth_db = TestDb::fresh().await;
-    let mail = tempfile::tempdir().unwrap();
-    let http_addr = format!("127.0.0.1:{auth_http}");
-    let grpc_addr = format!("127.0.0.1:{auth_grpc}");
-    let mut all: Vec<(&str, &str)> = vec![
-        ("HTTP_ADDR", &http_addr),
-        ("GRPC_ADDR", &grpc_addr),
-        ("PLATFORM_CORE_GRPC_URL", &core_grpc),
-        ("HEARTBEAT_INTERVAL_MS", "100"),
-        ("STREAM_STALE_AFTER_MS", "600"),
-    ];
-    all.extend_from_slice(overrides);
-    let vars = settings(&auth_db, mail.path(), &all);
+    let mut auth_env = vec![("REFRESH_RETRY_GRACE_SECS", "2")];
+    auth_env.extend_from_slice(overrides);
     let clock = Clock::manual(chrono::Utc::now());
-    let (auth, auth_stop) = crate::harness::boot_on(vars.clone(), clock.clone(), Some(listeners)).await?;
-    let fleet = Fleet {
-        auth,
-        core,
-        auth_grpc: format!("http://127.0.0.1:{auth_grpc}"),
-        clock,
-        mail_dir: mail.path().to_owned(),
-        core_stop: Some(core_stop.drop_guard()),
-        auth_env: vars,
-        _auth_stop: auth_stop,
-        _dbs: (core_db, auth_db),
-        _mail: mail,
-    };
+    let fleet = Fleet { peers: Peers::start_with(PeerOptions { clock, auth_env: &auth_env }).await };
     // auth hears platform-core's stream before the test begins.
     let admin = fleet.token(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     for _ in 0..100 {
@@ -86,7 +46,7 @@ async fn try_fleet(overrides: &[(&str, &str)]) -> anyhow::Result<Fleet> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    Ok(fleet)
+    fleet
 }
 
 /// A signed-up, verified user.
@@ -101,10 +61,8 @@ impl Fleet {
     /// gRPC URL and the guard that stops it.
     pub async fn replica(&self) -> (String, tokio_util::sync::DropGuard) {
         let listeners = marquee_service::Listeners::loopback(true).await.unwrap();
-        let grpc = listeners.grpc_addr().unwrap();
-        let (_, stop) =
-            crate::harness::boot_on(self.auth_env.clone(), self.clock.clone(), Some(listeners)).await.unwrap();
-        (format!("http://{grpc}"), stop)
+        let replica = start_auth(self.auth_env.clone(), self.clock.clone(), Some(listeners)).await.unwrap();
+        (replica.grpc_url, replica.stop)
     }
 
     pub async fn token(&self, email: &str, password: &str) -> String {
@@ -213,7 +171,8 @@ impl Fleet {
     }
 
     pub async fn grpc(&self) -> Access {
-        let channel = tonic::transport::Endpoint::from_shared(self.auth_grpc.clone()).unwrap().connect().await.unwrap();
+        let channel =
+            tonic::transport::Endpoint::from_shared(self.auth_grpc_url.clone()).unwrap().connect().await.unwrap();
         AccessClient::with_interceptor(channel, ServiceCredentials::new(SERVICE_TOKEN).unwrap())
     }
 

@@ -2,8 +2,6 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use base64::Engine;
-use marquee_auth::{App, Config, Options};
-use marquee_config::Env;
 use marquee_kit::Clock;
 use marquee_testkit::{Reply, TestClient, TestDb, redis_url, unique_name};
 use serde_json::{Value, json};
@@ -63,28 +61,8 @@ pub async fn start_with(overrides: &[(&str, &str)]) -> Auth {
 }
 
 pub async fn boot(vars: HashMap<String, String>, clock: Clock) -> (TestClient, tokio_util::sync::DropGuard) {
-    try_boot(vars, clock).await.expect("auth starts")
-}
-
-pub async fn try_boot(
-    vars: HashMap<String, String>,
-    clock: Clock,
-) -> anyhow::Result<(TestClient, tokio_util::sync::DropGuard)> {
-    boot_on(vars, clock, None).await
-}
-
-/// auth on `listeners` bound beforehand, or on the addresses in `vars`.
-pub async fn boot_on(
-    vars: HashMap<String, String>,
-    clock: Clock,
-    listeners: Option<marquee_service::Listeners>,
-) -> anyhow::Result<(TestClient, tokio_util::sync::DropGuard)> {
-    let config = Config::load(&mut Env::from_map(vars)).expect("test configuration is valid");
-    let app = App::build(config, Options { clock, listeners, ..Options::default() }).await?;
-    let api = TestClient::new(format!("http://{}", app.http_addr()));
-    let stop = app.shutdown_token();
-    tokio::spawn(async move { app.run().await.expect("auth runs") });
-    Ok((api, stop.drop_guard()))
+    let auth = marquee_test_support::start_auth(vars, clock, None).await.expect("auth starts");
+    (auth.client, auth.stop)
 }
 
 pub fn unique_email() -> String {

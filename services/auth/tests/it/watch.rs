@@ -78,7 +78,7 @@ async fn changes_arrive_on_the_stream_within_a_second() {
 async fn the_stream_refuses_anonymous_watchers() {
     use marquee_proto::auth::v1::access_client::AccessClient;
     let f = fleet().await;
-    let mut anonymous = AccessClient::connect(f.auth_grpc.clone()).await.unwrap();
+    let mut anonymous = AccessClient::connect(f.auth_grpc_url.clone()).await.unwrap();
     let err = anonymous.watch_access(WatchAccessRequest {}).await.unwrap_err();
     assert_eq!(err.code(), tonic::Code::Unauthenticated);
 }

@@ -8,7 +8,8 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::fleet::{Fleet, Tenant, fleet, fleet_on, start_financial};
+use crate::fleet::{Fleet, Tenant, financial_listeners, fleet, fleet_on};
+use marquee_test_support::start_financial;
 
 async fn venue(f: &Fleet, t: &Tenant) -> String {
     let v = f
@@ -327,11 +328,10 @@ async fn a_deal_is_checked_where_it_is_made() {
 /// 6.5 % tax included: financial's sheet from what base really sold.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_accepted_deal_settles_on_a_sheet_from_real_sales() {
-    let port = marquee_test_support::free_port();
-    let financial_url = format!("http://127.0.0.1:{port}");
+    let (listeners, financial_url) = financial_listeners().await;
     let f = fleet_on(&[("FINANCIAL_GRPC_URL", financial_url.as_str())], marquee_kit::Clock::default()).await;
-    let (financial, _stop, _db) = start_financial(f.peers(), port).await;
-    let fin = marquee_test_support::Api(financial);
+    let financial = start_financial(f.peers(), Some(listeners)).await;
+    let fin = marquee_test_support::Api(financial.running.client.clone());
     let t = f.tenant().await;
     let event = crate::fleet::event_on_sale(&f, &t).await;
     let mut types = Vec::new();

@@ -1,10 +1,8 @@
 //! base with real platform-core and auth beside it.
 
-use std::ops::{Deref, DerefMut};
-
 use marquee_config::Env;
 pub use marquee_test_support::{ADMIN_EMAIL, ADMIN_PASSWORD, Tenant};
-use marquee_test_support::{Api, Peers};
+use marquee_test_support::{Api, Peers, Running};
 use marquee_testkit::{Reply, TestClient, TestDb};
 use serde_json::Value;
 use uuid::Uuid;
@@ -19,18 +17,7 @@ pub struct Fleet {
     _db: TestDb,
 }
 
-impl Deref for Fleet {
-    type Target = Peers;
-    fn deref(&self) -> &Peers {
-        &self.peers
-    }
-}
-
-impl DerefMut for Fleet {
-    fn deref_mut(&mut self) -> &mut Peers {
-        &mut self.peers
-    }
-}
+marquee_test_support::over_peers!(Fleet);
 
 pub async fn fleet() -> Fleet {
     fleet_with(&[]).await
@@ -52,9 +39,7 @@ pub async fn fleet_on(overrides: &[(&str, &str)], clock: marquee_kit::Clock) -> 
     let config = marquee_base::Config::load(&mut Env::from_map(vars)).unwrap();
     let options = marquee_base::Options { clock, ..Default::default() };
     let app = marquee_base::App::build(config, options).await.unwrap();
-    let base = TestClient::new(format!("http://{}", app.http_addr()));
-    let stop = app.shutdown_token().drop_guard();
-    tokio::spawn(async move { app.run().await.unwrap() });
+    let Running { client: base, stop, .. } = marquee_test_support::serve(app);
     let api = Api(base.clone());
     api.wait_until_ready().await;
     Fleet { base, api, peers, media_dir, _stop: stop, _db: db }
@@ -126,17 +111,10 @@ pub async fn event_on_sale(f: &Fleet, t: &Tenant) -> String {
     event
 }
 
-/// financial beside the fleet, its gRPC on `grpc_port`: its REST client and
-/// what keeps it running.
-pub async fn start_financial(peers: &Peers, grpc_port: u16) -> (TestClient, tokio_util::sync::DropGuard, TestDb) {
-    let db = TestDb::fresh().await;
-    let grpc_addr = format!("127.0.0.1:{grpc_port}");
-    let vars = peers.service_vars(&db.url, &[("GRPC_ADDR", grpc_addr.as_str())]);
-    let config = marquee_financial::Config::load(&mut Env::from_map(vars)).unwrap();
-    let app = marquee_financial::App::build(config, Default::default()).await.unwrap();
-    let client = TestClient::new(format!("http://{}", app.http_addr()));
-    let stop = app.shutdown_token().drop_guard();
-    tokio::spawn(async move { app.run().await.unwrap() });
-    Api(client.clone()).wait_until_ready().await;
-    (client, stop, db)
+/// financial's listeners, bound before base starts (base is told where
+/// financial is), and the URL of its gRPC.
+pub async fn financial_listeners() -> (marquee_service::Listeners, String) {
+    let listeners = marquee_service::Listeners::loopback(true).await.unwrap();
+    let url = format!("http://{}", listeners.grpc_addr().unwrap());
+    (listeners, url)
 }

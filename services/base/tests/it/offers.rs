@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::fleet::{Fleet, Tenant, fleet, fleet_with, start_financial};
+use crate::fleet::{Fleet, Tenant, financial_listeners, fleet, fleet_with};
+use marquee_test_support::start_financial;
 
 async fn event_and_artist(f: &Fleet, t: &Tenant) -> (String, String) {
     let venue = f
@@ -99,8 +100,7 @@ async fn the_offer_state_machine_and_expiry() {
 
 #[tokio::test]
 async fn an_accepted_offer_and_a_sale_reach_financial_once_even_after_it_was_down() {
-    let port = marquee_test_support::free_port();
-    let financial_url = format!("http://127.0.0.1:{port}");
+    let (listeners, financial_url) = financial_listeners().await;
     let f = fleet_with(&[("FINANCIAL_GRPC_URL", financial_url.as_str())]).await;
     let t = f.tenant().await;
     let (event, artist) = event_and_artist(&f, &t).await;
@@ -110,7 +110,7 @@ async fn an_accepted_offer_and_a_sale_reach_financial_once_even_after_it_was_dow
     let accepted = f.post(&t, &format!("/v1/offers/{id}/accept"), &json!({})).await;
     assert_eq!(accepted.data()["status"], "accepted", "accepting does not wait for financial");
 
-    // A ticket sale too, while financial is still away.
+    // A ticket sale too, while financial is still away (its port is bound, nothing answers).
     for action in ["announce", "start-sales"] {
         assert_eq!(f.post(&t, &format!("/v1/events/{event}/{action}"), &json!({})).await.status, 200);
     }
@@ -132,8 +132,8 @@ async fn an_accepted_offer_and_a_sale_reach_financial_once_even_after_it_was_dow
     assert_eq!(sale.data()["status"], "confirmed");
     tokio::time::sleep(Duration::from_millis(700)).await;
 
-    let (financial, _stop, _db) = start_financial(f.peers(), port).await;
-    let fin = marquee_test_support::Api(financial);
+    let financial = start_financial(f.peers(), Some(listeners)).await;
+    let fin = marquee_test_support::Api(financial.running.client.clone());
     let mut seen = (0, 0);
     for _ in 0..150 {
         let payables = fin.get(&t, "/v1/expenses?category=artist_fee").await;

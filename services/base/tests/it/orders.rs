@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::fleet::{Fleet, Tenant, event_on_sale, fleet, fleet_on, fleet_with, start_financial};
+use crate::fleet::{Fleet, Tenant, event_on_sale, financial_listeners, fleet, fleet_on, fleet_with};
+use marquee_test_support::start_financial;
 
 async fn ticket_type(f: &Fleet, t: &Tenant, event: &str, name: &str, price: i64, capacity: u32) -> String {
     let tt = f
@@ -293,11 +294,10 @@ async fn vouchers_discount_exactly_and_a_blocking_voucher_keeps_its_seats() {
 
 #[tokio::test]
 async fn refunds_give_seats_and_money_back_and_reach_financial_once() {
-    let port = marquee_test_support::free_port();
-    let financial_url = format!("http://127.0.0.1:{port}");
+    let (listeners, financial_url) = financial_listeners().await;
     let f = fleet_with(&[("FINANCIAL_GRPC_URL", financial_url.as_str())]).await;
-    let (financial, _stop, _db) = start_financial(f.peers(), port).await;
-    let fin = marquee_test_support::Api(financial);
+    let financial = start_financial(f.peers(), Some(listeners)).await;
+    let fin = marquee_test_support::Api(financial.running.client.clone());
     let t = f.tenant().await;
     let event = event_on_sale(&f, &t).await;
     let ga = ticket_type(&f, &t, &event, "GA", 2000, 3).await;

@@ -11,7 +11,8 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
-use crate::fleet::{Fleet, Tenant, event_on_sale, fleet_on, start_financial};
+use crate::fleet::{Fleet, Tenant, event_on_sale, financial_listeners, fleet_on};
+use marquee_test_support::start_financial;
 
 struct World {
     event: String,
@@ -181,12 +182,11 @@ async fn check(f: &Fleet, t: &Tenant, w: &World, n: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_sequences_of_orders_keep_every_invariant_and_financial_agrees() {
-    let port = marquee_test_support::free_port();
-    let financial_url = format!("http://127.0.0.1:{port}");
+    let (listeners, financial_url) = financial_listeners().await;
     let clock = marquee_kit::Clock::manual(chrono::Utc::now());
     let f = fleet_on(&[("FINANCIAL_GRPC_URL", financial_url.as_str())], clock.clone()).await;
-    let (financial, _stop, _db) = start_financial(f.peers(), port).await;
-    let fin = marquee_test_support::Api(financial);
+    let financial = start_financial(f.peers(), Some(listeners)).await;
+    let fin = marquee_test_support::Api(financial.running.client.clone());
     let t = f.tenant().await;
     let mut kept = 0i64;
     for seed in [7u64, 42, 2026] {

@@ -1,12 +1,9 @@
 //! financial with real platform-core and auth beside it.
 
-use std::ops::{Deref, DerefMut};
-
-use marquee_config::Env;
 use marquee_kit::grpc::ServiceCredentials;
 use marquee_proto::financial::v1::facts_client::FactsClient;
 pub use marquee_test_support::Tenant;
-use marquee_test_support::{Api, Peers};
+use marquee_test_support::{Api, Financial, Peers, Running, start_financial};
 use marquee_testkit::{Reply, TestClient, TestDb};
 use serde_json::Value;
 use uuid::Uuid;
@@ -23,32 +20,13 @@ pub struct Fleet {
     _db: TestDb,
 }
 
-impl Deref for Fleet {
-    type Target = Peers;
-    fn deref(&self) -> &Peers {
-        &self.peers
-    }
-}
-
-impl DerefMut for Fleet {
-    fn deref_mut(&mut self) -> &mut Peers {
-        &mut self.peers
-    }
-}
+marquee_test_support::over_peers!(Fleet);
 
 pub async fn fleet() -> Fleet {
     let peers = Peers::start().await;
-    let db = TestDb::fresh().await;
-    let config = marquee_financial::Config::load(&mut Env::from_map(peers.service_vars(&db.url, &[]))).unwrap();
-    let app = marquee_financial::App::build(config, Default::default()).await.unwrap();
-    let api = TestClient::new(format!("http://{}", app.http_addr()));
-    let grpc = format!("http://{}", app.grpc_addr());
-    let pool = app.state().db.clone();
-    let stop = app.shutdown_token().drop_guard();
-    tokio::spawn(async move { app.run().await.unwrap() });
-    let client = Api(api.clone());
-    client.wait_until_ready().await;
-    Fleet { api, grpc, db: pool, client, peers, _stop: stop, _db: db }
+    let Financial { running: Running { client: api, grpc_url: grpc, stop }, pool, db } =
+        start_financial(&peers, None).await;
+    Fleet { api: api.clone(), grpc, db: pool, client: Api(api), peers, _stop: stop, _db: db }
 }
 
 impl Fleet {

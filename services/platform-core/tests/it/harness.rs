@@ -69,11 +69,8 @@ pub async fn boot(shared: &Shared, jwks_url: &str, clock: Clock) -> (TestClient,
     }
     let config = Config::load(&mut Env::from_map(vars)).expect("test configuration is valid");
     let app = App::build(config, Options { clock, ..Options::default() }).await.expect("platform-core starts");
-    let api = TestClient::new(format!("http://{}", app.http_addr()));
-    let grpc_url = format!("http://{}", app.grpc_addr());
-    let stop = app.shutdown_token();
-    tokio::spawn(async move { app.run().await.expect("platform-core runs") });
-    (api, grpc_url, stop.drop_guard())
+    let running = marquee_test_support::serve(app);
+    (running.client, running.grpc_url, running.stop)
 }
 
 impl Harness {
