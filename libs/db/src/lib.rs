@@ -26,6 +26,26 @@ impl From<DbErr> for DbError {
 }
 
 /// Sorts a sea-orm error into what a caller can act on.
+/// Gives a service's error enum, with its `Invalid(Vec<FieldIssue>)` and
+/// `Db(DbError)` variants, what every service's has: `Error::field` for one
+/// bad field, and `?` on any sea-orm error (classified once, here).
+#[macro_export]
+macro_rules! service_error {
+    ($error:ty) => {
+        impl $error {
+            pub fn field(field: &str, issue: impl Into<String>) -> Self {
+                Self::Invalid(vec![::marquee_kit::FieldIssue::new(field, issue)])
+            }
+        }
+
+        impl From<$crate::sea_orm::DbErr> for $error {
+            fn from(e: $crate::sea_orm::DbErr) -> Self {
+                Self::Db($crate::classify(e))
+            }
+        }
+    };
+}
+
 pub fn classify(e: DbErr) -> DbError {
     match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(c)) | Some(SqlErr::ForeignKeyConstraintViolation(c)) => {

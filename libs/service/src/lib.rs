@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 mod skeleton;
-pub use skeleton::{GrpcServices, Listeners, Skeleton};
+pub use skeleton::{GrpcServices, Listeners, Ready, Skeleton};
 
 use marquee_config::{ConfigError, Env, Secret};
 use marquee_kit::http::HttpSettings;
@@ -81,6 +81,23 @@ pub trait Configured: Sized {
     fn service(&self) -> &ServiceConfig;
 }
 
+/// Implements [`Configured`] for a service's `Config`: one with a `service`
+/// field (its header) and `Config::load(&mut Env)`.
+#[macro_export]
+macro_rules! configured {
+    ($config:ty) => {
+        impl $crate::Configured for $config {
+            fn from_env() -> Result<Self, ::marquee_config::ConfigError> {
+                Self::load(&mut ::marquee_config::Env::from_process())
+            }
+
+            fn service(&self) -> &$crate::ServiceConfig {
+                &self.service
+            }
+        }
+    };
+}
+
 /// A service's application, as the shared command line serves it.
 pub trait Service: Sized {
     type Config: Configured;
@@ -98,12 +115,22 @@ pub trait Service: Sized {
     fn migrate(config: &Self::Config) -> impl Future<Output = anyhow::Result<()>>;
 }
 
+/// How a service is built, beyond its configuration.
+#[derive(Default)]
+pub struct Options {
+    /// Serve without migrating first (`--no-migrate`).
+    pub skip_migrations: bool,
+    pub clock: marquee_kit::Clock,
+    /// Listeners bound beforehand (tests), instead of binding the configured addresses.
+    pub listeners: Option<Listeners>,
+}
+
 /// Gives a service's `App` (fields `state` and `skeleton`) its accessors and
-/// implements [`Service`] for it: built by `App::build(config, Options)`,
-/// served by `App::run`, migrated by the crate's `migrate`.
+/// implements [`Service`] for it: built by `App::build(config, options)`,
+/// served by `App::run`, migrated by `migrator`.
 #[macro_export]
 macro_rules! service {
-    ($app:ty, $config:ty, $options:ident, $state:ty, $migrate:path) => {
+    ($app:ty, $config:ty, $options:ident, $state:ty, $migrator:ty) => {
         impl $app {
             /// Where the REST edge listens.
             pub fn http_addr(&self) -> ::std::net::SocketAddr {
@@ -149,7 +176,8 @@ macro_rules! service {
             }
 
             async fn migrate(config: &$config) -> anyhow::Result<()> {
-                $migrate(config).await
+                let url = &<$config as $crate::Configured>::service(config).database_url;
+                Ok(::marquee_db::migrate::<$migrator>(url).await?)
             }
         }
     };

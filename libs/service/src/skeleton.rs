@@ -78,6 +78,28 @@ fn take_listener(handed: &mut listenfd::ListenFd, index: usize) -> anyhow::Resul
     Ok(TcpListener::from_std(listener)?)
 }
 
+/// Ready when the database answers and `live` holds (e.g. a change stream
+/// heard lately); else not ready, saying `not_live`.
+#[derive(Clone)]
+pub struct Ready<L> {
+    db: DatabaseConnection,
+    not_live: &'static str,
+    live: L,
+}
+
+impl<L: Fn() -> bool + Clone + Send + Sync + 'static> Ready<L> {
+    pub fn when(db: DatabaseConnection, not_live: &'static str, live: L) -> Self {
+        Self { db, not_live, live }
+    }
+}
+
+impl<L: Fn() -> bool + Clone + Send + Sync + 'static> Readiness for Ready<L> {
+    async fn check(&self) -> Result<(), String> {
+        marquee_db::ping(&self.db).await?;
+        if (self.live)() { Ok(()) } else { Err(self.not_live.to_owned()) }
+    }
+}
+
 /// A service's shared parts.
 pub struct Skeleton {
     name: &'static str,

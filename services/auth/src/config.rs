@@ -6,7 +6,7 @@ use marquee_config::{ConfigError, Env, Secret};
 use marquee_guard::TokenSettings;
 use marquee_kit::TrustedProxies;
 use marquee_mail::MailSettings;
-use marquee_service::{Configured, ServiceConfig};
+use marquee_service::ServiceConfig;
 
 use crate::crypto::{HashCost, Sealer};
 
@@ -54,10 +54,6 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::load(&mut Env::from_process())
-    }
-
     pub fn load(env: &mut Env) -> Result<Self, ConfigError> {
         let service = ServiceConfig::load(env, "auth", "127.0.0.1:8081");
         let sealer = Sealer::required(env, "SIGNING_KEY_ENCRYPTION_KEY");
@@ -143,12 +139,4 @@ fn trusted_proxies(env: &mut Env) -> TrustedProxies {
     })
 }
 
-impl Configured for Config {
-    fn from_env() -> Result<Self, ConfigError> {
-        Config::from_env()
-    }
-
-    fn service(&self) -> &ServiceConfig {
-        &self.service
-    }
-}
+marquee_service::configured!(Config);

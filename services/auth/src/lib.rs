@@ -18,11 +18,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use marquee_bus::Bus;
-use marquee_kit::Clock;
 use marquee_kit::grpc::RequireServiceToken;
 use marquee_kit::http::Readiness;
 use marquee_proto::auth::v1::access_server::AccessServer;
-use marquee_service::{GrpcServices, Listeners, Skeleton};
+use marquee_service::{GrpcServices, Skeleton};
 use migration_auth::Migrator;
 use tokio_util::sync::CancellationToken;
 
@@ -35,13 +34,7 @@ use platform::Platform;
 pub use state::AppState;
 
 /// How the service is started.
-#[derive(Default)]
-pub struct Options {
-    pub skip_migrations: bool,
-    pub clock: Clock,
-    /// Listeners bound beforehand (tests), instead of binding the configured addresses.
-    pub listeners: Option<Listeners>,
-}
+pub use marquee_service::Options;
 
 /// A built service: listeners bound, state ready, not yet serving.
 pub struct App {
@@ -63,11 +56,6 @@ impl Readiness for Ready {
         }
         Ok(())
     }
-}
-
-/// The `migrate` command.
-pub async fn migrate(config: &Config) -> anyhow::Result<()> {
-    Ok(marquee_db::migrate::<Migrator>(&config.service.database_url).await?)
 }
 
 /// Publishes a new signing key now (the `rotate-keys` command); the running
@@ -216,4 +204,4 @@ async fn key_maintenance(state: AppState, shutdown: CancellationToken) {
     }
 }
 
-marquee_service::service!(App, Config, Options, AppState, migrate);
+marquee_service::service!(App, Config, Options, AppState, Migrator);

@@ -4,7 +4,7 @@ use marquee_config::{ConfigError, Env, Secret};
 use marquee_guard::GuardConfig;
 use marquee_kit::Sealer;
 use marquee_mail::MailSettings;
-use marquee_service::{Configured, ServiceConfig};
+use marquee_service::ServiceConfig;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -85,10 +85,6 @@ impl MediaSettings {
 }
 
 impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::load(&mut Env::from_process())
-    }
-
     pub fn load(env: &mut Env) -> Result<Self, ConfigError> {
         let service = ServiceConfig::load(env, "base", "127.0.0.1:8083");
         let ticket_sealer = Sealer::required(env, "TICKET_KEY_ENCRYPTION_KEY");
@@ -114,12 +110,4 @@ impl Config {
     }
 }
 
-impl Configured for Config {
-    fn from_env() -> Result<Self, ConfigError> {
-        Config::from_env()
-    }
-
-    fn service(&self) -> &ServiceConfig {
-        &self.service
-    }
-}
+marquee_service::configured!(Config);

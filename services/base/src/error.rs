@@ -106,17 +106,7 @@ pub enum Error {
     Db(#[from] DbError),
 }
 
-impl Error {
-    pub fn field(field: &str, issue: impl Into<String>) -> Self {
-        Self::Invalid(vec![FieldIssue::new(field, issue)])
-    }
-}
-
-impl From<sea_orm::DbErr> for Error {
-    fn from(e: sea_orm::DbErr) -> Self {
-        Self::Db(marquee_db::classify(e))
-    }
-}
+marquee_db::service_error!(Error);
 
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {

@@ -17,45 +17,19 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use marquee_guard::Guard;
-use marquee_kit::Clock;
-use marquee_kit::http::Readiness;
-use marquee_service::{Listeners, Skeleton};
+use marquee_service::{Ready, Skeleton};
 use migration_base::Migrator;
 use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
 pub use state::AppState;
 
-#[derive(Default)]
-pub struct Options {
-    pub skip_migrations: bool,
-    pub clock: Clock,
-    /// Listeners bound beforehand (tests), instead of binding the configured addresses.
-    pub listeners: Option<Listeners>,
-}
+pub use marquee_service::Options;
 
 pub struct App {
     state: AppState,
     router: Router,
     skeleton: Skeleton,
-}
-
-#[derive(Clone)]
-struct Ready(AppState);
-
-impl Readiness for Ready {
-    async fn check(&self) -> Result<(), String> {
-        marquee_db::ping(&self.0.db).await?;
-        if !self.0.guard.is_live() {
-            return Err("not hearing auth's access stream".to_owned());
-        }
-        Ok(())
-    }
-}
-
-/// The `migrate` command.
-pub async fn migrate(config: &Config) -> anyhow::Result<()> {
-    Ok(marquee_db::migrate::<Migrator>(&config.service.database_url).await?)
 }
 
 impl App {
@@ -108,7 +82,9 @@ impl App {
                 shutdown.clone(),
             ),
         );
-        let router = skeleton.edge(protected.with_state(state.clone()), Ready(state.clone()), openapi);
+        let live = state.guard.clone();
+        let ready = Ready::when(state.db.clone(), "not hearing auth's access stream", move || live.is_live());
+        let router = skeleton.edge(protected.with_state(state.clone()), ready, openapi);
         Ok(Self { state, router, skeleton })
     }
 
@@ -171,4 +147,4 @@ async fn expire_reservations(state: AppState, shutdown: CancellationToken) {
     }
 }
 
-marquee_service::service!(App, Config, Options, AppState, migrate);
+marquee_service::service!(App, Config, Options, AppState, Migrator);

@@ -2,7 +2,7 @@
 
 use marquee_config::{ConfigError, Env};
 use marquee_guard::GuardConfig;
-use marquee_service::{Configured, ServiceConfig};
+use marquee_service::ServiceConfig;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -13,10 +13,6 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::load(&mut Env::from_process())
-    }
-
     pub fn load(env: &mut Env) -> Result<Self, ConfigError> {
         let service = ServiceConfig::load(env, "financial", "127.0.0.1:8084");
         let config =
@@ -26,12 +22,4 @@ impl Config {
     }
 }
 
-impl Configured for Config {
-    fn from_env() -> Result<Self, ConfigError> {
-        Config::from_env()
-    }
-
-    fn service(&self) -> &ServiceConfig {
-        &self.service
-    }
-}
+marquee_service::configured!(Config);

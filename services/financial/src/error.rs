@@ -66,17 +66,9 @@ impl Error {
     pub fn is_refusal(&self) -> bool {
         !matches!(self, Self::Upstream(_) | Self::Db(_))
     }
-
-    pub fn field(field: &str, issue: impl Into<String>) -> Self {
-        Self::Invalid(vec![FieldIssue::new(field, issue)])
-    }
 }
 
-impl From<sea_orm::DbErr> for Error {
-    fn from(e: sea_orm::DbErr) -> Self {
-        Self::Db(marquee_db::classify(e))
-    }
-}
+marquee_db::service_error!(Error);
 
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {

@@ -12,44 +12,18 @@ use std::sync::Arc;
 
 use axum::Router;
 use marquee_guard::Guard;
-use marquee_kit::Clock;
-use marquee_kit::http::Readiness;
-use marquee_service::{GrpcServices, Listeners, Skeleton};
+use marquee_service::{GrpcServices, Ready, Skeleton};
 use migration_financial::Migrator;
 
 pub use config::Config;
 pub use state::AppState;
 
-#[derive(Default)]
-pub struct Options {
-    pub skip_migrations: bool,
-    pub clock: Clock,
-    /// Listeners bound beforehand (tests), instead of binding the configured addresses.
-    pub listeners: Option<Listeners>,
-}
+pub use marquee_service::Options;
 
 pub struct App {
     state: AppState,
     router: Router,
     skeleton: Skeleton,
-}
-
-#[derive(Clone)]
-struct Ready(AppState);
-
-impl Readiness for Ready {
-    async fn check(&self) -> Result<(), String> {
-        marquee_db::ping(&self.0.db).await?;
-        if !self.0.guard.is_live() {
-            return Err("not hearing auth's access stream".to_owned());
-        }
-        Ok(())
-    }
-}
-
-/// The `migrate` command.
-pub async fn migrate(config: &Config) -> anyhow::Result<()> {
-    Ok(marquee_db::migrate::<Migrator>(&config.service.database_url).await?)
 }
 
 impl App {
@@ -70,7 +44,9 @@ impl App {
         let (protected, mut docs) = routes::table(guard.clone()).into_parts();
         let openapi = docs.document("Marquee financial", env!("CARGO_PKG_VERSION"), "The accounting truth: ledger, expenses and incomes, settlements, payouts and reports. Every route needs a bearer access token and x-org.");
         let state = AppState { db: skeleton.db.clone(), clock: options.clock, config: Arc::new(config), guard };
-        let router = skeleton.edge(protected.with_state(state.clone()), Ready(state.clone()), openapi);
+        let live = state.guard.clone();
+        let ready = Ready::when(state.db.clone(), "not hearing auth's access stream", move || live.is_live());
+        let router = skeleton.edge(protected.with_state(state.clone()), ready, openapi);
         Ok(Self { state, router, skeleton })
     }
 
@@ -84,4 +60,4 @@ impl App {
     }
 }
 
-marquee_service::service!(App, Config, Options, AppState, migrate);
+marquee_service::service!(App, Config, Options, AppState, Migrator);

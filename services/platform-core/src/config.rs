@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use marquee_config::{ConfigError, Env};
 use marquee_guard::TokenSettings;
-use marquee_service::{Configured, ServiceConfig};
+use marquee_service::ServiceConfig;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -20,10 +20,6 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::load(&mut Env::from_process())
-    }
-
     pub fn load(env: &mut Env) -> Result<Self, ConfigError> {
         let service = ServiceConfig::load(env, "platform-core", "127.0.0.1:8082");
         let trial_days = env.parse("DEFAULT_TRIAL_DAYS", 14u32);
@@ -54,12 +50,4 @@ impl Config {
     }
 }
 
-impl Configured for Config {
-    fn from_env() -> Result<Self, ConfigError> {
-        Config::from_env()
-    }
-
-    fn service(&self) -> &ServiceConfig {
-        &self.service
-    }
-}
+marquee_service::configured!(Config);

@@ -15,9 +15,8 @@ use marquee_bus::Bus;
 use marquee_guard::TokenValidator;
 use marquee_kit::Clock;
 use marquee_kit::grpc::RequireServiceToken;
-use marquee_kit::http::Readiness;
 use marquee_proto::platform_core::v1::platform_core_server::PlatformCoreServer;
-use marquee_service::{GrpcServices, Listeners, Skeleton};
+use marquee_service::{GrpcServices, Listeners, Ready, Skeleton};
 use migration_platform_core::Migrator;
 
 pub use config::Config;
@@ -40,24 +39,6 @@ pub struct Options {
 pub struct App {
     state: AppState,
     skeleton: Skeleton,
-}
-
-#[derive(Clone)]
-struct Ready(AppState);
-
-impl Readiness for Ready {
-    async fn check(&self) -> Result<(), String> {
-        marquee_db::ping(&self.0.db).await?;
-        if !self.0.bus.is_live() {
-            return Err("change fan-out is not connected".to_owned());
-        }
-        Ok(())
-    }
-}
-
-/// The `migrate` command.
-pub async fn migrate(config: &Config) -> anyhow::Result<()> {
-    Ok(marquee_db::migrate::<Migrator>(&config.service.database_url).await?)
 }
 
 impl App {
@@ -105,7 +86,9 @@ impl App {
             env!("CARGO_PKG_VERSION"),
             "For platform operators: the module catalog, packages, add-ons, subscriptions and entitlements.",
         );
-        let router = self.skeleton.edge(routes.with_state(self.state.clone()), Ready(self.state.clone()), openapi);
+        let live = self.state.bus.clone();
+        let ready = Ready::when(self.state.db.clone(), "change fan-out is not connected", move || live.is_live());
+        let router = self.skeleton.edge(routes.with_state(self.state.clone()), ready, openapi);
         let service = PlatformCoreServer::with_interceptor(
             grpc::PlatformCoreGrpc { state: self.state.clone(), shutdown: self.skeleton.shutdown.clone() },
             RequireServiceToken::new(self.state.config.service.internal_service_token.expose()),
@@ -114,4 +97,4 @@ impl App {
     }
 }
 
-marquee_service::service!(App, Config, Options, AppState, migrate);
+marquee_service::service!(App, Config, Options, AppState, Migrator);
