@@ -2,8 +2,10 @@
 //! `/openapi.json` (platform-core as the platform admin, base and financial
 //! as the owner of a company with every module, auth as a signed-in person)
 //! and checks every answer: never a 5xx, only documented statuses and content
-//! types, and bodies that match the documented schemas. Its stateful phase
-//! chains operations along the links it infers from the documents.
+//! types, bodies that match the documented schemas, and every request that
+//! breaks its documented schema refused (`fuzz_hooks.py` leaves out the
+//! "invalid" requests that are valid by the time they are sent). Its stateful
+//! phase chains operations along the links it infers from the documents.
 
 use std::process::Command;
 
@@ -11,7 +13,7 @@ use serde_json::json;
 
 use crate::harness::{ADMIN_EMAIL, ADMIN_PASSWORD, Fleet, Options, Service, unique_email};
 
-const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance";
+const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,negative_data_rejection";
 
 fn schemathesis_present() -> bool {
     Command::new("st").arg("--version").output().is_ok_and(|o| o.status.success())
@@ -21,6 +23,7 @@ fn schemathesis_present() -> bool {
 fn schemathesis(url: &str, token: &str, org: Option<uuid::Uuid>, exclude: Option<&str>, seed: &str) -> (bool, String) {
     let mut command = Command::new("st");
     command
+        .env("SCHEMATHESIS_HOOKS", concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz_hooks.py"))
         .args(["run", url, "--checks", CHECKS, "--phases", "coverage,fuzzing,stateful", "--max-examples", "3"])
         .args(["--workers", "2", "--request-timeout", "20", "--seed", seed, "--no-color"])
         .args(["-H", &format!("authorization: Bearer {token}")]);
