@@ -36,12 +36,32 @@ fn add(total: &mut i64, amount: i64) -> Result<(), Error> {
     Ok(())
 }
 
+/// The approved (or paid) records of an event's system categories, summed
+/// as they were booked: what a settlement lists beside its sheet.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Booked {
+    pub ticket_sales: i64,
+    pub refunds: i64,
+    pub artist_fees: i64,
+}
+
 /// What the event sold and spent in `currency`, with its deals.
 pub async fn show(db: &impl ConnectionTrait, company: Uuid, event: Uuid, currency: &str) -> Result<Show, Error> {
+    Ok(show_and_booked(db, company, event, currency).await?.0)
+}
+
+/// [`show`], and the sums as booked, from one read of the event's records.
+pub async fn show_and_booked(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    event: Uuid,
+    currency: &str,
+) -> Result<(Show, Booked), Error> {
     let deals = repo::deals(db, company, event, currency).await?;
     let mut booked: HashMap<String, i64> = HashMap::new();
     let mut legacy = Vec::new();
     let mut show = Show::default();
+    let mut sums = Booked::default();
     for r in records::all(db, company, Some(event)).await? {
         if r.currency != currency {
             continue;
@@ -51,13 +71,18 @@ pub async fn show(db: &impl ConnectionTrait, company: Uuid, event: Uuid, currenc
         match (r.kind, SystemCategory::of(&r.category)) {
             (Kind::Income, Some(SystemCategory::TicketSale)) if counts => {
                 add(&mut show.gross, r.amount)?;
+                add(&mut sums.ticket_sales, r.amount)?;
                 show.tickets_sold += quantity;
             }
             (Kind::Expense, Some(SystemCategory::TicketRefund)) if counts => {
                 add(&mut show.gross, -r.amount)?;
+                add(&mut sums.refunds, r.amount)?;
                 show.tickets_sold -= quantity;
             }
             (Kind::Expense, Some(SystemCategory::ArtistFee)) => {
+                if counts {
+                    add(&mut sums.artist_fees, r.amount)?;
+                }
                 let source = r.source_id.clone().unwrap_or_default();
                 let has_deal = deals.iter().any(|d| source == format!("offer:{}:accepted", d.offer_id));
                 if has_deal && r.status != Status::Rejected {
@@ -91,7 +116,7 @@ pub async fn show(db: &impl ConnectionTrait, company: Uuid, event: Uuid, currenc
     show.manifest = repo::manifest(db, company, event)
         .await?
         .map(|lines| lines.into_iter().filter(|l| l.currency == currency).collect());
-    Ok(show)
+    Ok((show, sums))
 }
 
 /// The sheet an event would settle on now, before any settlement exists.

@@ -12,8 +12,6 @@ use crate::domains::deals;
 use crate::domains::ledger::model::{Direction, EntryIn, PostingIn, ReverseIn, System};
 use crate::domains::ledger::repo as ledger;
 use crate::domains::ledger::service::{Poster, post_within, reverse_within, system_account};
-use crate::domains::records::model::{Kind, Status as RecordStatus, SystemCategory};
-use crate::domains::records::repo as records;
 use crate::error::Error;
 use crate::state::AppState;
 
@@ -21,32 +19,19 @@ use crate::state::AppState;
 /// its sheet, each artist's due under the deal, and the rest split by the
 /// settlement's parties.
 async fn figures(db: &impl sea_orm::ConnectionTrait, company: Uuid, stored: &Stored) -> Result<Figures, Error> {
-    let show = deals::service::show(db, company, stored.event_id, &stored.currency).await?;
+    let (show, booked) = deals::service::show_and_booked(db, company, stored.event_id, &stored.currency).await?;
     let sheet = deals::sheet::compute(&show);
     let mut f = Figures {
-        ticket_sales: 0,
-        refunds: 0,
+        ticket_sales: booked.ticket_sales,
+        refunds: booked.refunds,
         gross: sheet.gross,
         costs: sheet.expenses,
-        artist_fee: 0,
+        artist_fee: booked.artist_fees,
         net: sheet.promoter_share,
         allocations: Vec::new(),
         rounding: ROUNDING_RULE.to_owned(),
         sheet: None,
     };
-    for r in records::all(db, company, Some(stored.event_id)).await? {
-        let counts = matches!(r.status, RecordStatus::Approved | RecordStatus::Paid);
-        if r.currency != stored.currency || !counts {
-            continue;
-        }
-        let slot = match (r.kind, SystemCategory::of(&r.category)) {
-            (Kind::Income, Some(SystemCategory::TicketSale)) => &mut f.ticket_sales,
-            (Kind::Expense, Some(SystemCategory::TicketRefund)) => &mut f.refunds,
-            (Kind::Expense, Some(SystemCategory::ArtistFee)) => &mut f.artist_fee,
-            _ => continue,
-        };
-        *slot = slot.checked_add(r.amount).ok_or_else(|| Error::field("eventId", "amounts are too large"))?;
-    }
     // One allocation per artist, however many of its offers the show holds.
     let mut dues: std::collections::BTreeMap<Uuid, i64> = std::collections::BTreeMap::new();
     for a in sheet.artists.iter().filter(|a| a.due > 0) {
