@@ -451,3 +451,56 @@ async fn ticket_types_added_at_once_are_all_kept() {
     }
     assert_eq!(f.get(&t, &format!("/v1/events/{event}/ticket-types")).await.data().as_array().unwrap().len(), 6);
 }
+
+/// Sends `path` with `body` eight times at once; the answers' statuses and codes.
+async fn eight_at_once(f: &Arc<Fleet>, t: &Arc<Tenant>, path: String, body: Value) -> Vec<(u16, String)> {
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (f, t, path, body) = (f.clone(), t.clone(), path.clone(), body.clone());
+            tokio::spawn(async move {
+                let r = f.call(Method::POST, &path, Some(&t.owner), Some(t.company), Some(&body)).await;
+                (r.status.as_u16(), r.code().to_owned())
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+    answers.sort();
+    answers
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_challenge_or_confirmation_sent_at_once_acts_once() {
+    let f = Arc::new(fleet().await);
+    let t = Arc::new(f.tenant().await);
+    let venue = venue(&f, &t).await;
+    let expires = chrono::Utc::now() + chrono::Duration::days(30);
+    let (first, _) = place(&f, &t.owner, &t, &hold_on(&venue, 21, expires)).await;
+    let (second, _) = place(&f, &t.owner, &t, &hold_on(&venue, 21, expires)).await;
+    let (third, _) = place(&f, &t.owner, &t, &hold_on(&venue, 21, expires)).await;
+
+    let answers = eight_at_once(&f, &t, format!("/v1/calendar/holds/{third}/challenge"), json!({})).await;
+    assert_eq!(answers.iter().filter(|(s, _)| *s == 200).count(), 1, "{answers:?}");
+    assert!(answers.iter().all(|a| a.0 == 200 || *a == (409, "CHALLENGE_RUNNING".to_owned())), "{answers:?}");
+    for above in [&first, &second] {
+        let h = hold(&f, &t, above).await;
+        assert_eq!(h["challenge"]["byHoldId"], json!(third), "{h}");
+    }
+    let log = f.get(&t, "/v1/activity?entity=hold&limit=100").await;
+    let challenged = log.data().as_array().unwrap().iter().filter(|e| e["action"] == "challenged").count();
+    assert_eq!(challenged, 2, "one challenge, of the two holds above: {:?}", log.body);
+
+    let events_before = f.get(&t, "/v1/events").await.body["pagination"]["total"].as_u64().unwrap();
+    let answers =
+        eight_at_once(&f, &t, format!("/v1/calendar/holds/{first}/confirm"), json!({"name": "One night only"})).await;
+    assert_eq!(answers.iter().filter(|(s, _)| *s == 200).count(), 1, "{answers:?}");
+    assert!(answers.iter().all(|a| a.0 == 200 || *a == (409, "HOLD_NOT_HELD".to_owned())), "{answers:?}");
+    let events_after = f.get(&t, "/v1/events").await.body["pagination"]["total"].as_u64().unwrap();
+    assert_eq!(events_after, events_before + 1, "one event booked");
+    assert_eq!(hold(&f, &t, &first).await["status"], "booked");
+    for other in [&second, &third] {
+        assert_eq!(hold(&f, &t, other).await["status"], "superseded");
+    }
+}
