@@ -4,6 +4,8 @@
 //! Ranks move one row at a time, first rank first, so no moment has two
 //! holds of a rank.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use chrono::{DateTime, Duration, Utc};
 use marquee_guard::AccessContext;
 use sea_orm::{DatabaseTransaction, TransactionTrait};
@@ -45,13 +47,37 @@ struct Work<'a> {
     actor: Actor,
     now: DateTime<Utc>,
     notices: Vec<Notice>,
+    /// Owners already asked of auth, with the addresses it answered.
+    asked: BTreeSet<Uuid>,
+    addresses: BTreeMap<Uuid, String>,
 }
 
 impl<'a> Work<'a> {
     async fn begin(state: &'a AppState, actor: Actor) -> Result<Self, Error> {
         let txn = state.db.begin().await?;
         events::repo::lock_company(&txn, actor.company).await?;
-        Ok(Self { state, txn, actor, now: state.clock.now(), notices: Vec::new() })
+        let (asked, addresses) = Default::default();
+        Ok(Self { state, txn, actor, now: state.clock.now(), notices: Vec::new(), asked, addresses })
+    }
+
+    /// Begins work on hold `id`. Its lane's owners, whom the change may
+    /// mail, are asked of auth first, before the company's lock is taken, so
+    /// a slow auth never holds the company's hold writes up; an owner who
+    /// came meanwhile is asked at commit.
+    async fn begin_on(state: &'a AppState, actor: Actor, id: Uuid) -> Result<Self, Error> {
+        let owners: BTreeSet<Uuid> = match repo::find(&state.db, actor.company, id).await? {
+            Some(hold) => match hold.lane() {
+                Some(lane) => repo::lane(&state.db, actor.company, &lane).await?.iter().map(|h| h.owner_id).collect(),
+                None => BTreeSet::from([hold.owner_id]),
+            },
+            None => BTreeSet::new(),
+        };
+        let owners: Vec<Uuid> = owners.into_iter().filter(|o| *o != actor.user).collect();
+        let addresses = addresses_of(state, actor.company, &owners).await;
+        let mut work = Self::begin(state, actor).await?;
+        work.asked.extend(owners);
+        work.addresses = addresses;
+        Ok(work)
     }
 
     async fn record(
@@ -117,23 +143,15 @@ impl<'a> Work<'a> {
     }
 
     /// Mails what is owed, then commits.
-    async fn commit(self) -> Result<(), Error> {
-        let owners: Vec<Uuid> = self.notices.iter().map(|n| n.owner).collect();
-        let addresses = match owners.is_empty() {
-            true => Default::default(),
-            // Mail tells of a change; it never holds one back. Without auth's
-            // answer the change stands and the notice is logged instead.
-            false => self.state.guard.member_addresses(self.actor.company, &owners).await.unwrap_or_else(|e| {
-                tracing::warn!(code = e.code, "hold owners' addresses are unknown for now; their mail is not sent");
-                Default::default()
-            }),
-        };
-        {
-            for n in &self.notices {
-                // A former member is mailed no more.
-                if let Some(to) = addresses.get(&n.owner).filter(|a| !a.is_empty()) {
-                    marquee_mail::Outbox::enqueue(&self.txn, self.now, to, &n.subject, n.body.clone()).await?;
-                }
+    async fn commit(mut self) -> Result<(), Error> {
+        let unasked: BTreeSet<Uuid> =
+            self.notices.iter().map(|n| n.owner).filter(|o| !self.asked.contains(o)).collect();
+        let unasked: Vec<Uuid> = unasked.into_iter().collect();
+        self.addresses.extend(addresses_of(self.state, self.actor.company, &unasked).await);
+        for n in &self.notices {
+            // A former member is mailed no more.
+            if let Some(to) = self.addresses.get(&n.owner).filter(|a| !a.is_empty()) {
+                marquee_mail::Outbox::enqueue(&self.txn, self.now, to, &n.subject, n.body.clone()).await?;
             }
         }
         let mailed = !self.notices.is_empty();
@@ -143,6 +161,19 @@ impl<'a> Work<'a> {
         }
         Ok(())
     }
+}
+
+/// The addresses of those of `owners` who are active members.
+async fn addresses_of(state: &AppState, company: Uuid, owners: &[Uuid]) -> BTreeMap<Uuid, String> {
+    if owners.is_empty() {
+        return BTreeMap::new();
+    }
+    // Mail tells of a change; it never holds one back. Without auth's answer
+    // the change stands and the notice is logged instead.
+    state.guard.member_addresses(company, owners).await.unwrap_or_else(|e| {
+        tracing::warn!(code = e.code, "hold owners' addresses are unknown for now; their mail is not sent");
+        BTreeMap::new()
+    })
 }
 
 /// Places a hold. On a venue it takes the next rank of its lane.
@@ -233,7 +264,7 @@ async fn held(work: &Work<'_>, id: Uuid) -> Result<Hold, Error> {
 
 /// A member lets a hold go; the ranks below move up.
 pub async fn release(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<Hold, Error> {
-    let mut work = Work::begin(state, ctx.into()).await?;
+    let mut work = Work::begin_on(state, ctx.into(), id).await?;
     let hold = held(&work, id).await?;
     work.leave(&hold, HoldStatus::Released, None).await?;
     work.notify(
@@ -248,7 +279,7 @@ pub async fn release(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<
 /// A lower hold asks every hold above it to confirm or release within the
 /// company's challenge window; unanswered, they lapse and it moves up.
 pub async fn challenge(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<Hold, Error> {
-    let mut work = Work::begin(state, ctx.into()).await?;
+    let mut work = Work::begin_on(state, ctx.into(), id).await?;
     let hold = held(&work, id).await?;
     let (Some(lane), Some(rank)) = (hold.lane(), hold.rank) else {
         return Err(Error::NothingToChallenge("only a ranked hold on a venue challenges".to_owned()));
@@ -286,7 +317,7 @@ pub async fn challenge(state: &AppState, ctx: &AccessContext, id: Uuid) -> Resul
 /// The first hold books its date: on a new draft event or an existing one at
 /// its venue. Every other hold of the lane is superseded, its owner mailed.
 pub async fn confirm(state: &AppState, ctx: &AccessContext, id: Uuid, input: ConfirmIn) -> Result<Hold, Error> {
-    let mut work = Work::begin(state, ctx.into()).await?;
+    let mut work = Work::begin_on(state, ctx.into(), id).await?;
     let hold = held(&work, id).await?;
     let (Some(lane), Some(1)) = (hold.lane(), hold.rank) else {
         return Err(Error::NotFirstHold("only the first hold on a venue's date books it".to_owned()));
@@ -373,7 +404,7 @@ pub async fn sweep(state: &AppState) -> Result<usize, Error> {
 const STALE_NOTICE_HOURS: i64 = 1;
 
 async fn end_due(state: &AppState, company: Uuid, id: Uuid) -> Result<bool, Error> {
-    let mut work = Work::begin(state, Actor { company, user: Uuid::nil() }).await?;
+    let mut work = Work::begin_on(state, Actor { company, user: Uuid::nil() }, id).await?;
     let Some(hold) = repo::find(&work.txn, company, id).await?.filter(|h| h.status == HoldStatus::Held) else {
         return Ok(false);
     };
