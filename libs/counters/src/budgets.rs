@@ -53,8 +53,18 @@ struct Tally {
     ends: Instant,
     /// The count in Redis when it last answered.
     shared: u64,
-    /// This replica's hits since.
+    /// This replica's hits since, not yet sent.
     pending: u64,
+    /// Hits sent to Redis by a flush whose answer has not come back: they
+    /// count until that answer's count holds them.
+    in_flight: u64,
+}
+
+impl Tally {
+    /// This replica's hits that Redis's last count does not hold.
+    fn unshared(&self) -> u64 {
+        self.pending + self.in_flight
+    }
 }
 
 impl Budgets {
@@ -95,14 +105,18 @@ impl Shared {
             return Ok(hits);
         }
         // Unknown here, its window over, or Redis silent too long: count in Redis now.
-        let hits = self.redis.hit_each(keys, window).await?;
+        let mut hits = self.redis.hit_each(keys, window).await?;
         let now = Instant::now();
         *lock(&self.heard) = Some(now);
         let mut windows = lock(&self.windows);
-        for ((key, _), hit) in keys.iter().zip(&hits) {
-            // Hits of a live window not yet sent are kept: Redis's count does not hold them.
-            let pending = windows.get(*key).filter(|t| t.ends > now).map_or(0, |t| t.pending);
-            windows.insert((*key).to_owned(), Tally { window, ends: now + hit.resets_in, shared: hit.count, pending });
+        for ((key, _), hit) in keys.iter().zip(hits.iter_mut()) {
+            // Hits of a live window not yet sent, or sent and not yet
+            // answered, are kept and counted: Redis's count does not hold them.
+            let (pending, in_flight) =
+                windows.get(*key).filter(|t| t.ends > now).map_or((0, 0), |t| (t.pending, t.in_flight));
+            let tally = Tally { window, ends: now + hit.resets_in, shared: hit.count, pending, in_flight };
+            hit.count += tally.unshared();
+            windows.insert((*key).to_owned(), tally);
         }
         Ok(hits)
     }
@@ -121,7 +135,8 @@ impl Shared {
         for (key, limit) in keys {
             let tally = windows.get_mut(*key)?;
             tally.pending += 1;
-            let hit = Hit { count: tally.shared + tally.pending, resets_in: tally.ends.saturating_duration_since(now) };
+            let hit =
+                Hit { count: tally.shared + tally.unshared(), resets_in: tally.ends.saturating_duration_since(now) };
             hits.push(hit);
             if hit.count > *limit {
                 break;
@@ -135,11 +150,15 @@ impl Shared {
         let now = Instant::now();
         let batch: Vec<(String, Duration, u64)> = {
             let mut windows = lock(&self.windows);
-            windows.retain(|_, t| t.pending > 0 || t.ends > now);
+            windows.retain(|_, t| t.unshared() > 0 || t.ends > now);
             windows
                 .iter_mut()
                 .filter(|(_, t)| t.pending > 0)
-                .map(|(key, t)| (key.clone(), t.window, std::mem::take(&mut t.pending)))
+                .map(|(key, t)| {
+                    let sent = std::mem::take(&mut t.pending);
+                    t.in_flight += sent;
+                    (key.clone(), t.window, sent)
+                })
                 .collect()
         };
         if batch.is_empty() {
@@ -155,10 +174,11 @@ impl Shared {
         match answer {
             Ok(hits) if hits.len() == batch.len() => {
                 *lock(&self.heard) = Some(now);
-                for ((key, _, _), hit) in batch.iter().zip(hits) {
+                for ((key, _, sent), hit) in batch.iter().zip(hits) {
                     if let Some(tally) = windows.get_mut(key) {
                         tally.shared = hit.count;
                         tally.ends = now + hit.resets_in;
+                        tally.in_flight = tally.in_flight.saturating_sub(*sent);
                     }
                 }
             }
@@ -169,6 +189,7 @@ impl Shared {
                 // Kept, to be sent with the next flush.
                 for (key, _, add) in batch {
                     if let Some(tally) = windows.get_mut(&key) {
+                        tally.in_flight = tally.in_flight.saturating_sub(add);
                         tally.pending += add;
                     }
                 }
