@@ -7,6 +7,9 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbE
 
 pub use sea_orm;
 
+pub mod group_commit;
+pub use group_commit::GroupCommit;
+
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     /// A unique or foreign-key constraint refused the write.

@@ -13,4 +13,6 @@ pub struct AppState {
     pub clock: Clock,
     pub config: Arc<Config>,
     pub guard: Guard,
+    /// Posted entries go through it (group commit).
+    pub ledger: crate::domains::ledger::service::Writer,
 }

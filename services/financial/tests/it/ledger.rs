@@ -308,3 +308,67 @@ async fn the_guard_table_with_module_financial() {
     assert_eq!((r.status.as_u16(), r.code()), (503, "ACCESS_UNAVAILABLE"));
     assert!(r.headers.contains_key("retry-after"));
 }
+
+/// Entries sent at once are committed together (group commit), yet each is
+/// checked and answered on its own: the refused ones (an account going below
+/// zero, an unknown account, another company's account, a key already used)
+/// fail only themselves, never the entries committed beside them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refused_entry_amid_accepted_ones_fails_only_itself() {
+    let f = Arc::new(fleet().await);
+    let t = Arc::new(f.tenant().await);
+    let other = Arc::new(f.tenant().await);
+    let cash = account(&f, &t, "cash", "asset", "EUR", true).await;
+    let equity = account(&f, &t, "equity", "equity", "EUR", false).await;
+    let costs = account(&f, &t, "costs", "expense", "EUR", false).await;
+    let theirs = account(&f, &other, "costs", "expense", "EUR", false).await;
+    assert_eq!(f.post(&t, "/v1/ledger/entries", &transfer(&cash, &equity, 1000, "EUR")).await.status, 201);
+
+    let mut keyed = transfer(&costs, &equity, 7, "EUR");
+    keyed["idempotencyKey"] = json!("once");
+    let unknown = uuid::Uuid::now_v7().to_string();
+    let mut sends: Vec<(&str, Arc<Tenant>, Value)> = Vec::new();
+    for _ in 0..20 {
+        sends.push(("withdrawal", t.clone(), transfer(&costs, &cash, 100, "EUR")));
+    }
+    for _ in 0..8 {
+        sends.push(("unknown", t.clone(), transfer(&unknown, &equity, 5, "EUR")));
+        sends.push(("keyed", t.clone(), keyed.clone()));
+        sends.push(("foreign", other.clone(), transfer(&theirs, &cash, 5, "EUR")));
+    }
+    for _ in 0..4 {
+        sends.push(("plain", t.clone(), transfer(&costs, &equity, 1, "EUR")));
+    }
+    let barrier = Arc::new(tokio::sync::Barrier::new(sends.len()));
+    let mut tasks = Vec::new();
+    for (kind, tenant, body) in sends {
+        let (f, barrier) = (f.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            (kind, f.post(&tenant, "/v1/ledger/entries", &body).await)
+        }));
+    }
+    let (mut withdrawn, mut keyed_ids, mut keyed_created) = (0, std::collections::BTreeSet::new(), 0);
+    for task in tasks {
+        let (kind, r) = task.await.unwrap();
+        match (kind, r.status.as_u16()) {
+            ("withdrawal", 201) => withdrawn += 1,
+            ("withdrawal", 409) => assert_eq!(r.code(), "INSUFFICIENT_FUNDS"),
+            ("unknown", 400) => assert_eq!(r.fields(), ["postings[0].accountId"]),
+            ("foreign", 400) => assert_eq!(r.fields(), ["postings[1].accountId"], "another company's account"),
+            ("keyed", 201 | 200) => {
+                keyed_created += usize::from(r.status == 201);
+                keyed_ids.insert(r.data()["id"].as_str().unwrap().to_owned());
+            }
+            ("plain", 201) => {}
+            (kind, status) => panic!("{kind}: {status} {:?}", r.body),
+        }
+    }
+    assert_eq!(withdrawn, 10, "exactly what the guarded account held");
+    assert_eq!((keyed_created, keyed_ids.len()), (1, 1), "one entry for the key, the others its replays");
+    assert_eq!(balance(&f, &t, &cash).await, 0);
+    assert_eq!(balance(&f, &t, &costs).await, 1000 + 7 + 4);
+    assert_eq!(balance(&f, &other, &theirs).await, 0);
+    assert_eq!(f.get(&t, "/v1/ledger/entries").await.body["pagination"]["total"], 1 + 10 + 1 + 4);
+    assert_eq!(f.get(&t, "/v1/ledger/trial-balance").await.data()["totals"][0]["difference"], 0);
+}

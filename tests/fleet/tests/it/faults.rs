@@ -393,3 +393,90 @@ async fn killing_the_database_under_writes_refuses_cleanly_and_loses_nothing_ack
     }
     assert!(acknowledged.len() > 10, "writes flowed before and after the crash");
 }
+
+/// Entries posted at once share one commit (group commit). A crash of
+/// financial in the middle of that (`kill -9`) loses none it acknowledged,
+/// and what it stored still balances: the balances are the sum of the
+/// entries that are there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn killing_financial_under_ledger_writes_loses_no_acknowledged_entry() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    let f = Fleet::start().await;
+    let (owner, org) = f.owner().await;
+    let mut accounts = Vec::new();
+    for (code, kind) in [("cash", "asset"), ("sales", "income")] {
+        let body = json!({"code": code, "name": code, "kind": kind, "currency": "EUR"});
+        let r = f.call(Service::Financial, Method::POST, "/v1/ledger/accounts", &owner, org, Some(&body)).await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        accounts.push(r.data()["id"].as_str().unwrap().to_owned());
+    }
+    let entry = json!({"description": "sale", "effectiveDate": "2027-01-15", "postings": [
+        {"accountId": accounts[0], "direction": "debit", "amount": 1, "currency": "EUR"},
+        {"accountId": accounts[1], "direction": "credit", "amount": 1, "currency": "EUR"}]});
+    let client = f.client(Service::Financial);
+    let (http, url) = (client.http.clone(), client.url("/v1/ledger/entries"));
+    let (stop, acknowledged) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicUsize::new(0)));
+    let mut writers = Vec::new();
+    for _ in 0..16 {
+        let (http, url, entry, owner) = (http.clone(), url.clone(), entry.clone(), owner.clone());
+        let (stop, acknowledged) = (stop.clone(), acknowledged.clone());
+        writers.push(tokio::spawn(async move {
+            let mut ids = Vec::new();
+            while !stop.load(Ordering::SeqCst) {
+                let sent = http.post(&url).bearer_auth(&owner).header("x-org", org.to_string()).json(&entry).send();
+                let Ok(r) = sent.await else {
+                    // The process is gone: the connection was cut or refused.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                };
+                let status = r.status().as_u16();
+                let Ok(body) = r.json::<serde_json::Value>().await else { continue };
+                match status {
+                    201 => {
+                        ids.push(body["data"]["id"].as_str().unwrap().to_owned());
+                        acknowledged.fetch_add(1, Ordering::SeqCst);
+                    }
+                    503 => {}
+                    other => panic!("a write is stored or refused to retry, never {other}: {body}"),
+                }
+            }
+            ids
+        }));
+    }
+    let started = Instant::now();
+    while acknowledged.load(Ordering::SeqCst) < 300 && started.elapsed() < Duration::from_secs(20) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let metrics = client.http.get(client.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let counted = |name: &str| -> f64 {
+        let line = metrics.lines().find(|l| l.starts_with(name) && l.contains("ledger_entries"));
+        line.and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+    };
+    let (batches, jobs) = (counted("group_commit_batches_total"), counted("group_commit_jobs_total"));
+    assert!(batches > 0.0 && jobs > batches, "entries sent at once shared commits: {jobs} in {batches} batches");
+    f.kill(Service::Financial).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.store(true, Ordering::SeqCst);
+    let mut ids = Vec::new();
+    for writer in writers {
+        ids.extend(writer.await.unwrap());
+    }
+    assert!(ids.len() >= 300, "entries were acknowledged before the crash: {}", ids.len());
+
+    f.start_service(Service::Financial).await;
+    f.wait_ready(Service::Financial).await;
+    for id in &ids {
+        let r = f.call(Service::Financial, Method::GET, &format!("/v1/ledger/entries/{id}"), &owner, org, None).await;
+        assert_eq!(r.status, 200, "an acknowledged entry survived the crash: {id}");
+    }
+    let stored = f.call(Service::Financial, Method::GET, "/v1/ledger/entries?limit=1", &owner, org, None).await;
+    let stored = stored.body["pagination"]["total"].as_u64().unwrap();
+    assert!(stored >= ids.len() as u64, "{stored} stored for {} acknowledged", ids.len());
+    let cash_path = format!("/v1/ledger/accounts/{}", accounts[0]);
+    let cash = f.call(Service::Financial, Method::GET, &cash_path, &owner, org, None).await;
+    assert_eq!(cash.data()["balance"].as_u64(), Some(stored), "the balance is the sum of the stored entries");
+    let trial = f.call(Service::Financial, Method::GET, "/v1/ledger/trial-balance", &owner, org, None).await;
+    assert_eq!(trial.data()["totals"][0]["difference"], 0);
+}

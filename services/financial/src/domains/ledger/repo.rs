@@ -224,37 +224,117 @@ pub async fn insert_entry(
     e: &Entry,
     request_hash: Option<String>,
 ) -> Result<(), DbErr> {
-    entry_row::ActiveModel {
+    insert_entries(db, &[(company, e, request_hash)]).await
+}
+
+/// Postings per insert: 8 values each stays far below SQLite's and
+/// PostgreSQL's limits on the values of one statement.
+const POSTINGS_PER_INSERT: usize = 1_000;
+
+/// Writes entries with their postings: one insert for the entries, one per
+/// thousand postings.
+pub async fn insert_entries(
+    db: &impl ConnectionTrait,
+    entries: &[(Uuid, &Entry, Option<String>)],
+) -> Result<(), DbErr> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let rows = entries.iter().map(|(company, e, request_hash)| entry_row::ActiveModel {
         id: Set(e.id),
-        company_id: Set(company),
+        company_id: Set(*company),
         description: Set(e.description.clone()),
         effective_date: Set(e.effective_date),
         reference: Set(e.reference.clone()),
         idempotency_key: Set(e.idempotency_key.clone()),
-        request_hash: Set(request_hash),
+        request_hash: Set(request_hash.clone()),
         reverses_id: Set(e.reverses_id),
         reversed_by_id: Set(None),
         created_by: Set(e.created_by),
         created_at: Set(e.created_at),
-    }
-    .insert(db)
-    .await?;
-    let rows: Vec<posting_row::ActiveModel> = e
-        .postings
+    });
+    entry_row::Entity::insert_many(rows).exec_without_returning(db).await?;
+    let postings: Vec<posting_row::ActiveModel> = entries
         .iter()
-        .enumerate()
-        .map(|(i, p)| posting_row::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            company_id: Set(company),
-            entry_id: Set(e.id),
-            account_id: Set(p.account_id),
-            amount: Set(if p.direction == Direction::Debit { p.amount } else { -p.amount }),
-            currency: Set(p.currency.clone()),
-            effective_date: Set(e.effective_date),
-            seq: Set(i32::try_from(i).unwrap_or(i32::MAX)),
+        .flat_map(|(company, e, _)| {
+            e.postings.iter().enumerate().map(|(i, p)| posting_row::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                company_id: Set(*company),
+                entry_id: Set(e.id),
+                account_id: Set(p.account_id),
+                amount: Set(if p.direction == Direction::Debit { p.amount } else { -p.amount }),
+                currency: Set(p.currency.clone()),
+                effective_date: Set(e.effective_date),
+                seq: Set(i32::try_from(i).unwrap_or(i32::MAX)),
+            })
         })
         .collect();
-    posting_row::Entity::insert_many(rows).exec_without_returning(db).await?;
+    for chunk in postings.chunks(POSTINGS_PER_INSERT) {
+        posting_row::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await?;
+    }
+    Ok(())
+}
+
+/// An account read under its row lock, with the company it belongs to and
+/// its balance as stored (debit-positive).
+pub struct Locked {
+    pub company_id: Uuid,
+    pub account: Account,
+    pub stored: i64,
+    /// Whether a write in this transaction changed `stored`.
+    pub moved: bool,
+}
+
+/// Reads the accounts and holds their row locks until the transaction ends,
+/// taken in id order so that two writers never wait on each other in a
+/// circle. (SQLite has no row locks: its one writer already excludes others.)
+pub async fn lock_accounts(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<Locked>, DbErr> {
+    account_row::Entity::find()
+        .filter(account_row::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(account_row::Column::Id)
+        .lock_exclusive()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let (company_id, stored) = (r.company_id, r.balance);
+            Ok(Locked { company_id, stored, moved: false, account: account_of(r)? })
+        })
+        .collect()
+}
+
+/// Which of these (company, idempotency key) pairs already name an entry.
+pub async fn taken_keys(
+    db: &impl ConnectionTrait,
+    keys: &[(Uuid, String)],
+) -> Result<std::collections::HashSet<(Uuid, String)>, DbErr> {
+    if keys.is_empty() {
+        return Ok(Default::default());
+    }
+    let found: Vec<(Uuid, Option<String>)> = entry_row::Entity::find()
+        .select_only()
+        .column(entry_row::Column::CompanyId)
+        .column(entry_row::Column::IdempotencyKey)
+        .filter(entry_row::Column::IdempotencyKey.is_in(keys.iter().map(|(_, k)| k.clone())))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(found.into_iter().filter_map(|(company, key)| key.map(|k| (company, k))).collect())
+}
+
+/// Sets balances (debit-positive, as stored) of accounts whose row locks this
+/// transaction holds, in one statement.
+pub async fn set_balances(db: &impl ConnectionTrait, balances: &[(Uuid, i64)]) -> Result<(), DbErr> {
+    let Some(((first, value), rest)) = balances.split_first() else { return Ok(()) };
+    let mut case = sea_orm::sea_query::CaseStatement::new().case(account_row::Column::Id.eq(*first), *value);
+    for (id, value) in rest {
+        case = case.case(account_row::Column::Id.eq(*id), *value);
+    }
+    account_row::Entity::update_many()
+        .col_expr(account_row::Column::Balance, case.finally(Expr::col(account_row::Column::Balance)).into())
+        .filter(account_row::Column::Id.is_in(balances.iter().map(|(id, _)| *id)))
+        .exec(db)
+        .await?;
     Ok(())
 }
 

@@ -4,11 +4,12 @@
 //! account order (so concurrent entries neither lose updates nor deadlock);
 //! a guarded account never goes below zero; a key replays its first entry.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
+use marquee_db::GroupCommit;
 use marquee_guard::AccessContext;
-use marquee_kit::FieldIssue;
-use sea_orm::{DatabaseTransaction, TransactionTrait};
+use marquee_kit::{Clock, FieldIssue};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -71,7 +72,11 @@ fn request_hash(input: &EntryIn) -> String {
 pub async fn post(state: &AppState, ctx: &AccessContext, input: EntryIn) -> Result<(Entry, bool), Error> {
     let hash = request_hash(&input);
     let key = input.idempotency_key.clone();
-    match write_entry(state, ctx, input, hash.clone()).await {
+    let job = Pending { poster: Poster::from(ctx), input, hash: hash.clone() };
+    let written = state.ledger.submit(job).await.unwrap_or_else(|| {
+        Err(Error::Db(marquee_db::DbError::Unavailable("the entry's group commit failed".to_owned())))
+    });
+    match written {
         Ok(entry) => Ok((entry, false)),
         Err(refused) => match key {
             Some(key) => replay(state, ctx, &key, &hash).await?.map(|e| (e, true)).ok_or(refused),
@@ -80,11 +85,144 @@ pub async fn post(state: &AppState, ctx: &AccessContext, input: EntryIn) -> Resu
     }
 }
 
-async fn write_entry(state: &AppState, ctx: &AccessContext, input: EntryIn, hash: String) -> Result<Entry, Error> {
-    let txn = state.db.begin().await?;
-    let entry = record(state, Poster::from(ctx), &txn, input, Some(hash), None).await?;
+/// An entry on its way to the group commit.
+pub struct Pending {
+    poster: Poster,
+    input: EntryIn,
+    hash: String,
+}
+
+/// The queue every posted entry goes through (see [`marquee_db::GroupCommit`]).
+pub type Writer = GroupCommit<Pending, Result<Entry, Error>>;
+
+/// Entries committed together at most: enough for every writer a replica
+/// serves at once, few enough that a batch stays one short transaction.
+const BATCH: usize = 64;
+
+pub fn writer(db: DatabaseConnection, clock: Clock) -> Writer {
+    GroupCommit::start("ledger_entries", BATCH, move |jobs| {
+        let (db, clock) = (db.clone(), clock.clone());
+        async move { write_batch(&db, &clock, jobs).await }
+    })
+}
+
+/// Where a batch failed as a whole.
+enum Failed {
+    /// Before its commit: nothing of it is stored, so each entry is tried
+    /// again alone (a key another replica took meanwhile fails only its own).
+    Writing,
+    /// At its commit: whether it is stored is unknown, so nothing is retried.
+    Committing(Error),
+}
+
+/// Writes the waiting entries in one transaction: the accounts they touch
+/// are locked once, in id order; each entry is checked on its own against
+/// the balances its predecessors in the batch left, and only the accepted
+/// ones are written, with one statement for the entries, one for the
+/// postings and one for the balances.
+async fn write_batch(db: &DatabaseConnection, clock: &Clock, jobs: Vec<Pending>) -> Vec<Result<Entry, Error>> {
+    match try_batch(db, clock, &jobs).await {
+        Ok(answers) => answers,
+        Err(Failed::Committing(e)) => {
+            tracing::warn!(error = %e, entries = jobs.len(), "a ledger batch's commit failed");
+            jobs.iter().map(|_| Err(Error::Db(marquee_db::DbError::Unavailable(e.to_string())))).collect()
+        }
+        Err(Failed::Writing) => {
+            let mut answers = Vec::with_capacity(jobs.len());
+            for job in jobs {
+                answers.push(write_alone(db, clock, job).await);
+            }
+            answers
+        }
+    }
+}
+
+async fn write_alone(db: &DatabaseConnection, clock: &Clock, job: Pending) -> Result<Entry, Error> {
+    let txn = db.begin().await?;
+    let entry = record(clock, job.poster, &txn, job.input, Some(job.hash), None).await?;
     txn.commit().await?;
     Ok(entry)
+}
+
+async fn try_batch(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    jobs: &[Pending],
+) -> Result<Vec<Result<Entry, Error>>, Failed> {
+    let writing = |e: sea_orm::DbErr| {
+        tracing::debug!(error = %e, "a ledger batch is written entry by entry");
+        Failed::Writing
+    };
+    let txn = db.begin().await.map_err(writing)?;
+    let ids: BTreeSet<Uuid> = jobs.iter().flat_map(|j| j.input.postings.iter().map(|p| p.account_id)).collect();
+    let ids: Vec<Uuid> = ids.into_iter().collect();
+    let mut locked: BTreeMap<Uuid, repo::Locked> =
+        repo::lock_accounts(&txn, &ids).await.map_err(writing)?.into_iter().map(|l| (l.account.id, l)).collect();
+    let keys: Vec<(Uuid, String)> =
+        jobs.iter().filter_map(|j| j.input.idempotency_key.clone().map(|k| (j.poster.company_id, k))).collect();
+    let mut taken = repo::taken_keys(&txn, &keys).await.map_err(writing)?;
+    let now = clock.now();
+    let mut answers = Vec::with_capacity(jobs.len());
+    let mut accepted = Vec::new();
+    for job in jobs {
+        let answer = accept(job, &mut locked, &mut taken, now);
+        if let Ok(entry) = &answer {
+            accepted.push((job.poster.company_id, entry.clone(), Some(job.hash.clone())));
+        }
+        answers.push(answer);
+    }
+    let rows: Vec<(Uuid, &Entry, Option<String>)> = accepted.iter().map(|(c, e, h)| (*c, e, h.clone())).collect();
+    repo::insert_entries(&txn, &rows).await.map_err(writing)?;
+    let moved: Vec<(Uuid, i64)> = locked.values().filter(|l| l.moved).map(|l| (l.account.id, l.stored)).collect();
+    repo::set_balances(&txn, &moved).await.map_err(writing)?;
+    txn.commit().await.map_err(|e| Failed::Committing(e.into()))?;
+    Ok(answers)
+}
+
+/// Checks one entry of a batch against the balances as the batch left them
+/// so far, and moves them when it is accepted.
+fn accept(
+    job: &Pending,
+    locked: &mut BTreeMap<Uuid, repo::Locked>,
+    taken: &mut HashSet<(Uuid, String)>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Entry, Error> {
+    let company = job.poster.company_id;
+    if let Some(key) = &job.input.idempotency_key
+        && taken.contains(&(company, key.clone()))
+    {
+        // As a refused insert would be: `post` answers the original.
+        return Err(Error::Db(marquee_db::DbError::Conflict {
+            constraint: "journal_entries_idempotency_key".to_owned(),
+        }));
+    }
+    let deltas = movements(&job.input, |id| locked.get(id).filter(|l| l.company_id == company).map(|l| &l.account))?;
+    let mut after = Vec::with_capacity(deltas.len());
+    for (id, delta) in &deltas {
+        let Some(l) = locked.get(id) else { continue };
+        let stored = l.stored.checked_add(*delta).ok_or_else(|| Error::field("postings", "amounts are too large"))?;
+        if !allows(&l.account, stored) {
+            return Err(Error::InsufficientFunds(format!("account {} may not go below zero", l.account.code)));
+        }
+        after.push((*id, stored));
+    }
+    for (id, stored) in after {
+        if let Some(l) = locked.get_mut(&id) {
+            l.stored = stored;
+            l.moved = true;
+        }
+    }
+    if let Some(key) = &job.input.idempotency_key {
+        taken.insert((company, key.clone()));
+    }
+    Ok(entry_of(job.poster, job.input.clone(), None, now))
+}
+
+/// Whether an account may hold this (stored, debit-positive) balance: a
+/// guarded one never goes below zero on its natural side. The same rule as
+/// [`repo::apply`]'s condition, for balances moved in memory.
+fn allows(account: &Account, stored: i64) -> bool {
+    !account.no_negative || if account.kind.debit_normal() { stored >= 0 } else { stored <= 0 }
 }
 
 async fn replay(state: &AppState, ctx: &AccessContext, key: &str, hash: &str) -> Result<Option<Entry>, Error> {
@@ -116,7 +254,7 @@ pub async fn post_within(
     txn: &DatabaseTransaction,
     input: EntryIn,
 ) -> Result<Entry, Error> {
-    record(state, poster, txn, input, None, None).await
+    record(&state.clock, poster, txn, input, None, None).await
 }
 
 fn reserved_prefix(code: &str) -> String {
@@ -161,21 +299,15 @@ pub async fn system_account(
     Ok(found)
 }
 
-/// Checks and writes an entry inside `txn`, moving every balance.
-async fn record(
-    state: &AppState,
-    ctx: Poster,
-    txn: &DatabaseTransaction,
-    input: EntryIn,
-    hash: Option<String>,
-    reverses: Option<Uuid>,
-) -> Result<Entry, Error> {
-    let ids: Vec<Uuid> = input.postings.iter().map(|p| p.account_id).collect();
-    let accounts: BTreeMap<Uuid, Account> =
-        repo::accounts_by_ids(txn, ctx.company_id, &ids).await?.into_iter().map(|a| (a.id, a)).collect();
+/// The net movement of every account an entry posts to (debit-positive), or
+/// why the entry does not fit the accounts it names.
+fn movements<'a>(
+    input: &EntryIn,
+    account: impl Fn(&Uuid) -> Option<&'a Account>,
+) -> Result<BTreeMap<Uuid, i64>, Error> {
     let mut issues = Vec::new();
     for (i, p) in input.postings.iter().enumerate() {
-        match accounts.get(&p.account_id) {
+        match account(&p.account_id) {
             None => issues.push(FieldIssue::new(format!("postings[{i}].accountId"), "no such account in this company")),
             Some(a) if a.currency != p.currency => issues.push(FieldIssue::new(
                 format!("postings[{i}].currency"),
@@ -187,19 +319,17 @@ async fn record(
     if !issues.is_empty() {
         return Err(Error::Invalid(issues));
     }
-    // Net movement per account, applied in account order.
     let mut deltas: BTreeMap<Uuid, i64> = BTreeMap::new();
     for p in &input.postings {
         let d = deltas.entry(p.account_id).or_default();
         *d = d.checked_add(p.signed()).ok_or_else(|| Error::field("postings", "amounts are too large"))?;
     }
-    for (id, delta) in &deltas {
-        let Some(account) = accounts.get(id) else { continue };
-        if *delta != 0 && !repo::apply(txn, ctx.company_id, account, *delta).await? {
-            return Err(Error::InsufficientFunds(format!("account {} may not go below zero", account.code)));
-        }
-    }
-    let entry = Entry {
+    deltas.retain(|_, d| *d != 0);
+    Ok(deltas)
+}
+
+fn entry_of(poster: Poster, input: EntryIn, reverses: Option<Uuid>, now: chrono::DateTime<chrono::Utc>) -> Entry {
+    Entry {
         id: Uuid::now_v7(),
         description: input.description.trim().to_owned(),
         effective_date: input.effective_date,
@@ -217,9 +347,32 @@ async fn record(
                 currency: p.currency,
             })
             .collect(),
-        created_by: ctx.user_id,
-        created_at: state.clock.now(),
-    };
+        created_by: poster.user_id,
+        created_at: now,
+    }
+}
+
+/// Checks and writes an entry inside `txn`, moving every balance by one
+/// atomic update each, in account order.
+async fn record(
+    clock: &Clock,
+    ctx: Poster,
+    txn: &DatabaseTransaction,
+    input: EntryIn,
+    hash: Option<String>,
+    reverses: Option<Uuid>,
+) -> Result<Entry, Error> {
+    let ids: Vec<Uuid> = input.postings.iter().map(|p| p.account_id).collect();
+    let accounts: BTreeMap<Uuid, Account> =
+        repo::accounts_by_ids(txn, ctx.company_id, &ids).await?.into_iter().map(|a| (a.id, a)).collect();
+    let deltas = movements(&input, |id| accounts.get(id))?;
+    for (id, delta) in &deltas {
+        let Some(account) = accounts.get(id) else { continue };
+        if !repo::apply(txn, ctx.company_id, account, *delta).await? {
+            return Err(Error::InsufficientFunds(format!("account {} may not go below zero", account.code)));
+        }
+    }
+    let entry = entry_of(ctx, input, reverses, clock.now());
     repo::insert_entry(txn, ctx.company_id, &entry, hash).await?;
     Ok(entry)
 }
@@ -281,7 +434,7 @@ pub async fn reverse_within(
         idempotency_key: None,
         postings,
     };
-    let reversal = record(state, poster, txn, input, None, Some(original.id)).await?;
+    let reversal = record(&state.clock, poster, txn, input, None, Some(original.id)).await?;
     if !repo::mark_reversed(txn, poster.company_id, original.id, reversal.id).await? {
         return Err(Error::AlreadyReversed("the entry was already reversed".to_owned()));
     }
