@@ -109,6 +109,39 @@ rss_all() {
   echo "{\"auth\":$(rss auth),\"platform-core\":$(rss platform-core),\"base\":$(rss base),\"financial\":$(rss financial)}"
 }
 
+# The ledger's floor on PostgreSQL: pgbench at 32 clients running the naive
+# single-entry transaction (lock both accounts, insert the entry and its
+# postings, update both balances, commit) against accounts of its own.
+pgbench_ledger() { # ACCOUNTS
+  local n=$1 url
+  url=$($bench fresh-db "$BENCH_POSTGRES_URL" "marquee_bench_pgbench_$n")
+  psql -q -v ON_ERROR_STOP=1 "$url" >/dev/null <<SQL
+CREATE TABLE accounts (id int PRIMARY KEY, balance bigint NOT NULL DEFAULT 0);
+CREATE TABLE entries (id bigserial PRIMARY KEY, description text NOT NULL, created_at timestamptz NOT NULL);
+CREATE TABLE postings (id bigserial PRIMARY KEY, entry_id bigint NOT NULL REFERENCES entries, account_id int NOT NULL REFERENCES accounts, amount bigint NOT NULL);
+INSERT INTO accounts (id) SELECT generate_series(1, $n);
+SQL
+  cat > "$run/pgbench.sql" <<'SQL'
+\set a random(1, :accounts)
+\set b 1 + (:a + random(0, :accounts - 2)) % :accounts
+\set amount random(1, 100000)
+BEGIN;
+SELECT balance FROM accounts WHERE id IN (:a, :b) ORDER BY id FOR UPDATE;
+INSERT INTO entries (description, created_at) VALUES ('transfer', now()) RETURNING id \gset
+INSERT INTO postings (entry_id, account_id, amount) VALUES (:id, :a, :amount), (:id, :b, -:amount);
+UPDATE accounts SET balance = balance + :amount WHERE id = :a;
+UPDATE accounts SET balance = balance - :amount WHERE id = :b;
+COMMIT;
+SQL
+  local out
+  out=$(pgbench -n -c 32 -j 2 -T "$duration" -D accounts="$n" -f "$run/pgbench.sql" "$url" 2>&1)
+  local tps failed
+  tps=$(sed -nE 's/^tps = ([0-9.]+).*/\1/p' <<<"$out" | head -1)
+  failed=$(sed -nE 's/.*number of failed transactions: ([0-9]+).*/\1/p' <<<"$out" | head -1)
+  [[ -n $tps ]] || { echo "pgbench failed: $out" >&2; exit 1; }
+  echo "{\"rate\":$tps,\"failed\":${failed:-0},\"balance\":$(psql -tA "$url" -c 'SELECT COALESCE(SUM(balance), 0) FROM accounts')}"
+}
+
 bench_backend() { # BACKEND
   local backend=$1
   declare -A db
@@ -152,6 +185,16 @@ bench_backend() { # BACKEND
   for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18090/v1/artists >/dev/null && break; sleep 0.05; done
   record "$backend" list_floor "$(measure 64 http://127.0.0.1:18090/v1/artists)"
   kill "$floor_pid"; wait "$floor_pid" 2>/dev/null || true
+  # The data layer's floor: the same SELECTs from plain axum + sqlx, with the
+  # pool size base opens (one connection on SQLite, DATABASE_MAX_CONNECTIONS'
+  # default of 16 on PostgreSQL).
+  local connections=16
+  [[ $backend == sqlite ]] && connections=1
+  $bench raw-list "${db[base]}" "$DEMO_ORG" "$connections" 127.0.0.1:18091 &
+  local raw_pid=$!
+  for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18091/v1/artists >/dev/null && break; sleep 0.05; done
+  record "$backend" list_raw "$(measure 64 http://127.0.0.1:18091/v1/artists)"
+  kill "$raw_pid"; wait "$raw_pid" 2>/dev/null || true
   api 18083 /v1/artists -o /dev/null
   record "$backend" list_guarded "$(measure 64 http://127.0.0.1:18083/v1/artists \
     -H "authorization: Bearer $token" -H "x-org: $DEMO_ORG")"
@@ -224,6 +267,7 @@ LUA
     load=$(measure 32 http://127.0.0.1:18084/v1/ledger/entries -s "$run/ledger.lua")
     acknowledged=$(awk -v a="$acknowledged" -v b="$(field "$load" ok)" 'BEGIN { printf "%.0f", a + b }')
     record "$backend" "ledger_$hot" "{\"load\":$load,\"acknowledged\":$acknowledged,\"check\":$($bench ledger-check "${db[financial]}")}"
+    if [[ $backend == postgres ]]; then record "$backend" "pgbench_$hot" "$(pgbench_ledger "$hot")"; fi
   done
 
   echo "==> $backend: revocation to first refusal at base, $revocations rounds"

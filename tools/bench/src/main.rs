@@ -3,6 +3,8 @@
 //! Floors, measured in the same run as the figures they stand beside:
 //! - `floor-list DATABASE_URL COMPANY ADDR`: serves `GET /v1/artists` for one
 //!   company with base's own query, pool size and envelope, and no guard.
+//! - `raw-list DATABASE_URL COMPANY CONNECTIONS ADDR`: the same SELECTs from
+//!   plain axum and sqlx (no ORM, no kit).
 //! - `argon2 SECONDS THREADS MEMORY_KIB ITERATIONS`: raw argon2id hashes/s.
 //! - `echo-server ADDR`: a tonic echo.
 //!
@@ -18,6 +20,7 @@
 
 mod drivers;
 mod grpc;
+mod raw;
 mod report;
 mod stats;
 
@@ -155,6 +158,7 @@ async fn main() -> anyhow::Result<()> {
     let n = |s: &str| -> anyhow::Result<u64> { s.parse().with_context(|| format!("{s} is not a number")) };
     match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["floor-list", db, company, addr] => floor_list(db, company, addr).await,
+        ["raw-list", db, company, connections, addr] => raw::serve(db, company, connections.parse()?, addr).await,
         ["argon2", seconds, threads, memory, iterations] => {
             let rate = argon2_rate(n(seconds)?, threads.parse()?, memory.parse()?, iterations.parse()?)?;
             print(&serde_json::json!({"rate": rate}))

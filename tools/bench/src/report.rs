@@ -103,12 +103,23 @@ fn rows(figures: &BTreeMap<String, Value>) -> Vec<Row> {
         verdict: verdict((!list.is_null()).then_some(tput >= 0.9 && p99 <= 1.2)),
     });
 
+    let raw = get("list_raw");
+    let r = f(&floor, "rate") / f(&raw, "rate").max(1e-9);
+    rows.push(Row {
+        figure: "base unguarded list (the data layer), 64 connections",
+        measured: rate_line(&floor, "req/s"),
+        floor: format!("plain axum + sqlx, same SELECTs and pool: {}", rate_line(&raw, "req/s")),
+        ratio: format!("{r:.2}"),
+        target: "≥ 0.5 × plain axum + sqlx",
+        verdict: verdict((!raw.is_null()).then_some(r >= 0.5)),
+    });
+
     let cold = get("cold");
     rows.push(Row::without_floor(
         "base cold path (cache miss → auth → platform-core), 16 connections",
         format!("{} first visits: {}", f(&cold, "ok"), rate_line(&cold, "req/s")),
-        "p99 ≤ 10 ms",
-        verdict((!cold.is_null()).then_some(f(&cold, "p99Ms") <= 10.0 && f(&cold, "errors") == 0.0)),
+        "p99 ≤ 15 ms",
+        verdict((!cold.is_null()).then_some(f(&cold, "p99Ms") <= 15.0 && f(&cold, "errors") == 0.0)),
     ));
 
     let (echo, resolve) = (get("echo"), get("resolve"));
@@ -118,8 +129,8 @@ fn rows(figures: &BTreeMap<String, Value>) -> Vec<Row> {
         measured: rate_line(&resolve, "checks/s"),
         floor: format!("tonic echo: {}", rate_line(&echo, "calls/s")),
         ratio: format!("{r:.2}"),
-        target: "≥ 20,000/s and ≥ 0.3 × echo",
-        verdict: verdict((!resolve.is_null()).then_some(f(&resolve, "rate") >= 20_000.0 && r >= 0.3)),
+        target: "≥ 0.5 × echo",
+        verdict: verdict((!resolve.is_null()).then_some(r >= 0.5)),
     });
 
     let (argon2, login) = (get("argon2"), get("login"));
@@ -178,9 +189,26 @@ fn rows(figures: &BTreeMap<String, Value>) -> Vec<Row> {
         // requests still in flight when the load generator stopped.
         let (stored, acknowledged) = (f(check, "entries"), f(&run, "acknowledged"));
         let counted = stored >= acknowledged && stored <= acknowledged + 32.0;
-        rows.push(Row::without_floor(
-            label,
-            format!(
+        // On PostgreSQL, pgbench running the naive transaction is the floor.
+        let pgbench = get(&name.replace("ledger", "pgbench"));
+        let rate = f(&run["load"], "rate");
+        let (floor, ratio, beats_floor) = if pgbench.is_null() {
+            ("—".to_owned(), "—".to_owned(), true)
+        } else {
+            let r = rate / f(&pgbench, "rate").max(1e-9);
+            (
+                format!(
+                    "pgbench, naive transaction, 32 clients: {:.0} entries/s, {} failed",
+                    f(&pgbench, "rate"),
+                    f(&pgbench, "failed")
+                ),
+                format!("{r:.2}"),
+                r >= 3.0,
+            )
+        };
+        rows.push(Row {
+            figure: label,
+            measured: format!(
                 "{}; after: {} entries stored for {} acknowledged, {} unbalanced, {} balances off",
                 rate_line(&run["load"], "entries/s"),
                 f(check, "entries"),
@@ -188,9 +216,11 @@ fn rows(figures: &BTreeMap<String, Value>) -> Vec<Row> {
                 f(check, "unbalancedEntries"),
                 f(check, "accountsOff"),
             ),
-            "≥ 3,000/s, invariants hold",
-            verdict((!run.is_null()).then_some(f(&run["load"], "rate") >= 3000.0 && sound && counted)),
-        ));
+            floor,
+            ratio,
+            target: "≥ 3,000/s and ≥ 3 × pgbench (PostgreSQL), invariants hold",
+            verdict: verdict((!run.is_null()).then_some(rate >= 3000.0 && beats_floor && sound && counted)),
+        });
     }
 
     let reg = get("registrations");
