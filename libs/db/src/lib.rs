@@ -8,7 +8,7 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbE
 pub use sea_orm;
 
 pub mod group_commit;
-pub use group_commit::GroupCommit;
+pub use group_commit::{BatchFailed, GroupCommit, lanes_for, settle};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {

@@ -111,6 +111,7 @@ impl App {
             platform: platform.clone(),
             events: events.clone(),
             grants_cache: Default::default(),
+            rotations: domains::sessions::service::rotations(db.clone(), options.clock.clone()),
         };
         domains::users::service::bootstrap_admin(&state)
             .await

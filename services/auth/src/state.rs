@@ -27,6 +27,8 @@ pub struct AppState {
     pub platform: Platform,
     pub events: Events,
     pub grants_cache: GrantsCache,
+    /// Refresh rotations go through it (group commit).
+    pub rotations: crate::domains::sessions::service::Rotations,
 }
 
 impl FromRef<AppState> for TokenValidator {

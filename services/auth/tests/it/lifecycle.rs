@@ -97,6 +97,54 @@ async fn concurrent_refreshes_of_one_token_get_one_pair() {
     assert_eq!(pairs.len(), 1, "every concurrent retry sees the same new pair");
 }
 
+/// Rotations sent at once are committed together (group commit), yet each
+/// is answered on its own: a reused token amid them ends only its own
+/// session, a token sent several times gets one pair, and every other chain
+/// goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reused_token_amid_rotations_ends_only_its_own_session() {
+    let a = std::sync::Arc::new(start().await);
+    let mut chains = Vec::new();
+    for _ in 0..8 {
+        let email = unique_email();
+        a.signup(&email, marquee_testkit::PASSWORD).await;
+        chains.push(a.tokens(&email, marquee_testkit::PASSWORD).await.1);
+    }
+    // The first chain's token is spent, and its grace is over.
+    let spent = chains[0].clone();
+    let successor = pair(&a.refresh(&spent).await).1;
+    a.clock.advance(Duration::seconds(11));
+
+    let mut sends: Vec<(usize, String)> = vec![(0, spent)];
+    sends.extend(chains.iter().enumerate().skip(1).map(|(i, t)| (i, t.clone())));
+    sends.extend((0..4).map(|_| (1, chains[1].clone())));
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(sends.len()));
+    let mut tasks = Vec::new();
+    for (chain, token) in sends {
+        let (a, barrier) = (a.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            (chain, a.refresh(&token).await)
+        }));
+    }
+    let mut next: Vec<std::collections::BTreeSet<String>> = vec![Default::default(); chains.len()];
+    for task in tasks {
+        let (chain, reply) = task.await.unwrap();
+        if chain == 0 {
+            assert_eq!((reply.status.as_u16(), reply.code()), (401, "REFRESH_TOKEN_REUSED"), "{:?}", reply.body);
+        } else {
+            assert_eq!(reply.status, 200, "chain {chain}: {:?}", reply.body);
+            next[chain].insert(pair(&reply).1);
+        }
+    }
+    assert_eq!(a.refresh(&successor).await.status, 401, "the reused chain's session ended");
+    for (chain, tokens) in next.iter().enumerate().skip(1) {
+        assert_eq!(tokens.len(), 1, "chain {chain}: one pair, however often its token was sent");
+        let token = tokens.first().unwrap();
+        assert_eq!(a.refresh(token).await.status, 200, "chain {chain} goes on");
+    }
+}
+
 #[tokio::test]
 async fn sessions_are_listed_and_revocable_and_end_by_lifetime() {
     let a = start().await;

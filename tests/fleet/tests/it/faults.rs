@@ -480,3 +480,73 @@ async fn killing_financial_under_ledger_writes_loses_no_acknowledged_entry() {
     let trial = f.call(Service::Financial, Method::GET, "/v1/ledger/trial-balance", &owner, org, None).await;
     assert_eq!(trial.data()["totals"][0]["difference"], 0);
 }
+
+/// Refresh rotations sent at once share one commit (group commit). A crash
+/// of auth in the middle of that (`kill -9`) loses none it acknowledged:
+/// after the restart every chain's last acknowledged refresh token still
+/// works (a retry of a token whose rotation committed unanswered gets that
+/// rotation's pair, within a grace longer than the restart).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn killing_auth_under_refreshes_loses_no_acknowledged_rotation() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    let mut options = crate::harness::Options::default();
+    options.env.push((Service::Auth, "REFRESH_RETRY_GRACE_SECS".into(), "120".into()));
+    options.env.push((Service::Auth, "AUTH_RATE_LIMIT_PER_IP".into(), "1000000".into()));
+    let f = Fleet::start_with(options).await;
+    let client = f.client(Service::Auth);
+    let (http, url) = (client.http.clone(), client.url("/v1/auth/refresh"));
+    let mut chains = Vec::new();
+    for _ in 0..12 {
+        let email = crate::harness::unique_email("chain");
+        f.verified_person(&email).await;
+        let credentials = json!({"email": email, "password": crate::harness::PASSWORD});
+        let login = client.post("/v1/auth/login", None, &credentials).await;
+        chains.push(login.data()["refreshToken"].as_str().unwrap().to_owned());
+    }
+    let (stop, acknowledged) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicUsize::new(0)));
+    let mut writers = Vec::new();
+    for first in chains {
+        let (http, url, stop, acknowledged) = (http.clone(), url.clone(), stop.clone(), acknowledged.clone());
+        writers.push(tokio::spawn(async move {
+            let mut last = first;
+            while !stop.load(Ordering::SeqCst) {
+                let Ok(r) = http.post(&url).json(&json!({"refreshToken": last})).send().await else {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                };
+                let status = r.status().as_u16();
+                let Ok(body) = r.json::<serde_json::Value>().await else { continue };
+                match status {
+                    200 => {
+                        last = body["data"]["refreshToken"].as_str().unwrap().to_owned();
+                        acknowledged.fetch_add(1, Ordering::SeqCst);
+                    }
+                    503 => {}
+                    other => panic!("a rotation is stored or refused to retry, never {other}: {body}"),
+                }
+            }
+            last
+        }));
+    }
+    let started = Instant::now();
+    while acknowledged.load(Ordering::SeqCst) < 200 && started.elapsed() < Duration::from_secs(20) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    f.kill(Service::Auth).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.store(true, Ordering::SeqCst);
+    let mut last = Vec::new();
+    for writer in writers {
+        last.push(writer.await.unwrap());
+    }
+    assert!(acknowledged.load(Ordering::SeqCst) >= 200, "rotations were acknowledged before the crash");
+
+    f.start_service(Service::Auth).await;
+    f.wait_ready(Service::Auth).await;
+    for (chain, token) in last.iter().enumerate() {
+        let r = f.client(Service::Auth).post("/v1/auth/refresh", None, &json!({"refreshToken": token})).await;
+        assert_eq!(r.status, 200, "chain {chain}: its last acknowledged token survived the crash: {:?}", r.body);
+    }
+}

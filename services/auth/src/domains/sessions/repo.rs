@@ -106,10 +106,14 @@ pub async fn insert(db: &impl ConnectionTrait, s: &Session) -> Result<(), DbErr>
     Ok(())
 }
 
-pub async fn touch(db: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
+/// Marks these sessions seen at `now`, in one statement.
+pub async fn touch_all(db: &impl ConnectionTrait, ids: &[Uuid], now: DateTime<Utc>) -> Result<(), DbErr> {
+    if ids.is_empty() {
+        return Ok(());
+    }
     session_row::Entity::update_many()
         .col_expr(session_row::Column::LastSeenAt, Expr::value(now))
-        .filter(session_row::Column::Id.eq(id))
+        .filter(session_row::Column::Id.is_in(ids.iter().copied()))
         .exec(db)
         .await?;
     Ok(())
@@ -178,6 +182,72 @@ pub async fn insert_refresh(
     .insert(db)
     .await?;
     Ok(())
+}
+
+/// Writes new refresh tokens (session, hash), in one statement.
+pub async fn insert_refreshes(
+    db: &impl ConnectionTrait,
+    tokens: &[(Uuid, String)],
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if tokens.is_empty() {
+        return Ok(());
+    }
+    let rows = tokens.iter().map(|(session, hash)| refresh_row::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        session_id: Set(*session),
+        token_hash: Set(hash.clone()),
+        created_at: Set(now),
+        rotated_at: Set(None),
+        reissue_sealed: Set(None),
+        reissue_until: Set(None),
+    });
+    refresh_row::Entity::insert_many(rows).exec_without_returning(db).await?;
+    Ok(())
+}
+
+/// A token to rotate and what its retries are answered with until when.
+pub struct Rotating {
+    pub id: Uuid,
+    pub sealed_pair: String,
+    pub reissue_until: DateTime<Utc>,
+}
+
+/// Rotates those of the tokens not rotated yet whose session is not
+/// revoked, in one statement; the ids it rotated. A token named twice keeps
+/// its first retry answer.
+pub async fn rotate_refreshes(
+    db: &impl ConnectionTrait,
+    tokens: &[Rotating],
+    now: DateTime<Utc>,
+) -> Result<std::collections::HashSet<Uuid>, DbErr> {
+    use sea_orm::sea_query::CaseStatement;
+    if tokens.is_empty() {
+        return Ok(Default::default());
+    }
+    let (mut sealed, mut until) = (CaseStatement::new(), CaseStatement::new());
+    for t in tokens {
+        sealed = sealed.case(refresh_row::Column::Id.eq(t.id), t.sealed_pair.clone());
+        until = until.case(refresh_row::Column::Id.eq(t.id), t.reissue_until);
+    }
+    let rotated = refresh_row::Entity::update_many()
+        .col_expr(refresh_row::Column::RotatedAt, Expr::value(now))
+        .col_expr(refresh_row::Column::ReissueSealed, sealed.into())
+        .col_expr(refresh_row::Column::ReissueUntil, until.into())
+        .filter(refresh_row::Column::Id.is_in(tokens.iter().map(|t| t.id)))
+        .filter(refresh_row::Column::RotatedAt.is_null())
+        .filter(
+            refresh_row::Column::SessionId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(session_row::Column::Id)
+                    .from(session_row::Entity)
+                    .and_where(session_row::Column::RevokedAt.is_null())
+                    .to_owned(),
+            ),
+        )
+        .exec_with_returning(db)
+        .await?;
+    Ok(rotated.into_iter().map(|r| r.id).collect())
 }
 
 /// The refresh token with this hash and its session, in one statement.

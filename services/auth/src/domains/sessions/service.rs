@@ -1,8 +1,10 @@
 //! The rules of signing in and staying signed in.
 
 use chrono::Duration;
+use marquee_db::{BatchFailed, GroupCommit};
 use marquee_guard::{ACCESS_TOKEN_TYPE, AccessClaims};
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use marquee_kit::Clock;
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use uuid::Uuid;
 
 use super::model::{LoginIn, RevokeReason, Session, SessionOut, TokenPair};
@@ -125,15 +127,22 @@ pub async fn login(state: &AppState, input: LoginIn, client: &ClientMeta) -> Res
 
 /// A new access token and a new refresh token for a session.
 async fn issue(state: &AppState, db: &impl ConnectionTrait, user: &User, session: Uuid) -> Result<TokenPair, Error> {
-    let now = state.clock.now();
+    let (pair, hash) = new_pair(state, user, session)?;
+    repo::insert_refresh(db, session, hash, state.clock.now()).await?;
+    Ok(pair)
+}
+
+/// A new pair for a session, and the hash its refresh token is stored under.
+fn new_pair(state: &AppState, user: &User, session: Uuid) -> Result<(TokenPair, String), Error> {
     let refresh_token = random_token();
-    repo::insert_refresh(db, session, token_hash(&refresh_token), now).await?;
-    Ok(TokenPair {
+    let hash = token_hash(&refresh_token);
+    let pair = TokenPair {
         access_token: access_token(state, user, session)?,
         refresh_token,
         token_type: "Bearer".to_owned(),
         expires_in: state.config.access_token_ttl.as_secs(),
-    })
+    };
+    Ok((pair, hash))
 }
 
 fn access_token(state: &AppState, user: &User, session: Uuid) -> Result<String, Error> {
@@ -175,20 +184,86 @@ pub async fn refresh(state: &AppState, presented: &str, client: &ClientMeta) -> 
     if user.status == Status::Disabled {
         return Err(Error::AccountDisabled);
     }
-    let txn = state.db.begin().await?;
-    let pair = issue(state, &txn, &user, session.id).await?;
+    let (pair, hash) = new_pair(state, &user, session.id)?;
     let sealed = state.config.sealer.seal(&serde_json::to_vec(&pair).unwrap_or_default());
-    let until = now + dur(state.config.refresh_retry_grace);
-    if !repo::rotate_refresh(&txn, token.id, now, sealed, until).await? {
-        // A concurrent request rotated it first: answer as its retry.
-        txn.rollback().await?;
-        let (token, _) =
+    let grace = dur(state.config.refresh_retry_grace);
+    let rotation = Rotation { token: token.id, session: session.id, hash, sealed, grace };
+    let rotated = state.rotations.submit(rotation).await.unwrap_or_else(|| {
+        Err(Error::Db(marquee_db::DbError::Unavailable("the rotation's group commit failed".to_owned())))
+    })?;
+    if !rotated {
+        // A concurrent request rotated it first (answer as its retry), or the
+        // session ended meanwhile.
+        let (token, session) =
             repo::refresh_by_hash(&state.db, &token_hash(presented)).await?.ok_or(Error::InvalidRefreshToken)?;
+        if token.rotated_at.is_none() {
+            return Err(Error::SessionEnded);
+        }
         return retry_or_reuse(state, &token, &session, client).await;
     }
-    repo::touch(&txn, session.id, now).await?;
-    txn.commit().await?;
     Ok(pair)
+}
+
+/// A refresh token's rotation on its way to the group commit: the token
+/// presented, its session, the new token's hash and the sealed pair a retry
+/// within the grace is answered with.
+pub struct Rotation {
+    token: Uuid,
+    session: Uuid,
+    hash: String,
+    sealed: String,
+    /// How long after the commit a retry gets the same pair.
+    grace: Duration,
+}
+
+/// The queue every rotation goes through (see [`marquee_db::GroupCommit`]):
+/// answers whether this request rotated the token (false: another did first).
+pub type Rotations = GroupCommit<Rotation, Result<bool, Error>>;
+
+/// Rotations committed together at most.
+const ROTATIONS_PER_COMMIT: usize = 64;
+
+pub fn rotations(db: DatabaseConnection, clock: Clock) -> Rotations {
+    GroupCommit::start("refresh_rotations", ROTATIONS_PER_COMMIT, marquee_db::lanes_for(&db), move |jobs| {
+        let (db, clock) = (db.clone(), clock.clone());
+        async move { rotate(&db, &clock, jobs).await }
+    })
+}
+
+/// Rotates the waiting tokens of live sessions in one transaction: one
+/// statement rotates those not rotated yet, one writes their successors, one
+/// marks their sessions seen.
+async fn rotate(db: &DatabaseConnection, clock: &Clock, jobs: Vec<Rotation>) -> Vec<Result<bool, Error>> {
+    let outcome = try_rotate(db, clock, &jobs).await.map(|rotated| rotated.into_iter().map(Ok).collect());
+    marquee_db::settle("refresh_rotations", jobs, outcome, |job| async move {
+        match try_rotate(db, clock, std::slice::from_ref(&job)).await {
+            Ok(rotated) => Ok(rotated.first().copied().unwrap_or(false)),
+            Err(BatchFailed::Refused(reason)) => Err(Error::Db(marquee_db::DbError::Unavailable(reason))),
+            Err(BatchFailed::Conflict) => {
+                Err(Error::Db(marquee_db::DbError::Conflict { constraint: "refresh_tokens".to_owned() }))
+            }
+        }
+    })
+    .await
+}
+
+async fn try_rotate(db: &DatabaseConnection, clock: &Clock, jobs: &[Rotation]) -> Result<Vec<bool>, BatchFailed> {
+    let now = clock.now();
+    let txn = db.begin().await?;
+    let tokens: Vec<repo::Rotating> = jobs
+        .iter()
+        .map(|j| repo::Rotating { id: j.token, sealed_pair: j.sealed.clone(), reissue_until: now + j.grace })
+        .collect();
+    let mut rotated = repo::rotate_refreshes(&txn, &tokens, now).await?;
+    // A token sent twice in one batch is rotated by the first of the two.
+    let answers: Vec<bool> = jobs.iter().map(|j| rotated.remove(&j.token)).collect();
+    let won: Vec<&Rotation> = jobs.iter().zip(&answers).filter(|(_, won)| **won).map(|(j, _)| j).collect();
+    let successors: Vec<(Uuid, String)> = won.iter().map(|j| (j.session, j.hash.clone())).collect();
+    repo::insert_refreshes(&txn, &successors, now).await?;
+    let sessions: Vec<Uuid> = won.iter().map(|j| j.session).collect();
+    repo::touch_all(&txn, &sessions, now).await?;
+    txn.commit().await?;
+    Ok(answers)
 }
 
 async fn retry_or_reuse(

@@ -287,12 +287,19 @@ pub struct Locked {
 
 /// Reads the accounts and holds their row locks until the transaction ends,
 /// taken in id order so that two writers never wait on each other in a
-/// circle. (SQLite has no row locks: its one writer already excludes others.)
-pub async fn lock_accounts(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<Locked>, DbErr> {
+/// circle; each company's accounts only among the ids it named. (SQLite has
+/// no row locks: its one writer already excludes others.) The lock is the
+/// one an update of the balance takes, so inserting postings that refer to
+/// the account is not held up.
+pub async fn lock_accounts(db: &impl ConnectionTrait, named: &[(Uuid, Uuid)]) -> Result<Vec<Locked>, DbErr> {
+    use sea_orm::sea_query::LockType;
+    if named.is_empty() {
+        return Ok(Vec::new());
+    }
     account_row::Entity::find()
-        .filter(account_row::Column::Id.is_in(ids.iter().copied()))
+        .filter(per_company(named, account_row::Column::CompanyId, account_row::Column::Id))
         .order_by_asc(account_row::Column::Id)
-        .lock_exclusive()
+        .lock(LockType::NoKeyUpdate)
         .all(db)
         .await?
         .into_iter()
@@ -301,6 +308,23 @@ pub async fn lock_accounts(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Ve
             Ok(Locked { company_id, stored, moved: false, account: account_of(r)? })
         })
         .collect()
+}
+
+/// `(company = c AND column IN (…c's values)) OR …` for (company, value)
+/// pairs: each company matched only on its own values, by the indexes that
+/// begin with the company.
+fn per_company<C: ColumnTrait, V: Into<sea_orm::Value> + Clone>(
+    pairs: &[(Uuid, V)],
+    company: C,
+    column: C,
+) -> sea_orm::Condition {
+    let mut by_company: std::collections::BTreeMap<Uuid, Vec<V>> = Default::default();
+    for (c, v) in pairs {
+        by_company.entry(*c).or_default().push(v.clone());
+    }
+    by_company
+        .into_iter()
+        .fold(sea_orm::Condition::any(), |any, (c, values)| any.add(company.eq(c).and(column.is_in(values))))
 }
 
 /// Which of these (company, idempotency key) pairs already name an entry.
@@ -315,7 +339,7 @@ pub async fn taken_keys(
         .select_only()
         .column(entry_row::Column::CompanyId)
         .column(entry_row::Column::IdempotencyKey)
-        .filter(entry_row::Column::IdempotencyKey.is_in(keys.iter().map(|(_, k)| k.clone())))
+        .filter(per_company(keys, entry_row::Column::CompanyId, entry_row::Column::IdempotencyKey))
         .into_tuple()
         .all(db)
         .await?;

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use marquee_db::GroupCommit;
+use marquee_db::{BatchFailed, GroupCommit};
 use marquee_guard::AccessContext;
 use marquee_kit::{Clock, FieldIssue};
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
@@ -100,19 +100,10 @@ pub type Writer = GroupCommit<Pending, Result<Entry, Error>>;
 const BATCH: usize = 64;
 
 pub fn writer(db: DatabaseConnection, clock: Clock) -> Writer {
-    GroupCommit::start("ledger_entries", BATCH, move |jobs| {
+    GroupCommit::start("ledger_entries", BATCH, marquee_db::lanes_for(&db), move |jobs| {
         let (db, clock) = (db.clone(), clock.clone());
         async move { write_batch(&db, &clock, jobs).await }
     })
-}
-
-/// Where a batch failed as a whole.
-enum Failed {
-    /// Before its commit: nothing of it is stored, so each entry is tried
-    /// again alone (a key another replica took meanwhile fails only its own).
-    Writing,
-    /// At its commit: whether it is stored is unknown, so nothing is retried.
-    Committing(Error),
 }
 
 /// Writes the waiting entries in one transaction: the accounts they touch
@@ -121,20 +112,8 @@ enum Failed {
 /// ones are written, with one statement for the entries, one for the
 /// postings and one for the balances.
 async fn write_batch(db: &DatabaseConnection, clock: &Clock, jobs: Vec<Pending>) -> Vec<Result<Entry, Error>> {
-    match try_batch(db, clock, &jobs).await {
-        Ok(answers) => answers,
-        Err(Failed::Committing(e)) => {
-            tracing::warn!(error = %e, entries = jobs.len(), "a ledger batch's commit failed");
-            jobs.iter().map(|_| Err(Error::Db(marquee_db::DbError::Unavailable(e.to_string())))).collect()
-        }
-        Err(Failed::Writing) => {
-            let mut answers = Vec::with_capacity(jobs.len());
-            for job in jobs {
-                answers.push(write_alone(db, clock, job).await);
-            }
-            answers
-        }
-    }
+    let outcome = try_batch(db, clock, &jobs).await;
+    marquee_db::settle("ledger_entries", jobs, outcome, |job| write_alone(db, clock, job)).await
 }
 
 async fn write_alone(db: &DatabaseConnection, clock: &Clock, job: Pending) -> Result<Entry, Error> {
@@ -148,19 +127,16 @@ async fn try_batch(
     db: &DatabaseConnection,
     clock: &Clock,
     jobs: &[Pending],
-) -> Result<Vec<Result<Entry, Error>>, Failed> {
-    let writing = |e: sea_orm::DbErr| {
-        tracing::debug!(error = %e, "a ledger batch is written entry by entry");
-        Failed::Writing
-    };
-    let txn = db.begin().await.map_err(writing)?;
-    let ids: BTreeSet<Uuid> = jobs.iter().flat_map(|j| j.input.postings.iter().map(|p| p.account_id)).collect();
-    let ids: Vec<Uuid> = ids.into_iter().collect();
+) -> Result<Vec<Result<Entry, Error>>, BatchFailed> {
+    let txn = db.begin().await?;
+    let named: BTreeSet<(Uuid, Uuid)> =
+        jobs.iter().flat_map(|j| j.input.postings.iter().map(|p| (j.poster.company_id, p.account_id))).collect();
+    let named: Vec<(Uuid, Uuid)> = named.into_iter().collect();
     let mut locked: BTreeMap<Uuid, repo::Locked> =
-        repo::lock_accounts(&txn, &ids).await.map_err(writing)?.into_iter().map(|l| (l.account.id, l)).collect();
+        repo::lock_accounts(&txn, &named).await?.into_iter().map(|l| (l.account.id, l)).collect();
     let keys: Vec<(Uuid, String)> =
         jobs.iter().filter_map(|j| j.input.idempotency_key.clone().map(|k| (j.poster.company_id, k))).collect();
-    let mut taken = repo::taken_keys(&txn, &keys).await.map_err(writing)?;
+    let mut taken = repo::taken_keys(&txn, &keys).await?;
     let now = clock.now();
     let mut answers = Vec::with_capacity(jobs.len());
     let mut accepted = Vec::new();
@@ -172,10 +148,10 @@ async fn try_batch(
         answers.push(answer);
     }
     let rows: Vec<(Uuid, &Entry, Option<String>)> = accepted.iter().map(|(c, e, h)| (*c, e, h.clone())).collect();
-    repo::insert_entries(&txn, &rows).await.map_err(writing)?;
+    repo::insert_entries(&txn, &rows).await?;
     let moved: Vec<(Uuid, i64)> = locked.values().filter(|l| l.moved).map(|l| (l.account.id, l.stored)).collect();
-    repo::set_balances(&txn, &moved).await.map_err(writing)?;
-    txn.commit().await.map_err(|e| Failed::Committing(e.into()))?;
+    repo::set_balances(&txn, &moved).await?;
+    txn.commit().await?;
     Ok(answers)
 }
 
