@@ -186,10 +186,10 @@ bench_backend() { # BACKEND
   record "$backend" list_floor "$(measure 64 http://127.0.0.1:18090/v1/artists)"
   kill "$floor_pid"; wait "$floor_pid" 2>/dev/null || true
   # The data layer's floor: the same SELECTs from plain axum + sqlx, with the
-  # pool size base opens (one connection on SQLite, DATABASE_MAX_CONNECTIONS'
-  # default of 16 on PostgreSQL).
+  # pool base reads through (its four read connections on SQLite,
+  # DATABASE_MAX_CONNECTIONS' default of 16 on PostgreSQL).
   local connections=16
-  [[ $backend == sqlite ]] && connections=1
+  [[ $backend == sqlite ]] && connections=4
   $bench raw-list "${db[base]}" "$DEMO_ORG" "$connections" 127.0.0.1:18091 &
   local raw_pid=$!
   for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18091/v1/artists >/dev/null && break; sleep 0.05; done

@@ -116,8 +116,9 @@ impl From<sea_orm::DbErr> for BatchFailed {
     }
 }
 
-/// Batches in flight at once for a database: one for SQLite's single
-/// writer, four for PostgreSQL.
+/// Batches in flight at once for writes that seldom touch the same rows
+/// (say, different sessions): one for SQLite's single writer, four for
+/// PostgreSQL.
 pub fn lanes_for(db: &sea_orm::DatabaseConnection) -> usize {
     match db.get_database_backend() {
         sea_orm::DbBackend::Sqlite => 1,

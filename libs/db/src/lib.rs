@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+#[cfg(test)]
+use sea_orm::TransactionTrait;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, RuntimeErr, SqlErr};
 
 pub use sea_orm;
@@ -186,6 +188,33 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     Ok(db)
 }
 
+/// Read connections beside a SQLite file's one writer.
+pub const SQLITE_READERS: u32 = 4;
+
+/// The pool reads go to. For a SQLite file: read-only connections beside the
+/// one writer (in WAL mode each reads from the last commit while the writer
+/// writes), so reads queue neither behind writes nor behind each other.
+/// Otherwise (PostgreSQL, an in-memory SQLite) the writer's pool itself.
+pub async fn connect_reads(url: &str, writer: &DatabaseConnection) -> Result<DatabaseConnection, DbError> {
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    if Backend::of(url) != Some(Backend::Sqlite) || in_memory {
+        return Ok(writer.clone());
+    }
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(SQLITE_READERS)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            o.read_only(true).create_if_missing(false).busy_timeout(Duration::from_secs(5)).pragma("query_only", "ON")
+        });
+    Database::connect(options)
+        .await
+        .map_err(|e| DbError::Unavailable(format!("cannot open {} to read: {e}", redact(url))))
+}
+
 /// A URL with its password hidden, for messages and logs.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -208,6 +237,37 @@ pub async fn ping(db: &DatabaseConnection) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A read is answered from the last commit while the writer holds a
+    /// transaction open, instead of waiting for the writer's one connection.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_reads_do_not_wait_for_the_writer() {
+        let dir = std::env::temp_dir().join(format!("marquee-reads-{}", uuid::Uuid::now_v7().simple()));
+        let url = format!("sqlite://{}/reads.db?mode=rwc", dir.display());
+        let writer = connect(&url, 1).await.unwrap();
+        writer.execute_unprepared("CREATE TABLE acts (name TEXT NOT NULL)").await.unwrap();
+        writer.execute_unprepared("INSERT INTO acts VALUES ('committed')").await.unwrap();
+        let reads = connect_reads(&url, &writer).await.unwrap();
+        let open = writer.begin().await.unwrap();
+        open.execute_unprepared("INSERT INTO acts VALUES ('not yet')").await.unwrap();
+        let count = |db: DatabaseConnection| async move {
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    db.get_database_backend(),
+                    "SELECT COUNT(*) AS n FROM acts",
+                ))
+                .await?
+                .expect("a row");
+            row.try_get::<i64>("", "n")
+        };
+        let seen = tokio::time::timeout(Duration::from_millis(500), count(reads.clone())).await;
+        assert_eq!(seen.expect("answered while the writer is busy").unwrap(), 1, "from the last commit");
+        let refused = reads.execute_unprepared("INSERT INTO acts VALUES ('through a reader')").await;
+        assert!(refused.is_err(), "a reader never writes");
+        open.commit().await.unwrap();
+        assert_eq!(count(reads).await.unwrap(), 2, "the next read sees the commit");
+        let _ = std::fs::remove_dir_all(dir);
+    }
 
     #[test]
     fn passwords_never_reach_messages() {

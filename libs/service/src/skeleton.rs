@@ -104,6 +104,8 @@ impl<L: Fn() -> bool + Clone + Send + Sync + 'static> Readiness for Ready<L> {
 pub struct Skeleton {
     name: &'static str,
     pub db: DatabaseConnection,
+    /// Where reads that need no transaction go ([`marquee_db::connect_reads`]).
+    pub reads: DatabaseConnection,
     http: TcpListener,
     grpc: Option<TcpListener>,
     edge: HttpSettings,
@@ -130,6 +132,7 @@ impl Skeleton {
         if !skip_migrations {
             M::up(&db, None).await.context("migrations failed")?;
         }
+        let reads = marquee_db::connect_reads(&service.database_url, &db).await?;
         let handed_over = match bound {
             Some(_) => None,
             None => Listeners::inherited(grpc_addr.is_some())?,
@@ -151,6 +154,7 @@ impl Skeleton {
         Ok(Self {
             name,
             db,
+            reads,
             http,
             grpc,
             edge: service.http.clone(),

@@ -50,6 +50,7 @@ impl App {
         let mailer = config.mail.mailer()?;
         let state = AppState {
             db: skeleton.db.clone(),
+            reads: skeleton.reads.clone(),
             clock: options.clock,
             config: Arc::new(config),
             guard,

@@ -51,9 +51,10 @@ async fn list(
 }
 
 async fn floor_list(database_url: &str, company: &str, addr: &str) -> anyhow::Result<()> {
-    // The same pool base opens for this URL.
+    // The same pools base opens for this URL, reading through its read pool.
     let config = marquee_base::Config::load(&mut marquee_config_env(database_url))?;
-    let db = marquee_db::connect(&config.service.database_url, config.service.database_max_connections).await?;
+    let writer = marquee_db::connect(&config.service.database_url, config.service.database_max_connections).await?;
+    let db = marquee_db::connect_reads(&config.service.database_url, &writer).await?;
     let floor = Floor { db, company: Uuid::parse_str(company).context("COMPANY")? };
     let app = axum::Router::new().route("/v1/artists", axum::routing::get(list)).with_state(floor);
     let listener = tokio::net::TcpListener::bind(addr).await?;

@@ -34,7 +34,7 @@ pub async fn create(state: &AppState, ctx: &AccessContext, input: ArtistIn) -> R
 }
 
 pub async fn get(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<Artist, Error> {
-    repo::find(&state.db, ctx.company_id, id).await?.ok_or(Error::NotFound("artist"))
+    repo::find(&state.reads, ctx.company_id, id).await?.ok_or(Error::NotFound("artist"))
 }
 
 pub async fn list(
@@ -44,7 +44,7 @@ pub async fn list(
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<Artist>, u64), Error> {
-    Ok(repo::list(&state.db, ctx.company_id, filter, offset, limit).await?)
+    Ok(repo::list(&state.reads, ctx.company_id, filter, offset, limit).await?)
 }
 
 pub async fn update(state: &AppState, ctx: &AccessContext, id: Uuid, patch: ArtistPatch) -> Result<Artist, Error> {

@@ -89,7 +89,7 @@ pub async fn create_within(
 }
 
 pub async fn get(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<Event, Error> {
-    repo::find(&state.db, ctx.company_id, id).await?.ok_or(Error::NotFound("event"))
+    repo::find(&state.reads, ctx.company_id, id).await?.ok_or(Error::NotFound("event"))
 }
 
 pub async fn list(
@@ -99,7 +99,7 @@ pub async fn list(
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<Event>, u64), Error> {
-    Ok(repo::list(&state.db, ctx.company_id, filter, offset, limit).await?)
+    Ok(repo::list(&state.reads, ctx.company_id, filter, offset, limit).await?)
 }
 
 /// The event as read for a change: refused (412) if the caller expects

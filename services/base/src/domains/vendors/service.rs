@@ -31,7 +31,7 @@ pub async fn create(state: &AppState, ctx: &AccessContext, input: VendorIn) -> R
 }
 
 pub async fn get(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<Vendor, Error> {
-    repo::find(&state.db, ctx.company_id, id).await?.ok_or(Error::NotFound("vendor"))
+    repo::find(&state.reads, ctx.company_id, id).await?.ok_or(Error::NotFound("vendor"))
 }
 
 pub async fn list(
@@ -41,7 +41,7 @@ pub async fn list(
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<Vendor>, u64), Error> {
-    Ok(repo::list(&state.db, ctx.company_id, filter, offset, limit).await?)
+    Ok(repo::list(&state.reads, ctx.company_id, filter, offset, limit).await?)
 }
 
 pub async fn update(state: &AppState, ctx: &AccessContext, id: Uuid, patch: VendorPatch) -> Result<Vendor, Error> {

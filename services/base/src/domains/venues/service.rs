@@ -33,7 +33,7 @@ pub async fn create(state: &AppState, ctx: &AccessContext, input: VenueIn) -> Re
 }
 
 pub async fn get(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<Venue, Error> {
-    repo::find(&state.db, ctx.company_id, id).await?.ok_or(Error::NotFound("venue"))
+    repo::find(&state.reads, ctx.company_id, id).await?.ok_or(Error::NotFound("venue"))
 }
 
 pub async fn list(
@@ -43,7 +43,7 @@ pub async fn list(
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<Venue>, u64), Error> {
-    Ok(repo::list(&state.db, ctx.company_id, filter, offset, limit).await?)
+    Ok(repo::list(&state.reads, ctx.company_id, filter, offset, limit).await?)
 }
 
 pub async fn update(state: &AppState, ctx: &AccessContext, id: Uuid, patch: VenuePatch) -> Result<Venue, Error> {
