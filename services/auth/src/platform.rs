@@ -116,20 +116,22 @@ impl Platform {
         Ok(self.entitlements_fetched(company, fresh, at_revision).await?.0)
     }
 
-    /// The same, and whether they were just asked of platform-core.
+    /// The same, whether they were just asked of platform-core, and the
+    /// company revision they count at (a cached entry's label, or
+    /// `at_revision` for a fresh answer).
     pub async fn entitlements_fetched(
         &self,
         company: Uuid,
         fresh: bool,
         at_revision: u64,
-    ) -> Result<(Entitlements, bool), PlatformError> {
+    ) -> Result<(Entitlements, bool, u64), PlatformError> {
         if !fresh
             && self.is_live()
             && let Some((cached, fetched_at)) = self.cache.get(&company).await
             && fetched_at >= at_revision
             && (cached.valid_until_ms == 0 || cached.valid_until_ms > now_ms())
         {
-            return Ok((cached, false));
+            return Ok((cached, false, fetched_at));
         }
         let mut client = self.client.clone();
         let answer: Entitlements = client
@@ -141,7 +143,15 @@ impl Platform {
         if self.is_live() {
             self.cache.insert(company, (answer.clone(), at_revision)).await;
         }
-        Ok((answer, true))
+        Ok((answer, true, at_revision))
+    }
+
+    /// Labels entitlements just fetched with the revision that counts them,
+    /// once the caller has settled it.
+    pub async fn counted_at(&self, company: Uuid, entitlements: &Entitlements, revision: u64) {
+        if self.is_live() {
+            self.cache.insert(company, (entitlements.clone(), revision)).await;
+        }
     }
 
     pub async fn ensure_default_subscription(

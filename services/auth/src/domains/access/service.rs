@@ -138,13 +138,24 @@ pub async fn resolve(state: &AppState, company: Uuid, user: Uuid, min_revision: 
             return Err(Error::RevisionNotReached(min_revision));
         }
     }
-    let (entitlements, fetched) = state.platform.entitlements_fetched(company, fresh, revision).await?;
-    if fetched && let Some(raised) = repo::raise_for_entitlements(&state.db, company, entitlements.revision).await? {
-        // Entitlements newer than what the company's revision counts (their
-        // notice is still on its way) raise it now: an answer never shows an
-        // entitlement change under a revision from before it.
-        revision = raised;
-        state.events.publish(AccessChange::company(ChangeKind::EntitlementsChanged, company, raised)).await;
+    let (entitlements, fetched, counted) = state.platform.entitlements_fetched(company, fresh, revision).await?;
+    // An answer never shows entitlements under a revision older than the one
+    // that counts them.
+    revision = revision.max(counted);
+    if fetched {
+        match repo::raise_for_entitlements(&state.db, company, entitlements.revision).await? {
+            // Entitlements newer than what the company's revision counts
+            // (their notice is still on its way) raise it now.
+            Some(raised) => {
+                revision = raised;
+                state.events.publish(AccessChange::company(ChangeKind::EntitlementsChanged, company, raised)).await;
+            }
+            // Counted already: perhaps by the notice's handler, between its
+            // write and this replica's memo learning it, so the revision read
+            // above may be older. The database's is the one that counts them.
+            None => revision = revision.max(self::revision(state, company, true).await?.unwrap_or(revision)),
+        }
+        state.platform.counted_at(company, &entitlements, revision).await;
     }
     let local = revision;
     let grants = cached_grants(state, company, user, local).await?;
