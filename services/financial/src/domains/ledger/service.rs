@@ -145,15 +145,14 @@ async fn try_batch(
     let mut taken = repo::taken_keys(&txn, &keys).await?;
     let now = clock.now();
     let mut answers = Vec::with_capacity(jobs.len());
-    let mut accepted = Vec::new();
     for job in jobs {
-        let answer = accept(job, &mut locked, &mut taken, now);
-        if let Ok(entry) = &answer {
-            accepted.push((job.poster.company_id, entry.clone(), Some(job.hash.clone())));
-        }
-        answers.push(answer);
+        answers.push(accept(job, &mut locked, &mut taken, now));
     }
-    let rows: Vec<(Uuid, &Entry, Option<String>)> = accepted.iter().map(|(c, e, h)| (*c, e, h.clone())).collect();
+    let rows: Vec<(Uuid, &Entry, Option<String>)> = jobs
+        .iter()
+        .zip(&answers)
+        .filter_map(|(job, answer)| answer.as_ref().ok().map(|e| (job.poster.company_id, e, Some(job.hash.clone()))))
+        .collect();
     repo::insert_entries(&txn, &rows).await?;
     let moved: Vec<(Uuid, i64)> = locked.values().filter(|l| l.moved).map(|l| (l.account.id, l.stored)).collect();
     repo::set_balances(&txn, &moved).await?;
