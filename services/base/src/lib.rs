@@ -51,7 +51,7 @@ impl App {
         let state = AppState {
             db: skeleton.db.clone(),
             reads: skeleton.reads.clone(),
-            clock: options.clock,
+            clock: options.clock.clone(),
             config: Arc::new(config),
             guard,
             outbox: outbox::Outbox::default(),
@@ -59,6 +59,7 @@ impl App {
             ticket_sealer: config_sealer,
             signers: moka::sync::Cache::builder().max_capacity(10_000).time_to_idle(Duration::from_secs(600)).build(),
             mail: marquee_mail::Outbox::default(),
+            registrations: domains::ticketing::service::claims(skeleton.db.clone(), options.clock.clone()),
         };
         tasks.spawn(
             "outbox-relay",

@@ -119,7 +119,12 @@ pub async fn enqueue(
     fact: &Fact,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    row::ActiveModel {
+    pending(company, source_id, fact, now)?.insert(db).await?;
+    Ok(())
+}
+
+fn pending(company: Uuid, source_id: String, fact: &Fact, now: DateTime<Utc>) -> Result<row::ActiveModel, DbErr> {
+    Ok(row::ActiveModel {
         id: Set(Uuid::now_v7()),
         company_id: Set(company),
         kind: Set(fact.kind().to_owned()),
@@ -130,9 +135,23 @@ pub async fn enqueue(
         attempts: Set(0),
         next_attempt_at: Set(now),
         last_error: Set(None),
+    })
+}
+
+/// Queues many facts, each (company, source id, fact), in one statement per
+/// thousand (a group commit's).
+pub async fn enqueue_many(
+    db: &impl ConnectionTrait,
+    facts: Vec<(Uuid, String, Fact)>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let rows = facts
+        .into_iter()
+        .map(|(company, source, fact)| pending(company, source, &fact, now))
+        .collect::<Result<Vec<_>, _>>()?;
+    for chunk in rows.chunks(1000) {
+        row::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await?;
     }
-    .insert(db)
-    .await?;
     Ok(())
 }
 

@@ -25,4 +25,6 @@ pub struct AppState {
     pub signers: moka::sync::Cache<uuid::Uuid, std::sync::Arc<crate::domains::checkin::keys::Signer>>,
     /// Mail waiting to leave (waiting-list offers).
     pub mail: marquee_mail::Outbox,
+    /// Registrations on their way to the group commit.
+    pub registrations: crate::domains::ticketing::service::Claims,
 }

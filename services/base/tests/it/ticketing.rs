@@ -203,3 +203,90 @@ async fn a_waitlist_promotion_never_revives_a_canceled_registration() {
         }
     }
 }
+
+/// Registrations arriving together are committed together, yet each is
+/// answered on its own: refused ones (an unknown type, another event's type,
+/// too many seats, a reused key) change nothing and fail none of their
+/// neighbours; a quota shared by two types is never oversold; another
+/// company's registrations at the same moment stay its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refused_registration_amid_accepted_ones_fails_only_itself() {
+    let f = Arc::new(fleet().await);
+    let t = Arc::new(f.tenant().await);
+    let other = Arc::new(f.tenant().await);
+    let (event, general) = on_sale(&f, &t, 10).await;
+    let balcony = f
+        .post(
+            &t,
+            &format!("/v1/events/{event}/ticket-types"),
+            &json!({"name": "Balcony", "priceMinor": 0, "currency": "EUR", "capacity": 10, "perOrderMax": 4}),
+        )
+        .await;
+    let balcony = balcony.data()["id"].as_str().unwrap().to_owned();
+    let quota = f
+        .post(
+            &t,
+            &format!("/v1/events/{event}/quotas"),
+            &json!({"name": "Hall", "size": 12, "ticketTypeIds": [general, balcony]}),
+        )
+        .await;
+    assert_eq!(quota.status, 201, "{:?}", quota.body);
+    let (elsewhere, elsewhere_type) = on_sale(&f, &t, 5).await;
+    let (theirs, their_type) = on_sale(&f, &other, 3).await;
+
+    let mut keyed = buyer(&general, 99);
+    keyed["idempotencyKey"] = json!("once");
+    let mut too_many = buyer(&balcony, 98);
+    too_many["quantity"] = json!(5);
+    let mut sends: Vec<(&str, Arc<Tenant>, String, Value)> = Vec::new();
+    let ours = format!("/v1/events/{event}/registrations");
+    for n in 0..12 {
+        sends.push(("general", t.clone(), ours.clone(), buyer(&general, n)));
+        sends.push(("balcony", t.clone(), ours.clone(), buyer(&balcony, n)));
+    }
+    for n in 0..6 {
+        sends.push(("keyed", t.clone(), ours.clone(), keyed.clone()));
+        sends.push(("unknown", t.clone(), ours.clone(), buyer(&uuid::Uuid::now_v7().to_string(), n)));
+        sends.push(("elsewhere", t.clone(), ours.clone(), buyer(&elsewhere_type, n)));
+        sends.push(("too many", t.clone(), ours.clone(), too_many.clone()));
+        sends.push(("theirs", other.clone(), format!("/v1/events/{theirs}/registrations"), buyer(&their_type, n)));
+    }
+    let barrier = Arc::new(tokio::sync::Barrier::new(sends.len()));
+    let mut tasks = Vec::new();
+    for (kind, tenant, path, body) in sends {
+        let (f, barrier) = (f.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            (kind, f.post(&tenant, &path, &body).await)
+        }));
+    }
+    let (mut confirmed, mut keyed_ids, mut keyed_created, mut theirs_confirmed) =
+        (0, std::collections::BTreeSet::new(), 0, 0);
+    for task in tasks {
+        let (kind, r) = task.await.unwrap();
+        match (kind, r.status.as_u16()) {
+            ("general" | "balcony", 201) => confirmed += usize::from(r.data()["status"] == "confirmed"),
+            ("keyed", 201 | 200) => {
+                keyed_created += usize::from(r.status == 201);
+                keyed_ids.insert(r.data()["id"].as_str().unwrap().to_owned());
+            }
+            ("unknown" | "elsewhere", 400) => assert_eq!(r.fields(), ["ticketTypeId"]),
+            ("too many", 400) => assert_eq!(r.fields(), ["quantity"]),
+            ("theirs", 201) => theirs_confirmed += usize::from(r.data()["status"] == "confirmed"),
+            (kind, status) => panic!("{kind}: {status} {:?}", r.body),
+        }
+    }
+    assert_eq!((keyed_created, keyed_ids.len()), (1, 1), "one registration for the key, the others its replays");
+    let sales = f.get(&t, &format!("/v1/events/{event}/sales")).await;
+    let sold: u64 = sales.data().as_array().unwrap().iter().map(|s| s["sold"].as_u64().unwrap()).sum();
+    assert_eq!(sold, 12, "the quota's size, over both types: {:?}", sales.body);
+    assert_eq!(confirmed + 1, 12, "every seat sold is a confirmed registration (the keyed one's included)");
+    let listed = f.get(&t, &format!("/v1/events/{event}/registrations?limit=1")).await;
+    assert_eq!(listed.body["pagination"]["total"], 12 * 2 + 1, "the refused ones left nothing");
+    let waiting = f.get(&t, &format!("/v1/events/{elsewhere}/registrations?limit=1")).await;
+    assert_eq!(waiting.body["pagination"]["total"], 0, "nothing was registered for the other event");
+    assert_eq!(theirs_confirmed, 3, "the other company's own seats");
+    let activity = f.get(&t, "/v1/activity?entity=registration&limit=1").await;
+    assert_eq!(activity.body["pagination"]["total"], 12 * 2 + 1, "one entry per registration: {:?}", activity.body);
+    assert_eq!(event_status(&f, &t, &event).await, "sold_out", "the quota holds both types: every seat is gone");
+}

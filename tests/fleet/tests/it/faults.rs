@@ -394,15 +394,98 @@ async fn killing_the_database_under_writes_refuses_cleanly_and_loses_nothing_ack
     assert!(acknowledged.len() > 10, "writes flowed before and after the crash");
 }
 
+/// Sixteen clients posting the same body over and over, through a crash of
+/// the service: each keeps the ids it was answered 201 with; a cut
+/// connection is retried, a 503 is a refusal to retry, anything else fails.
+struct Writers {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    acknowledged: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    tasks: Vec<tokio::task::JoinHandle<Vec<String>>>,
+}
+
+impl Writers {
+    fn start(
+        client: &marquee_testkit::TestClient,
+        path: &str,
+        token: &str,
+        org: uuid::Uuid,
+        body: &serde_json::Value,
+        check: fn(&serde_json::Value),
+    ) -> Self {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let (stop, acknowledged) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicUsize::new(0)));
+        let mut tasks = Vec::new();
+        for _ in 0..16 {
+            let (http, url, body, token) = (client.http.clone(), client.url(path), body.clone(), token.to_owned());
+            let (stop, acknowledged) = (stop.clone(), acknowledged.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut ids = Vec::new();
+                while !stop.load(Ordering::SeqCst) {
+                    let sent = http.post(&url).bearer_auth(&token).header("x-org", org.to_string()).json(&body).send();
+                    let Ok(r) = sent.await else {
+                        // The process is gone: the connection was cut or refused.
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    };
+                    let status = r.status().as_u16();
+                    let Ok(body) = r.json::<serde_json::Value>().await else { continue };
+                    match status {
+                        201 => {
+                            check(&body);
+                            ids.push(body["data"]["id"].as_str().unwrap().to_owned());
+                            acknowledged.fetch_add(1, Ordering::SeqCst);
+                        }
+                        503 => {}
+                        other => panic!("a write is stored or refused to retry, never {other}: {body}"),
+                    }
+                }
+                ids
+            }));
+        }
+        Self { stop, acknowledged, tasks }
+    }
+
+    /// Waits for `n` acknowledgements (twenty seconds at most).
+    async fn until_acknowledged(&self, n: usize) {
+        let started = Instant::now();
+        while self.acknowledged.load(std::sync::atomic::Ordering::SeqCst) < n
+            && started.elapsed() < Duration::from_secs(20)
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Stops the clients (a moment after a crash, so some write into it)
+    /// and answers every id acknowledged.
+    async fn stop(self) -> Vec<String> {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let mut ids = Vec::new();
+        for task in self.tasks {
+            ids.extend(task.await.unwrap());
+        }
+        ids
+    }
+}
+
+/// The service's metrics show writes of `path` sharing commits.
+async fn assert_shared_commits(client: &marquee_testkit::TestClient, path: &str) {
+    let metrics = client.http.get(client.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let counted = |name: &str| -> f64 {
+        let line = metrics.lines().find(|l| l.starts_with(name) && l.contains(&format!("path=\"{path}\"")));
+        line.and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+    };
+    let (batches, jobs) = (counted("group_commit_batches_total"), counted("group_commit_jobs_total"));
+    assert!(batches > 0.0 && jobs > batches, "{path}: writes sent at once shared commits: {jobs} in {batches} batches");
+}
+
 /// Entries posted at once share one commit (group commit). A crash of
 /// financial in the middle of that (`kill -9`) loses none it acknowledged,
 /// and what it stored still balances: the balances are the sum of the
 /// entries that are there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn killing_financial_under_ledger_writes_loses_no_acknowledged_entry() {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-
     let f = Fleet::start().await;
     let (owner, org) = f.owner().await;
     let mut accounts = Vec::new();
@@ -416,53 +499,11 @@ async fn killing_financial_under_ledger_writes_loses_no_acknowledged_entry() {
         {"accountId": accounts[0], "direction": "debit", "amount": 1, "currency": "EUR"},
         {"accountId": accounts[1], "direction": "credit", "amount": 1, "currency": "EUR"}]});
     let client = f.client(Service::Financial);
-    let (http, url) = (client.http.clone(), client.url("/v1/ledger/entries"));
-    let (stop, acknowledged) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicUsize::new(0)));
-    let mut writers = Vec::new();
-    for _ in 0..16 {
-        let (http, url, entry, owner) = (http.clone(), url.clone(), entry.clone(), owner.clone());
-        let (stop, acknowledged) = (stop.clone(), acknowledged.clone());
-        writers.push(tokio::spawn(async move {
-            let mut ids = Vec::new();
-            while !stop.load(Ordering::SeqCst) {
-                let sent = http.post(&url).bearer_auth(&owner).header("x-org", org.to_string()).json(&entry).send();
-                let Ok(r) = sent.await else {
-                    // The process is gone: the connection was cut or refused.
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                };
-                let status = r.status().as_u16();
-                let Ok(body) = r.json::<serde_json::Value>().await else { continue };
-                match status {
-                    201 => {
-                        ids.push(body["data"]["id"].as_str().unwrap().to_owned());
-                        acknowledged.fetch_add(1, Ordering::SeqCst);
-                    }
-                    503 => {}
-                    other => panic!("a write is stored or refused to retry, never {other}: {body}"),
-                }
-            }
-            ids
-        }));
-    }
-    let started = Instant::now();
-    while acknowledged.load(Ordering::SeqCst) < 300 && started.elapsed() < Duration::from_secs(20) {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    let metrics = client.http.get(client.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    let counted = |name: &str| -> f64 {
-        let line = metrics.lines().find(|l| l.starts_with(name) && l.contains("ledger_entries"));
-        line.and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse().ok()).unwrap_or(0.0)
-    };
-    let (batches, jobs) = (counted("group_commit_batches_total"), counted("group_commit_jobs_total"));
-    assert!(batches > 0.0 && jobs > batches, "entries sent at once shared commits: {jobs} in {batches} batches");
+    let load = Writers::start(client, "/v1/ledger/entries", &owner, org, &entry, |_| {});
+    load.until_acknowledged(300).await;
+    assert_shared_commits(client, "ledger_entries").await;
     f.kill(Service::Financial).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    stop.store(true, Ordering::SeqCst);
-    let mut ids = Vec::new();
-    for writer in writers {
-        ids.extend(writer.await.unwrap());
-    }
+    let ids = load.stop().await;
     assert!(ids.len() >= 300, "entries were acknowledged before the crash: {}", ids.len());
 
     f.start_service(Service::Financial).await;
@@ -479,6 +520,70 @@ async fn killing_financial_under_ledger_writes_loses_no_acknowledged_entry() {
     assert_eq!(cash.data()["balance"].as_u64(), Some(stored), "the balance is the sum of the stored entries");
     let trial = f.call(Service::Financial, Method::GET, "/v1/ledger/trial-balance", &owner, org, None).await;
     assert_eq!(trial.data()["totals"][0]["difference"], 0);
+}
+
+/// Registrations sent at once share one commit (group commit). A crash of
+/// base in the middle of that (`kill -9`) loses none it acknowledged, and
+/// the seats it counts sold are exactly those of the confirmed
+/// registrations it stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn killing_base_under_registrations_loses_no_acknowledged_registration() {
+    let f = Fleet::start().await;
+    let (owner, org) = f.owner().await;
+    let made = |path: &'static str, body: serde_json::Value| {
+        let (f, owner) = (&f, owner.clone());
+        async move {
+            let r = f.call(Service::Base, Method::POST, path, &owner, org, Some(&body)).await;
+            assert!(r.status.is_success(), "{path}: {:?}", r.body);
+            r.data()["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let venue = made("/v1/venues", json!({"name": "Hall", "address": {"line1": "x", "city": "Porto", "country": "PT"}, "timezone": "Europe/Lisbon", "capacity": 50000})).await;
+    let event = made(
+        "/v1/events",
+        json!({"name": "Show", "venueId": venue, "startsAt": "2031-01-01T20:00:00Z", "endsAt": "2031-01-01T23:00:00Z"}),
+    )
+    .await;
+    for action in ["announce", "start-sales"] {
+        let path = format!("/v1/events/{event}/{action}");
+        let r = f.call(Service::Base, Method::POST, &path, &owner, org, Some(&json!({}))).await;
+        assert_eq!(r.status, 200, "{action}: {:?}", r.body);
+    }
+    let path = format!("/v1/events/{event}/ticket-types");
+    let body = json!({"name": "GA", "priceMinor": 2500, "currency": "EUR", "capacity": 40000});
+    let ticket = f.call(Service::Base, Method::POST, &path, &owner, org, Some(&body)).await;
+    assert_eq!(ticket.status, 201, "{:?}", ticket.body);
+    let buyer = json!({"ticketTypeId": ticket.data()["id"], "attendeeName": "Ana", "attendeeEmail": "ana@example.com", "quantity": 1});
+    let client = f.client(Service::Base);
+    let path = format!("/v1/events/{event}/registrations");
+    let load = Writers::start(client, &path, &owner, org, &buyer, |body| {
+        assert_eq!(body["data"]["status"], "confirmed", "{body}");
+    });
+    load.until_acknowledged(300).await;
+    assert_shared_commits(client, "registrations").await;
+    f.kill(Service::Base).await;
+    let ids = load.stop().await;
+    assert!(ids.len() >= 300, "registrations were acknowledged before the crash: {}", ids.len());
+
+    f.start_service(Service::Base).await;
+    f.wait_ready(Service::Base).await;
+    let listed = format!("/v1/events/{event}/registrations?status=confirmed&limit=100");
+    let mut stored = std::collections::HashSet::new();
+    let mut page = 1;
+    loop {
+        let r = f.call(Service::Base, Method::GET, &format!("{listed}&page={page}"), &owner, org, None).await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        let rows = r.data().as_array().unwrap().clone();
+        stored.extend(rows.iter().map(|row| row["id"].as_str().unwrap().to_owned()));
+        if rows.len() < 100 {
+            break;
+        }
+        page += 1;
+    }
+    let lost: Vec<&String> = ids.iter().filter(|id| !stored.contains(*id)).collect();
+    assert!(lost.is_empty(), "every acknowledged registration survived the crash; lost: {lost:?}");
+    let sales = f.call(Service::Base, Method::GET, &format!("/v1/events/{event}/sales"), &owner, org, None).await;
+    assert_eq!(sales.data()[0]["sold"].as_u64(), Some(stored.len() as u64), "the seats sold are the stored ones");
 }
 
 /// Refresh rotations sent at once share one commit (group commit). A crash

@@ -118,7 +118,11 @@ pub async fn record_as(
     actor: Uuid,
     change: Change<'_>,
 ) -> Result<(), sea_orm::DbErr> {
-    let entry = ActivityEntry {
+    repo::insert(db, company, &entry_of(actor, change)).await
+}
+
+fn entry_of(actor: Uuid, change: Change<'_>) -> ActivityEntry {
+    ActivityEntry {
         id: Uuid::now_v7(),
         at: change.at,
         actor_user_id: actor,
@@ -127,6 +131,15 @@ pub async fn record_as(
         action: change.action.to_owned(),
         before: change.before,
         after: change.after,
-    };
-    repo::insert(db, company, &entry).await
+    }
+}
+
+/// Records many changes, each (company, actor, change), in few statements.
+pub async fn record_many(
+    db: &impl sea_orm::ConnectionTrait,
+    changes: Vec<(Uuid, Uuid, Change<'_>)>,
+) -> Result<(), sea_orm::DbErr> {
+    let entries: Vec<(Uuid, ActivityEntry)> =
+        changes.into_iter().map(|(company, actor, change)| (company, entry_of(actor, change))).collect();
+    repo::insert_many(db, &entries).await
 }

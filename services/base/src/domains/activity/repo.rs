@@ -27,7 +27,7 @@ pub mod row {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-pub async fn insert(db: &impl ConnectionTrait, company: Uuid, e: &ActivityEntry) -> Result<(), DbErr> {
+fn active(company: Uuid, e: &ActivityEntry) -> row::ActiveModel {
     row::ActiveModel {
         id: Set(e.id),
         company_id: Set(company),
@@ -39,8 +39,20 @@ pub async fn insert(db: &impl ConnectionTrait, company: Uuid, e: &ActivityEntry)
         before: Set(e.before.to_string()),
         after: Set(e.after.to_string()),
     }
-    .insert(db)
-    .await?;
+}
+
+pub async fn insert(db: &impl ConnectionTrait, company: Uuid, e: &ActivityEntry) -> Result<(), DbErr> {
+    active(company, e).insert(db).await?;
+    Ok(())
+}
+
+/// Many entries in one statement per thousand (a group commit's).
+pub async fn insert_many(db: &impl ConnectionTrait, entries: &[(Uuid, ActivityEntry)]) -> Result<(), DbErr> {
+    for chunk in entries.chunks(1000) {
+        row::Entity::insert_many(chunk.iter().map(|(company, e)| active(*company, e)))
+            .exec_without_returning(db)
+            .await?;
+    }
     Ok(())
 }
 

@@ -239,3 +239,132 @@ pub async fn all_sold(db: &impl ConnectionTrait, company: Uuid, types: &[TicketT
         .collect();
     Ok(open.iter().all(|t| links.iter().any(|l| l.ticket_type_id == *t && full.contains(&l.quota_id))))
 }
+
+/// One counter row read under its lock: the seats it may give and those
+/// already sold or held, with what a batch has taken from it so far.
+#[derive(Debug, Clone)]
+struct Counter {
+    company: Uuid,
+    room: i64,
+    used: i64,
+    taken: i64,
+}
+
+impl Counter {
+    fn fits(&self, q: i64) -> bool {
+        self.used + self.taken + q <= self.room
+    }
+}
+
+/// The seat counters of some ticket types and of their quotas, locked until
+/// the transaction ends, for claims checked in memory one after another
+/// (group commit): each claim sees the seats its predecessors took.
+#[derive(Debug, Default)]
+pub struct Counters {
+    types: BTreeMap<Uuid, Counter>,
+    quotas: BTreeMap<Uuid, Counter>,
+    /// Each ticket type's quotas.
+    links: BTreeMap<Uuid, Vec<Uuid>>,
+}
+
+/// Locks the named ticket types (each company's among its own ids) and
+/// their quotas, in the fixed order (types by id, then quotas by id), with
+/// the lock an update of the counters takes; answers their counters and the
+/// types as read.
+pub async fn lock(db: &impl ConnectionTrait, named: &[(Uuid, Uuid)]) -> Result<(Counters, Vec<TicketType>), DbErr> {
+    use sea_orm::sea_query::LockType;
+    use sea_orm::{QueryOrder, QuerySelect};
+    let mut counters = Counters::default();
+    let mut read = Vec::new();
+    if named.is_empty() {
+        return Ok((counters, read));
+    }
+    let any_type = named.iter().fold(sea_orm::Condition::any(), |any, (company, id)| {
+        any.add(type_row::Column::CompanyId.eq(*company).and(type_row::Column::Id.eq(*id)))
+    });
+    for t in type_row::Entity::find()
+        .filter(any_type)
+        .order_by_asc(type_row::Column::Id)
+        .lock(LockType::NoKeyUpdate)
+        .all(db)
+        .await?
+    {
+        let room = i64::from(t.capacity) - i64::from(t.comps) - i64::from(t.kills);
+        let used = i64::from(t.sold) + i64::from(t.held);
+        counters.types.insert(t.id, Counter { company: t.company_id, room, used, taken: 0 });
+        read.push(crate::domains::ticketing::repo::type_of(t)?);
+    }
+    let any_link = counters.types.iter().fold(sea_orm::Condition::any(), |any, (id, c)| {
+        any.add(quota_type_row::Column::CompanyId.eq(c.company).and(quota_type_row::Column::TicketTypeId.eq(*id)))
+    });
+    let links = if counters.types.is_empty() {
+        Vec::new()
+    } else {
+        quota_type_row::Entity::find().filter(any_link).all(db).await?
+    };
+    for link in &links {
+        counters.links.entry(link.ticket_type_id).or_default().push(link.quota_id);
+    }
+    if !links.is_empty() {
+        for q in quota_row::Entity::find()
+            .filter(quota_row::Column::Id.is_in(links.iter().map(|l| l.quota_id)))
+            .order_by_asc(quota_row::Column::Id)
+            .lock(LockType::NoKeyUpdate)
+            .all(db)
+            .await?
+        {
+            let used = i64::from(q.sold) + i64::from(q.held);
+            counters.quotas.insert(q.id, Counter { company: q.company_id, room: i64::from(q.size), used, taken: 0 });
+        }
+    }
+    Ok((counters, read))
+}
+
+impl Counters {
+    /// Sells `q` seats of a ticket type if it and each of its quotas have
+    /// room for them after what this batch already took; nothing moves
+    /// otherwise. `filled` as [`take`] says it.
+    pub fn sell(&mut self, company: Uuid, ticket_type: Uuid, q: u32) -> Taken {
+        let q = i64::from(q);
+        let quotas = self.links.get(&ticket_type).cloned().unwrap_or_default();
+        let fits = self.types.get(&ticket_type).is_some_and(|t| t.company == company && t.fits(q))
+            && quotas.iter().all(|id| self.quotas.get(id).is_some_and(|c| c.fits(q)));
+        if !fits {
+            return Taken::No;
+        }
+        let mut filled = false;
+        let mut take = |counter: Option<&mut Counter>| {
+            if let Some(counter) = counter {
+                counter.taken += q;
+                filled |= !counter.fits(1);
+            }
+        };
+        take(self.types.get_mut(&ticket_type));
+        for id in &quotas {
+            take(self.quotas.get_mut(id));
+        }
+        Taken::Yes { filled }
+    }
+
+    /// Writes what the batch sold: one update per counter it moved.
+    pub async fn store(&self, db: &impl ConnectionTrait) -> Result<(), DbErr> {
+        let count =
+            |taken: i64| i32::try_from(taken).map_err(|e| DbErr::Custom(format!("seat count out of range: {e}")));
+        for (id, c) in self.types.iter().filter(|(_, c)| c.taken > 0) {
+            type_row::Entity::update_many()
+                .col_expr(type_row::Column::Sold, Expr::col(type_row::Column::Sold).add(count(c.taken)?))
+                .filter(type_row::Column::CompanyId.eq(c.company))
+                .filter(type_row::Column::Id.eq(*id))
+                .exec(db)
+                .await?;
+        }
+        for (id, c) in self.quotas.iter().filter(|(_, c)| c.taken > 0) {
+            quota_row::Entity::update_many()
+                .col_expr(quota_row::Column::Sold, Expr::col(quota_row::Column::Sold).add(count(c.taken)?))
+                .filter(quota_row::Column::Id.eq(*id))
+                .exec(db)
+                .await?;
+        }
+        Ok(())
+    }
+}

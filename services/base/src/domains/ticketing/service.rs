@@ -1,9 +1,11 @@
 //! The rules of ticketing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
+use marquee_db::{BatchFailed, DbError, GroupCommit};
 use marquee_guard::AccessContext;
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use marquee_kit::Clock;
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use uuid::Uuid;
 
 use super::model::{
@@ -11,25 +13,19 @@ use super::model::{
 };
 use super::repo;
 use crate::domains::activity::{self, Change};
-use crate::domains::events::model::Status as EventStatus;
+use crate::domains::events::model::{Event, Status as EventStatus};
 use crate::domains::events::repo as events;
 use crate::domains::orders::seats::{self, Bucket, Taken};
 use crate::error::Error;
 use crate::outbox::{self, Fact};
 use crate::state::AppState;
 
-/// Tells financial about a sale or a refund (in the caller's transaction).
-async fn report(
-    db: &impl ConnectionTrait,
-    company: Uuid,
-    t: &TicketType,
-    r: &Registration,
-    refund: bool,
-    at: chrono::DateTime<chrono::Utc>,
-) -> Result<(), Error> {
+/// The fact that tells financial about a sale or a refund, with its source
+/// id; none for free tickets.
+fn sale(t: &TicketType, r: &Registration, refund: bool, at: chrono::DateTime<chrono::Utc>) -> Option<(String, Fact)> {
     let amount = t.price_minor.saturating_mul(i64::from(r.quantity));
     if amount == 0 {
-        return Ok(());
+        return None;
     }
     let fact = Fact::TicketSale {
         event_id: r.event_id,
@@ -40,8 +36,21 @@ async fn report(
         quantity: r.quantity,
         at,
     };
-    let source = format!("registration:{}:{}", r.id, if refund { "refund" } else { "sale" });
-    outbox::enqueue(db, company, source, &fact, at).await?;
+    Some((format!("registration:{}:{}", r.id, if refund { "refund" } else { "sale" }), fact))
+}
+
+/// Tells financial about a sale or a refund (in the caller's transaction).
+async fn report(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    t: &TicketType,
+    r: &Registration,
+    refund: bool,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Error> {
+    if let Some((source, fact)) = sale(t, r, refund, at) {
+        outbox::enqueue(db, company, source, &fact, at).await?;
+    }
     Ok(())
 }
 
@@ -162,8 +171,15 @@ pub async fn register(
     event: Uuid,
     input: RegistrationIn,
 ) -> Result<(Registration, bool), Error> {
-    match write_registration(state, ctx, event, &input).await {
-        Ok(registration) => Ok((registration, false)),
+    let claim = Claim { company: ctx.company_id, user: ctx.user_id, event, input: input.clone() };
+    let written = state.registrations.submit(claim).await.unwrap_or_else(|| {
+        Err(Error::Db(DbError::Unavailable("the registration could not be written; try again".to_owned())))
+    });
+    match written {
+        Ok(registration) => {
+            state.outbox.wake();
+            Ok((registration, false))
+        }
         Err(refused) => match &input.idempotency_key {
             Some(key) => replay(state, ctx, key, &input).await?.map(|r| (r, true)).ok_or(refused),
             None => Err(refused),
@@ -171,34 +187,153 @@ pub async fn register(
     }
 }
 
-async fn write_registration(
-    state: &AppState,
-    ctx: &AccessContext,
+/// A registration on its way to the group commit.
+pub struct Claim {
+    company: Uuid,
+    user: Uuid,
     event: Uuid,
+    input: RegistrationIn,
+}
+
+/// The queue every registration goes through (see [`marquee_db::GroupCommit`]).
+pub type Claims = GroupCommit<Claim, Result<Registration, Error>>;
+
+/// Registrations committed together at most.
+const BATCH: usize = 64;
+
+/// One batch in flight: buyers crowd onto the same ticket types, so a
+/// second batch would only wait on the first one's row locks.
+const LANES: usize = 1;
+
+pub fn claims(db: DatabaseConnection, clock: Clock) -> Claims {
+    GroupCommit::start("registrations", BATCH, LANES, move |jobs| {
+        let (db, clock) = (db.clone(), clock.clone());
+        async move { write_batch(&db, &clock, jobs).await }
+    })
+}
+
+/// Writes the waiting registrations in one transaction: their ticket types
+/// and quotas are locked once, in the fixed order; each claim is checked on
+/// its own against the seats its predecessors in the batch left, and the
+/// registrations, their sales and their activity are written with one
+/// statement each.
+async fn write_batch(db: &DatabaseConnection, clock: &Clock, jobs: Vec<Claim>) -> Vec<Result<Registration, Error>> {
+    let outcome = try_batch(db, clock, &jobs).await;
+    marquee_db::settle("registrations", jobs, outcome, |job| write_alone(db, clock, job)).await
+}
+
+/// What a batch has read and taken so far.
+struct Batch {
+    events: BTreeMap<(Uuid, Uuid), Option<Event>>,
+    types: BTreeMap<Uuid, TicketType>,
+    counters: seats::Counters,
+    taken_keys: HashSet<(Uuid, String)>,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+async fn try_batch(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    jobs: &[Claim],
+) -> Result<Vec<Result<Registration, Error>>, BatchFailed> {
+    let txn = db.begin().await?;
+    let mut events = BTreeMap::new();
+    for (company, event) in jobs.iter().map(|j| (j.company, j.event)).collect::<BTreeSet<_>>() {
+        events.insert((company, event), events::find(&txn, company, event).await?);
+    }
+    let named: BTreeSet<(Uuid, Uuid)> = jobs.iter().map(|j| (j.company, j.input.ticket_type_id)).collect();
+    let (counters, types) = seats::lock(&txn, &named.into_iter().collect::<Vec<_>>()).await?;
+    let keys: Vec<(Uuid, String)> =
+        jobs.iter().filter_map(|j| j.input.idempotency_key.clone().map(|k| (j.company, k))).collect();
+    let taken_keys = repo::taken_keys(&txn, &keys).await?;
+    let types = types.into_iter().map(|t| (t.id, t)).collect();
+    let mut batch = Batch { events, types, counters, taken_keys, now: clock.now() };
+    let (mut answers, mut rows, mut facts, mut changes) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut filled = BTreeSet::new();
+    for job in jobs {
+        let answer = accept(job, &mut batch);
+        if let Ok((r, full)) = &answer {
+            let t = &batch.types[&r.ticket_type_id];
+            if r.status == Status::Confirmed
+                && let Some((source, fact)) = sale(t, r, false, batch.now)
+            {
+                facts.push((job.company, source, fact));
+            }
+            if *full {
+                filled.insert((job.company, r.event_id));
+            }
+            changes.push((job.company, job.user, registered(r, batch.now)));
+            rows.push((job.company, r.clone(), job.user));
+        }
+        answers.push(answer.map(|(r, _)| r));
+    }
+    batch.counters.store(&txn).await?;
+    repo::insert_registrations(&txn, &rows).await?;
+    outbox::enqueue_many(&txn, facts, batch.now).await?;
+    activity::record_many(&txn, changes).await?;
+    for (company, event) in filled {
+        sold_out_if_full(&txn, company, event, batch.now).await.map_err(|e| match e {
+            Error::Db(DbError::Conflict { .. }) => BatchFailed::Conflict,
+            other => BatchFailed::Refused(other.to_string()),
+        })?;
+    }
+    txn.commit().await?;
+    Ok(answers)
+}
+
+/// Checks one claim of a batch against the seats as the batch left them so
+/// far, and takes its seats when there are enough; answers the registration
+/// and whether it filled a ticket type or a quota.
+fn accept(job: &Claim, batch: &mut Batch) -> Result<(Registration, bool), Error> {
+    let now = batch.now;
+    let e = batch.events.get(&(job.company, job.event)).cloned().flatten().ok_or(Error::NotFound("event"))?;
+    let t = batch
+        .types
+        .get(&job.input.ticket_type_id)
+        .filter(|t| t.event_id == e.id)
+        .ok_or_else(|| Error::field("ticketTypeId", "no such ticket type for this event"))?;
+    check_sale(&e, t, &job.input, now)?;
+    if let Some(key) = &job.input.idempotency_key {
+        // As a refused insert would be: `register` answers the original.
+        if !batch.taken_keys.insert((job.company, key.clone())) {
+            return Err(Error::Db(DbError::Conflict { constraint: "registrations_company_idempotency".to_owned() }));
+        }
+    }
+    let taken = batch.counters.sell(job.company, t.id, job.input.quantity);
+    let registration = registration_of(job.event, t.id, &job.input, taken != Taken::No, now);
+    Ok((registration, taken == (Taken::Yes { filled: true })))
+}
+
+/// Whether `input` may register for `t` of `e` now.
+fn check_sale(
+    e: &Event,
+    t: &TicketType,
     input: &RegistrationIn,
-) -> Result<Registration, Error> {
-    let now = state.clock.now();
-    let txn = state.db.begin().await?;
-    let e = live_event(&txn, ctx.company_id, event).await?;
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Error> {
     if !matches!(e.status, EventStatus::OnSale | EventStatus::SoldOut) {
         return Err(Error::SalesClosed(format!("a {} event does not take registrations", e.status.as_str())));
     }
-    let t = repo::ticket_type(&txn, ctx.company_id, event, input.ticket_type_id)
-        .await?
-        .ok_or_else(|| Error::field("ticketTypeId", "no such ticket type for this event"))?;
     if t.sale_starts_at.is_some_and(|s| now < s) || t.sale_ends_at.is_some_and(|e| now >= e) {
         return Err(Error::SalesClosed("this ticket type is not on sale now".to_owned()));
     }
     if input.quantity > t.per_order_max {
         return Err(Error::field("quantity", format!("at most {} per order", t.per_order_max)));
     }
-    let wants = BTreeMap::from([(t.id, input.quantity)]);
-    let taken = seats::take(&txn, ctx.company_id, &wants, Bucket::Sold).await?;
-    let confirmed = taken != Taken::No;
-    let registration = Registration {
+    Ok(())
+}
+
+fn registration_of(
+    event: Uuid,
+    ticket_type: Uuid,
+    input: &RegistrationIn,
+    confirmed: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Registration {
+    Registration {
         id: Uuid::now_v7(),
         event_id: event,
-        ticket_type_id: t.id,
+        ticket_type_id: ticket_type,
         attendee_name: input.attendee_name.trim().to_owned(),
         attendee_email: input.attendee_email.trim().to_lowercase(),
         quantity: input.quantity,
@@ -207,32 +342,45 @@ async fn write_registration(
         check_in_code: confirmed.then(check_in_code),
         checked_in_at: None,
         created_at: now,
-    };
-    repo::insert_registration(&txn, ctx.company_id, &registration, ctx.user_id).await?;
-    if confirmed {
+    }
+}
+
+/// The activity entry of a new registration.
+fn registered(r: &Registration, at: chrono::DateTime<chrono::Utc>) -> Change<'static> {
+    let after = serde_json::json!({"status": r.status, "quantity": r.quantity, "ticketTypeId": r.ticket_type_id});
+    Change {
+        at,
+        entity: "registration",
+        entity_id: r.id,
+        action: r.status.as_str(),
+        before: serde_json::Value::Null,
+        after,
+    }
+}
+
+/// One registration in its own transaction: a batch's claims after a
+/// conflict refused the batch (say, a key another replica took meanwhile).
+async fn write_alone(db: &DatabaseConnection, clock: &Clock, job: Claim) -> Result<Registration, Error> {
+    let now = clock.now();
+    let txn = db.begin().await?;
+    let e = live_event(&txn, job.company, job.event).await?;
+    let t = repo::ticket_type(&txn, job.company, job.event, job.input.ticket_type_id)
+        .await?
+        .ok_or_else(|| Error::field("ticketTypeId", "no such ticket type for this event"))?;
+    check_sale(&e, &t, &job.input, now)?;
+    let wants = BTreeMap::from([(t.id, job.input.quantity)]);
+    let taken = seats::take(&txn, job.company, &wants, Bucket::Sold).await?;
+    let registration = registration_of(job.event, t.id, &job.input, taken != Taken::No, now);
+    repo::insert_registration(&txn, job.company, &registration, job.user).await?;
+    if registration.status == Status::Confirmed {
         // Only the claim that took a type's last seat can make the event full.
         if taken == (Taken::Yes { filled: true }) {
-            sold_out_if_full(&txn, ctx.company_id, event, now).await?;
+            sold_out_if_full(&txn, job.company, job.event, now).await?;
         }
-        report(&txn, ctx.company_id, &t, &registration, false, now).await?;
+        report(&txn, job.company, &t, &registration, false, now).await?;
     }
-    let after =
-        serde_json::json!({"status": registration.status, "quantity": registration.quantity, "ticketTypeId": t.id});
-    activity::record(
-        &txn,
-        ctx,
-        Change {
-            at: now,
-            entity: "registration",
-            entity_id: registration.id,
-            action: registration.status.as_str(),
-            before: serde_json::Value::Null,
-            after,
-        },
-    )
-    .await?;
+    activity::record_as(&txn, job.company, job.user, registered(&registration, now)).await?;
     txn.commit().await?;
-    state.outbox.wake();
     Ok(registration)
 }
 
