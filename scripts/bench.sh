@@ -104,6 +104,34 @@ start() { # NAME HTTP GRPC [ENV=VALUE…]
   for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$http/healthz" >/dev/null && return; sleep 0.05; done
   echo "$name did not start:"; cat "$run/$name.log"; exit 1
 }
+# A figure's profile: what each service used while it ran (CPU seconds,
+# statements, group commits), what the load generator used, and the
+# machine's busy CPU, so that a figure below its target shows where the
+# time went.
+hz=$(getconf CLK_TCK)
+declare -A port_of=([auth]=18081 [platform-core]=18082 [base]=18083 [financial]=18084)
+usage() {
+  local s metrics json="{"
+  for s in auth platform-core base financial; do
+    metrics=$(curl -s "http://127.0.0.1:${port_of[$s]}/metrics")
+    json+="\"$s\":{\"cpu\":$(awk -v hz="$hz" '{printf "%.2f", ($14 + $15) / hz}' "/proc/${pid_of[$s]}/stat"),"
+    json+="\"statements\":$(awk '/^db_statements_total/ {n += $NF} END {printf "%.0f", n}' <<<"$metrics"),"
+    json+="\"commits\":$(awk '/^group_commit_batches_total/ {n += $NF} END {printf "%.0f", n}' <<<"$metrics")},"
+  done
+  json+="\"machine\":$(awk -v hz="$hz" '/^cpu / {printf "%.2f", ($2 + $3 + $4 + $7 + $8 + $9) / hz}' /proc/stat),"
+  echo "$json\"at\":$(date +%s.%N)}"
+}
+# Runs a load, noting the CPU seconds it used (its processes' user + system).
+loaded() {
+  "$@"
+  times > "$run/times"
+  awk 'NR == 2 {gsub(/[ms]/, " "); printf "%.2f", $1 * 60 + $2 + $3 * 60 + $4}' "$run/times" > "$run/load-cpu"
+}
+profile() { # BACKEND FIGURE USAGE_BEFORE LOAD_JSON
+  local requests
+  requests=$(awk -v a="$(field "$4" ok)" -v b="$(field "$4" errors)" 'BEGIN {printf "%.0f", a + b}')
+  record "$1" "profile_$2" "{\"before\":$3,\"after\":$(usage),\"requests\":$requests,\"loadCpu\":$(cat "$run/load-cpu")}"
+}
 rss() { awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/${pid_of[$1]}/status"; }
 rss_all() {
   echo "{\"auth\":$(rss auth),\"platform-core\":$(rss platform-core),\"base\":$(rss base),\"financial\":$(rss financial)}"
@@ -196,8 +224,11 @@ bench_backend() { # BACKEND
   record "$backend" list_raw "$(measure 64 http://127.0.0.1:18091/v1/artists)"
   kill "$raw_pid"; wait "$raw_pid" 2>/dev/null || true
   api 18083 /v1/artists -o /dev/null
-  record "$backend" list_guarded "$(measure 64 http://127.0.0.1:18083/v1/artists \
-    -H "authorization: Bearer $token" -H "x-org: $DEMO_ORG")"
+  local before load
+  before=$(usage)
+  load=$(loaded measure 64 http://127.0.0.1:18083/v1/artists -H "authorization: Bearer $token" -H "x-org: $DEMO_ORG")
+  record "$backend" list_guarded "$load"
+  profile "$backend" list_guarded "$before" "$load"
 
   echo "==> $backend: cold path, $cold_visits first visits (16 connections)"
   $bench companies http://127.0.0.1:18081 "$token" "$((cold_visits + 100))" > "$run/companies"
@@ -209,7 +240,10 @@ bench_backend() { # BACKEND
   # connections (once per process; on PostgreSQL that put a 100 ms tail on
   # the figure): 100 first visits at the same concurrency go first, unmeasured.
   $bench cold http://127.0.0.1:18083 "$token" "$run/warm-up" 16 > /dev/null
-  record "$backend" cold "$($bench cold http://127.0.0.1:18083 "$token" "$run/first-visits" 16)"
+  before=$(usage)
+  load=$(loaded $bench cold http://127.0.0.1:18083 "$token" "$run/first-visits" 16)
+  record "$backend" cold "$load"
+  profile "$backend" cold "$before" "$load"
 
   echo "==> $backend: ResolveAccess over gRPC against a tonic echo (64 in flight)"
   $bench echo-server 127.0.0.1:19090 &
@@ -236,7 +270,10 @@ LUA
     "$offered" "$duration")"
 
   echo "==> $backend: refresh, 32 sessions rotating their tokens"
-  record "$backend" refresh "$($bench refresh http://127.0.0.1:18081 "$DEMO_MEMBER" "$DEMO_PASSWORD" 32 "$duration")"
+  before=$(usage)
+  load=$(loaded $bench refresh http://127.0.0.1:18081 "$DEMO_MEMBER" "$DEMO_PASSWORD" 32 "$duration")
+  record "$backend" refresh "$load"
+  profile "$backend" refresh "$before" "$load"
 
   echo "==> $backend: ledger, two-posting entries, 32 writers"
   local accounts=()
@@ -263,8 +300,9 @@ request = function()
   return wrk.format("POST", "/v1/ledger/entries", {["authorization"] = "Bearer $token", ["x-org"] = "$DEMO_ORG", ["content-type"] = "application/json"}, body)
 end
 LUA
-    local load
-    load=$(measure 32 http://127.0.0.1:18084/v1/ledger/entries -s "$run/ledger.lua")
+    before=$(usage)
+    load=$(loaded measure 32 http://127.0.0.1:18084/v1/ledger/entries -s "$run/ledger.lua")
+    profile "$backend" "ledger_$hot" "$before" "$load"
     acknowledged=$(awk -v a="$acknowledged" -v b="$(field "$load" ok)" 'BEGIN { printf "%.0f", a + b }')
     record "$backend" "ledger_$hot" "{\"load\":$load,\"acknowledged\":$acknowledged,\"check\":$($bench ledger-check "${db[financial]}")}"
     if [[ $backend == postgres ]]; then record "$backend" "pgbench_$hot" "$(pgbench_ledger "$hot")"; fi
@@ -291,8 +329,10 @@ request = function()
   return wrk.format("POST", "/v1/events/$event/registrations", {["authorization"] = "Bearer $token", ["x-org"] = "$DEMO_ORG", ["content-type"] = "application/json"}, body)
 end
 LUA
-  local load sales sold confirmed
-  load=$(measure 500 "http://127.0.0.1:18083/v1/events/$event/registrations" -s "$run/register.lua")
+  local sales sold confirmed
+  before=$(usage)
+  load=$(loaded measure 500 "http://127.0.0.1:18083/v1/events/$event/registrations" -s "$run/register.lua")
+  profile "$backend" registrations "$before" "$load"
   sales=$(api 18083 "/v1/events/$event/sales")
   sold=$(sed -E 's/.*"sold":([0-9]+).*/\1/' <<<"$sales")
   confirmed=$(api 18083 "/v1/events/$event/registrations?status=confirmed&limit=1" | sed -E 's/.*"total":([0-9]+).*/\1/')
@@ -320,7 +360,9 @@ response = function(status, headers, body)
   end
 end
 LUA
-  load=$(measure 500 "http://127.0.0.1:18083/v1/events/$event/orders" -s "$run/order.lua")
+  before=$(usage)
+  load=$(loaded measure 500 "http://127.0.0.1:18083/v1/events/$event/orders" -s "$run/order.lua")
+  profile "$backend" orders "$before" "$load"
   paid=$(api 18083 "/v1/events/$event/orders?status=paid&limit=1" | sed -E 's/.*"total":([0-9]+).*/\1/')
   order_sold=$(api 18083 "/v1/events/$event/ticket-types" | grep -o "\"id\":\"$order_type\"[^}]*" | sed -E 's/.*"sold":([0-9]+).*/\1/')
   record "$backend" orders "{\"load\":$load,\"after\":{\"paid\":$paid,\"sold\":$order_sold,\"capacity\":$capacity,\"seconds\":$duration}}"

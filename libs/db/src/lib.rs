@@ -172,9 +172,10 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
         .sqlx_logging(false);
-    let db = Database::connect(options)
+    let mut db = Database::connect(options)
         .await
         .map_err(|e| DbError::Unavailable(format!("cannot open {}: {e}", redact(&url))))?;
+    counted(&mut db);
     if backend == Backend::Sqlite {
         for pragma in [
             "PRAGMA journal_mode = WAL",
@@ -210,9 +211,25 @@ pub async fn connect_reads(url: &str, writer: &DatabaseConnection) -> Result<Dat
         .map_sqlx_sqlite_opts(|o| {
             o.read_only(true).create_if_missing(false).busy_timeout(Duration::from_secs(5)).pragma("query_only", "ON")
         });
-    Database::connect(options)
+    let mut db = Database::connect(options)
         .await
-        .map_err(|e| DbError::Unavailable(format!("cannot open {} to read: {e}", redact(url))))
+        .map_err(|e| DbError::Unavailable(format!("cannot open {} to read: {e}", redact(url))))?;
+    counted(&mut db);
+    Ok(db)
+}
+
+/// Counts every statement a pool runs, by its verb (`db_statements_total`
+/// with `verb` select, insert, update, delete or other): divided by the
+/// requests served, the statements per request of a path.
+fn counted(db: &mut DatabaseConnection) {
+    db.set_metric_callback(|info| {
+        let sql = info.statement.sql.trim_start();
+        let verb = ["select", "insert", "update", "delete"]
+            .into_iter()
+            .find(|verb| sql.get(..verb.len()).is_some_and(|head| head.eq_ignore_ascii_case(verb)))
+            .unwrap_or("other");
+        metrics::counter!("db_statements_total", "verb" => verb).increment(1);
+    });
 }
 
 /// A URL with its password hidden, for messages and logs.

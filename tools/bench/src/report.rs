@@ -294,6 +294,59 @@ fn rows(figures: &BTreeMap<String, Value>) -> Vec<Row> {
     rows
 }
 
+/// Where each profiled figure's time went, per request: the statements each
+/// service ran, the group commits, and the CPU of the fleet, of the load
+/// generator and of the rest of the machine (the database server, the
+/// kernel), with how busy the machine's cores were.
+fn profile_table(figures: &BTreeMap<String, Value>, cores: f64) -> String {
+    const SERVICES: [&str; 4] = ["auth", "platform-core", "base", "financial"];
+    const PROFILED: [(&str, &str); 7] = [
+        ("list_guarded", "guarded list"),
+        ("cold", "cold path"),
+        ("refresh", "refresh"),
+        ("ledger_50", "ledger, 50 accounts"),
+        ("ledger_10", "ledger, 10 hot accounts"),
+        ("registrations", "registrations"),
+        ("orders", "orders (reserve or pay)"),
+    ];
+    let mut md = String::from(
+        "| path | requests | statements / request | group commits / request | CPU ms / request: fleet | load generator | database and the rest | cores busy |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    for (name, label) in PROFILED {
+        let Some(p) = figures.get(&format!("profile_{name}")) else { continue };
+        let requests = f(p, "requests").max(1.0);
+        let delta = |service: &str, key: &str| f(&p["after"][service], key) - f(&p["before"][service], key);
+        let statements: Vec<String> = SERVICES
+            .iter()
+            .filter(|s| delta(s, "statements") > 0.0)
+            .map(|s| format!("{s} {:.2}", delta(s, "statements") / requests))
+            .collect();
+        let commits: f64 = SERVICES.iter().map(|s| delta(s, "commits")).sum();
+        let fleet: Vec<String> = SERVICES
+            .iter()
+            .filter(|s| delta(s, "cpu") >= 0.01)
+            .map(|s| format!("{s} {:.3}", delta(s, "cpu") * 1e3 / requests))
+            .collect();
+        let fleet_cpu: f64 = SERVICES.iter().map(|s| delta(s, "cpu")).sum();
+        let machine = f(&p["after"], "machine") - f(&p["before"], "machine");
+        let load = f(p, "loadCpu");
+        let rest = (machine - fleet_cpu - load).max(0.0);
+        let wall = (f(&p["after"], "at") - f(&p["before"], "at")).max(1e-9);
+        let _ = writeln!(
+            md,
+            "| {label} | {requests:.0} | {} | {} | {} (sum {:.3}) | {:.3} | {:.3} | {:.0} % of {cores:.0} |",
+            if statements.is_empty() { "none".to_owned() } else { statements.join(", ") },
+            if commits > 0.0 { format!("{:.3}", commits / requests) } else { "—".to_owned() },
+            fleet.join(", "),
+            fleet_cpu * 1e3 / requests,
+            load * 1e3 / requests,
+            rest * 1e3 / requests,
+            100.0 * machine / (cores * wall),
+        );
+    }
+    md
+}
+
 pub fn write(figures_path: &str, conditions_path: &str, analysis_path: &str, out_dir: &str) -> anyhow::Result<()> {
     let conditions: Value =
         serde_json::from_str(&std::fs::read_to_string(conditions_path).context("conditions")?).context("conditions")?;
@@ -334,6 +387,11 @@ pub fn write(figures_path: &str, conditions_path: &str, analysis_path: &str, out
                 .insert(row.figure.to_owned(), json!({"target": row.target, "verdict": row.verdict.trim_matches('*')}));
         }
         md.push('\n');
+        if figures.keys().any(|k| k.starts_with("profile_")) {
+            let _ = writeln!(md, "Where the time went ({label}, same run):\n");
+            md.push_str(&profile_table(figures, conditions["cores"].as_f64().unwrap_or(1.0)));
+            md.push('\n');
+        }
         json_backends.insert(backend.clone(), json!({"label": label, "figures": figures, "verdicts": verdicts}));
     }
     if let Ok(analysis) = std::fs::read_to_string(analysis_path) {
@@ -392,5 +450,26 @@ Transfer/sec:      9.69MB
         let rows = rows(&figures);
         assert_eq!(rows[0].verdict, "**missed**");
         assert_eq!(rows[1].verdict, "not measured");
+    }
+
+    #[test]
+    fn a_profile_shows_each_request_share() {
+        let at = |cpu: f64, statements: f64, commits: f64, machine: f64, at: f64| {
+            let service = json!({"cpu": 0.0, "statements": 0.0, "commits": 0.0});
+            json!({"auth": service, "platform-core": service, "base": service,
+                "financial": {"cpu": cpu, "statements": statements, "commits": commits}, "machine": machine, "at": at})
+        };
+        let mut figures = BTreeMap::new();
+        figures.insert(
+            "profile_ledger_10".to_owned(),
+            json!({"before": at(1.0, 100.0, 10.0, 50.0, 0.0), "after": at(3.0, 4100.0, 110.0, 58.0, 4.0),
+                "requests": 1000, "loadCpu": 1.5}),
+        );
+        let table = profile_table(&figures, 2.0);
+        let row = table.lines().find(|l| l.starts_with("| ledger, 10 hot")).unwrap();
+        assert_eq!(
+            row,
+            "| ledger, 10 hot accounts | 1000 | financial 4.00 | 0.100 | financial 2.000 (sum 2.000) | 1.500 | 4.500 | 100 % of 2 |"
+        );
     }
 }

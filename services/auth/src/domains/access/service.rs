@@ -44,35 +44,49 @@ pub fn expand<'a>(
     catalog.keys().filter(|perm| patterns.clone().into_iter().any(|p| pattern_matches(p, perm))).cloned().collect()
 }
 
-/// A member's grants, read from the database (or the cache, keyed by revision).
+/// A member's grants, read from the database in one statement.
 pub async fn grants(
     state: &AppState,
     db: &impl sea_orm::ConnectionTrait,
     company: Uuid,
     user: Uuid,
 ) -> Result<Grants, Error> {
-    let Some(membership) = repo::membership(db, company, user).await? else {
-        return Ok(Grants::default());
+    let standing = repo::standing(db, company, user).await?;
+    Ok(grants_of(state, standing.unwrap_or_default()).await?.1)
+}
+
+/// The grants a [`repo::Standing`] gives, and the revision it was read at.
+async fn grants_of(state: &AppState, standing: repo::Standing) -> Result<(u64, Grants), Error> {
+    let repo::Standing { revision, membership, roles, direct } = standing;
+    let Some(membership) = membership else {
+        return Ok((revision, Grants::default()));
     };
-    let roles: Vec<_> = repo::member_roles(db, company, membership.id)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r.name, r.permissions))
-        .collect();
-    let direct = repo::grants(db, membership.id).await?;
+    let roles: Vec<_> = roles.into_iter().map(|r| (r.id, r.name, r.permissions)).collect();
     let catalog = state.platform.catalog().await?;
     let patterns: Vec<String> =
         roles.iter().flat_map(|(_, _, p)| p.iter().cloned()).chain(direct.iter().cloned()).collect();
     let permissions = expand(&catalog, &patterns);
-    Ok(Grants { membership: Some(membership), roles, direct, permissions })
+    Ok((revision, Grants { membership: Some(membership), roles, direct, permissions }))
 }
 
-async fn cached_grants(state: &AppState, company: Uuid, user: Uuid, revision: u64) -> Result<Arc<Grants>, Error> {
+/// A member's grants at `revision`: from the cache, else from `read` (a
+/// first visit's, read with the revision) or the database. Grants read
+/// after the revision was are as new as it or newer.
+async fn cached_grants(
+    state: &AppState,
+    company: Uuid,
+    user: Uuid,
+    revision: u64,
+    read: Option<Grants>,
+) -> Result<Arc<Grants>, Error> {
     let key = (company, user, revision);
     if let Some(hit) = state.grants_cache.0.get(&key).await {
         return Ok(hit);
     }
-    let fresh = Arc::new(grants(state, &state.db, company, user).await?);
+    let fresh = Arc::new(match read {
+        Some(read) => read,
+        None => grants(state, &state.db, company, user).await?,
+    });
     state.grants_cache.0.insert(key, fresh.clone()).await;
     Ok(fresh)
 }
@@ -126,18 +140,27 @@ pub async fn entitlements_changed(state: &AppState, company: Uuid, entitlements_
 /// anything older than `min_revision`; a revision the company has never
 /// reached is refused; fails (never guesses) when platform-core cannot say.
 pub async fn resolve(state: &AppState, company: Uuid, user: Uuid, min_revision: u64) -> Result<Access, Error> {
-    let Some(mut revision) = revision(state, company, false).await? else {
-        // No such company: no membership, nothing.
-        return Ok(nothing(company, user, 0, "none"));
-    };
-    let mut fresh = false;
-    if revision < min_revision {
-        fresh = true;
-        revision = self::revision(state, company, true).await?.unwrap_or(revision);
-        if revision < min_revision {
-            return Err(Error::RevisionNotReached(min_revision));
+    let memo = state.events.memo();
+    let known = memo.and_then(|m| m.revision(company));
+    let (mut revision, fresh, read) = match known {
+        Some(known) if known >= min_revision => (known, false, None),
+        // Unknown here, or older than asked: a first visit's one statement
+        // reads the revision with the member's grants.
+        _ => {
+            let Some(standing) = repo::standing(&state.db, company, user).await? else {
+                // No such company: no membership, nothing.
+                return Ok(nothing(company, user, 0, "none"));
+            };
+            let (read, grants) = grants_of(state, standing).await?;
+            if let Some(memo) = memo {
+                memo.remember_revision(company, read);
+            }
+            if read < min_revision {
+                return Err(Error::RevisionNotReached(min_revision));
+            }
+            (read, known.is_some(), Some((read, grants)))
         }
-    }
+    };
     let (entitlements, fetched, counted) = state.platform.entitlements_fetched(company, fresh, revision).await?;
     // An answer never shows entitlements under a revision older than the one
     // that counts them.
@@ -157,8 +180,10 @@ pub async fn resolve(state: &AppState, company: Uuid, user: Uuid, min_revision: 
         }
         state.platform.counted_at(company, &entitlements, revision).await;
     }
-    let local = revision;
-    let grants = cached_grants(state, company, user, local).await?;
+    // Grants read at an older revision than the answer's are read again:
+    // a grant change may lie between.
+    let read = read.and_then(|(at, grants)| (at == revision).then_some(grants));
+    let grants = cached_grants(state, company, user, revision, read).await?;
     let membership = match grants.membership.as_ref().map(|m| m.status) {
         None => return Ok(nothing(company, user, revision, "none")),
         Some(MemberStatus::Suspended) => return Ok(nothing(company, user, revision, "suspended")),

@@ -213,3 +213,106 @@ pub async fn delete_membership(db: &impl ConnectionTrait, membership: Uuid) -> R
     membership_row::Entity::delete_by_id(membership).exec(db).await?;
     Ok(())
 }
+
+/// A member's standing in a company as one statement reads it: the
+/// company's revision, the membership, its roles and its direct grants.
+#[derive(Debug, Default)]
+pub struct Standing {
+    pub revision: u64,
+    pub membership: Option<Membership>,
+    /// System roles first, then by name.
+    pub roles: Vec<Role>,
+    pub direct: BTreeSet<String>,
+}
+
+/// Reads a member's [`Standing`] in one round trip (a first visit's whole
+/// read); `None` when the company does not exist. One row per role held
+/// (or one when none), joined to the company and the membership, and one
+/// per direct grant after them.
+pub async fn standing(db: &impl ConnectionTrait, company: Uuid, user: Uuid) -> Result<Option<Standing>, DbErr> {
+    use sea_orm::sea_query::{Alias, Expr as E, JoinType, Query, UnionType};
+    let (c, m, mr, r, g) =
+        (company_row::Entity, membership_row::Entity, member_role_row::Entity, role_row::Entity, grant_row::Entity);
+    let null = || E::cust("NULL");
+    let held = Query::select()
+        .expr_as(E::val("held"), Alias::new("part"))
+        .expr_as(E::col((c, company_row::Column::Revision)), Alias::new("revision"))
+        .expr_as(E::col((m, membership_row::Column::Id)), Alias::new("membership_id"))
+        .expr_as(E::col((m, membership_row::Column::Status)), Alias::new("status"))
+        .expr_as(E::col((m, membership_row::Column::CreatedAt)), Alias::new("member_since"))
+        .expr_as(E::col((r, role_row::Column::Id)), Alias::new("role_id"))
+        .expr_as(E::col((r, role_row::Column::Name)), Alias::new("role_name"))
+        .expr_as(E::col((r, role_row::Column::Description)), Alias::new("role_description"))
+        .expr_as(E::col((r, role_row::Column::System)), Alias::new("role_system"))
+        .expr_as(E::col((r, role_row::Column::Permissions)), Alias::new("text"))
+        .from(c)
+        .join(
+            JoinType::LeftJoin,
+            m,
+            E::col((m, membership_row::Column::CompanyId))
+                .equals((c, company_row::Column::Id))
+                .and(E::col((m, membership_row::Column::UserId)).eq(user)),
+        )
+        .join(
+            JoinType::LeftJoin,
+            mr,
+            E::col((mr, member_role_row::Column::MembershipId)).equals((m, membership_row::Column::Id)),
+        )
+        .join(
+            JoinType::LeftJoin,
+            r,
+            E::col((r, role_row::Column::Id))
+                .equals((mr, member_role_row::Column::RoleId))
+                .and(E::col((r, role_row::Column::CompanyId)).equals((c, company_row::Column::Id))),
+        )
+        .and_where(E::col((c, company_row::Column::Id)).eq(company))
+        .to_owned();
+    let granted = Query::select()
+        .expr(E::val("granted"))
+        .exprs([null(), null(), null(), null(), null(), null(), null(), null()])
+        .expr(E::col((g, grant_row::Column::Permission)))
+        .from(g)
+        .inner_join(m, E::col((m, membership_row::Column::Id)).equals((g, grant_row::Column::MembershipId)))
+        .and_where(E::col((m, membership_row::Column::CompanyId)).eq(company))
+        .and_where(E::col((m, membership_row::Column::UserId)).eq(user))
+        .to_owned();
+    let query = held.clone().union(UnionType::All, granted).to_owned();
+    let rows = db.query_all(&query).await?;
+    let (mut found, mut direct): (Option<Standing>, BTreeSet<String>) = (None, BTreeSet::new());
+    for row in rows {
+        let part: String = row.try_get("", "part")?;
+        if part == "granted" {
+            direct.insert(row.try_get("", "text")?);
+            continue;
+        }
+        let standing = found.get_or_insert_with(Standing::default);
+        standing.revision = u64::try_from(row.try_get::<i64>("", "revision")?).map_err(corrupt)?;
+        if let Some(id) = row.try_get::<Option<Uuid>>("", "membership_id")? {
+            let status: String = row.try_get("", "status")?;
+            standing.membership = Some(Membership {
+                id,
+                company_id: company,
+                user_id: user,
+                status: MemberStatus::parse(&status),
+                created_at: row.try_get("", "member_since")?,
+            });
+        }
+        if let Some(id) = row.try_get::<Option<Uuid>>("", "role_id")? {
+            standing.roles.push(role_of(role_row::Model {
+                id,
+                company_id: company,
+                name: row.try_get("", "role_name")?,
+                description: row.try_get("", "role_description")?,
+                system: row.try_get("", "role_system")?,
+                permissions: row.try_get("", "text")?,
+                created_at: DateTime::<Utc>::default(),
+                updated_at: DateTime::<Utc>::default(),
+            })?);
+        }
+    }
+    Ok(found.map(|mut s| {
+        s.roles.sort_by(|a, b| b.system.cmp(&a.system).then_with(|| a.name.cmp(&b.name)));
+        s.direct = direct;
+        s
+    }))
+}
