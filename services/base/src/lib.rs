@@ -48,6 +48,7 @@ impl App {
         let media = domains::media::store::MediaStore::open(&config.media.backend).context("media storage")?;
         let config_sealer = config.ticket_sealer.clone();
         let mailer = config.mail.mailer()?;
+        let hold = chrono::Duration::minutes(i64::from(config.reservation_minutes));
         let state = AppState {
             db: skeleton.db.clone(),
             reads: skeleton.reads.clone(),
@@ -60,6 +61,7 @@ impl App {
             signers: moka::sync::Cache::builder().max_capacity(10_000).time_to_idle(Duration::from_secs(600)).build(),
             mail: marquee_mail::Outbox::default(),
             registrations: domains::ticketing::service::claims(skeleton.db.clone(), options.clock.clone()),
+            reservations: domains::orders::service::reservations(skeleton.db.clone(), options.clock.clone(), hold),
         };
         tasks.spawn(
             "outbox-relay",

@@ -35,3 +35,22 @@ pub async fn delete<E: Scoped>(db: &impl ConnectionTrait, company: Uuid, id: Uui
     let done = E::delete_many().filter(E::COMPANY.eq(company)).filter(E::ID.eq(id)).exec(db).await?;
     Ok(done.rows_affected == 1)
 }
+
+/// Which of these (company, idempotency key) pairs already name a row of
+/// `E` (a group commit's keys, checked in one statement).
+pub async fn taken_keys<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    company: E::Column,
+    key: E::Column,
+    keys: &[(Uuid, String)],
+) -> Result<std::collections::HashSet<(Uuid, String)>, DbErr> {
+    use sea_orm::{ExprTrait, QuerySelect};
+    if keys.is_empty() {
+        return Ok(Default::default());
+    }
+    let any =
+        keys.iter().fold(sea_orm::Condition::any(), |any, (c, k)| any.add(company.eq(*c).and(key.eq(k.as_str()))));
+    let found: Vec<(Uuid, Option<String>)> =
+        E::find().select_only().column(company).column(key).filter(any).into_tuple().all(db).await?;
+    Ok(found.into_iter().filter_map(|(c, k)| k.map(|k| (c, k))).collect())
+}

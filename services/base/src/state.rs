@@ -27,4 +27,6 @@ pub struct AppState {
     pub mail: marquee_mail::Outbox,
     /// Registrations on their way to the group commit.
     pub registrations: crate::domains::ticketing::service::Claims,
+    /// Orders without a voucher on their way to the group commit.
+    pub reservations: crate::domains::orders::service::Reservations,
 }

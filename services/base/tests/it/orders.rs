@@ -391,3 +391,78 @@ async fn identical_orders_and_confirms_at_once_make_one_paid_order() {
     let types = f.get(&t, &format!("/v1/events/{event}/ticket-types")).await;
     assert_eq!((&types.data()[0]["sold"], &types.data()[0]["held"]), (&json!(2), &json!(0)), "sold once");
 }
+
+/// Orders arriving together are committed together, yet each is answered
+/// on its own: refused ones (an unknown type, too many seats, two
+/// currencies, no seats left, a reused key) hold nothing and fail none of
+/// their neighbours; another company's orders at the same moment stay its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refused_order_amid_accepted_ones_fails_only_itself() {
+    let f = Arc::new(fleet_with(&[("RATE_LIMIT_PER_USER", "100000"), ("RATE_LIMIT_PER_COMPANY", "100000")]).await);
+    let t = Arc::new(f.tenant().await);
+    let other = Arc::new(f.tenant().await);
+    let event = event_on_sale(&f, &t).await;
+    let ga = ticket_type(&f, &t, &event, "GA", 2500, 12).await;
+    let dollars = f
+        .post(
+            &t,
+            &format!("/v1/events/{event}/ticket-types"),
+            &json!({"name": "US", "priceMinor": 900, "currency": "USD", "capacity": 5}),
+        )
+        .await;
+    let dollars = dollars.data()["id"].as_str().unwrap().to_owned();
+    let theirs = event_on_sale(&f, &other).await;
+    let their_type = ticket_type(&f, &other, &theirs, "GA", 100, 4).await;
+
+    let ours = format!("/v1/events/{event}/orders");
+    let mut sends: Vec<(&str, Arc<Tenant>, String, Value)> = Vec::new();
+    for n in 0..20 {
+        sends.push(("ga", t.clone(), ours.clone(), order(&[(&ga, 1)], &format!("ga-{n}"))));
+    }
+    for n in 0..6 {
+        sends.push(("keyed", t.clone(), ours.clone(), order(&[(&ga, 1)], "once")));
+        let unknown = uuid::Uuid::now_v7().to_string();
+        sends.push(("unknown", t.clone(), ours.clone(), order(&[(&unknown, 1)], &format!("unknown-{n}"))));
+        sends.push(("too many", t.clone(), ours.clone(), order(&[(&ga, 11)], &format!("many-{n}"))));
+        sends.push(("currencies", t.clone(), ours.clone(), order(&[(&ga, 1), (&dollars, 1)], &format!("mix-{n}"))));
+        let path = format!("/v1/events/{theirs}/orders");
+        sends.push(("theirs", other.clone(), path, order(&[(&their_type, 1)], &format!("theirs-{n}"))));
+    }
+    let barrier = Arc::new(tokio::sync::Barrier::new(sends.len()));
+    let mut tasks = Vec::new();
+    for (kind, tenant, path, body) in sends {
+        let (f, barrier) = (f.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            (kind, f.post(&tenant, &path, &body).await)
+        }));
+    }
+    let (mut reserved, mut sold_out, mut keyed_ids, mut theirs_reserved) = (0, 0, std::collections::BTreeSet::new(), 0);
+    for task in tasks {
+        let (kind, r) = task.await.unwrap();
+        match (kind, r.status.as_u16()) {
+            ("ga", 201) => reserved += 1,
+            ("ga" | "keyed", 409) => {
+                assert_eq!(r.code(), "SOLD_OUT", "{:?}", r.body);
+                sold_out += 1;
+            }
+            ("keyed", 201 | 200) => {
+                keyed_ids.insert(r.data()["id"].as_str().unwrap().to_owned());
+            }
+            ("unknown", 400) => assert_eq!(r.fields(), ["items[0].ticketTypeId"]),
+            ("too many", 400) => assert_eq!(r.fields(), ["items[0].quantity"]),
+            ("currencies", 400) => assert_eq!(r.fields(), ["items"]),
+            ("theirs", 201) => theirs_reserved += 1,
+            ("theirs", 409) => assert_eq!(r.code(), "SOLD_OUT"),
+            (kind, status) => panic!("{kind}: {status} {:?}", r.body),
+        }
+    }
+    assert!(keyed_ids.len() <= 1, "one order at most for the key: {keyed_ids:?}");
+    assert_eq!(reserved + keyed_ids.len(), 12, "exactly the capacity was reserved ({sold_out} refused)");
+    let held = type_of(&f, &t, &event, &ga).await;
+    assert_eq!((held["held"].as_u64(), held["sold"].as_u64()), (Some(12), Some(0)));
+    assert_eq!(type_of(&f, &t, &event, &dollars).await["held"].as_u64(), Some(0), "refused orders hold nothing");
+    let listed = f.get(&t, &format!("{ours}?limit=1")).await;
+    assert_eq!(listed.body["pagination"]["total"], 12, "the refused ones left nothing");
+    assert_eq!(theirs_reserved, 4, "the other company's own seats");
+}

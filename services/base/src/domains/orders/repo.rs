@@ -487,49 +487,75 @@ async fn assemble(db: &impl ConnectionTrait, rows: Vec<order_row::Model>) -> Res
 }
 
 pub async fn insert_order(db: &impl ConnectionTrait, company: Uuid, o: &Order, by: Uuid) -> Result<(), DbErr> {
-    order_row::ActiveModel {
-        id: Set(o.id),
-        company_id: Set(company),
-        event_id: Set(o.event_id),
-        status: Set(o.status.as_str().to_owned()),
-        buyer_name: Set(o.buyer_name.clone()),
-        buyer_email: Set(o.buyer_email.clone()),
-        currency: Set(o.currency.clone()),
-        subtotal_minor: Set(o.subtotal_minor),
-        discount_minor: Set(o.discount_minor),
-        total_minor: Set(o.total_minor),
-        refunded_minor: Set(0),
-        voucher_id: Set(o.voucher_id),
-        idempotency_key: Set(o.idempotency_key.clone()),
-        expires_at: Set(o.expires_at),
-        payment_ref: Set(None),
-        paid_at: Set(None),
-        created_by: Set(by),
-        created_at: Set(o.created_at),
-        updated_at: Set(o.created_at),
-    }
-    .insert(db)
-    .await?;
+    insert_orders(db, &[(company, o.clone(), by)]).await
+}
+
+/// Orders, each (company, order, by), with their items: one statement for
+/// the orders and one for the items per thousand (a group commit's).
+pub async fn insert_orders(db: &impl ConnectionTrait, orders: &[(Uuid, Order, Uuid)]) -> Result<(), DbErr> {
     let mut rows = Vec::new();
-    for item in &o.items {
-        rows.push(item_row::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            order_id: Set(o.id),
-            company_id: Set(company),
-            ticket_type_id: Set(item.ticket_type_id),
-            quantity: Set(i(item.quantity)?),
-            unit_price_minor: Set(item.unit_price_minor),
-            discount_minor: Set(item.discount_minor),
-            voucher_seats: Set(i(item.voucher_seats)?),
-            attendees: Set(if item.attendees.is_empty() {
-                None
-            } else {
-                Some(serde_json::to_string(&item.attendees).map_err(corrupt)?)
-            }),
+    let mut items = Vec::new();
+    for (company, o, by) in orders {
+        rows.push(order_row::ActiveModel {
+            id: Set(o.id),
+            company_id: Set(*company),
+            event_id: Set(o.event_id),
+            status: Set(o.status.as_str().to_owned()),
+            buyer_name: Set(o.buyer_name.clone()),
+            buyer_email: Set(o.buyer_email.clone()),
+            currency: Set(o.currency.clone()),
+            subtotal_minor: Set(o.subtotal_minor),
+            discount_minor: Set(o.discount_minor),
+            total_minor: Set(o.total_minor),
+            refunded_minor: Set(0),
+            voucher_id: Set(o.voucher_id),
+            idempotency_key: Set(o.idempotency_key.clone()),
+            expires_at: Set(o.expires_at),
+            payment_ref: Set(None),
+            paid_at: Set(None),
+            created_by: Set(*by),
+            created_at: Set(o.created_at),
+            updated_at: Set(o.created_at),
         });
+        for item in &o.items {
+            items.push(item_row::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                order_id: Set(o.id),
+                company_id: Set(*company),
+                ticket_type_id: Set(item.ticket_type_id),
+                quantity: Set(i(item.quantity)?),
+                unit_price_minor: Set(item.unit_price_minor),
+                discount_minor: Set(item.discount_minor),
+                voucher_seats: Set(i(item.voucher_seats)?),
+                attendees: Set(if item.attendees.is_empty() {
+                    None
+                } else {
+                    Some(serde_json::to_string(&item.attendees).map_err(corrupt)?)
+                }),
+            });
+        }
     }
-    item_row::Entity::insert_many(rows).exec(db).await?;
+    for chunk in rows.chunks(1000) {
+        order_row::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await?;
+    }
+    for chunk in items.chunks(1000) {
+        item_row::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await?;
+    }
     Ok(())
+}
+
+/// Which of these (company, idempotency key) pairs already name an order.
+pub async fn taken_order_keys(
+    db: &impl ConnectionTrait,
+    keys: &[(Uuid, String)],
+) -> Result<std::collections::HashSet<(Uuid, String)>, DbErr> {
+    crate::rows::taken_keys::<order_row::Entity>(
+        db,
+        order_row::Column::CompanyId,
+        order_row::Column::IdempotencyKey,
+        keys,
+    )
+    .await
 }
 
 pub async fn order(db: &impl ConnectionTrait, company: Uuid, id: Uuid) -> Result<Option<Order>, DbErr> {

@@ -321,38 +321,46 @@ pub async fn lock(db: &impl ConnectionTrait, named: &[(Uuid, Uuid)]) -> Result<(
 }
 
 impl Counters {
-    /// Sells `q` seats of a ticket type if it and each of its quotas have
-    /// room for them after what this batch already took; nothing moves
-    /// otherwise. `filled` as [`take`] says it.
-    pub fn sell(&mut self, company: Uuid, ticket_type: Uuid, q: u32) -> Taken {
-        let q = i64::from(q);
-        let quotas = self.links.get(&ticket_type).cloned().unwrap_or_default();
-        let fits = self.types.get(&ticket_type).is_some_and(|t| t.company == company && t.fits(q))
-            && quotas.iter().all(|id| self.quotas.get(id).is_some_and(|c| c.fits(q)));
+    /// Takes the wanted seats if every ticket type and each of their quotas
+    /// have room for them after what this batch already took; nothing
+    /// moves otherwise. `filled` as [`take`] says it.
+    pub fn take(&mut self, company: Uuid, wants: &Wants) -> Taken {
+        let mut per_quota: BTreeMap<Uuid, i64> = BTreeMap::new();
+        for (t, &q) in wants {
+            for quota in self.links.get(t).into_iter().flatten() {
+                *per_quota.entry(*quota).or_insert(0) += i64::from(q);
+            }
+        }
+        let fits =
+            wants.iter().all(|(t, &q)| self.types.get(t).is_some_and(|c| c.company == company && c.fits(q.into())))
+                && per_quota.iter().all(|(id, &q)| self.quotas.get(id).is_some_and(|c| c.fits(q)));
         if !fits {
             return Taken::No;
         }
         let mut filled = false;
-        let mut take = |counter: Option<&mut Counter>| {
+        let mut take = |counter: Option<&mut Counter>, q: i64| {
             if let Some(counter) = counter {
                 counter.taken += q;
                 filled |= !counter.fits(1);
             }
         };
-        take(self.types.get_mut(&ticket_type));
-        for id in &quotas {
-            take(self.quotas.get_mut(id));
+        for (t, &q) in wants {
+            take(self.types.get_mut(t), q.into());
+        }
+        for (id, q) in per_quota {
+            take(self.quotas.get_mut(&id), q);
         }
         Taken::Yes { filled }
     }
 
-    /// Writes what the batch sold: one update per counter it moved.
-    pub async fn store(&self, db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    /// Writes what the batch took into `bucket`: one update per counter it moved.
+    pub async fn store(&self, db: &impl ConnectionTrait, bucket: Bucket) -> Result<(), DbErr> {
+        let (of_type, of_quota) = (bucket.of_type(), bucket.of_quota());
         let count =
             |taken: i64| i32::try_from(taken).map_err(|e| DbErr::Custom(format!("seat count out of range: {e}")));
         for (id, c) in self.types.iter().filter(|(_, c)| c.taken > 0) {
             type_row::Entity::update_many()
-                .col_expr(type_row::Column::Sold, Expr::col(type_row::Column::Sold).add(count(c.taken)?))
+                .col_expr(of_type, Expr::col(of_type).add(count(c.taken)?))
                 .filter(type_row::Column::CompanyId.eq(c.company))
                 .filter(type_row::Column::Id.eq(*id))
                 .exec(db)
@@ -360,7 +368,7 @@ impl Counters {
         }
         for (id, c) in self.quotas.iter().filter(|(_, c)| c.taken > 0) {
             quota_row::Entity::update_many()
-                .col_expr(quota_row::Column::Sold, Expr::col(quota_row::Column::Sold).add(count(c.taken)?))
+                .col_expr(of_quota, Expr::col(of_quota).add(count(c.taken)?))
                 .filter(quota_row::Column::Id.eq(*id))
                 .exec(db)
                 .await?;

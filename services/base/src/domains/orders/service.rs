@@ -5,11 +5,13 @@
 //! Locks are always taken in one order: the order row, the voucher, the
 //! ticket types (by id), the quotas (by id).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
+use marquee_db::{BatchFailed, GroupCommit};
 use marquee_guard::AccessContext;
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use marquee_kit::Clock;
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use uuid::Uuid;
 
 use super::model::{
@@ -58,6 +60,18 @@ fn voucher_seats(order: &Order) -> u32 {
     order.items.iter().map(|i| i.voucher_seats).sum()
 }
 
+/// The activity entry of an order's change.
+fn changed<'a>(order: &Order, action: &'a str, before: OrderStatus, at: DateTime<Utc>) -> Change<'a> {
+    Change::new(
+        at,
+        "order",
+        order.id,
+        action,
+        serde_json::json!({"status": before}),
+        serde_json::json!({"status": order.status, "totalMinor": order.total_minor, "refundedMinor": order.refunded_minor}),
+    )
+}
+
 async fn change(
     db: &impl ConnectionTrait,
     company: Uuid,
@@ -67,20 +81,10 @@ async fn change(
     before: OrderStatus,
     at: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let change = Change::new(
-        at,
-        "order",
-        order.id,
-        action,
-        serde_json::json!({"status": before}),
-        serde_json::json!({"status": order.status, "totalMinor": order.total_minor, "refundedMinor": order.refunded_minor}),
-    );
-    activity::record_as(db, company, actor, change).await?;
+    activity::record_as(db, company, actor, changed(order, action, before, at)).await?;
     Ok(())
 }
 
-/// Places an order: 201 with a reservation, or 200 with the original order
-/// when its idempotency key was used for the same items before.
 pub async fn reserve(
     state: &AppState,
     ctx: &AccessContext,
@@ -132,25 +136,22 @@ async fn find_voucher(
     Ok(v)
 }
 
-async fn place(state: &AppState, ctx: &AccessContext, event: Uuid, input: &OrderIn) -> Result<Order, Error> {
-    let now = state.clock.now();
-    let company = ctx.company_id;
-    let txn = state.db.begin().await?;
-    let e = events::find(&txn, company, event).await?.ok_or(Error::NotFound("event"))?;
-    if !matches!(e.status, EventStatus::OnSale | EventStatus::SoldOut) {
-        return Err(Error::SalesClosed(format!("a {} event takes no orders", e.status.as_str())));
-    }
-    let types: BTreeMap<Uuid, _> =
-        ticket_types::ticket_types(&txn, company, event).await?.into_iter().map(|t| (t.id, t)).collect();
-    let voucher = match &input.voucher_code {
-        Some(code) => Some(find_voucher(&txn, company, event, code, now).await?),
-        None => None,
-    };
+/// The order `input` asks for, priced from the event's ticket types (and
+/// the voucher's discount), held for `hold` from `now`: checked, not stored.
+fn priced(
+    event: Uuid,
+    types: &BTreeMap<Uuid, TicketType>,
+    voucher: Option<&Voucher>,
+    input: &OrderIn,
+    now: DateTime<Utc>,
+    hold: Duration,
+) -> Result<Order, Error> {
     let mut items = Vec::new();
     let mut currency = None;
     for (n, item) in input.items.iter().enumerate() {
         let t = types
             .get(&item.ticket_type_id)
+            .filter(|t| t.event_id == event)
             .ok_or_else(|| Error::field(&format!("items[{n}].ticketTypeId"), "no such ticket type for this event"))?;
         if t.sale_starts_at.is_some_and(|s| now < s) || t.sale_ends_at.is_some_and(|e| now >= e) {
             return Err(Error::SalesClosed(format!("{} is not on sale now", t.name)));
@@ -164,9 +165,8 @@ async fn place(state: &AppState, ctx: &AccessContext, event: Uuid, input: &Order
         if currency.get_or_insert_with(|| t.currency.clone()) != &t.currency {
             return Err(Error::field("items", "every item of an order must be in one currency"));
         }
-        let eligible =
-            voucher.as_ref().is_some_and(|v| v.ticket_type_ids.is_empty() || v.ticket_type_ids.contains(&t.id));
-        let discount = match (&voucher, eligible) {
+        let eligible = voucher.is_some_and(|v| v.ticket_type_ids.is_empty() || v.ticket_type_ids.contains(&t.id));
+        let discount = match (voucher, eligible) {
             (Some(v), true) => v.discount_kind.off(v.discount_value, t.price_minor),
             _ => 0,
         };
@@ -181,7 +181,7 @@ async fn place(state: &AppState, ctx: &AccessContext, event: Uuid, input: &Order
     }
     let subtotal: i64 = items.iter().map(|i| i.unit_price_minor * i64::from(i.quantity)).sum();
     let discount: i64 = items.iter().map(|i| i.discount_minor * i64::from(i.voucher_seats)).sum();
-    let mut order = Order {
+    Ok(Order {
         id: Uuid::now_v7(),
         event_id: event,
         status: OrderStatus::Reserved,
@@ -193,14 +193,69 @@ async fn place(state: &AppState, ctx: &AccessContext, event: Uuid, input: &Order
         discount_minor: discount,
         total_minor: subtotal - discount,
         refunded_minor: 0,
-        voucher_id: voucher.as_ref().map(|v| v.id),
+        voucher_id: voucher.map(|v| v.id),
         idempotency_key: input.idempotency_key.trim().to_owned(),
-        expires_at: now + reservation_time(state),
+        expires_at: now + hold,
         payment_ref: None,
         paid_at: None,
         tickets: Vec::new(),
         created_at: now,
+    })
+}
+
+fn takes_orders(e: &crate::domains::events::model::Event) -> Result<(), Error> {
+    if matches!(e.status, EventStatus::OnSale | EventStatus::SoldOut) {
+        Ok(())
+    } else {
+        Err(Error::SalesClosed(format!("a {} event takes no orders", e.status.as_str())))
+    }
+}
+
+fn sold_out() -> Error {
+    Error::SoldOut("too few seats are left for this order".to_owned())
+}
+
+/// Places an order: through the group commit, or alone when it names a
+/// voucher (whose uses are locked before the seats).
+async fn place(state: &AppState, ctx: &AccessContext, event: Uuid, input: &OrderIn) -> Result<Order, Error> {
+    if input.voucher_code.is_some() {
+        return place_alone(
+            &state.db,
+            &state.clock,
+            reservation_time(state),
+            ctx.company_id,
+            ctx.user_id,
+            event,
+            input,
+        )
+        .await;
+    }
+    let job = Reservation { company: ctx.company_id, user: ctx.user_id, event, input: input.clone() };
+    state.reservations.submit(job).await.unwrap_or_else(|| {
+        Err(Error::Db(marquee_db::DbError::Unavailable("the order could not be written; try again".to_owned())))
+    })
+}
+
+async fn place_alone(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    hold: Duration,
+    company: Uuid,
+    user: Uuid,
+    event: Uuid,
+    input: &OrderIn,
+) -> Result<Order, Error> {
+    let now = clock.now();
+    let txn = db.begin().await?;
+    let e = events::find(&txn, company, event).await?.ok_or(Error::NotFound("event"))?;
+    takes_orders(&e)?;
+    let types: BTreeMap<Uuid, _> =
+        ticket_types::ticket_types(&txn, company, event).await?.into_iter().map(|t| (t.id, t)).collect();
+    let voucher = match &input.voucher_code {
+        Some(code) => Some(find_voucher(&txn, company, event, code, now).await?),
+        None => None,
     };
+    let order = priced(event, &types, voucher.as_ref(), input, now, hold)?;
     let mut block_active = false;
     if let Some(v) = &voucher {
         let seats = voucher_seats(&order);
@@ -213,13 +268,98 @@ async fn place(state: &AppState, ctx: &AccessContext, event: Uuid, input: &Order
         block_active = v.block_quota;
     }
     if seats::take(&txn, company, &counted_seats(&order, block_active), Bucket::Held).await? == Taken::No {
-        return Err(Error::SoldOut("too few seats are left for this order".to_owned()));
+        return Err(sold_out());
     }
-    repo::insert_order(&txn, company, &order, ctx.user_id).await?;
-    order.status = OrderStatus::Reserved;
-    change(&txn, company, ctx.user_id, &order, "reserved", OrderStatus::Reserved, now).await?;
+    repo::insert_orders(&txn, &[(company, order.clone(), user)]).await?;
+    change(&txn, company, user, &order, "reserved", OrderStatus::Reserved, now).await?;
     txn.commit().await?;
     Ok(order)
+}
+
+/// An order without a voucher on its way to the group commit.
+pub struct Reservation {
+    company: Uuid,
+    user: Uuid,
+    event: Uuid,
+    input: OrderIn,
+}
+
+/// The queue every order without a voucher goes through (see
+/// [`marquee_db::GroupCommit`]).
+pub type Reservations = GroupCommit<Reservation, Result<Order, Error>>;
+
+/// Orders committed together at most.
+const BATCH: usize = 64;
+
+/// One batch in flight: buyers crowd onto the same ticket types, so a
+/// second batch would only wait on the first one's row locks.
+const LANES: usize = 1;
+
+pub fn reservations(db: DatabaseConnection, clock: Clock, hold: Duration) -> Reservations {
+    GroupCommit::start("order_reservations", BATCH, LANES, move |jobs| {
+        let (db, clock) = (db.clone(), clock.clone());
+        async move {
+            let outcome = reserve_batch(&db, &clock, hold, &jobs).await;
+            marquee_db::settle("order_reservations", jobs, outcome, |job| {
+                let (db, clock) = (&db, &clock);
+                async move { place_alone(db, clock, hold, job.company, job.user, job.event, &job.input).await }
+            })
+            .await
+        }
+    })
+}
+
+/// Writes the waiting orders in one transaction: their ticket types and
+/// quotas are locked once, in the fixed order; each order is checked on its
+/// own against the seats its predecessors in the batch left; the orders,
+/// their items and their activity are written with one statement each.
+async fn reserve_batch(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    hold: Duration,
+    jobs: &[Reservation],
+) -> Result<Vec<Result<Order, Error>>, BatchFailed> {
+    let txn = db.begin().await?;
+    let mut found = BTreeMap::new();
+    for (company, event) in jobs.iter().map(|j| (j.company, j.event)).collect::<BTreeSet<_>>() {
+        found.insert((company, event), events::find(&txn, company, event).await?);
+    }
+    let named: BTreeSet<(Uuid, Uuid)> =
+        jobs.iter().flat_map(|j| j.input.items.iter().map(|i| (j.company, i.ticket_type_id))).collect();
+    let (mut counters, types) = seats::lock(&txn, &named.into_iter().collect::<Vec<_>>()).await?;
+    let types: BTreeMap<Uuid, TicketType> = types.into_iter().map(|t| (t.id, t)).collect();
+    let keys: Vec<(Uuid, String)> =
+        jobs.iter().map(|j| (j.company, j.input.idempotency_key.trim().to_owned())).collect();
+    let mut taken_keys = repo::taken_order_keys(&txn, &keys).await?;
+    let now = clock.now();
+    let (mut answers, mut rows, mut changes) = (Vec::new(), Vec::new(), Vec::new());
+    for job in jobs {
+        let answer = (|| {
+            let e = found.get(&(job.company, job.event)).cloned().flatten().ok_or(Error::NotFound("event"))?;
+            takes_orders(&e)?;
+            let order = priced(e.id, &types, None, &job.input, now, hold)?;
+            if !taken_keys.insert((job.company, order.idempotency_key.clone())) {
+                // As a refused insert would be: `reserve` answers the original.
+                return Err(Error::Db(marquee_db::DbError::Conflict {
+                    constraint: "orders_company_idempotency".to_owned(),
+                }));
+            }
+            if counters.take(job.company, &counted_seats(&order, false)) == Taken::No {
+                return Err(sold_out());
+            }
+            Ok(order)
+        })();
+        if let Ok(order) = &answer {
+            changes.push((job.company, job.user, changed(order, "reserved", OrderStatus::Reserved, now)));
+            rows.push((job.company, order.clone(), job.user));
+        }
+        answers.push(answer);
+    }
+    counters.store(&txn, Bucket::Held).await?;
+    repo::insert_orders(&txn, &rows).await?;
+    activity::record_many(&txn, changes).await?;
+    txn.commit().await?;
+    Ok(answers)
 }
 
 /// A reservation for a waiting-list offer: the entry's seats of one type at

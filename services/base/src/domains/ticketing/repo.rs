@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::entity::prelude::*;
-use sea_orm::{ConnectionTrait, ExprTrait, PaginatorTrait, QueryOrder, QuerySelect, Set};
+use sea_orm::{ConnectionTrait, PaginatorTrait, QueryOrder, QuerySelect, Set};
 
 use super::model::{Registration, RegistrationFilter, Status, TicketType};
 
@@ -212,25 +212,13 @@ pub async fn taken_keys(
     db: &impl ConnectionTrait,
     keys: &[(Uuid, String)],
 ) -> Result<std::collections::HashSet<(Uuid, String)>, DbErr> {
-    if keys.is_empty() {
-        return Ok(Default::default());
-    }
-    let any = keys.iter().fold(sea_orm::Condition::any(), |any, (company, key)| {
-        any.add(
-            registration_row::Column::CompanyId
-                .eq(*company)
-                .and(registration_row::Column::IdempotencyKey.eq(key.as_str())),
-        )
-    });
-    let found: Vec<(Uuid, Option<String>)> = registration_row::Entity::find()
-        .select_only()
-        .column(registration_row::Column::CompanyId)
-        .column(registration_row::Column::IdempotencyKey)
-        .filter(any)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(found.into_iter().filter_map(|(company, key)| key.map(|k| (company, k))).collect())
+    crate::rows::taken_keys::<registration_row::Entity>(
+        db,
+        registration_row::Column::CompanyId,
+        registration_row::Column::IdempotencyKey,
+        keys,
+    )
+    .await
 }
 
 fn registration_active(company: Uuid, r: &Registration, by: Uuid) -> Result<registration_row::ActiveModel, DbErr> {

@@ -267,7 +267,7 @@ async fn try_batch(
         }
         answers.push(answer.map(|(r, _)| r));
     }
-    batch.counters.store(&txn).await?;
+    batch.counters.store(&txn, Bucket::Sold).await?;
     repo::insert_registrations(&txn, &rows).await?;
     outbox::enqueue_many(&txn, facts, batch.now).await?;
     activity::record_many(&txn, changes).await?;
@@ -299,7 +299,7 @@ fn accept(job: &Claim, batch: &mut Batch) -> Result<(Registration, bool), Error>
             return Err(Error::Db(DbError::Conflict { constraint: "registrations_company_idempotency".to_owned() }));
         }
     }
-    let taken = batch.counters.sell(job.company, t.id, job.input.quantity);
+    let taken = batch.counters.take(job.company, &BTreeMap::from([(t.id, job.input.quantity)]));
     let registration = registration_of(job.event, t.id, &job.input, taken != Taken::No, now);
     Ok((registration, taken == (Taken::Yes { filled: true })))
 }
