@@ -62,12 +62,13 @@ pub async fn lock_company(db: &impl ConnectionTrait, id: Uuid) -> Result<(), DbE
 /// Raises the company's revision (taking its row lock for the transaction,
 /// which also serialises membership writes of one company) and returns it.
 pub async fn bump_revision(db: &impl ConnectionTrait, id: Uuid) -> Result<u64, DbErr> {
-    company_row::Entity::update_many()
+    let raised = company_row::Entity::update_many()
         .col_expr(company_row::Column::Revision, Expr::col(company_row::Column::Revision).add(1))
         .filter(company_row::Column::Id.eq(id))
-        .exec(db)
+        .exec_with_returning(db)
         .await?;
-    revision(db, id).await?.ok_or_else(|| DbErr::RecordNotFound(format!("company {id}")))
+    let company = raised.first().ok_or_else(|| DbErr::RecordNotFound(format!("company {id}")))?;
+    u64::try_from(company.revision).map_err(corrupt)
 }
 
 /// Records that the company's entitlements reached `entitlements_revision`,
@@ -85,12 +86,9 @@ pub async fn raise_for_entitlements(
         .col_expr(company_row::Column::EntitlementsRevision, Expr::value(seen))
         .filter(company_row::Column::Id.eq(id))
         .filter(company_row::Column::EntitlementsRevision.lt(seen))
-        .exec(db)
+        .exec_with_returning(db)
         .await?;
-    if raised.rows_affected == 0 {
-        return Ok(None);
-    }
-    revision(db, id).await
+    raised.first().map(|c| u64::try_from(c.revision).map_err(corrupt)).transpose()
 }
 
 pub async fn mark_subscription_ready(db: &impl ConnectionTrait, id: Uuid) -> Result<(), DbErr> {
