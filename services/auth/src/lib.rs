@@ -102,6 +102,7 @@ impl App {
         )?;
         let state = AppState {
             db: db.clone(),
+            reads: skeleton.reads.clone(),
             clock: options.clock.clone(),
             config: Arc::new(config),
             keys,

@@ -18,6 +18,9 @@ use marquee_mail::Outbox;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// Reads outside any transaction (beside SQLite's one writer;
+    /// PostgreSQL's pool itself): the hot paths' reads before their writes.
+    pub reads: DatabaseConnection,
     pub clock: Clock,
     pub config: Arc<Config>,
     pub keys: KeyRing,

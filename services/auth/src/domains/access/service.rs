@@ -85,7 +85,7 @@ async fn cached_grants(
     }
     let fresh = Arc::new(match read {
         Some(read) => read,
-        None => grants(state, &state.db, company, user).await?,
+        None => grants(state, &state.reads, company, user).await?,
     });
     state.grants_cache.0.insert(key, fresh.clone()).await;
     Ok(fresh)
@@ -114,7 +114,7 @@ async fn revision(state: &AppState, company: Uuid, fresh: bool) -> Result<Option
     if !fresh && let Some(known) = memo.and_then(|m| m.revision(company)) {
         return Ok(Some(known));
     }
-    let stored = repo::revision(&state.db, company).await?;
+    let stored = repo::revision(&state.reads, company).await?;
     if let (Some(memo), Some(stored)) = (memo, stored) {
         memo.remember_revision(company, stored);
     }
@@ -147,7 +147,7 @@ pub async fn resolve(state: &AppState, company: Uuid, user: Uuid, min_revision: 
         // Unknown here, or older than asked: a first visit's one statement
         // reads the revision with the member's grants.
         _ => {
-            let Some(standing) = repo::standing(&state.db, company, user).await? else {
+            let Some(standing) = repo::standing(&state.reads, company, user).await? else {
                 // No such company: no membership, nothing.
                 return Ok(nothing(company, user, 0, "none"));
             };

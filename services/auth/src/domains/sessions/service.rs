@@ -172,15 +172,17 @@ fn access_token(state: &AppState, user: &User, session: Uuid) -> Result<String, 
 pub async fn refresh(state: &AppState, presented: &str, client: &ClientMeta) -> Result<TokenPair, Error> {
     check_rate(state, client, None).await?;
     let now = state.clock.now();
+    // Read beside the writer (from the last commit): the rotation itself is
+    // conditional, so a token rotated meanwhile is found out by the write.
     let (token, session) =
-        repo::refresh_by_hash(&state.db, &token_hash(presented)).await?.ok_or(Error::InvalidRefreshToken)?;
+        repo::refresh_by_hash(&state.reads, &token_hash(presented)).await?.ok_or(Error::InvalidRefreshToken)?;
     if token.rotated_at.is_some() {
         return retry_or_reuse(state, &token, &session, client).await;
     }
     if !session.is_live(now, state.config.session_idle_timeout) {
         return Err(Error::SessionEnded);
     }
-    let user = users::by_id(&state.db, session.user_id).await?.ok_or(Error::SessionEnded)?;
+    let user = users::by_id(&state.reads, session.user_id).await?.ok_or(Error::SessionEnded)?;
     if user.status == Status::Disabled {
         return Err(Error::AccountDisabled);
     }
