@@ -46,6 +46,15 @@ impl Issues {
             self.add(field, format!("must be at most {max} characters"));
         }
     }
+    /// A value stored as sent (an idempotency key): its whole length counts,
+    /// spaces included, and it must not be blank.
+    pub fn key(&mut self, field: &str, value: &str, max: usize) {
+        if value.trim().is_empty() {
+            self.add(field, "must not be empty");
+        } else if value.chars().count() > max {
+            self.add(field, format!("must be at most {max} characters"));
+        }
+    }
     pub fn finish(self) -> Result<(), Vec<FieldIssue>> {
         if self.0.is_empty() { Ok(()) } else { Err(self.0) }
     }

@@ -97,6 +97,24 @@ async fn sold_out_once_every_type_is_full_and_a_replay_outlives_the_sale() {
 }
 
 #[tokio::test]
+async fn a_closed_event_or_a_padded_key_is_refused_before_anything_is_claimed() {
+    let f = fleet().await;
+    let t = f.tenant().await;
+    let (event, tt) = on_sale(&f, &t, 5).await;
+    let path = format!("/v1/events/{event}/registrations");
+    // A key is stored as sent: spaces count toward its length.
+    let mut padded = buyer(&tt, 1);
+    padded["idempotencyKey"] = json!(format!("{}k", " ".repeat(250)));
+    assert_eq!(f.post(&t, &path, &padded).await.fields(), ["idempotencyKey"]);
+    // A closed event says so first, whatever the ticket type named.
+    assert_eq!(f.post(&t, &format!("/v1/events/{event}/complete"), &json!({})).await.status, 200);
+    let unknown = buyer(&uuid::Uuid::now_v7().to_string(), 2);
+    assert_eq!(f.post(&t, &path, &unknown).await.code(), "SALES_CLOSED");
+    let sales = f.get(&t, &format!("/v1/events/{event}/sales")).await;
+    assert_eq!(sales.data()[0]["sold"], 0, "nothing was claimed");
+}
+
+#[tokio::test]
 async fn replays_waitlist_order_and_check_in() {
     let f = fleet().await;
     let t = f.tenant().await;

@@ -116,6 +116,11 @@ async fn idempotent_replays_and_conflicting_replays() {
     changed["postings"][1]["amount"] = json!(6000);
     let r = f.post(&t, "/v1/ledger/entries", &changed).await;
     assert_eq!((r.status.as_u16(), r.code()), (409, "IDEMPOTENCY_KEY_REUSED"));
+
+    // A key is stored as sent: spaces count toward its length.
+    let mut padded = transfer(&cash, &equity, 1, "EUR");
+    padded["idempotencyKey"] = json!(format!("{}k", " ".repeat(250)));
+    assert_eq!(f.post(&t, "/v1/ledger/entries", &padded).await.fields(), ["idempotencyKey"]);
 }
 
 #[tokio::test]

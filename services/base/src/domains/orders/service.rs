@@ -338,15 +338,19 @@ async fn reserve_batch(
             let e = found.get(&(job.company, job.event)).cloned().flatten().ok_or(Error::NotFound("event"))?;
             takes_orders(&e)?;
             let order = priced(e.id, &types, None, &job.input, now, hold)?;
-            if !taken_keys.insert((job.company, order.idempotency_key.clone())) {
+            let key = (job.company, order.idempotency_key.clone());
+            if taken_keys.contains(&key) {
                 // As a refused insert would be: `reserve` answers the original.
                 return Err(Error::Db(marquee_db::DbError::Conflict {
                     constraint: "orders_company_idempotency".to_owned(),
                 }));
             }
+            // The key is taken only by an order that got its seats: a twin
+            // refused for want of seats is refused the same way.
             if counters.take(job.company, &counted_seats(&order, false)) == Taken::No {
                 return Err(sold_out());
             }
+            taken_keys.insert(key);
             Ok(order)
         })();
         if let Ok(order) = &answer {

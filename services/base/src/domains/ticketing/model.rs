@@ -138,7 +138,7 @@ impl Validate for RegistrationIn {
         check_email(&mut issues, "attendeeEmail", &self.attendee_email);
         issues.check((1..=100).contains(&self.quantity), "quantity", "must be between 1 and 100");
         if let Some(k) = &self.idempotency_key {
-            issues.text("idempotencyKey", k, 200);
+            issues.key("idempotencyKey", k, 200);
         }
         issues.finish()
     }

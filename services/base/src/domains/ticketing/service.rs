@@ -287,12 +287,13 @@ async fn try_batch(
 fn accept(job: &Claim, batch: &mut Batch) -> Result<(Registration, bool), Error> {
     let now = batch.now;
     let e = batch.events.get(&(job.company, job.event)).cloned().flatten().ok_or(Error::NotFound("event"))?;
+    takes_registrations(&e)?;
     let t = batch
         .types
         .get(&job.input.ticket_type_id)
         .filter(|t| t.event_id == e.id)
         .ok_or_else(|| Error::field("ticketTypeId", "no such ticket type for this event"))?;
-    check_sale(&e, t, &job.input, now)?;
+    check_sale(t, &job.input, now)?;
     if let Some(key) = &job.input.idempotency_key {
         // As a refused insert would be: `register` answers the original.
         if !batch.taken_keys.insert((job.company, key.clone())) {
@@ -304,16 +305,16 @@ fn accept(job: &Claim, batch: &mut Batch) -> Result<(Registration, bool), Error>
     Ok((registration, taken == (Taken::Yes { filled: true })))
 }
 
-/// Whether `input` may register for `t` of `e` now.
-fn check_sale(
-    e: &Event,
-    t: &TicketType,
-    input: &RegistrationIn,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), Error> {
-    if !matches!(e.status, EventStatus::OnSale | EventStatus::SoldOut) {
-        return Err(Error::SalesClosed(format!("a {} event does not take registrations", e.status.as_str())));
+fn takes_registrations(e: &Event) -> Result<(), Error> {
+    if matches!(e.status, EventStatus::OnSale | EventStatus::SoldOut) {
+        Ok(())
+    } else {
+        Err(Error::SalesClosed(format!("a {} event does not take registrations", e.status.as_str())))
     }
+}
+
+/// Whether `input` may register for `t` now.
+fn check_sale(t: &TicketType, input: &RegistrationIn, now: chrono::DateTime<chrono::Utc>) -> Result<(), Error> {
     if t.sale_starts_at.is_some_and(|s| now < s) || t.sale_ends_at.is_some_and(|e| now >= e) {
         return Err(Error::SalesClosed("this ticket type is not on sale now".to_owned()));
     }
@@ -363,11 +364,11 @@ fn registered(r: &Registration, at: chrono::DateTime<chrono::Utc>) -> Change<'st
 async fn write_alone(db: &DatabaseConnection, clock: &Clock, job: Claim) -> Result<Registration, Error> {
     let now = clock.now();
     let txn = db.begin().await?;
-    let e = live_event(&txn, job.company, job.event).await?;
+    takes_registrations(&live_event(&txn, job.company, job.event).await?)?;
     let t = repo::ticket_type(&txn, job.company, job.event, job.input.ticket_type_id)
         .await?
         .ok_or_else(|| Error::field("ticketTypeId", "no such ticket type for this event"))?;
-    check_sale(&e, &t, &job.input, now)?;
+    check_sale(&t, &job.input, now)?;
     let wants = BTreeMap::from([(t.id, job.input.quantity)]);
     let taken = seats::take(&txn, job.company, &wants, Bucket::Sold).await?;
     let registration = registration_of(job.event, t.id, &job.input, taken != Taken::No, now);

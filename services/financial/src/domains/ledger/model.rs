@@ -194,7 +194,7 @@ impl Validate for EntryIn {
             issues.text("reference", r, 200);
         }
         if let Some(k) = &self.idempotency_key {
-            issues.text("idempotencyKey", k, 200);
+            issues.key("idempotencyKey", k, 200);
         }
         issues.check((2..=100).contains(&self.postings.len()), "postings", "an entry has 2 to 100 postings");
         for (i, p) in self.postings.iter().enumerate() {
