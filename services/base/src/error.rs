@@ -178,3 +178,15 @@ impl From<Error> for ApiError {
         }
     }
 }
+
+/// A group commit's batch refused by a rule run inside it (say, the sold-out
+/// check): a conflict is retried write by write, anything else refuses the
+/// batch to retry later.
+impl From<Error> for marquee_db::BatchFailed {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Db(DbError::Conflict { .. }) => Self::Conflict,
+            other => Self::Refused(other.to_string()),
+        }
+    }
+}

@@ -121,6 +121,21 @@ pub async fn insert(db: &impl ConnectionTrait, company: Uuid, e: &Event) -> Resu
     Ok(())
 }
 
+/// The named events, each (company, id) once, whether found or not (a
+/// group commit's events).
+pub async fn find_each(
+    db: &impl ConnectionTrait,
+    named: &[(Uuid, Uuid)],
+) -> Result<std::collections::BTreeMap<(Uuid, Uuid), Option<Event>>, DbErr> {
+    let mut found = std::collections::BTreeMap::new();
+    for &(company, id) in named {
+        if let std::collections::btree_map::Entry::Vacant(slot) = found.entry((company, id)) {
+            slot.insert(find(db, company, id).await?);
+        }
+    }
+    Ok(found)
+}
+
 pub async fn find(db: &impl ConnectionTrait, company: Uuid, id: Uuid) -> Result<Option<Event>, DbErr> {
     scoped(company).filter(row::Column::Id.eq(id)).one(db).await?.map(decode).transpose()
 }

@@ -320,10 +320,7 @@ async fn reserve_batch(
     jobs: &[Reservation],
 ) -> Result<Vec<Result<Order, Error>>, BatchFailed> {
     let txn = db.begin().await?;
-    let mut found = BTreeMap::new();
-    for (company, event) in jobs.iter().map(|j| (j.company, j.event)).collect::<BTreeSet<_>>() {
-        found.insert((company, event), events::find(&txn, company, event).await?);
-    }
+    let found = events::find_each(&txn, &jobs.iter().map(|j| (j.company, j.event)).collect::<Vec<_>>()).await?;
     let named: BTreeSet<(Uuid, Uuid)> =
         jobs.iter().flat_map(|j| j.input.items.iter().map(|i| (j.company, i.ticket_type_id))).collect();
     let (mut counters, types) = seats::lock(&txn, &named.into_iter().collect::<Vec<_>>()).await?;

@@ -237,10 +237,7 @@ async fn try_batch(
     jobs: &[Claim],
 ) -> Result<Vec<Result<Registration, Error>>, BatchFailed> {
     let txn = db.begin().await?;
-    let mut events = BTreeMap::new();
-    for (company, event) in jobs.iter().map(|j| (j.company, j.event)).collect::<BTreeSet<_>>() {
-        events.insert((company, event), events::find(&txn, company, event).await?);
-    }
+    let events = events::find_each(&txn, &jobs.iter().map(|j| (j.company, j.event)).collect::<Vec<_>>()).await?;
     let named: BTreeSet<(Uuid, Uuid)> = jobs.iter().map(|j| (j.company, j.input.ticket_type_id)).collect();
     let (counters, types) = seats::lock(&txn, &named.into_iter().collect::<Vec<_>>()).await?;
     let keys: Vec<(Uuid, String)> =
@@ -272,10 +269,7 @@ async fn try_batch(
     outbox::enqueue_many(&txn, facts, batch.now).await?;
     activity::record_many(&txn, changes).await?;
     for (company, event) in filled {
-        sold_out_if_full(&txn, company, event, batch.now).await.map_err(|e| match e {
-            Error::Db(DbError::Conflict { .. }) => BatchFailed::Conflict,
-            other => BatchFailed::Refused(other.to_string()),
-        })?;
+        sold_out_if_full(&txn, company, event, batch.now).await?;
     }
     txn.commit().await?;
     Ok(answers)

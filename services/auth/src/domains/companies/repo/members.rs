@@ -234,7 +234,7 @@ pub async fn standing(db: &impl ConnectionTrait, company: Uuid, user: Uuid) -> R
     let (c, m, mr, r, g) =
         (company_row::Entity, membership_row::Entity, member_role_row::Entity, role_row::Entity, grant_row::Entity);
     let null = || E::cust("NULL");
-    let held = Query::select()
+    let mut held = Query::select()
         .expr_as(E::val("held"), Alias::new("part"))
         .expr_as(E::col((c, company_row::Column::Revision)), Alias::new("revision"))
         .expr_as(E::col((m, membership_row::Column::Id)), Alias::new("membership_id"))
@@ -276,7 +276,7 @@ pub async fn standing(db: &impl ConnectionTrait, company: Uuid, user: Uuid) -> R
         .and_where(E::col((m, membership_row::Column::CompanyId)).eq(company))
         .and_where(E::col((m, membership_row::Column::UserId)).eq(user))
         .to_owned();
-    let query = held.clone().union(UnionType::All, granted).to_owned();
+    let query = held.union(UnionType::All, granted).to_owned();
     let rows = db.query_all(&query).await?;
     let (mut found, mut direct): (Option<Standing>, BTreeSet<String>) = (None, BTreeSet::new());
     for row in rows {
