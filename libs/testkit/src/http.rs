@@ -75,6 +75,10 @@ impl TestClient {
         self.send(Self::with_token(self.http.patch(self.url(path)).json(body), token)).await
     }
 
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
+        self.send(Self::with_token(self.http.delete(self.url(path)), token)).await
+    }
+
     /// A raw body with a chosen content type (for hostile-input tests).
     pub async fn raw(
         &self,

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_identity;
 mod m20261122_000002_tenancy;
 mod m20261202_000003_entitlements_revision;
+mod m20261203_000004_api_keys;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_identity::Migration),
             Box::new(m20261122_000002_tenancy::Migration),
             Box::new(m20261202_000003_entitlements_revision::Migration),
+            Box::new(m20261203_000004_api_keys::Migration),
         ]
     }
 }

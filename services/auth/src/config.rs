@@ -37,6 +37,10 @@ pub struct Config {
     pub ip_rate_limit: u64,
     pub account_rate_limit: u64,
     pub rate_window: Duration,
+    /// Token grants one API key may ask for per `rate_window`.
+    pub key_rate_limit: u64,
+    /// How long an API key's access token lives (capped by the key's expiry).
+    pub key_token_ttl: Duration,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: TrustedProxies,
     /// Where mail goes and the web app its links open.
@@ -96,6 +100,8 @@ impl Config {
             ip_rate_limit: env.parse("AUTH_RATE_LIMIT_PER_IP", 300u64),
             account_rate_limit: env.parse("AUTH_RATE_LIMIT_PER_ACCOUNT", 30u64),
             rate_window: secs(env, "AUTH_RATE_WINDOW_SECS", 60),
+            key_rate_limit: env.parse("API_KEY_TOKEN_RATE_LIMIT", 30u64),
+            key_token_ttl: secs(env, "API_KEY_TOKEN_TTL_SECS", 900),
             trusted_proxies: trusted_proxies(env),
             mail: MailSettings::load(env),
             platform_core_grpc_url: env.string("PLATFORM_CORE_GRPC_URL", "http://127.0.0.1:9082"),
@@ -109,6 +115,9 @@ impl Config {
             // Without a valid key a problem is already recorded and `finish` fails below.
             sealer,
         };
+        if config.key_token_ttl.is_zero() {
+            env.problem("API_KEY_TOKEN_TTL_SECS", "must be at least 1");
+        }
         if config.key_reload_interval.is_zero() {
             env.problem("SIGNING_KEY_RELOAD_SECS", "must be at least 1");
         }

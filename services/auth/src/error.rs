@@ -56,6 +56,12 @@ pub enum Error {
     EmailNotVerified,
     #[error("this invitation was sent to another email address")]
     InvitationEmailMismatch,
+    #[error("the client id or secret is wrong, or the key no longer works")]
+    InvalidClient,
+    #[error("the company already has {0} working API keys; revoke one first")]
+    TooManyKeys(u64),
+    #[error("an API key's token cannot be used here; sign in as a person")]
+    KeyNotAllowed,
     #[error("platform-core is unavailable")]
     PlatformUnavailable(String),
     #[error("the company has never reached access revision {0}")]
@@ -110,6 +116,9 @@ impl From<Error> for ApiError {
             Error::InvitationInvalid(_) => ApiError::bad_request("INVITATION_INVALID", message),
             Error::EmailNotVerified => ApiError::forbidden("EMAIL_NOT_VERIFIED", message),
             Error::InvitationEmailMismatch => ApiError::forbidden("INVITATION_EMAIL_MISMATCH", message),
+            Error::InvalidClient => ApiError::unauthorized("INVALID_CLIENT", message),
+            Error::TooManyKeys(_) => ApiError::conflict("TOO_MANY_KEYS", message),
+            Error::KeyNotAllowed => ApiError::forbidden("API_KEY_NOT_ALLOWED", message),
             Error::PlatformUnavailable(ref reason) => {
                 tracing::warn!(%reason, "platform-core unavailable");
                 ApiError::unavailable("ACCESS_UNAVAILABLE", "entitlements cannot be read right now", 2)

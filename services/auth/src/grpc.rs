@@ -13,6 +13,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::domains::access::service;
+use crate::domains::api_keys;
 use crate::domains::sessions::service as sessions;
 use crate::error::Error;
 use crate::events::{ChangeKind, Events};
@@ -57,7 +58,16 @@ impl pb::access_server::Access for AccessGrpc {
             .await
             .map_err(|e| Status::unauthenticated(e.to_string()))?;
         tracing::Span::current().record("user_id", tracing::field::display(claims.sub));
-        let live = sessions::is_live(&self.state, claims.sid, claims.sub).await?;
+        let key = if claims.role == api_keys::API_KEY_ROLE {
+            api_keys::service::live_key(&self.state, claims.sub).await?.filter(|k| k.id == claims.sid)
+        } else {
+            None
+        };
+        let live = match &key {
+            Some(_) => true,
+            None if claims.role == api_keys::API_KEY_ROLE => false,
+            None => sessions::is_live(&self.state, claims.sid, claims.sub).await?,
+        };
         let mut decision = pb::AccessDecision {
             user_id: claims.sub.to_string(),
             company_id: company.to_string(),
@@ -69,7 +79,10 @@ impl pb::access_server::Access for AccessGrpc {
         if !live {
             return Ok(Response::new(decision));
         }
-        let access = service::resolve(&self.state, company, claims.sub, request.min_revision).await?;
+        let access = match &key {
+            Some(key) => api_keys::service::resolve(&self.state, company, key, request.min_revision).await?,
+            None => service::resolve(&self.state, company, claims.sub, request.min_revision).await?,
+        };
         decision.session_status = pb::SessionStatus::Active as i32;
         decision.membership_status = match access.membership {
             "active" => pb::MembershipStatus::Active,

@@ -148,6 +148,7 @@ impl App {
             .merge(domains::audit::routes::router())
             .merge(domains::companies::routes::router())
             .merge(domains::access::routes::router())
+            .merge(domains::api_keys::routes::router())
             .into_parts();
         let openapi = docs.document(
             "Marquee auth",

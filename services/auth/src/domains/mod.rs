@@ -1,4 +1,5 @@
 pub mod access;
+pub mod api_keys;
 pub mod audit;
 pub mod companies;
 pub mod keys;

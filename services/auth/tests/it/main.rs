@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod access;
+mod api_keys;
 mod fleet;
 mod harness;
 mod keys;

@@ -352,6 +352,16 @@ async fn every_company_route_is_404_to_another_company_and_changes_nothing() {
         .await;
     assert_eq!(invited.status, 201, "{:?}", invited.body);
     let invitation = invited.data()["id"].as_str().unwrap().to_owned();
+    let key = f
+        .auth
+        .post(
+            &format!("/v1/companies/{company}/api-keys"),
+            Some(&owner.token),
+            &json!({"name": "probe", "permissions": ["basic.event.view"]}),
+        )
+        .await;
+    assert_eq!(key.status, 201, "{:?}", key.body);
+    let key = key.data()["id"].as_str().unwrap().to_owned();
     let (_, intruder) = f.company().await;
 
     let document = f.auth.get("/openapi.json", None).await;
@@ -364,10 +374,11 @@ async fn every_company_route_is_404_to_another_company_and_changes_nothing() {
         }
     }
     assert!(routes.len() >= 14, "{routes:?}");
-    let readable: Vec<String> = ["members?limit=100", "roles", "invitations?limit=100", "audit?limit=100"]
-        .iter()
-        .map(|p| format!("/v1/companies/{company}/{p}"))
-        .collect();
+    let readable: Vec<String> =
+        ["members?limit=100", "roles", "invitations?limit=100", "audit?limit=100", "api-keys?limit=100"]
+            .iter()
+            .map(|p| format!("/v1/companies/{company}/{p}"))
+            .collect();
     let snapshot = || async {
         let mut seen = Vec::new();
         for path in &readable {
@@ -381,7 +392,8 @@ async fn every_company_route_is_404_to_another_company_and_changes_nothing() {
             .replace("{id}", &company.to_string())
             .replace("{user_id}", &member.id.to_string())
             .replace("{role_id}", &custom)
-            .replace("{invitation_id}", &invitation);
+            .replace("{invitation_id}", &invitation)
+            .replace("{key_id}", &key);
         let path = if template.ends_with("/explain") {
             format!("{path}?userId={}&permission=basic.event.view", member.id)
         } else {
@@ -392,6 +404,9 @@ async fn every_company_route_is_404_to_another_company_and_changes_nothing() {
             ("POST", "/v1/companies/{id}/members") => Some(json!({"email": intruder.email})),
             ("POST", "/v1/companies/{id}/roles") => Some(json!({"name": "stolen", "permissions": []})),
             ("POST", "/v1/companies/{id}/invitations") => Some(json!({"email": "stolen@example.com"})),
+            ("POST", "/v1/companies/{id}/api-keys") => {
+                Some(json!({"name": "stolen", "permissions": ["basic.event.view"]}))
+            }
             ("POST", t) if t.ends_with("/resend") => Some(json!({})),
             ("PATCH", "/v1/companies/{id}/members/{user_id}") => Some(json!({"status": "suspended"})),
             ("PATCH", "/v1/companies/{id}/roles/{role_id}") => Some(json!({"name": "renamed"})),

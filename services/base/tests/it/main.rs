@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod api_keys;
 mod artists;
 mod booking;
 mod checkin;

@@ -29,6 +29,9 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
         let Authenticated(claims) = Authenticated::from_request_parts(parts, &state).await?;
+        if claims.role == crate::domains::api_keys::API_KEY_ROLE {
+            return Err(Error::KeyNotAllowed.into());
+        }
         let live = repo::by_id(&state.db, claims.sid).await.map_err(Error::from)?.is_some_and(|s| {
             s.user_id == claims.sub && s.is_live(state.clock.now(), state.config.session_idle_timeout)
         });

@@ -146,19 +146,30 @@ fn new_pair(state: &AppState, user: &User, session: Uuid) -> Result<(TokenPair, 
 }
 
 fn access_token(state: &AppState, user: &User, session: Uuid) -> Result<String, Error> {
+    sign_access(state, user.id, session, &user.base_role, state.config.access_token_ttl)
+}
+
+/// Signs an access token for `sub` in `sid`, valid for `ttl`.
+pub fn sign_access(
+    state: &AppState,
+    sub: Uuid,
+    sid: Uuid,
+    role: &str,
+    ttl: std::time::Duration,
+) -> Result<String, Error> {
     let now = state.clock.now().timestamp();
-    let ttl = i64::try_from(state.config.access_token_ttl.as_secs()).unwrap_or(900);
+    let ttl = i64::try_from(ttl.as_secs()).unwrap_or(900);
     let claims = AccessClaims {
         iss: state.config.tokens.issuer.clone(),
         aud: state.config.tokens.audience.clone(),
-        sub: user.id,
-        sid: session,
+        sub,
+        sid,
         jti: Uuid::now_v7(),
         iat: now,
         nbf: now,
         exp: now + ttl,
         typ: ACCESS_TOKEN_TYPE.to_owned(),
-        role: user.base_role.clone(),
+        role: role.to_owned(),
     };
     state
         .keys

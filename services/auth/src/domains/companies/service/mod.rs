@@ -90,7 +90,12 @@ async fn member_grants(
     Ok(g)
 }
 
-async fn admin_grants(state: &AppState, db: &impl ConnectionTrait, company: Uuid, user: Uuid) -> Result<Grants, Error> {
+pub(crate) async fn admin_grants(
+    state: &AppState,
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    user: Uuid,
+) -> Result<Grants, Error> {
     let g = member_grants(state, db, company, user).await?;
     if !g.is_admin() {
         return Err(Error::TenantAdminRequired);
@@ -121,7 +126,7 @@ async fn check_grantable(
     Ok(())
 }
 
-async fn check_catalog(state: &AppState, field: &str, permissions: &BTreeSet<String>) -> Result<(), Error> {
+pub(crate) async fn check_catalog(state: &AppState, field: &str, permissions: &BTreeSet<String>) -> Result<(), Error> {
     let catalog = state.platform.catalog().await?;
     let unknown: Vec<_> = permissions.iter().filter(|p| !catalog.contains_key(*p)).collect();
     if unknown.is_empty() {
