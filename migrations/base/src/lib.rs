@@ -14,6 +14,7 @@ mod m20261203_000008_orders;
 mod m20261203_000009_checkin;
 mod m20261203_000010_waitlist;
 mod m20261203_000011_booking;
+mod m20261203_000012_webhooks;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000009_checkin::Migration),
             Box::new(m20261203_000010_waitlist::Migration),
             Box::new(m20261203_000011_booking::Migration),
+            Box::new(m20261203_000012_webhooks::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ mod m20261122_000001_schema;
 mod m20261122_000002_catalog;
 mod m20261202_000003_ended_sessions;
 mod m20261203_000004_checkin_scan;
+mod m20261203_000005_webhooks;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_catalog::Migration),
             Box::new(m20261202_000003_ended_sessions::Migration),
             Box::new(m20261203_000004_checkin_scan::Migration),
+            Box::new(m20261203_000005_webhooks::Migration),
         ]
     }
 }

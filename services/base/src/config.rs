@@ -24,6 +24,37 @@ pub struct Config {
     pub waitlist_offer_hours: u32,
     /// Where mail goes and the web app its links open.
     pub mail: MailSettings,
+    pub webhooks: WebhookSettings,
+}
+
+/// How webhooks leave.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// Networks receivers may be in beside public addresses (`WEBHOOK_ALLOWED_NETWORKS`).
+    pub allowed: marquee_webhooks::AddressPolicy,
+    /// How long one attempt may take (`WEBHOOK_TIMEOUT_MS`).
+    pub timeout: std::time::Duration,
+    /// How often the dispatcher looks for work (`WEBHOOK_POLL_MS`).
+    pub poll: std::time::Duration,
+}
+
+impl WebhookSettings {
+    fn load(env: &mut Env) -> Self {
+        let allowed =
+            marquee_webhooks::AddressPolicy::parse(&env.list("WEBHOOK_ALLOWED_NETWORKS")).unwrap_or_else(|e| {
+                env.problem("WEBHOOK_ALLOWED_NETWORKS", &e);
+                marquee_webhooks::AddressPolicy::default()
+            });
+        let timeout = std::time::Duration::from_millis(env.parse("WEBHOOK_TIMEOUT_MS", 10_000u64));
+        let poll = std::time::Duration::from_millis(env.parse("WEBHOOK_POLL_MS", 1000u64));
+        if !(100..=60_000).contains(&timeout.as_millis()) {
+            env.problem("WEBHOOK_TIMEOUT_MS", "must be between 100 and 60000");
+        }
+        if !(10..=60_000).contains(&poll.as_millis()) {
+            env.problem("WEBHOOK_POLL_MS", "must be between 10 and 60000");
+        }
+        Self { allowed, timeout, poll }
+    }
 }
 
 /// Where media bytes are stored and how large one file may be.
@@ -98,6 +129,7 @@ impl Config {
             ticket_sealer,
             waitlist_offer_hours: env.parse("WAITLIST_OFFER_HOURS", 48u32),
             mail: MailSettings::load(env),
+            webhooks: WebhookSettings::load(env),
         };
         if !(1..=720).contains(&config.waitlist_offer_hours) {
             env.problem("WAITLIST_OFFER_HOURS", "must be between 1 and 720");

@@ -86,6 +86,10 @@ pub enum Error {
     AlreadyRefunded(String),
     #[error("{0}")]
     AlreadyWaiting(String),
+    #[error("{0}")]
+    EndpointLimit(String),
+    #[error("{0}")]
+    EndpointDisabled(String),
     /// `If-Match` named another version than the stored one (its current
     /// version, when known).
     #[error("the resource is no longer at the version named")]
@@ -153,6 +157,8 @@ impl From<Error> for ApiError {
             Error::NotPaid(message) => ApiError::conflict("NOT_PAID", message),
             Error::AlreadyRefunded(message) => ApiError::conflict("ALREADY_REFUNDED", message),
             Error::AlreadyWaiting(message) => ApiError::conflict("ALREADY_WAITING", message),
+            Error::EndpointLimit(message) => ApiError::conflict("ENDPOINT_LIMIT", message),
+            Error::EndpointDisabled(message) => ApiError::conflict("ENDPOINT_DISABLED", message),
             Error::VersionMismatch { current } => ApiError::new(
                 StatusCode::PRECONDITION_FAILED,
                 "VERSION_MISMATCH",

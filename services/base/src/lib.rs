@@ -49,6 +49,14 @@ impl App {
         let config_sealer = config.ticket_sealer.clone();
         let mailer = config.mail.mailer()?;
         let hold = chrono::Duration::minutes(i64::from(config.reservation_minutes));
+        let webhooks = domains::webhooks::Dispatcher {
+            sender: marquee_webhooks::Sender::new(config.webhooks.allowed.clone(), config.webhooks.timeout)
+                .map_err(|e| anyhow::anyhow!(e))?,
+            sealer: config.ticket_sealer.clone(),
+            clock: options.clock.clone(),
+            poll: config.webhooks.poll,
+            lease: config.webhooks.timeout + Duration::from_secs(60),
+        };
         let state = AppState {
             db: skeleton.db.clone(),
             reads: skeleton.reads.clone(),
@@ -62,7 +70,9 @@ impl App {
             mail: marquee_mail::Outbox::default(),
             registrations: domains::ticketing::service::claims(skeleton.db.clone(), options.clock.clone()),
             reservations: domains::orders::service::reservations(skeleton.db.clone(), options.clock.clone(), hold),
+            webhooks,
         };
+        tasks.spawn("webhook-dispatch", state.webhooks.clone().run(state.db.clone(), shutdown.clone()));
         tasks.spawn(
             "outbox-relay",
             state.outbox.clone().relay(

@@ -6,7 +6,7 @@ use marquee_guard::{Guard, RouteTable};
 
 use crate::domains::{
     activity, artists, calendar, checkin, crew, dashboard, events, media, offers, orders, shifts, ticketing, vendors,
-    venues, waitlist, workspace,
+    venues, waitlist, webhooks, workspace,
 };
 use crate::state::AppState;
 
@@ -114,4 +114,29 @@ pub fn table(guard: Guard) -> RouteTable<AppState> {
         .route(Method::DELETE, "/v1/shifts/{id}/assignments/{crew_id}", "basic.crew.edit", shifts::routes::unassign)
         .route(Method::GET, "/v1/dashboard", "basic.dashboard.view", dashboard::show)
         .route(Method::GET, "/v1/activity", "basic.dashboard.view", activity::routes::list)
+        .route(Method::GET, "/v1/webhooks/event-types", "basic.webhook.view", webhooks::routes::event_types)
+        .route(Method::GET, "/v1/webhooks/endpoints", "basic.webhook.view", webhooks::routes::list)
+        .route(Method::POST, "/v1/webhooks/endpoints", "basic.webhook.manage", webhooks::routes::create)
+        .route(Method::GET, "/v1/webhooks/endpoints/{id}", "basic.webhook.view", webhooks::routes::show)
+        .route(Method::PATCH, "/v1/webhooks/endpoints/{id}", "basic.webhook.manage", webhooks::routes::update)
+        .route(Method::DELETE, "/v1/webhooks/endpoints/{id}", "basic.webhook.manage", webhooks::routes::delete)
+        .route(Method::GET, "/v1/webhooks/endpoints/{id}/secret", "basic.webhook.manage", webhooks::routes::secret)
+        .route(
+            Method::POST,
+            "/v1/webhooks/endpoints/{id}/rotate-secret",
+            "basic.webhook.manage",
+            webhooks::routes::rotate,
+        )
+        .route(
+            Method::GET,
+            "/v1/webhooks/endpoints/{id}/deliveries",
+            "basic.webhook.view",
+            webhooks::routes::deliveries,
+        )
+        .route(
+            Method::POST,
+            "/v1/webhooks/deliveries/{id}/redeliver",
+            "basic.webhook.manage",
+            webhooks::routes::redeliver,
+        )
 }

@@ -29,4 +29,6 @@ pub struct AppState {
     pub registrations: crate::domains::ticketing::service::Claims,
     /// Orders without a voucher on their way to the group commit.
     pub reservations: crate::domains::orders::service::Reservations,
+    /// Webhook delivery: the sender, the secrets' sealer, the schedule.
+    pub webhooks: crate::domains::webhooks::Dispatcher,
 }

@@ -13,4 +13,5 @@ pub mod ticketing;
 pub mod vendors;
 pub mod venues;
 pub mod waitlist;
+pub mod webhooks;
 pub mod workspace;

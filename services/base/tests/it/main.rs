@@ -19,4 +19,5 @@ mod orders_property;
 mod probes;
 mod ticketing;
 mod waitlist;
+mod webhooks;
 mod workspace;

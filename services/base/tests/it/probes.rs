@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::fleet::{Fleet, Tenant, fleet};
+use crate::fleet::{Fleet, Tenant, fleet_with};
+use crate::webhooks::{LOOPBACK, Receiver, deliveries};
 
 static SCAN: std::sync::LazyLock<Value> = std::sync::LazyLock::new(
     || json!({"ticket": "probe.probe.probe", "nonce": "probe", "direction": "in", "scannedAt": "2030-09-06T19:00:00Z", "gate": "A"}),
@@ -26,6 +27,12 @@ fn id_of(reply: &marquee_testkit::Reply, what: &str) -> String {
 
 async fn seed(f: &Fleet, t: &Tenant) -> Seeded {
     let mut ids = BTreeMap::new();
+    // An endpoint that hears the event's changes below and answers 200.
+    let receiver = Receiver::start(&[]).await;
+    let endpoint = f
+        .post(t, "/v1/webhooks/endpoints", &json!({"url": receiver.url, "eventTypes": ["event.status_changed"]}))
+        .await;
+    let endpoint = id_of(&endpoint, "webhook endpoint");
     let venue = f
         .post(t, "/v1/venues", &json!({"name": "Probe Hall", "address": {"line1": "x", "city": "Porto", "country": "PT"}, "timezone": "Europe/Lisbon", "capacity": 500}))
         .await;
@@ -104,7 +111,18 @@ async fn seed(f: &Fleet, t: &Tenant) -> Seeded {
     )
     .await;
     let media = id_of(&media, "media");
+    let mut delivered = Vec::new();
+    for _ in 0..300 {
+        delivered = deliveries(f, t, &endpoint).await;
+        if delivered.len() == 2 && delivered.iter().all(|d| d["status"] == "succeeded") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let delivery = delivered.first().and_then(|d| d["id"].as_str()).expect("a delivery was made").to_owned();
     for (name, value) in [
+        ("webhook_endpoint", endpoint),
+        ("webhook_delivery", delivery),
         ("venue", venue),
         ("artist", artist),
         ("vendor", vendor),
@@ -146,6 +164,8 @@ impl Seeded {
             "orders" => "order",
             "vouchers" => "voucher",
             "checkin-lists" => "checkin_list",
+            "webhooks" if template.starts_with("/v1/webhooks/deliveries") => "webhook_delivery",
+            "webhooks" => "webhook_endpoint",
             // A link's token, not an id: no company's offer has this one.
             "waitlist-offers" => return template.replace("{token}", "no-such-offer"),
             other => panic!("no seeded resource for /v1/{other}: add it to the probe"),
@@ -193,6 +213,9 @@ impl Seeded {
             ("PUT", "/v1/calendar/settings") => json!({"challengeHours": 24}),
             ("POST", "/v1/shifts/{id}/assignments") => json!({"crewId": self.ids["crew"]}),
             ("POST", "/v1/tasks/{id}/comments") => json!({"body": "probe"}),
+            ("POST", "/v1/webhooks/endpoints/{id}/rotate-secret") => json!({}),
+            ("POST", "/v1/webhooks/deliveries/{id}/redeliver") => return None,
+            ("PATCH", "/v1/webhooks/endpoints/{id}") => json!({"description": "probe"}),
             ("PATCH", "/v1/artists/{id}") => json!({"notes": "probe"}),
             ("PATCH", "/v1/tasks/{id}") => json!({"title": "probe"}),
             ("PATCH", _) => json!({"name": "probe"}),
@@ -256,7 +279,7 @@ fn collection_query(path: &str) -> String {
 /// of the owner's data changes; every list shows only the caller's rows.
 #[tokio::test]
 async fn another_company_gets_404_on_every_route_and_sees_none_of_its_rows() {
-    let f = fleet().await;
+    let f = fleet_with(&LOOPBACK).await;
     let (victim, intruder) = (f.tenant().await, f.tenant().await);
     let routes = route_table(&f).await;
     let theirs = seed(&f, &victim).await;
@@ -289,7 +312,7 @@ async fn another_company_gets_404_on_every_route_and_sees_none_of_its_rows() {
 /// refused with 403, before anything is looked up or changed.
 #[tokio::test]
 async fn every_route_refuses_a_member_without_its_permission() {
-    let f = fleet().await;
+    let f = fleet_with(&LOOPBACK).await;
     let t = f.tenant().await;
     // A member for each permission: more than the default plan's members.
     f.on_plan(&t, json!({"maxMembers": 200}), "maxMembers").await;

@@ -17,6 +17,7 @@ use crate::domains::events::repo as events;
 use crate::domains::orders::model::TicketStatus;
 use crate::domains::orders::repo as orders;
 use crate::domains::ticketing::repo as ticket_types;
+use crate::domains::webhooks;
 use crate::error::Error;
 use crate::state::AppState;
 
@@ -133,8 +134,16 @@ async fn scan_one(state: &AppState, company: Uuid, list: &CheckinList, scan: &Sc
         result: out.result,
         at: now,
     };
+    let admitted = (out.result == ScanResult::Accepted && scan.direction == Direction::In)
+        .then(|| serde_json::json!({"ticketId": out.ticket_id, "ticketTypeId": out.ticket_type_id, "checkinListId": list.id, "eventId": list.event_id, "gate": scan.gate.trim(), "scannedAt": scan.scanned_at}));
     let recorded = match repo::insert_scan(&txn, record).await {
-        Ok(()) => txn.commit().await,
+        Ok(()) => match admitted {
+            Some(data) => match webhooks::enqueue(&txn, company, "ticket.checked_in", &data, now).await {
+                Ok(()) => txn.commit().await,
+                Err(e) => Err(e),
+            },
+            None => txn.commit().await,
+        },
         Err(e) => {
             drop(txn);
             Err(e)

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::model::{Action, Event, EventFilter, EventIn, EventPatch, Slot, Status, check_lineup, check_times};
 use super::repo;
 use crate::domains::activity::{self, Change};
+use crate::domains::webhooks;
 use crate::domains::{artists, venues};
 use crate::error::Error;
 use crate::patch::patched;
@@ -231,6 +232,8 @@ async fn transition_once(
         ),
     )
     .await?;
+    let changed = serde_json::json!({"eventId": id, "from": before.status, "to": to, "event": &after});
+    webhooks::enqueue(&txn, ctx.company_id, "event.status_changed", &changed, after.updated_at).await?;
     txn.commit().await?;
     Ok(after)
 }

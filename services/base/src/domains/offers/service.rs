@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::{Action, Offer, OfferFilter, OfferIn, Status, repo};
 use crate::domains::activity::{self, Change};
+use crate::domains::webhooks;
 use crate::domains::{artists, events};
 use crate::error::Error;
 use crate::outbox::{self, Fact};
@@ -99,6 +100,8 @@ pub async fn act(state: &AppState, ctx: &AccessContext, id: Uuid, action: Action
             deal: Some(offer.deal.clone()),
         };
         outbox::enqueue(&txn, ctx.company_id, format!("offer:{}:accepted", offer.id), &fact, now).await?;
+        let accepted = Offer { status: to, ..offer.clone() };
+        webhooks::enqueue(&txn, ctx.company_id, "offer.accepted", &accepted, now).await?;
     }
     let change = Change {
         at: now,

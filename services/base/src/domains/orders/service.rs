@@ -27,6 +27,7 @@ use crate::domains::ticketing::model::TicketType;
 use crate::domains::ticketing::{self, repo as ticket_types};
 use crate::domains::waitlist::model::{Entry, EntryStatus};
 use crate::domains::waitlist::repo as waitlist;
+use crate::domains::webhooks;
 use crate::error::Error;
 use crate::outbox::{self, Fact};
 use crate::state::AppState;
@@ -82,6 +83,12 @@ async fn change(
     at: DateTime<Utc>,
 ) -> Result<(), Error> {
     activity::record_as(db, company, actor, changed(order, action, before, at)).await?;
+    let event_type = match action {
+        "paid" => "order.paid",
+        "refunded" => "order.refunded",
+        _ => return Ok(()),
+    };
+    webhooks::enqueue(db, company, event_type, order, at).await?;
     Ok(())
 }
 

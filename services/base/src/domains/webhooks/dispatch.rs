@@ -1,0 +1,206 @@
+//! From a committed change to the receivers: messages are written in the
+//! change's transaction, fanned out to the endpoints subscribed, and each
+//! delivery is attempted until it succeeds, the receiver answers 410, or the
+//! retry schedule is spent. A delivery is claimed before its attempt, so two
+//! replicas never send it at once; a crash after the claim means one more
+//! attempt later (at least once), never none.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use marquee_kit::{Clock, Sealer};
+use marquee_webhooks::{Delivery, Sender, next_delay, signature_header};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::model::{DeliveryStatus, Endpoint, message_id};
+use super::repo::{self, Outcome, delivery_row};
+
+/// Deliveries attempted at once.
+const IN_FLIGHT: usize = 8;
+/// Messages fanned out and deliveries taken per round.
+const ROUND: u64 = 64;
+
+fn body(event_type: &str, data: &impl Serialize, at: DateTime<Utc>) -> Result<String, DbErr> {
+    let data = serde_json::to_value(data).map_err(|e| DbErr::Custom(e.to_string()))?;
+    serde_json::to_string(&serde_json::json!({"type": event_type, "timestamp": at, "data": data}))
+        .map_err(|e| DbErr::Custom(e.to_string()))
+}
+
+/// Writes a message in the caller's transaction.
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    event_type: &'static str,
+    data: &impl Serialize,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    repo::insert_messages(db, vec![(Uuid::now_v7(), company, event_type, body(event_type, data, at)?)], at).await
+}
+
+/// Writes many messages, each (company, event type, data), in few statements.
+pub async fn enqueue_many<T: Serialize>(
+    db: &impl ConnectionTrait,
+    messages: Vec<(Uuid, &'static str, T)>,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let rows = messages
+        .iter()
+        .map(|(company, event_type, data)| Ok((Uuid::now_v7(), *company, *event_type, body(event_type, data, at)?)))
+        .collect::<Result<Vec<_>, DbErr>>()?;
+    repo::insert_messages(db, rows, at).await
+}
+
+/// The dispatcher: one per replica.
+#[derive(Clone)]
+pub struct Dispatcher {
+    pub sender: Sender,
+    pub sealer: Sealer,
+    pub clock: Clock,
+    /// How often it looks for work.
+    pub poll: Duration,
+    /// How long a claimed attempt keeps others away (past the send timeout).
+    pub lease: Duration,
+}
+
+impl Dispatcher {
+    pub async fn run(self, db: DatabaseConnection, shutdown: CancellationToken) {
+        loop {
+            if let Err(e) = self.round(&db).await {
+                tracing::warn!(error = %e, "webhook dispatch round failed; trying again");
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(self.poll) => {}
+            }
+        }
+    }
+
+    /// Fans out what waits, then attempts what is due: one endpoint's
+    /// deliveries one after another, oldest message first (so a receiver
+    /// sees them in order, and a 410 stops the rest), endpoints side by side.
+    pub async fn round(&self, db: &DatabaseConnection) -> Result<(), DbErr> {
+        self.fan_out(db).await?;
+        let now = self.clock.now();
+        let mut due = repo::due(db, now, ROUND).await?;
+        due.sort_by_key(|d| (d.endpoint_id, d.message_id));
+        let lease = chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::minutes(2));
+        let mut by_endpoint: Vec<(Uuid, Vec<delivery_row::Model>)> = Vec::new();
+        for d in due {
+            if !repo::claim(db, &d, now, lease).await? {
+                continue;
+            }
+            match by_endpoint.last_mut() {
+                Some((endpoint, list)) if *endpoint == d.endpoint_id => list.push(d),
+                _ => by_endpoint.push((d.endpoint_id, vec![d])),
+            }
+        }
+        let rounds = futures::stream::iter(by_endpoint)
+            .map(|(endpoint, list)| async move {
+                let endpoint = repo::endpoint_by_id(db, &self.sealer, endpoint).await?;
+                for d in list {
+                    if !self.attempt(db, d, endpoint.clone()).await? {
+                        // The receiver is gone: the endpoint's other deliveries failed with it.
+                        break;
+                    }
+                }
+                Ok::<(), DbErr>(())
+            })
+            .buffer_unordered(IN_FLIGHT)
+            .collect::<Vec<_>>()
+            .await;
+        rounds.into_iter().collect()
+    }
+
+    async fn fan_out(&self, db: &DatabaseConnection) -> Result<(), DbErr> {
+        let waiting = repo::waiting_messages(db, ROUND).await?;
+        if waiting.is_empty() {
+            return Ok(());
+        }
+        let mut companies: Vec<Uuid> = waiting.iter().map(|m| m.company_id).collect();
+        companies.sort_unstable();
+        companies.dedup();
+        let endpoints = repo::enabled_endpoints(db, &self.sealer, companies).await?;
+        let now = self.clock.now();
+        let txn = db.begin().await?;
+        for message in waiting {
+            let deliveries = endpoints
+                .iter()
+                .filter(|e| e.company_id == message.company_id && e.wants(&message.event_type))
+                .map(|e| delivery_row::Model {
+                    id: Uuid::now_v7(),
+                    company_id: message.company_id,
+                    message_id: message.id,
+                    endpoint_id: e.id,
+                    event_type: message.event_type.clone(),
+                    status: DeliveryStatus::Pending.as_str().to_owned(),
+                    attempts: 0,
+                    next_attempt_at: now,
+                    last_attempt_at: None,
+                    last_status_code: None,
+                    last_latency_ms: None,
+                    last_response: None,
+                    last_error: None,
+                    delivered_at: None,
+                })
+                .collect();
+            repo::fan_out(&txn, message.id, deliveries).await?;
+        }
+        txn.commit().await
+    }
+
+    async fn attempt(
+        &self,
+        db: &DatabaseConnection,
+        d: delivery_row::Model,
+        endpoint: Option<Endpoint>,
+    ) -> Result<bool, DbErr> {
+        let Some(endpoint) = endpoint.filter(|e| e.enabled) else {
+            let attempt = marquee_webhooks::Attempt {
+                error: Some("the endpoint is disabled or gone".to_owned()),
+                ..Default::default()
+            };
+            let now = self.clock.now();
+            let outcome = Outcome { attempt: &attempt, at: now, status: DeliveryStatus::Failed, next_attempt_at: now };
+            repo::record(db, d.id, outcome).await?;
+            return Ok(true);
+        };
+        let Some(message) = repo::message(db, d.message_id).await? else {
+            return Ok(true);
+        };
+        let now = self.clock.now();
+        let id = message_id(message.id);
+        let timestamp = now.timestamp();
+        let payload = message.payload.as_bytes();
+        let signature = signature_header(&endpoint.signing_secrets(now), &id, timestamp, payload);
+        let attempt =
+            self.sender.send(Delivery { url: &endpoint.url, id: &id, timestamp, body: payload, signature }).await;
+        let at = self.clock.now();
+        let attempts = u32::try_from(d.attempts + 1).unwrap_or(u32::MAX);
+        let (status, next_attempt_at) = if attempt.succeeded() {
+            (DeliveryStatus::Succeeded, at)
+        } else if attempt.gone() {
+            (DeliveryStatus::Failed, at)
+        } else {
+            match next_delay(attempts).and_then(|d| chrono::Duration::from_std(d).ok()) {
+                Some(wait) => (DeliveryStatus::Pending, at + wait),
+                None => (DeliveryStatus::Failed, at),
+            }
+        };
+        tracing::info!(
+            delivery = %d.id, endpoint = %endpoint.id, company = %d.company_id, event_type = %d.event_type,
+            attempt = attempts, status = ?attempt.status, latency_ms = attempt.latency_ms,
+            outcome = status.as_str(), "webhook attempt"
+        );
+        metrics::counter!("webhook_attempts_total", "outcome" => status.as_str()).increment(1);
+        repo::record(db, d.id, Outcome { attempt: &attempt, at, status, next_attempt_at }).await?;
+        if attempt.gone() {
+            repo::disable_endpoint(db, endpoint.id, "the receiver answered 410 Gone", at).await?;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+}
