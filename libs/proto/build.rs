@@ -6,6 +6,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "marquee/platform_core/v1/platform_core.proto",
         "marquee/auth/v1/auth.proto",
         "marquee/financial/v1/financial.proto",
+        "marquee/integration/v1/integration.proto",
     ];
     for file in files {
         println!("cargo:rerun-if-changed={}", root.join(file).display());

@@ -21,5 +21,11 @@ pub mod financial {
     }
 }
 
+pub mod integration {
+    pub mod v1 {
+        tonic::include_proto!("marquee.integration.v1");
+    }
+}
+
 /// Encoded file descriptors of every contract, for gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptor.bin"));

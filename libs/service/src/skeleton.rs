@@ -225,6 +225,22 @@ impl GrpcServices {
         Self { routes: tonic::service::Routes::new(service), name: S::NAME }
     }
 
+    /// Serves `service` beside the first one.
+    pub fn with<S>(mut self, service: S) -> Self
+    where
+        S: tower::Service<http::Request<tonic::body::Body>, Error = Infallible>
+            + NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Response: axum::response::IntoResponse,
+        S::Future: Send + 'static,
+    {
+        self.routes = self.routes.add_service(service);
+        self
+    }
+
     async fn serve(self, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
         let (health, health_service) = tonic_health::server::health_reporter();
         health.set_service_status(self.name, tonic_health::ServingStatus::Serving).await;

@@ -6,6 +6,7 @@ mod m20261122_000001_identity;
 mod m20261122_000002_tenancy;
 mod m20261202_000003_entitlements_revision;
 mod m20261203_000004_api_keys;
+mod m20261203_000005_integration_events;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_tenancy::Migration),
             Box::new(m20261202_000003_entitlements_revision::Migration),
             Box::new(m20261203_000004_api_keys::Migration),
+            Box::new(m20261203_000005_integration_events::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ mod m20261123_000002_records;
 mod m20261123_000003_settlements;
 mod m20261201_000004_safeguards;
 mod m20261203_000005_deals;
+mod m20261203_000006_integration_events;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_settlements::Migration),
             Box::new(m20261201_000004_safeguards::Migration),
             Box::new(m20261203_000005_deals::Migration),
+            Box::new(m20261203_000006_integration_events::Migration),
         ]
     }
 }

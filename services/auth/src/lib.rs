@@ -164,7 +164,11 @@ impl App {
             },
             RequireServiceToken::new(self.state.config.service.internal_service_token.expose()),
         );
-        self.skeleton.serve(router, Some(GrpcServices::new(access))).await
+        let feed = marquee_proto::integration::v1::integration_events_server::IntegrationEventsServer::with_interceptor(
+            marquee_webhooks::feed::Feed { db: self.state.db.clone() },
+            RequireServiceToken::new(self.state.config.service.internal_service_token.expose()),
+        );
+        self.skeleton.serve(router, Some(GrpcServices::new(access).with(feed))).await
     }
 }
 

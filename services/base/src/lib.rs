@@ -73,6 +73,20 @@ impl App {
             webhooks,
         };
         tasks.spawn("webhook-dispatch", state.webhooks.clone().run(state.db.clone(), shutdown.clone()));
+        for (source, url) in
+            [("auth", state.config.guard.auth_grpc_url.clone()), ("financial", state.config.financial_grpc_url.clone())]
+        {
+            let take = domains::webhooks::feeds::take(
+                source,
+                url,
+                state.config.service.internal_service_token.expose().to_owned(),
+                state.db.clone(),
+                state.clock.clone(),
+                state.config.webhooks.poll,
+                shutdown.clone(),
+            );
+            tasks.spawn(if source == "auth" { "webhook-feed-auth" } else { "webhook-feed-financial" }, take);
+        }
         tasks.spawn(
             "outbox-relay",
             state.outbox.clone().relay(

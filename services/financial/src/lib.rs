@@ -57,7 +57,11 @@ impl App {
             grpc::FactsGrpc { state: self.state.clone() },
             marquee_kit::grpc::RequireServiceToken::new(self.state.config.service.internal_service_token.expose()),
         );
-        self.skeleton.serve(self.router, Some(GrpcServices::new(facts))).await
+        let feed = marquee_proto::integration::v1::integration_events_server::IntegrationEventsServer::with_interceptor(
+            marquee_webhooks::feed::Feed { db: self.state.db.clone() },
+            marquee_kit::grpc::RequireServiceToken::new(self.state.config.service.internal_service_token.expose()),
+        );
+        self.skeleton.serve(self.router, Some(GrpcServices::new(facts).with(feed))).await
     }
 }
 

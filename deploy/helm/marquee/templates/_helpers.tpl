@@ -177,7 +177,7 @@ with base's, which the client host routes.
 {{- define "marquee.routes" -}}
 client:
   auth: [/v1/auth, /v1/companies, /v1/invitations, /v1/me, /.well-known]
-  base: [/v1/artists, /v1/venues, /v1/vendors, /v1/events, /v1/calendar, /v1/offers, /v1/orders, /v1/vouchers, /v1/checkin-lists, /v1/waitlist-offers, /v1/workspaces, /v1/tasks, /v1/dashboard, /v1/activity, /v1/media, /v1/crew, /v1/shifts, /v1/meta]
+  base: [/v1/artists, /v1/venues, /v1/vendors, /v1/events, /v1/calendar, /v1/offers, /v1/orders, /v1/vouchers, /v1/checkin-lists, /v1/waitlist-offers, /v1/workspaces, /v1/tasks, /v1/dashboard, /v1/activity, /v1/media, /v1/crew, /v1/shifts, /v1/webhooks, /v1/meta]
   financial: [/v1/ledger, /v1/expenses, /v1/incomes, /v1/settlements, /v1/payouts, /v1/reports, /v1/parked-facts]
 operator:
   auth: [/v1/admin]
@@ -321,7 +321,13 @@ affinity:
 # {{ .dest }}
 - to:
     {{- range $dest.cidrs }}
+    {{- if $dest.except }}
+    - ipBlock:
+        cidr: {{ . }}
+        except: {{ toJson $dest.except }}
+    {{- else }}
     - ipBlock: {cidr: {{ . }}}
+    {{- end }}
     {{- end }}
   ports:
     {{- range $dest.ports }}
@@ -333,7 +339,8 @@ affinity:
 {{/*
 Egress a pod needs beyond the call graph: DNS always; PostgreSQL; Redis and
 the OTLP collector when configured; the media bucket for base only; the SMTP
-relay for auth and base (the services that send mail) only. .key is the
+relay for auth and base (the services that send mail) only; the companies'
+webhook receivers for base only. .key is the
 service, or "migrate" for the Jobs.
 */}}
 {{- define "marquee.egress" -}}
@@ -354,6 +361,7 @@ service, or "migrate" for the Jobs.
 {{- if $v.config.otlpEndpoint }}{{ $dests = append $dests "otlpCollector" }}{{ end -}}
 {{- if and (eq .key "base") (include "marquee.mediaInBucket" .root) }}{{ $dests = append $dests "objectStorage" }}{{ end -}}
 {{- if and (has .key (list "auth" "base")) $v.mail.smtpSecretKey }}{{ $dests = append $dests "smtp" }}{{ end -}}
+{{- if eq .key "base" }}{{ $dests = append $dests "webhooks" }}{{ end -}}
 {{- range $dests }}
 {{- include "marquee.egressTo" (dict "root" $.root "dest" .) }}
 {{- end }}

@@ -390,7 +390,7 @@ async fn receivers_must_be_public_addresses_unless_allowed() {
         .await;
     assert_eq!((unknown.status.as_u16(), unknown.fields()), (400, vec!["eventTypes".to_owned()]));
     let types = f.get(&t, "/v1/webhooks/event-types").await;
-    assert_eq!(types.data().as_array().unwrap().len(), 5);
+    assert_eq!(types.data().as_array().unwrap().len(), 9);
     // Members without the permission see nothing and change nothing.
     let (_, viewer) = f.member_with(&t, &["basic.event.view"]).await;
     let r = f.call(Method::GET, "/v1/webhooks/endpoints", Some(&viewer), Some(t.company), None).await;
@@ -441,4 +441,71 @@ async fn a_rotated_secret_signs_beside_the_old_one_until_the_overlap_ends() {
     assert_eq!(last.signature.split(' ').count(), 1, "the old secret no longer signs");
     let timestamp: i64 = last.timestamp.parse().unwrap();
     assert_eq!(last.signature, Secret::parse(&new).unwrap().sign(&last.id, timestamp, last.body.as_bytes()));
+}
+
+/// Members joining and leaving (auth) and expenses approved (financial) reach
+/// the same endpoints, once each, signed the same way.
+#[tokio::test]
+async fn changes_in_auth_and_financial_reach_the_companys_endpoints() {
+    let (listeners, financial_url) = crate::fleet::financial_listeners().await;
+    let mut env = LOOPBACK.to_vec();
+    env.push(("FINANCIAL_GRPC_URL", financial_url.as_str()));
+    let f = fleet_on(&env, marquee_kit::Clock::default()).await;
+    let financial = marquee_test_support::start_financial(f.peers(), Some(listeners)).await;
+    let fin = marquee_test_support::Api(financial.running.client.clone());
+    fin.wait_until_ready().await;
+    let t = f.tenant().await;
+    let receiver = Receiver::start(&[]).await;
+    let (_, secret) =
+        endpoint(&f, &t, &t.owner, &receiver.url, &["member.added", "member.removed", "expense.approved"]).await;
+
+    let (reviewer, reviewer_token) = f.member_with(&t, &["financial.expense.view", "financial.expense.approve"]).await;
+    let expense = fin
+        .post(
+            &t,
+            "/v1/expenses",
+            &json!({"amount": 45_000, "currency": "EUR", "category": "catering", "counterparty": "Food Co"}),
+        )
+        .await;
+    assert_eq!(expense.status, 201, "{:?}", expense.body);
+    let expense = expense.data()["id"].as_str().unwrap().to_owned();
+    let submitted = fin.post(&t, &format!("/v1/expenses/{expense}/submit"), &json!({"reviewerId": reviewer})).await;
+    assert_eq!(submitted.status, 200, "{:?}", submitted.body);
+    let approved = fin
+        .call(
+            Method::POST,
+            &format!("/v1/expenses/{expense}/approve"),
+            Some(&reviewer_token),
+            Some(t.company),
+            Some(&json!({})),
+        )
+        .await;
+    assert_eq!(approved.status, 200, "{:?}", approved.body);
+    let removed = f.auth.delete(&format!("/v1/companies/{}/members/{reviewer}", t.company), Some(&t.owner)).await;
+    assert_eq!(removed.status, 200, "{:?}", removed.body);
+
+    let seen = receiver.wait_for(3).await;
+    let mut types: Vec<String> = seen.iter().map(|r| r.json()["type"].as_str().unwrap().to_owned()).collect();
+    types.sort();
+    assert_eq!(types, ["expense.approved", "member.added", "member.removed"]);
+    for r in &seen {
+        assert!(verified_independently(&secret, r), "{r:?}");
+        let data = &r.json()["data"];
+        match r.json()["type"].as_str().unwrap() {
+            "expense.approved" => {
+                assert_eq!((data["id"].as_str(), data["status"].as_str()), (Some(expense.as_str()), Some("approved")))
+            }
+            _ => assert_eq!(data["userId"], reviewer.to_string()),
+        }
+    }
+    // Taken once: no message twice.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(receiver.seen().len(), 3);
+    // Another company's endpoint hears none of it.
+    let other = f.tenant().await;
+    let theirs = Receiver::start(&[]).await;
+    endpoint(&f, &other, &other.owner, &theirs.url, &["member.added", "member.removed", "expense.approved"]).await;
+    f.member_with(&t, &["financial.expense.view"]).await;
+    receiver.wait_for(4).await;
+    assert!(theirs.seen().is_empty());
 }

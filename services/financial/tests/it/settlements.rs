@@ -5,6 +5,8 @@ use std::sync::Arc;
 use marquee_kit::grpc::ServiceCredentials;
 use marquee_proto::financial::v1::facts_client::FactsClient;
 use marquee_proto::financial::v1::{Money, OfferAccepted, SaleKind, TicketSale};
+use marquee_proto::integration::v1::integration_events_client::IntegrationEventsClient;
+use marquee_proto::integration::v1::{AcknowledgeRequest, PendingRequest};
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -109,6 +111,30 @@ async fn a_settlement_splits_exactly_freezes_and_pays_out() {
     assert_eq!(finalized.data()["status"], "finalized");
     assert!(finalized.data()["entryId"].is_string(), "posted to the ledger");
     assert_eq!(f.post(&t, &format!("/v1/settlements/{id}/finalize"), &json!({})).await.code(), "ALREADY_FINALIZED");
+    // The company's webhooks hear of it (base takes the event from the feed).
+    let channel = tonic::transport::Endpoint::from_shared(f.grpc.clone()).unwrap().connect().await.unwrap();
+    let mut feed = IntegrationEventsClient::with_interceptor(
+        channel,
+        ServiceCredentials::new(marquee_test_support::SERVICE_TOKEN).unwrap(),
+    );
+    let pending = feed.pending(PendingRequest { limit: 500 }).await.unwrap().into_inner().events;
+    let ours: Vec<_> = pending.iter().filter(|e| e.company_id == t.company.to_string()).collect();
+    let types: Vec<&str> = ours.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(types, ["expense.approved", "expense.approved", "settlement.finalized"], "once each, in order");
+    let body: Value = serde_json::from_str(&ours[2].body_json).unwrap();
+    assert_eq!(
+        (body["type"].as_str(), body["data"]["settlementId"].as_str()),
+        (Some("settlement.finalized"), Some(id.as_str()))
+    );
+    assert_eq!(body["data"]["allocations"].as_array().map(Vec::len), Some(3));
+    let ids: Vec<String> = ours.iter().map(|e| e.id.clone()).collect();
+    let acked = feed.acknowledge(AcknowledgeRequest { ids: ids.clone() }).await.unwrap().into_inner();
+    assert_eq!(acked.acknowledged, 3);
+    let again = feed.pending(PendingRequest { limit: 500 }).await.unwrap().into_inner().events;
+    assert!(again.iter().all(|e| !ids.contains(&e.id)), "acknowledged events are not offered again");
+    let anonymous = tonic::transport::Endpoint::from_shared(f.grpc.clone()).unwrap().connect().await.unwrap();
+    let refused = IntegrationEventsClient::new(anonymous).pending(PendingRequest { limit: 1 }).await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated, "only base, with the service token");
 
     // Frozen: a late sale changes nothing in it.
     facts.record_ticket_sale(sale(4, SaleKind::Sale, 99_999)).await.unwrap();

@@ -25,9 +25,7 @@ const IN_FLIGHT: usize = 8;
 const ROUND: u64 = 64;
 
 fn body(event_type: &str, data: &impl Serialize, at: DateTime<Utc>) -> Result<String, DbErr> {
-    let data = serde_json::to_value(data).map_err(|e| DbErr::Custom(e.to_string()))?;
-    serde_json::to_string(&serde_json::json!({"type": event_type, "timestamp": at, "data": data}))
-        .map_err(|e| DbErr::Custom(e.to_string()))
+    marquee_webhooks::message_body(event_type, data, at).map_err(|e| DbErr::Custom(e.to_string()))
 }
 
 /// Writes a message in the caller's transaction.

@@ -6,12 +6,16 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Every event type an endpoint may subscribe to, and what it tells.
-pub const EVENT_TYPES: [(&str, &str); 5] = [
+pub const EVENT_TYPES: [(&str, &str); 9] = [
     ("order.paid", "an order was paid; its tickets are issued"),
     ("order.refunded", "some or all of an order's tickets were refunded"),
     ("ticket.checked_in", "a ticket was admitted at a door"),
     ("event.status_changed", "an event was announced, put on sale, closed, canceled or completed"),
     ("offer.accepted", "a booking offer was accepted"),
+    ("expense.approved", "an expense was approved by its reviewer (from financial)"),
+    ("settlement.finalized", "an event's settlement was finalized (from financial)"),
+    ("member.added", "someone joined the company (from auth)"),
+    ("member.removed", "someone was removed from the company (from auth)"),
 ];
 
 /// Endpoints a company may keep.

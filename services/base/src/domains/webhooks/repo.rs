@@ -258,6 +258,31 @@ pub async fn insert_messages(
     Ok(())
 }
 
+/// Messages taken from another service's feed, each (id, company, event
+/// type, body): one already stored under its id is not stored again.
+pub async fn insert_taken(
+    db: &impl ConnectionTrait,
+    messages: Vec<(Uuid, Uuid, String, String)>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let rows = messages.into_iter().map(|(id, company, event_type, payload)| message_row::ActiveModel {
+        id: Set(id),
+        company_id: Set(company),
+        event_type: Set(event_type),
+        payload: Set(payload),
+        created_at: Set(now),
+        fanned_out: Set(false),
+    });
+    message_row::Entity::insert_many(rows)
+        .on_conflict(OnConflict::column(message_row::Column::Id).do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
 /// Messages not fanned out yet, oldest first.
 pub async fn waiting_messages(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<message_row::Model>, DbErr> {
     message_row::Entity::find()

@@ -232,6 +232,9 @@ async fn advance(
         &Transition { from_status: Some(from), to_status: to, actor_id: ctx.user_id, note, at: now },
     )
     .await?;
+    if to == Status::Approved && record.kind == Kind::Expense {
+        marquee_webhooks::feed::record(&txn, ctx.company_id, "expense.approved", &record, now).await?;
+    }
     txn.commit().await?;
     Ok(record)
 }

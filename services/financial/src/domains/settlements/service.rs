@@ -175,6 +175,15 @@ pub async fn finalize(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result
     if !repo::finalize(&txn, ctx.company_id, id, &frozen, entry, ctx.user_id, now).await? {
         return Err(Error::AlreadyFinalized("the settlement is final".to_owned()));
     }
+    let finalized = serde_json::json!({
+        "settlementId": id,
+        "eventId": stored.event_id,
+        "currency": stored.currency,
+        "ledgerEntryId": entry,
+        "allocations": frozen.allocations,
+        "finalizedBy": ctx.user_id,
+    });
+    marquee_webhooks::feed::record(&txn, ctx.company_id, "settlement.finalized", &finalized, now).await?;
     txn.commit().await?;
     get(state, ctx, id).await
 }

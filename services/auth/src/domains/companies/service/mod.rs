@@ -63,6 +63,7 @@ async fn commit(
             after: c.after.clone(),
         };
         repo::insert_audit(&txn, company, &entry).await?;
+        announce_to_webhooks(&txn, company, c, now).await?;
     }
     txn.commit().await?;
     for c in changes {
@@ -73,6 +74,29 @@ async fn commit(
         state.events.publish(event).await;
     }
     Ok(revision)
+}
+
+/// Members joining and leaving, for the company's webhooks (base delivers
+/// them), in the change's transaction.
+async fn announce_to_webhooks(
+    txn: &DatabaseTransaction,
+    company: Uuid,
+    change: &Change,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Error> {
+    let (event_type, roles) = match change.action {
+        "member.added" | "invitation.accepted" => ("member.added", &change.after["roles"]),
+        "member.removed" => ("member.removed", &change.before["roles"]),
+        _ => return Ok(()),
+    };
+    let data = json!({
+        "companyId": company,
+        "userId": change.user,
+        "roles": roles,
+        "byInvitation": change.action == "invitation.accepted",
+    });
+    marquee_webhooks::feed::record(txn, company, event_type, &data, at).await?;
+    Ok(())
 }
 
 /// The caller's grants in a company they belong to; a stranger learns nothing

@@ -1,0 +1,113 @@
+//! The events a service keeps for base's webhooks: written in the change's
+//! own transaction, offered to base until base acknowledges them (at least
+//! once; base stores each under its id, so an event offered twice is one
+//! message).
+
+use chrono::{DateTime, Utc};
+use marquee_proto::integration::v1 as pb;
+use sea_orm::entity::prelude::*;
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryOrder, QuerySelect, Set};
+use tonic::{Request, Response, Status};
+
+pub mod row {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "integration_events")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub company_id: Uuid,
+        pub event_type: String,
+        pub body: String,
+        pub created_at: DateTimeUtc,
+        pub acknowledged_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Records an event in the caller's transaction.
+pub async fn record(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    event_type: &str,
+    data: &impl serde::Serialize,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let body = crate::message_body(event_type, data, at).map_err(|e| DbErr::Custom(e.to_string()))?;
+    row::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        company_id: Set(company),
+        event_type: Set(event_type.to_owned()),
+        body: Set(body),
+        created_at: Set(at),
+        acknowledged_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// The gRPC face of the feed, for base alone (behind the service token).
+pub struct Feed {
+    pub db: DatabaseConnection,
+}
+
+fn internal(e: DbErr) -> Status {
+    tracing::warn!(error = %e, "the integration events could not be read");
+    Status::unavailable("the integration events cannot be read right now")
+}
+
+#[tonic::async_trait]
+impl pb::integration_events_server::IntegrationEvents for Feed {
+    async fn pending(&self, request: Request<pb::PendingRequest>) -> Result<Response<pb::PendingEvents>, Status> {
+        let limit = request.into_inner().limit.clamp(1, 500);
+        let rows = row::Entity::find()
+            .filter(row::Column::AcknowledgedAt.is_null())
+            .order_by_asc(row::Column::Id)
+            .limit(u64::from(limit))
+            .all(&self.db)
+            .await
+            .map_err(internal)?;
+        let events = rows
+            .into_iter()
+            .map(|r| pb::IntegrationEvent {
+                id: r.id.to_string(),
+                company_id: r.company_id.to_string(),
+                event_type: r.event_type,
+                body_json: r.body,
+            })
+            .collect();
+        Ok(Response::new(pb::PendingEvents { events }))
+    }
+
+    async fn acknowledge(
+        &self,
+        request: Request<pb::AcknowledgeRequest>,
+    ) -> Result<Response<pb::AcknowledgeResponse>, Status> {
+        let request = request.into_inner();
+        if request.ids.len() > 500 {
+            return Err(Status::invalid_argument("at most 500 ids at once"));
+        }
+        let ids = request
+            .ids
+            .iter()
+            .map(|id| Uuid::parse_str(id))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| Status::invalid_argument("ids must be UUIDs"))?;
+        let done = row::Entity::update_many()
+            .col_expr(row::Column::AcknowledgedAt, Expr::value(Utc::now()))
+            .filter(row::Column::Id.is_in(ids))
+            .filter(row::Column::AcknowledgedAt.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(internal)?;
+        Ok(Response::new(pb::AcknowledgeResponse {
+            acknowledged: u32::try_from(done.rows_affected).unwrap_or(u32::MAX),
+        }))
+    }
+}
