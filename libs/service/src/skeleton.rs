@@ -210,33 +210,43 @@ pub struct GrpcServices {
     name: &'static str,
 }
 
+/// A gRPC service the fleet serves.
+pub trait GrpcService:
+    tower::Service<
+        http::Request<tonic::body::Body>,
+        Error = Infallible,
+        Response: axum::response::IntoResponse,
+        Future: Send + 'static,
+    > + NamedService
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<S> GrpcService for S where
+    S: tower::Service<
+            http::Request<tonic::body::Body>,
+            Error = Infallible,
+            Response: axum::response::IntoResponse,
+            Future: Send + 'static,
+        > + NamedService
+        + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
 impl GrpcServices {
-    pub fn new<S>(service: S) -> Self
-    where
-        S: tower::Service<http::Request<tonic::body::Body>, Error = Infallible>
-            + NamedService
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Response: axum::response::IntoResponse,
-        S::Future: Send + 'static,
-    {
-        Self { routes: tonic::service::Routes::new(service), name: S::NAME }
+    /// `service`, named by health as the one this service serves.
+    pub fn new<S: GrpcService>(service: S) -> Self {
+        Self { routes: tonic::service::Routes::default(), name: S::NAME }.with(service)
     }
 
     /// Serves `service` beside the first one.
-    pub fn with<S>(mut self, service: S) -> Self
-    where
-        S: tower::Service<http::Request<tonic::body::Body>, Error = Infallible>
-            + NamedService
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Response: axum::response::IntoResponse,
-        S::Future: Send + 'static,
-    {
+    pub fn with<S: GrpcService>(mut self, service: S) -> Self {
         self.routes = self.routes.add_service(service);
         self
     }

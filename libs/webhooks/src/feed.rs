@@ -111,3 +111,45 @@ impl pb::integration_events_server::IntegrationEvents for Feed {
         }))
     }
 }
+
+/// The feed's table and index, for the migrations of the services that keep one.
+pub mod schema {
+    use sea_orm::sea_query::{ColumnDef, Index, IndexCreateStatement, Table, TableCreateStatement, TableDropStatement};
+
+    #[derive(sea_orm::DeriveIden)]
+    enum IntegrationEvents {
+        Table,
+        Id,
+        CompanyId,
+        EventType,
+        Body,
+        CreatedAt,
+        AcknowledgedAt,
+    }
+
+    pub fn table() -> TableCreateStatement {
+        Table::create()
+            .table(IntegrationEvents::Table)
+            .col(ColumnDef::new(IntegrationEvents::Id).uuid().not_null().primary_key())
+            .col(ColumnDef::new(IntegrationEvents::CompanyId).uuid().not_null())
+            .col(ColumnDef::new(IntegrationEvents::EventType).string_len(64).not_null())
+            .col(ColumnDef::new(IntegrationEvents::Body).text().not_null())
+            .col(ColumnDef::new(IntegrationEvents::CreatedAt).timestamp_with_time_zone().not_null())
+            .col(ColumnDef::new(IntegrationEvents::AcknowledgedAt).timestamp_with_time_zone().null())
+            .to_owned()
+    }
+
+    /// What is still waiting, in order.
+    pub fn index() -> IndexCreateStatement {
+        Index::create()
+            .name("integration_events_waiting")
+            .table(IntegrationEvents::Table)
+            .col(IntegrationEvents::AcknowledgedAt)
+            .col(IntegrationEvents::Id)
+            .to_owned()
+    }
+
+    pub fn drop() -> TableDropStatement {
+        Table::drop().table(IntegrationEvents::Table).to_owned()
+    }
+}
