@@ -10,6 +10,9 @@ use std::sync::Arc;
 use ipnet::IpNet;
 use reqwest::Url;
 
+/// How long a receiver's name may take to resolve.
+const RESOLVE_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The networks allowed beside public addresses.
 #[derive(Debug, Clone, Default)]
 pub struct AddressPolicy {
@@ -39,9 +42,11 @@ impl AddressPolicy {
         if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
             return self.check(ip).map(|()| vec![SocketAddr::new(ip, port)]);
         }
-        let found: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+        let lookup = tokio::time::timeout(RESOLVE_WITHIN, tokio::net::lookup_host((host, port)));
+        let found: Vec<SocketAddr> = lookup
             .await
-            .map_err(|e| format!("{host} cannot be resolved: {e}"))?
+            .map_err(|_| format!("{host} was not resolved in time"))?
+            .map_err(|_| format!("{host} cannot be resolved"))?
             .collect();
         if found.is_empty() {
             return Err(format!("{host} resolves to no address"));
@@ -52,8 +57,10 @@ impl AddressPolicy {
         Ok(found)
     }
 
+    /// The refusal names no address: a receiver's URL must not become a way
+    /// to map the network Marquee runs in.
     fn check(&self, ip: IpAddr) -> Result<(), String> {
-        if self.permits(ip) { Ok(()) } else { Err(format!("resolves to {ip}, which is not a public address")) }
+        if self.permits(ip) { Ok(()) } else { Err("resolves to an address that is not public".to_owned()) }
     }
 
     /// A resolver for the HTTP client that answers only with permitted addresses.
@@ -103,15 +110,17 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || a >= 240) // reserved
 }
 
+/// Only global unicast (2000::/3) counts, without the ranges in it that
+/// carry an IPv4 address (6to4, Teredo) or document examples: every other
+/// form (IPv4-compatible, NAT64, unique local where cloud metadata lives,
+/// link-local, site-local) is refused.
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
-    !(ip.is_unspecified()
-        || ip.is_loopback()
-        || ip.is_multicast()
-        || (first & 0xfe00) == 0xfc00 // unique local (cloud metadata fd00:ec2::254 among them)
-        || (first & 0xffc0) == 0xfe80 // link-local
-        || (first == 0x2001 && ip.segments()[1] == 0x0db8) // documentation
-        || (first == 0x0064 && ip.segments()[1] == 0xff9b)) // NAT64 reaches IPv4 space
+    let [first, second, ..] = ip.segments();
+    (first & 0xe000) == 0x2000
+        && first != 0x2002 // 6to4
+        && !(first == 0x2001 && second == 0x0000) // Teredo
+        && !(first == 0x2001 && second == 0x0db8) // documentation
+        && !(first == 0x2001 && second < 0x0200) // IETF protocol assignments (benchmarking, ORCHID…)
 }
 
 /// A receiver's URL as given: `http` or `https`, a host, no credentials.
@@ -155,6 +164,13 @@ mod tests {
             "fd00:ec2::254",
             "::ffff:127.0.0.1",
             "::ffff:169.254.169.254",
+            "::7f00:1",
+            "::ffff:0:7f00:1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::1",
+            "2002:7f00:1::1",
+            "2001:0:4136:e378::1",
+            "fec0::1",
             "224.0.0.1",
             "255.255.255.255",
         ] {

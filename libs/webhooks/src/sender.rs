@@ -61,6 +61,8 @@ impl Sender {
             .timeout(timeout)
             .connect_timeout(timeout)
             .redirect(Policy::none())
+            // A proxy would resolve the receiver itself, past the resolver below.
+            .no_proxy()
             .dns_resolver(policy.resolver())
             .user_agent("Marquee-Webhooks/1")
             .build()
@@ -76,6 +78,9 @@ impl Sender {
     /// resolves to permitted addresses only.
     pub async fn check_destination(&self, url: &str) -> Result<Url, String> {
         let url = check_url(url).map_err(str::to_owned)?;
+        if url.as_str().len() > 2000 {
+            return Err("at most 2000 characters once encoded".to_owned());
+        }
         let host = url.host_str().unwrap_or_default();
         self.policy.resolve(host, url.port_or_known_default().unwrap_or(443)).await?;
         Ok(url)
@@ -114,7 +119,10 @@ impl Sender {
                 Ok(None) | Err(_) => break,
             }
         }
-        let excerpt = (!kept.is_empty()).then(|| String::from_utf8_lossy(&kept).into_owned());
+        // Control characters (a NUL above all, which PostgreSQL's text refuses) are not kept.
+        let excerpt: String =
+            String::from_utf8_lossy(&kept).chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\t')).collect();
+        let excerpt = (!excerpt.is_empty()).then_some(excerpt);
         Attempt { status: Some(status), latency_ms: elapsed(started), excerpt, error: None }
     }
 }

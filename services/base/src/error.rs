@@ -90,6 +90,8 @@ pub enum Error {
     EndpointLimit(String),
     #[error("{0}")]
     EndpointDisabled(String),
+    #[error("{0}")]
+    NotAllowedToHear(String),
     /// `If-Match` named another version than the stored one (its current
     /// version, when known).
     #[error("the resource is no longer at the version named")]
@@ -159,6 +161,7 @@ impl From<Error> for ApiError {
             Error::AlreadyWaiting(message) => ApiError::conflict("ALREADY_WAITING", message),
             Error::EndpointLimit(message) => ApiError::conflict("ENDPOINT_LIMIT", message),
             Error::EndpointDisabled(message) => ApiError::conflict("ENDPOINT_DISABLED", message),
+            Error::NotAllowedToHear(message) => ApiError::forbidden("PERMISSION_DENIED", message),
             Error::VersionMismatch { current } => ApiError::new(
                 StatusCode::PRECONDITION_FAILED,
                 "VERSION_MISMATCH",

@@ -24,6 +24,8 @@ pub const LOOPBACK: [(&str, &str); 3] =
 #[derive(Clone, Copy)]
 pub enum Answer {
     Status(u16),
+    /// 200 with this body.
+    Body(&'static str),
     /// Answers only after this long (past base's timeout).
     Late(Duration),
 }
@@ -74,6 +76,7 @@ impl Receiver {
                             (StatusCode::OK, "late")
                         }
                         Some(Answer::Status(code)) => (StatusCode::from_u16(code).unwrap(), "planned answer"),
+                        Some(Answer::Body(body)) => (StatusCode::OK, body),
                         None => (StatusCode::OK, "thanks"),
                     }
                 }
@@ -161,8 +164,8 @@ async fn delivery_in(f: &Fleet, t: &Tenant, endpoint: &str, status: &str) -> Val
     panic!("no delivery became {status}: {:?}", deliveries(f, t, endpoint).await);
 }
 
-/// A paid order of one ticket at a fresh event on sale.
-async fn paid_order(f: &Fleet, t: &Tenant, token: &str, event: &str) -> String {
+/// A paid order of one ticket at a fresh event on sale: its id and its ticket's token.
+async fn paid_order(f: &Fleet, t: &Tenant, token: &str, event: &str) -> (String, String) {
     let ticket_type = f
         .post(
             t,
@@ -191,7 +194,7 @@ async fn paid_order(f: &Fleet, t: &Tenant, token: &str, event: &str) -> String {
         )
         .await;
     assert_eq!(paid.status, 200, "{:?}", paid.body);
-    id
+    (id, paid.data()["tickets"][0]["token"].as_str().unwrap().to_owned())
 }
 
 /// An API key's token for the tenant, naming `permissions`.
@@ -219,20 +222,45 @@ async fn an_integration_with_only_an_api_key_receives_signed_orders_and_reads_th
     let key = key_token(
         &f,
         &t,
-        &["basic.webhook.manage", "basic.webhook.view", "basic.ticketing.view", "basic.ticketing.edit"],
+        &[
+            "basic.webhook.manage",
+            "basic.webhook.view",
+            "basic.ticketing.view",
+            "basic.ticketing.edit",
+            "basic.event.view",
+        ],
     )
     .await;
     let receiver = Receiver::start(&[]).await;
-    let (id, secret) = endpoint(&f, &t, &key, &receiver.url, &["order.paid", "event.status_changed"]).await;
+    let types = ["order.paid", "order.refunded", "ticket.checked_in", "event.status_changed"];
+    let (id, secret) = endpoint(&f, &t, &key, &receiver.url, &types).await;
     assert!(secret.starts_with("whsec_"));
 
     let event = event_on_sale(&f, &t).await;
-    let order = paid_order(&f, &t, &key, &event).await;
-    let seen = receiver.wait_for(3).await;
+    let (order, ticket) = paid_order(&f, &t, &key, &event).await;
+    receiver.wait_for(3).await;
+    let door = f.post(&t, &format!("/v1/events/{event}/checkin-lists"), &json!({"name": "Door"})).await;
+    let scan =
+        json!({"ticket": ticket, "nonce": "n1", "direction": "in", "scannedAt": "2031-01-01T19:30:00Z", "gate": "A"});
+    let scanned = f.post(&t, &format!("/v1/checkin-lists/{}/scans", door.data()["id"].as_str().unwrap()), &scan).await;
+    assert_eq!(scanned.data()["result"], "accepted", "{:?}", scanned.body);
+    receiver.wait_for(4).await;
+    let refunded = f.post(&t, &format!("/v1/orders/{order}/refund"), &json!({})).await;
+    assert_eq!(refunded.status, 200, "{:?}", refunded.body);
+    let seen = receiver.wait_for(5).await;
     let types: Vec<String> = seen.iter().map(|r| r.json()["type"].as_str().unwrap().to_owned()).collect();
-    assert_eq!(types, ["event.status_changed", "event.status_changed", "order.paid"], "in the order they happened");
+    assert_eq!(
+        types,
+        ["event.status_changed", "event.status_changed", "order.paid", "ticket.checked_in", "order.refunded"],
+        "in the order they happened"
+    );
+    assert_eq!(seen[1].json()["data"]["to"], "on_sale");
+    assert_eq!(seen[3].json()["data"]["gate"], "A");
+    assert_eq!(seen[4].json()["data"]["status"], "refunded");
     let paid = &seen[2];
     assert_eq!(paid.json()["data"]["id"], order.as_str());
+    let told = &paid.json()["data"]["tickets"][0];
+    assert!(told["id"].is_string() && told.get("token").is_none(), "no admission token leaves: {told}");
     assert_eq!(paid.json()["data"]["status"], "paid");
     assert!(paid.id.starts_with("msg_") && seen.iter().filter(|r| r.id == paid.id).count() == 1);
     for r in &seen {
@@ -245,7 +273,7 @@ async fn an_integration_with_only_an_api_key_receives_signed_orders_and_reads_th
         .call(Method::GET, &format!("/v1/webhooks/endpoints/{id}/deliveries"), Some(&key), Some(t.company), None)
         .await;
     assert_eq!(log.status, 200, "{:?}", log.body);
-    let newest = &log.data()[0];
+    let newest = log.data().as_array().unwrap().iter().find(|d| d["messageId"] == paid.id.as_str()).unwrap().clone();
     assert_eq!((newest["status"].as_str(), newest["attempts"].as_u64()), (Some("succeeded"), Some(1)));
     assert_eq!((newest["lastStatusCode"].as_u64(), newest["lastResponse"].as_str()), (Some(200), Some("thanks")));
     assert!(newest["lastLatencyMs"].is_number() && newest["messageId"] == paid.id.as_str());
@@ -267,8 +295,13 @@ async fn a_failed_delivery_is_retried_with_backoff_until_it_lands() {
     let clock = marquee_kit::Clock::manual(chrono::Utc::now());
     let f = fleet_on(&LOOPBACK, clock.clone()).await;
     let t = f.tenant().await;
-    let receiver =
-        Receiver::start(&[Answer::Status(500), Answer::Late(Duration::from_millis(1500)), Answer::Status(503)]).await;
+    let receiver = Receiver::start(&[
+        Answer::Status(500),
+        Answer::Late(Duration::from_millis(1500)),
+        Answer::Status(503),
+        Answer::Body("ok\0\u{7}done"),
+    ])
+    .await;
     let (id, _) = endpoint(&f, &t, &t.owner, &receiver.url, &["event.status_changed"]).await;
     let venue = f.post(&t, "/v1/venues", &json!({"name": "Hall", "address": {"line1": "x", "city": "Porto", "country": "PT"}, "timezone": "Europe/Lisbon", "capacity": 100})).await;
     let event = f
@@ -281,6 +314,19 @@ async fn a_failed_delivery_is_retried_with_backoff_until_it_lands() {
     receiver.wait_for(1).await;
     let first = delivery_in(&f, &t, &id, "pending").await;
     assert_eq!((first["attempts"].as_u64(), first["lastStatusCode"].as_u64()), (Some(1), Some(500)));
+    // Another company cannot delete the endpoint, nor touch its deliveries.
+    let intruder = f.tenant().await;
+    let r = f
+        .call(
+            Method::DELETE,
+            &format!("/v1/webhooks/endpoints/{id}"),
+            Some(&intruder.owner),
+            Some(intruder.company),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(delivery_in(&f, &t, &id, "pending").await["attempts"].as_u64(), Some(1));
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(receiver.seen().len(), 1, "no retry before its time");
     clock.advance(chrono::Duration::seconds(5));
@@ -296,6 +342,7 @@ async fn a_failed_delivery_is_retried_with_backoff_until_it_lands() {
     let seen = receiver.wait_for(4).await;
     let done = delivery_in(&f, &t, &id, "succeeded").await;
     assert_eq!(done["attempts"].as_u64(), Some(4));
+    assert_eq!(done["lastResponse"], "okdone", "control characters are not kept");
     assert!(seen.iter().all(|r| r.id == seen[0].id && r.body == seen[0].body), "every attempt is the same message");
 
     // A delivery that keeps failing gives up after the schedule (about three days).
@@ -395,6 +442,21 @@ async fn receivers_must_be_public_addresses_unless_allowed() {
     let (_, viewer) = f.member_with(&t, &["basic.event.view"]).await;
     let r = f.call(Method::GET, "/v1/webhooks/endpoints", Some(&viewer), Some(t.company), None).await;
     assert_eq!((r.status.as_u16(), r.code()), (403, "PERMISSION_DENIED"));
+    let (_, manager) = f.member_with(&t, &["basic.webhook.manage", "basic.event.view"]).await;
+    let r = f
+        .call(
+            Method::POST,
+            "/v1/webhooks/endpoints",
+            Some(&manager),
+            Some(t.company),
+            Some(&json!({"url": "https://example.com/h", "eventTypes": ["event.status_changed", "order.paid"]})),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.code()),
+        (403, "PERMISSION_DENIED"),
+        "order.paid tells what basic.ticketing.view shows"
+    );
     let (_, reader) = f.member_with(&t, &["basic.webhook.view"]).await;
     let r = f
         .call(
@@ -508,4 +570,39 @@ async fn changes_in_auth_and_financial_reach_the_companys_endpoints() {
     f.member_with(&t, &["financial.expense.view"]).await;
     receiver.wait_for(4).await;
     assert!(theirs.seen().is_empty());
+}
+
+/// Endpoints made at once never pass the company's limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn endpoints_made_at_once_never_pass_the_limit() {
+    let f = fleet_on(&LOOPBACK, marquee_kit::Clock::default()).await;
+    let t = f.tenant().await;
+    let receiver = Receiver::start(&[]).await;
+    let attempts: Vec<_> = (0..30)
+        .map(|_| {
+            let (api, token, company, url) = (f.base.clone(), t.owner.clone(), t.company, receiver.url.clone());
+            tokio::spawn(async move {
+                let body = json!({"url": url, "eventTypes": ["order.paid"]});
+                let request = api
+                    .http
+                    .post(api.url("/v1/webhooks/endpoints"))
+                    .bearer_auth(token)
+                    .header("x-org", company.to_string())
+                    .json(&body);
+                api.send(request).await
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for attempt in attempts {
+        let r = attempt.await.unwrap();
+        if r.status == 409 {
+            assert_eq!(r.code(), "ENDPOINT_LIMIT");
+        }
+        statuses.push(r.status.as_u16());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 20, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 10, "{statuses:?}");
+    let listed = f.get(&t, "/v1/webhooks/endpoints?limit=1").await;
+    assert_eq!(listed.body["pagination"]["total"], 20, "{:?}", listed.body);
 }

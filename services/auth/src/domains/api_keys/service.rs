@@ -138,7 +138,10 @@ pub async fn revoke(state: &AppState, company: Uuid, actor: Uuid, id: Uuid) -> R
 pub async fn grant(state: &AppState, request: TokenRequest, client: &ClientMeta) -> Result<ClientToken, Error> {
     check_rate(state, client, None).await?;
     let id = Uuid::parse_str(request.client_id.trim()).map_err(|_| Error::InvalidClient)?;
-    let hit = state.counters.hit(&format!("auth:key:{id}"), state.config.rate_window).await?;
+    // Per key and client address: a stranger who knows a key's id (it is no
+    // secret) cannot use up the integration's own grants.
+    let from = client.ip.as_deref().unwrap_or("unknown");
+    let hit = state.counters.hit(&format!("auth:key:{id}:{from}"), state.config.rate_window).await?;
     if hit.count > state.config.key_rate_limit {
         return Err(Error::RateLimited { retry_after_secs: hit.retry_after_secs() });
     }

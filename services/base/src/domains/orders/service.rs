@@ -86,10 +86,24 @@ async fn change(
     let event_type = match action {
         "paid" => "order.paid",
         "refunded" => "order.refunded",
+        // Canceling a paid order refunds all of it.
+        "canceled" if before == OrderStatus::Paid => "order.refunded",
         _ => return Ok(()),
     };
-    webhooks::enqueue(db, company, event_type, order, at).await?;
+    webhooks::enqueue(db, company, event_type, &without_admissions(order), at).await?;
     Ok(())
+}
+
+/// An order as webhooks tell it: its tickets without their signed tokens,
+/// which admit at the door and are handed to the buyer alone.
+fn without_admissions(order: &Order) -> serde_json::Value {
+    let mut told = serde_json::to_value(order).unwrap_or_default();
+    if let Some(tickets) = told.get_mut("tickets").and_then(serde_json::Value::as_array_mut) {
+        for ticket in tickets.iter_mut().filter_map(serde_json::Value::as_object_mut) {
+            ticket.remove("token");
+        }
+    }
+    told
 }
 
 pub async fn reserve(

@@ -388,7 +388,23 @@ pub async fn sold_out_if_full(
 ) -> Result<(), Error> {
     let types = repo::ticket_types(db, company, event).await?;
     if seats::all_sold(db, company, &types).await? {
-        events::set_status(db, company, event, EventStatus::OnSale, EventStatus::SoldOut, at).await?;
+        moved(db, company, event, EventStatus::OnSale, EventStatus::SoldOut, at).await?;
+    }
+    Ok(())
+}
+
+/// Moves an event's status on the seats' word, and tells the company's webhooks.
+async fn moved(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    event: Uuid,
+    from: EventStatus,
+    to: EventStatus,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Error> {
+    if events::set_status(db, company, event, from, to, at).await? {
+        let changed = serde_json::json!({"eventId": event, "from": from, "to": to});
+        crate::domains::webhooks::enqueue(db, company, "event.status_changed", &changed, at).await?;
     }
     Ok(())
 }
@@ -402,7 +418,7 @@ pub async fn reopen_if_room(
 ) -> Result<(), Error> {
     let types = repo::ticket_types(db, company, event).await?;
     if !seats::all_sold(db, company, &types).await? {
-        events::set_status(db, company, event, EventStatus::SoldOut, EventStatus::OnSale, at).await?;
+        moved(db, company, event, EventStatus::SoldOut, EventStatus::OnSale, at).await?;
     }
     Ok(())
 }

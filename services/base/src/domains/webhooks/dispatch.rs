@@ -82,15 +82,10 @@ impl Dispatcher {
     /// sees them in order, and a 410 stops the rest), endpoints side by side.
     pub async fn round(&self, db: &DatabaseConnection) -> Result<(), DbErr> {
         self.fan_out(db).await?;
-        let now = self.clock.now();
-        let mut due = repo::due(db, now, ROUND).await?;
+        let mut due = repo::due(db, self.clock.now(), ROUND).await?;
         due.sort_by_key(|d| (d.endpoint_id, d.message_id));
-        let lease = chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::minutes(2));
         let mut by_endpoint: Vec<(Uuid, Vec<delivery_row::Model>)> = Vec::new();
         for d in due {
-            if !repo::claim(db, &d, now, lease).await? {
-                continue;
-            }
             match by_endpoint.last_mut() {
                 Some((endpoint, list)) if *endpoint == d.endpoint_id => list.push(d),
                 _ => by_endpoint.push((d.endpoint_id, vec![d])),
@@ -100,6 +95,12 @@ impl Dispatcher {
             .map(|(endpoint, list)| async move {
                 let endpoint = repo::endpoint_by_id(db, &self.sealer, endpoint).await?;
                 for d in list {
+                    // Claimed only now, just before its attempt, so the claim
+                    // outlasts the attempt however long the ones before took.
+                    let lease = chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::minutes(2));
+                    if !repo::claim(db, &d, self.clock.now(), lease).await? {
+                        continue;
+                    }
                     if !self.attempt(db, d, endpoint.clone()).await? {
                         // The receiver is gone: the endpoint's other deliveries failed with it.
                         break;
@@ -163,7 +164,7 @@ impl Dispatcher {
             };
             let now = self.clock.now();
             let outcome = Outcome { attempt: &attempt, at: now, status: DeliveryStatus::Failed, next_attempt_at: now };
-            repo::record(db, d.id, outcome).await?;
+            repo::record(db, d.id, d.attempts + 1, outcome).await?;
             return Ok(true);
         };
         let Some(message) = repo::message(db, d.message_id).await? else {
@@ -194,9 +195,13 @@ impl Dispatcher {
             outcome = status.as_str(), "webhook attempt"
         );
         metrics::counter!("webhook_attempts_total", "outcome" => status.as_str()).increment(1);
-        repo::record(db, d.id, Outcome { attempt: &attempt, at, status, next_attempt_at }).await?;
+        let outcome = Outcome { attempt: &attempt, at, status, next_attempt_at };
+        if !repo::record(db, d.id, d.attempts + 1, outcome).await? {
+            // Claimed again meanwhile (a redelivery): that attempt's word counts.
+            return Ok(true);
+        }
         if attempt.gone() {
-            repo::disable_endpoint(db, endpoint.id, "the receiver answered 410 Gone", at).await?;
+            repo::disable_endpoint(db, endpoint.company_id, endpoint.id, "the receiver answered 410 Gone", at).await?;
             return Ok(false);
         }
         Ok(true)

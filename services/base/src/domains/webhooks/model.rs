@@ -18,6 +18,20 @@ pub const EVENT_TYPES: [(&str, &str); 9] = [
     ("member.removed", "someone was removed from the company (from auth)"),
 ];
 
+/// What a member must be able to see to subscribe to an event type: a
+/// webhook never tells anyone more than they could read themselves.
+pub fn permission_to_hear(event_type: &str) -> Option<&'static str> {
+    match event_type {
+        "order.paid" | "order.refunded" | "ticket.checked_in" => Some("basic.ticketing.view"),
+        "event.status_changed" => Some("basic.event.view"),
+        "offer.accepted" => Some("basic.offer.view"),
+        "expense.approved" => Some("financial.expense.view"),
+        "settlement.finalized" => Some("financial.settlement.view"),
+        // Every member sees the company's members.
+        _ => None,
+    }
+}
+
 /// Endpoints a company may keep.
 pub const MAX_ENDPOINTS: u64 = 20;
 

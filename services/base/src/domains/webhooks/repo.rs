@@ -201,13 +201,17 @@ pub async fn delete_endpoint(db: &impl ConnectionTrait, company: Uuid, id: Uuid)
         .filter(endpoint_row::Column::Id.eq(id))
         .exec(db)
         .await?;
-    fail_waiting(db, id, "the endpoint was deleted").await?;
-    Ok(done.rows_affected == 1)
+    if done.rows_affected != 1 {
+        return Ok(false);
+    }
+    fail_waiting(db, company, id, "the endpoint was deleted").await?;
+    Ok(true)
 }
 
 /// Disables an endpoint on the receiver's word (410); its waiting deliveries fail.
 pub async fn disable_endpoint(
     db: &impl ConnectionTrait,
+    company: Uuid,
     id: Uuid,
     reason: &str,
     now: DateTime<Utc>,
@@ -217,16 +221,18 @@ pub async fn disable_endpoint(
         .col_expr(endpoint_row::Column::DisabledReason, Expr::value(reason))
         .col_expr(endpoint_row::Column::Version, Expr::col(endpoint_row::Column::Version).add(1))
         .col_expr(endpoint_row::Column::UpdatedAt, Expr::value(now))
+        .filter(endpoint_row::Column::CompanyId.eq(company))
         .filter(endpoint_row::Column::Id.eq(id))
         .exec(db)
         .await?;
-    fail_waiting(db, id, "the endpoint is disabled").await
+    fail_waiting(db, company, id, "the endpoint is disabled").await
 }
 
-async fn fail_waiting(db: &impl ConnectionTrait, endpoint: Uuid, why: &str) -> Result<(), DbErr> {
+async fn fail_waiting(db: &impl ConnectionTrait, company: Uuid, endpoint: Uuid, why: &str) -> Result<(), DbErr> {
     delivery_row::Entity::update_many()
         .col_expr(delivery_row::Column::Status, Expr::value(DeliveryStatus::Failed.as_str()))
         .col_expr(delivery_row::Column::LastError, Expr::value(why))
+        .filter(delivery_row::Column::CompanyId.eq(company))
         .filter(delivery_row::Column::EndpointId.eq(endpoint))
         .filter(delivery_row::Column::Status.eq(DeliveryStatus::Pending.as_str()))
         .exec(db)
@@ -380,9 +386,11 @@ pub struct Outcome<'a> {
     pub next_attempt_at: DateTime<Utc>,
 }
 
-pub async fn record(db: &impl ConnectionTrait, id: Uuid, o: Outcome<'_>) -> Result<(), DbErr> {
+/// Records an attempt on the delivery it claimed (`attempt`, its number),
+/// unless the delivery was claimed again since; whether it was recorded.
+pub async fn record(db: &impl ConnectionTrait, id: Uuid, attempt: i32, o: Outcome<'_>) -> Result<bool, DbErr> {
     let delivered = (o.status == DeliveryStatus::Succeeded).then_some(o.at);
-    delivery_row::Entity::update_many()
+    let done = delivery_row::Entity::update_many()
         .col_expr(delivery_row::Column::Status, Expr::value(o.status.as_str()))
         .col_expr(delivery_row::Column::NextAttemptAt, Expr::value(o.next_attempt_at))
         .col_expr(delivery_row::Column::LastAttemptAt, Expr::value(o.at))
@@ -392,9 +400,11 @@ pub async fn record(db: &impl ConnectionTrait, id: Uuid, o: Outcome<'_>) -> Resu
         .col_expr(delivery_row::Column::LastError, Expr::value(o.attempt.error.clone()))
         .col_expr(delivery_row::Column::DeliveredAt, Expr::value(delivered))
         .filter(delivery_row::Column::Id.eq(id))
+        .filter(delivery_row::Column::Attempts.eq(attempt))
+        .filter(delivery_row::Column::Status.eq(DeliveryStatus::Pending.as_str()))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(done.rows_affected == 1)
 }
 
 fn delivery_of(r: delivery_row::Model) -> Delivery {

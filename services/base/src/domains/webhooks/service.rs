@@ -5,11 +5,12 @@ use chrono::Duration;
 use marquee_guard::AccessContext;
 use marquee_kit::PageParams;
 use marquee_webhooks::Secret;
+use sea_orm::TransactionTrait;
 use uuid::Uuid;
 
 use super::model::{
     Delivery, EVENT_TYPES, Endpoint, EndpointCreated, EndpointEdit, EndpointIn, EndpointOut, EventType, MAX_ENDPOINTS,
-    RotateIn, SecretOut,
+    RotateIn, SecretOut, permission_to_hear,
 };
 use super::repo;
 use crate::error::Error;
@@ -28,6 +29,18 @@ async fn check_destination(state: &AppState, url: &str) -> Result<String, Error>
     Ok(url.to_string())
 }
 
+/// The caller may hear every type named.
+fn check_may_hear(ctx: &AccessContext, types: &[String]) -> Result<(), Error> {
+    for t in types {
+        if let Some(permission) = permission_to_hear(t)
+            && !ctx.can(permission)
+        {
+            return Err(Error::NotAllowedToHear(format!("subscribing to {t} needs the {permission} permission")));
+        }
+    }
+    Ok(())
+}
+
 fn deduplicated(mut types: Vec<String>) -> Vec<String> {
     types.sort();
     types.dedup();
@@ -35,10 +48,8 @@ fn deduplicated(mut types: Vec<String>) -> Vec<String> {
 }
 
 pub async fn create(state: &AppState, ctx: &AccessContext, input: EndpointIn) -> Result<EndpointCreated, Error> {
+    check_may_hear(ctx, &input.event_types)?;
     let url = check_destination(state, &input.url).await?;
-    if repo::count_endpoints(&state.db, ctx.company_id).await? >= MAX_ENDPOINTS {
-        return Err(Error::EndpointLimit(format!("a company keeps at most {MAX_ENDPOINTS} webhook endpoints")));
-    }
     let now = state.clock.now();
     let endpoint = Endpoint {
         id: Uuid::now_v7(),
@@ -55,7 +66,14 @@ pub async fn create(state: &AppState, ctx: &AccessContext, input: EndpointIn) ->
         created_at: now,
         updated_at: now,
     };
-    repo::insert_endpoint(&state.db, &state.webhooks.sealer, &endpoint).await?;
+    let txn = state.db.begin().await?;
+    // Under the company's lock: creations at once cannot pass the limit together.
+    crate::domains::events::repo::lock_company(&txn, ctx.company_id).await?;
+    if repo::count_endpoints(&txn, ctx.company_id).await? >= MAX_ENDPOINTS {
+        return Err(Error::EndpointLimit(format!("a company keeps at most {MAX_ENDPOINTS} webhook endpoints")));
+    }
+    repo::insert_endpoint(&txn, &state.webhooks.sealer, &endpoint).await?;
+    txn.commit().await?;
     Ok(EndpointCreated { endpoint: endpoint.view(now), secret: endpoint.secret.to_text() })
 }
 
@@ -102,6 +120,7 @@ pub async fn update(
         after.url = check_destination(state, &url).await?;
     }
     if let Some(types) = edit.event_types {
+        check_may_hear(ctx, &types)?;
         after.event_types = deduplicated(types);
     }
     if let Some(description) = edit.description {
@@ -117,9 +136,11 @@ pub async fn update(
 }
 
 pub async fn delete(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<(), Error> {
-    if !repo::delete_endpoint(&state.db, ctx.company_id, id).await? {
+    let txn = state.db.begin().await?;
+    if !repo::delete_endpoint(&txn, ctx.company_id, id).await? {
         return Err(Error::NotFound("webhook endpoint"));
     }
+    txn.commit().await?;
     Ok(())
 }
 
