@@ -106,11 +106,20 @@ impl pb::integration_events_server::IntegrationEvents for Feed {
             .exec(&self.db)
             .await
             .map_err(internal)?;
+        // What base holds needs no second copy here past a day's look back.
+        row::Entity::delete_many()
+            .filter(row::Column::AcknowledgedAt.lt(Utc::now() - KEPT_AFTER_ACKNOWLEDGED))
+            .exec(&self.db)
+            .await
+            .map_err(internal)?;
         Ok(Response::new(pb::AcknowledgeResponse {
             acknowledged: u32::try_from(done.rows_affected).unwrap_or(u32::MAX),
         }))
     }
 }
+
+/// How long an acknowledged event stays, for a look back.
+const KEPT_AFTER_ACKNOWLEDGED: chrono::Duration = chrono::Duration::days(1);
 
 /// The feed's table and index, for the migrations of the services that keep one.
 pub mod schema {
@@ -151,5 +160,55 @@ pub mod schema {
 
     pub fn drop() -> TableDropStatement {
         Table::drop().table(IntegrationEvents::Table).to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use pb::integration_events_server::IntegrationEvents;
+    use sea_orm::{ConnectionTrait, Database};
+
+    use super::*;
+
+    async fn event(db: &DatabaseConnection, acknowledged_at: Option<DateTime<Utc>>) -> Uuid {
+        let id = Uuid::now_v7();
+        row::ActiveModel {
+            id: Set(id),
+            company_id: Set(Uuid::now_v7()),
+            event_type: Set("member.added".to_owned()),
+            body: Set("{}".to_owned()),
+            created_at: Set(Utc::now()),
+            acknowledged_at: Set(acknowledged_at),
+        }
+        .insert(db)
+        .await
+        .unwrap();
+        id
+    }
+
+    #[tokio::test]
+    async fn acknowledged_events_leave_the_offer_and_go_after_a_day() {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        db.execute(&schema::table()).await.unwrap();
+        db.execute(&schema::index()).await.unwrap();
+        let long_ago = event(&db, Some(Utc::now() - chrono::Duration::days(2))).await;
+        let lately = event(&db, Some(Utc::now() - chrono::Duration::hours(2))).await;
+        let waiting = event(&db, None).await;
+        let other = event(&db, None).await;
+        let feed = Feed { db: db.clone() };
+
+        let done = feed
+            .acknowledge(Request::new(pb::AcknowledgeRequest { ids: vec![waiting.to_string(), waiting.to_string()] }))
+            .await
+            .unwrap();
+        assert_eq!(done.into_inner().acknowledged, 1);
+        let offered = feed.pending(Request::new(pb::PendingRequest { limit: 10 })).await.unwrap().into_inner();
+        assert_eq!(offered.events.iter().map(|e| e.id.clone()).collect::<Vec<_>>(), vec![other.to_string()]);
+        let kept: Vec<Uuid> = row::Entity::find().all(&db).await.unwrap().into_iter().map(|r| r.id).collect();
+        assert!(!kept.contains(&long_ago), "acknowledged two days ago: forgotten");
+        assert!(kept.contains(&lately) && kept.contains(&waiting) && kept.contains(&other));
+
+        let refused = feed.acknowledge(Request::new(pb::AcknowledgeRequest { ids: vec!["x".to_owned()] })).await;
+        assert_eq!(refused.unwrap_err().code(), tonic::Code::InvalidArgument);
     }
 }

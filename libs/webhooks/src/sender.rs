@@ -52,6 +52,7 @@ impl Attempt {
 pub struct Sender {
     client: reqwest::Client,
     policy: Arc<AddressPolicy>,
+    timeout: Duration,
 }
 
 impl Sender {
@@ -67,11 +68,16 @@ impl Sender {
             .user_agent("Marquee-Webhooks/1")
             .build()
             .map_err(|e| format!("the webhook client cannot be built: {e}"))?;
-        Ok(Self { client, policy })
+        Ok(Self { client, policy, timeout })
     }
 
     pub fn policy(&self) -> &AddressPolicy {
         &self.policy
+    }
+
+    /// How long one attempt may take.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// Whether a receiver's URL is acceptable now: well formed, and its host

@@ -15,6 +15,7 @@ mod m20261203_000009_checkin;
 mod m20261203_000010_waitlist;
 mod m20261203_000011_booking;
 mod m20261203_000012_webhooks;
+mod m20261204_000013_webhook_claims;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_waitlist::Migration),
             Box::new(m20261203_000011_booking::Migration),
             Box::new(m20261203_000012_webhooks::Migration),
+            Box::new(m20261204_000013_webhook_claims::Migration),
         ]
     }
 }

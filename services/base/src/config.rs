@@ -36,6 +36,8 @@ pub struct WebhookSettings {
     pub timeout: std::time::Duration,
     /// How often the dispatcher looks for work (`WEBHOOK_POLL_MS`).
     pub poll: std::time::Duration,
+    /// How long finished deliveries and their messages are kept (`WEBHOOK_RETENTION_DAYS`).
+    pub retention: chrono::Duration,
 }
 
 impl WebhookSettings {
@@ -53,7 +55,11 @@ impl WebhookSettings {
         if !(10..=60_000).contains(&poll.as_millis()) {
             env.problem("WEBHOOK_POLL_MS", "must be between 10 and 60000");
         }
-        Self { allowed, timeout, poll }
+        let retention_days = env.parse("WEBHOOK_RETENTION_DAYS", 30i64);
+        if !(1..=3650).contains(&retention_days) {
+            env.problem("WEBHOOK_RETENTION_DAYS", "must be between 1 and 3650");
+        }
+        Self { allowed, timeout, poll, retention: chrono::Duration::days(retention_days.clamp(1, 3650)) }
     }
 }
 

@@ -91,6 +91,8 @@ pub enum Error {
     #[error("{0}")]
     EndpointDisabled(String),
     #[error("{0}")]
+    DeliveryInFlight(String),
+    #[error("{0}")]
     NotAllowedToHear(String),
     /// `If-Match` named another version than the stored one (its current
     /// version, when known).
@@ -161,6 +163,7 @@ impl From<Error> for ApiError {
             Error::AlreadyWaiting(message) => ApiError::conflict("ALREADY_WAITING", message),
             Error::EndpointLimit(message) => ApiError::conflict("ENDPOINT_LIMIT", message),
             Error::EndpointDisabled(message) => ApiError::conflict("ENDPOINT_DISABLED", message),
+            Error::DeliveryInFlight(message) => ApiError::conflict("DELIVERY_IN_FLIGHT", message),
             Error::NotAllowedToHear(message) => ApiError::forbidden("PERMISSION_DENIED", message),
             Error::VersionMismatch { current } => ApiError::new(
                 StatusCode::PRECONDITION_FAILED,

@@ -56,6 +56,7 @@ impl App {
             clock: options.clock.clone(),
             poll: config.webhooks.poll,
             lease: config.webhooks.timeout + Duration::from_secs(60),
+            retention: config.webhooks.retention,
         };
         let state = AppState {
             db: skeleton.db.clone(),

@@ -50,6 +50,11 @@ impl Fleet {
         &self.peers
     }
 
+    /// base's database, for what no route shows.
+    pub async fn database(&self) -> sea_orm::DatabaseConnection {
+        sea_orm::Database::connect(self._db.url.as_str()).await.unwrap()
+    }
+
     pub async fn call(
         &self,
         method: reqwest::Method,

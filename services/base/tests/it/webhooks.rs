@@ -606,3 +606,96 @@ async fn endpoints_made_at_once_never_pass_the_limit() {
     let listed = f.get(&t, "/v1/webhooks/endpoints?limit=1").await;
     assert_eq!(listed.body["pagination"]["total"], 20, "{:?}", listed.body);
 }
+
+#[tokio::test]
+async fn a_silent_receiver_delays_only_its_own_deliveries() {
+    let slow = [("WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8"), ("WEBHOOK_POLL_MS", "30"), ("WEBHOOK_TIMEOUT_MS", "5000")];
+    let f = fleet_on(&slow, marquee_kit::Clock::default()).await;
+    let (stuck, prompt) = (f.tenant().await, f.tenant().await);
+    let silent = Receiver::start(&[Answer::Late(Duration::from_secs(20)); 4]).await;
+    let listening = Receiver::start(&[]).await;
+    let (stuck_endpoint, _) = endpoint(&f, &stuck, &stuck.owner, &silent.url, &["event.status_changed"]).await;
+    endpoint(&f, &prompt, &prompt.owner, &listening.url, &["event.status_changed"]).await;
+    event_on_sale(&f, &stuck).await;
+    silent.wait_for(1).await;
+
+    // While one company's receiver keeps base waiting, another's hears at once.
+    let started = std::time::Instant::now();
+    event_on_sale(&f, &prompt).await;
+    listening.wait_for(1).await;
+    assert!(started.elapsed() < Duration::from_secs(2), "waited {:?} behind another company", started.elapsed());
+
+    // A redelivery while the attempt is on its way would send it twice.
+    let on_its_way = deliveries(&f, &stuck, &stuck_endpoint)
+        .await
+        .into_iter()
+        .find(|d| d["attempts"] == 1)
+        .expect("the first attempt is counted");
+    let redeliver = format!("/v1/webhooks/deliveries/{}/redeliver", on_its_way["id"].as_str().unwrap());
+    let refused = f.post(&stuck, &redeliver, &json!({})).await;
+    assert_eq!((refused.status.as_u16(), refused.code()), (409, "DELIVERY_IN_FLIGHT"), "{:?}", refused.body);
+    assert_eq!(silent.seen().len(), 1, "nothing sent twice");
+    // Once the attempt has ended, it may be redelivered.
+    for _ in 0..400 {
+        let d = deliveries(&f, &stuck, &stuck_endpoint).await;
+        if d.iter().any(|d| d["id"] == on_its_way["id"] && d["lastError"] == "no answer in time") {
+            assert_eq!(f.post(&stuck, &redeliver, &json!({})).await.status, 200);
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the silent receiver's attempt never ended");
+}
+
+#[tokio::test]
+async fn finished_deliveries_and_their_messages_are_forgotten_after_the_retention() {
+    use sea_orm::{ConnectionTrait, Statement};
+
+    let clock = marquee_kit::Clock::manual(chrono::Utc::now());
+    let f = fleet_on(&LOOPBACK, clock.clone()).await;
+    let t = f.tenant().await;
+    let happy = Receiver::start(&[]).await;
+    let failing = Receiver::start(&[Answer::Status(500); 40]).await;
+    let (done, _) = endpoint(&f, &t, &t.owner, &happy.url, &["event.status_changed", "order.paid"]).await;
+    let (retrying, _) = endpoint(&f, &t, &t.owner, &failing.url, &["event.status_changed"]).await;
+    let event = event_on_sale(&f, &t).await;
+    paid_order(&f, &t, &t.owner, &event).await;
+    happy.wait_for(3).await;
+    failing.wait_for(2).await;
+    for _ in 0..300 {
+        if deliveries(&f, &t, &done).await.iter().all(|d| d["status"] == "succeeded") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let db = f.database().await;
+    let messages = |db: sea_orm::DatabaseConnection| async move {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT COUNT(*) AS n FROM webhook_messages",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    };
+    assert_eq!(messages(db.clone()).await, 3);
+
+    // 29 days on, everything is still there.
+    clock.advance(chrono::Duration::days(29));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(deliveries(&f, &t, &done).await.len(), 3);
+    // Past 30 days, what finished is forgotten; what still retries stays, and so does its message.
+    clock.advance(chrono::Duration::days(2));
+    for _ in 0..300 {
+        if deliveries(&f, &t, &done).await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(deliveries(&f, &t, &done).await.is_empty());
+    let kept = deliveries(&f, &t, &retrying).await;
+    assert!(kept.len() == 2 && kept.iter().all(|d| d["status"] == "pending"), "{kept:?}");
+    assert_eq!(messages(db.clone()).await, 2, "the order's message went with its only delivery");
+}

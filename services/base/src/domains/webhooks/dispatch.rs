@@ -5,24 +5,31 @@
 //! replicas never send it at once; a crash after the claim means one more
 //! attempt later (at least once), never none.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
 use marquee_kit::{Clock, Sealer};
 use marquee_webhooks::{Delivery, Sender, next_delay, signature_header};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
 use serde::Serialize;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::model::{DeliveryStatus, Endpoint, message_id};
 use super::repo::{self, Outcome, delivery_row};
 
-/// Deliveries attempted at once.
-const IN_FLIGHT: usize = 8;
-/// Messages fanned out and deliveries taken per round.
+/// Endpoints served at once, across every company.
+const IN_FLIGHT: usize = 32;
+/// Endpoints of one company served at once, so one company's slow receivers
+/// never hold every slot.
+const PER_COMPANY: usize = 4;
+/// Messages fanned out, and deliveries looked at, per round.
 const ROUND: u64 = 64;
+/// How often finished deliveries past their retention are forgotten.
+const SWEEP_EVERY: chrono::Duration = chrono::Duration::minutes(1);
 
 fn body(event_type: &str, data: &impl Serialize, at: DateTime<Utc>) -> Result<String, DbErr> {
     marquee_webhooks::message_body(event_type, data, at).map_err(|e| DbErr::Custom(e.to_string()))
@@ -62,27 +69,100 @@ pub struct Dispatcher {
     pub poll: Duration,
     /// How long a claimed attempt keeps others away (past the send timeout).
     pub lease: Duration,
+    /// How long finished deliveries and their messages are kept.
+    pub retention: chrono::Duration,
+}
+
+/// The endpoints this replica is serving, each with its company. An entry
+/// leaves when its worker ends, however it ends.
+#[derive(Clone, Default)]
+struct Serving(Arc<Mutex<HashMap<Uuid, Uuid>>>);
+
+struct Slot {
+    serving: Serving,
+    endpoint: Uuid,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.serving.0.lock().unwrap_or_else(PoisonError::into_inner).remove(&self.endpoint);
+    }
+}
+
+impl Serving {
+    /// The endpoints being served, and the companies at their share.
+    fn snapshot(&self) -> (Vec<Uuid>, Vec<Uuid>) {
+        let serving = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut per_company: HashMap<Uuid, usize> = HashMap::new();
+        for company in serving.values() {
+            *per_company.entry(*company).or_default() += 1;
+        }
+        let full = per_company.into_iter().filter(|(_, n)| *n >= PER_COMPANY).map(|(c, _)| c).collect();
+        (serving.keys().copied().collect(), full)
+    }
+
+    /// A slot for `endpoint`, unless every slot or the company's share is taken.
+    fn take(&self, endpoint: Uuid, company: Uuid) -> Option<Slot> {
+        let mut serving = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let company_has = serving.values().filter(|c| **c == company).count();
+        if serving.len() >= IN_FLIGHT || company_has >= PER_COMPANY || serving.contains_key(&endpoint) {
+            return None;
+        }
+        serving.insert(endpoint, company);
+        Some(Slot { serving: self.clone(), endpoint })
+    }
 }
 
 impl Dispatcher {
+    /// Looks for work every `poll` and serves each endpoint in a worker of its
+    /// own, so a slow or silent receiver delays only its own deliveries.
     pub async fn run(self, db: DatabaseConnection, shutdown: CancellationToken) {
+        let serving = Serving::default();
+        let mut workers = JoinSet::new();
+        let mut swept_at: Option<DateTime<Utc>> = None;
         loop {
-            if let Err(e) = self.round(&db).await {
-                tracing::warn!(error = %e, "webhook dispatch round failed; trying again");
+            if let Err(e) = self.fan_out(&db).await {
+                tracing::warn!(error = %e, "webhook fan-out failed; trying again");
+            }
+            if let Err(e) = self.serve_due(&db, &serving, &mut workers).await {
+                tracing::warn!(error = %e, "webhook dispatch failed; trying again");
+            }
+            while workers.try_join_next().is_some() {}
+            let now = self.clock.now();
+            if swept_at.is_none_or(|at| now - at >= SWEEP_EVERY) {
+                swept_at = Some(now);
+                match repo::sweep(&db, now - self.retention).await {
+                    Ok((0, 0)) => {}
+                    Ok((deliveries, messages)) => {
+                        tracing::info!(deliveries, messages, "old webhook deliveries forgotten")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "webhook retention sweep failed"),
+                }
             }
             tokio::select! {
-                _ = shutdown.cancelled() => return,
+                _ = shutdown.cancelled() => break,
                 _ = tokio::time::sleep(self.poll) => {}
             }
         }
+        // Attempts under way may end (their claims would otherwise hold their
+        // deliveries for a lease); none is started.
+        let _ =
+            tokio::time::timeout(self.sender.timeout(), async { while workers.join_next().await.is_some() {} }).await;
     }
 
-    /// Fans out what waits, then attempts what is due: one endpoint's
-    /// deliveries one after another, oldest message first (so a receiver
-    /// sees them in order, and a 410 stops the rest), endpoints side by side.
-    pub async fn round(&self, db: &DatabaseConnection) -> Result<(), DbErr> {
-        self.fan_out(db).await?;
-        let mut due = repo::due(db, self.clock.now(), ROUND).await?;
+    /// Starts a worker for each endpoint with deliveries due that no worker
+    /// serves yet, within the slots free.
+    async fn serve_due(
+        &self,
+        db: &DatabaseConnection,
+        serving: &Serving,
+        workers: &mut JoinSet<()>,
+    ) -> Result<(), DbErr> {
+        let (busy, full) = serving.snapshot();
+        if busy.len() >= IN_FLIGHT {
+            return Ok(());
+        }
+        let mut due = repo::due(db, self.clock.now(), ROUND, busy, full).await?;
         due.sort_by_key(|d| (d.endpoint_id, d.message_id));
         let mut by_endpoint: Vec<(Uuid, Vec<delivery_row::Model>)> = Vec::new();
         for d in due {
@@ -91,27 +171,41 @@ impl Dispatcher {
                 _ => by_endpoint.push((d.endpoint_id, vec![d])),
             }
         }
-        let rounds = futures::stream::iter(by_endpoint)
-            .map(|(endpoint, list)| async move {
-                let endpoint = repo::endpoint_by_id(db, &self.sealer, endpoint).await?;
-                for d in list {
-                    // Claimed only now, just before its attempt, so the claim
-                    // outlasts the attempt however long the ones before took.
-                    let lease = chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::minutes(2));
-                    if !repo::claim(db, &d, self.clock.now(), lease).await? {
-                        continue;
-                    }
-                    if !self.attempt(db, d, endpoint.clone()).await? {
-                        // The receiver is gone: the endpoint's other deliveries failed with it.
-                        break;
-                    }
+        for (endpoint, list) in by_endpoint {
+            let Some(slot) = serving.take(endpoint, list[0].company_id) else { continue };
+            let (this, db) = (self.clone(), db.clone());
+            workers.spawn(async move {
+                if let Err(e) = this.serve(&db, endpoint, list).await {
+                    tracing::warn!(error = %e, %endpoint, "webhook deliveries to an endpoint failed; trying again");
                 }
-                Ok::<(), DbErr>(())
-            })
-            .buffer_unordered(IN_FLIGHT)
-            .collect::<Vec<_>>()
-            .await;
-        rounds.into_iter().collect()
+                drop(slot);
+            });
+        }
+        Ok(())
+    }
+
+    /// One endpoint's deliveries, one after another, oldest message first
+    /// (so a receiver sees them in order, and a 410 stops the rest).
+    async fn serve(
+        &self,
+        db: &DatabaseConnection,
+        endpoint: Uuid,
+        list: Vec<delivery_row::Model>,
+    ) -> Result<(), DbErr> {
+        let endpoint = repo::endpoint_by_id(db, &self.sealer, endpoint).await?;
+        for d in list {
+            // Claimed only now, just before its attempt, so the claim outlasts
+            // the attempt however long the ones before took.
+            let lease = chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::minutes(2));
+            if !repo::claim(db, &d, self.clock.now(), lease).await? {
+                continue;
+            }
+            if !self.attempt(db, d, endpoint.clone()).await? {
+                // The receiver is gone: the endpoint's other deliveries failed with it.
+                break;
+            }
+        }
+        Ok(())
     }
 
     async fn fan_out(&self, db: &DatabaseConnection) -> Result<(), DbErr> {
@@ -144,6 +238,7 @@ impl Dispatcher {
                     last_response: None,
                     last_error: None,
                     delivered_at: None,
+                    claimed_until: None,
                 })
                 .collect();
             repo::fan_out(&txn, message.id, deliveries).await?;

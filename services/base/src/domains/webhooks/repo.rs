@@ -82,6 +82,8 @@ pub mod delivery_row {
         pub last_response: Option<String>,
         pub last_error: Option<String>,
         pub delivered_at: Option<DateTimeUtc>,
+        /// Until when an attempt under way holds it.
+        pub claimed_until: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -348,14 +350,25 @@ pub async fn fan_out(
 
 // ---- deliveries
 
-pub async fn due(db: &impl ConnectionTrait, now: DateTime<Utc>, limit: u64) -> Result<Vec<delivery_row::Model>, DbErr> {
-    delivery_row::Entity::find()
+/// Deliveries due, soonest first, leaving out the endpoints already being
+/// served and the companies already holding their share of the attempts.
+pub async fn due(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    limit: u64,
+    busy_endpoints: Vec<Uuid>,
+    full_companies: Vec<Uuid>,
+) -> Result<Vec<delivery_row::Model>, DbErr> {
+    let mut query = delivery_row::Entity::find()
         .filter(delivery_row::Column::Status.eq(DeliveryStatus::Pending.as_str()))
-        .filter(delivery_row::Column::NextAttemptAt.lte(now))
-        .order_by_asc(delivery_row::Column::NextAttemptAt)
-        .limit(limit)
-        .all(db)
-        .await
+        .filter(delivery_row::Column::NextAttemptAt.lte(now));
+    if !busy_endpoints.is_empty() {
+        query = query.filter(delivery_row::Column::EndpointId.is_not_in(busy_endpoints));
+    }
+    if !full_companies.is_empty() {
+        query = query.filter(delivery_row::Column::CompanyId.is_not_in(full_companies));
+    }
+    query.order_by_asc(delivery_row::Column::NextAttemptAt).limit(limit).all(db).await
 }
 
 /// Takes a delivery for one attempt: counts the attempt and sets its next
@@ -370,6 +383,7 @@ pub async fn claim(
     let done = delivery_row::Entity::update_many()
         .col_expr(delivery_row::Column::Attempts, Expr::value(d.attempts + 1))
         .col_expr(delivery_row::Column::NextAttemptAt, Expr::value(now + lease))
+        .col_expr(delivery_row::Column::ClaimedUntil, Expr::value(Some(now + lease)))
         .filter(delivery_row::Column::Id.eq(d.id))
         .filter(delivery_row::Column::Status.eq(DeliveryStatus::Pending.as_str()))
         .filter(delivery_row::Column::Attempts.eq(d.attempts))
@@ -399,6 +413,7 @@ pub async fn record(db: &impl ConnectionTrait, id: Uuid, attempt: i32, o: Outcom
         .col_expr(delivery_row::Column::LastResponse, Expr::value(o.attempt.excerpt.clone()))
         .col_expr(delivery_row::Column::LastError, Expr::value(o.attempt.error.clone()))
         .col_expr(delivery_row::Column::DeliveredAt, Expr::value(delivered))
+        .col_expr(delivery_row::Column::ClaimedUntil, Expr::value(None::<DateTime<Utc>>))
         .filter(delivery_row::Column::Id.eq(id))
         .filter(delivery_row::Column::Attempts.eq(attempt))
         .filter(delivery_row::Column::Status.eq(DeliveryStatus::Pending.as_str()))
@@ -451,14 +466,41 @@ pub async fn delivery(db: &impl ConnectionTrait, company: Uuid, id: Uuid) -> Res
         .map(delivery_of))
 }
 
-/// Puts a delivery back in line for an attempt now.
-pub async fn redeliver(db: &impl ConnectionTrait, company: Uuid, id: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
-    delivery_row::Entity::update_many()
+/// Puts a delivery back in line for an attempt now, unless an attempt holds
+/// it at this moment; whether it was put back.
+pub async fn redeliver(db: &impl ConnectionTrait, company: Uuid, id: Uuid, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    let done = delivery_row::Entity::update_many()
         .col_expr(delivery_row::Column::Status, Expr::value(DeliveryStatus::Pending.as_str()))
         .col_expr(delivery_row::Column::NextAttemptAt, Expr::value(now))
+        .col_expr(delivery_row::Column::ClaimedUntil, Expr::value(None::<DateTime<Utc>>))
         .filter(delivery_row::Column::CompanyId.eq(company))
         .filter(delivery_row::Column::Id.eq(id))
+        .filter(delivery_row::Column::ClaimedUntil.is_null().or(delivery_row::Column::ClaimedUntil.lte(now)))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(done.rows_affected == 1)
+}
+
+/// Forgets finished deliveries last attempted before `before`, and messages
+/// made before it that no delivery needs any more; how many of each.
+pub async fn sweep(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<(u64, u64), DbErr> {
+    // A finished delivery's next attempt time is the time it finished.
+    let deliveries = delivery_row::Entity::delete_many()
+        .filter(
+            delivery_row::Column::Status.is_in([DeliveryStatus::Succeeded.as_str(), DeliveryStatus::Failed.as_str()]),
+        )
+        .filter(delivery_row::Column::NextAttemptAt.lt(before))
+        .exec(db)
+        .await?;
+    let still_needed = sea_orm::sea_query::Query::select()
+        .column(delivery_row::Column::MessageId)
+        .from(delivery_row::Entity)
+        .to_owned();
+    let messages = message_row::Entity::delete_many()
+        .filter(message_row::Column::FannedOut.eq(true))
+        .filter(message_row::Column::CreatedAt.lt(before))
+        .filter(message_row::Column::Id.not_in_subquery(still_needed))
+        .exec(db)
+        .await?;
+    Ok((deliveries.rows_affected, messages.rows_affected))
 }

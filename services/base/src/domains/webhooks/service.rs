@@ -181,6 +181,10 @@ pub async fn redeliver(state: &AppState, ctx: &AccessContext, id: Uuid) -> Resul
     if !endpoint.enabled {
         return Err(Error::EndpointDisabled("enable the endpoint before redelivering to it".to_owned()));
     }
-    repo::redeliver(&state.db, ctx.company_id, id, state.clock.now()).await?;
+    if !repo::redeliver(&state.db, ctx.company_id, id, state.clock.now()).await? {
+        return Err(Error::DeliveryInFlight(
+            "an attempt is on its way to the receiver; redeliver once it has ended".to_owned(),
+        ));
+    }
     repo::delivery(&state.db, ctx.company_id, id).await?.ok_or(Error::NotFound("webhook delivery"))
 }
