@@ -1,6 +1,7 @@
 // The demo story through the typed client, as a web or mobile app would run it:
 // a person signs up and signs in, creates a company and selects it, lists and
-// creates artists, books an event at a new venue, and reads the company's trial
+// creates artists, books an event at a new venue, lets an integration read it
+// with an API key until the key is revoked, and reads the company's trial
 // balance. Every call is typed from the OpenAPI documents of the services.
 //
 // The services' base URLs come from MARQUEE_AUTH_URL, MARQUEE_PLATFORM_URL,
@@ -197,6 +198,63 @@ async function story(): Promise<void> {
     throw new Unexpected(`create an event: expected a draft with the artist, got ${JSON.stringify(event)}`);
   }
   say(`base: created event "${event.name}" (${event.status}) in ${event.timezone}`);
+
+  // An integration holds only an API key: it reads events and the webhook event types, nothing else,
+  // until the key is revoked.
+  const key = (
+    await succeed("create an API key", 201, () =>
+      auth.POST("/v1/companies/{id}/api-keys", {
+        params: { path: { id: company.id } },
+        body: { name: "Story CRM", permissions: ["basic.event.view", "basic.webhook.view"] },
+      }),
+    )
+  ).data;
+  const grant = (
+    await succeed("exchange the key for a token", 200, () =>
+      anonymous.POST("/v1/auth/token", {
+        body: { grantType: "client_credentials", clientId: key.id, clientSecret: key.secret },
+      }),
+    )
+  ).data;
+  const integration = createClient<BasePaths>({
+    baseUrl: urls.base,
+    headers: { authorization: `Bearer ${grant.accessToken}` },
+  });
+  const keyHeader = { "x-org": grant.companyId };
+  const seen = await succeed("list events with the key", 200, () =>
+    integration.GET("/v1/events", { params: { header: keyHeader } }),
+  );
+  if (!seen.data.some((e) => e.id === event.id)) {
+    throw new Unexpected(`list events with the key: ${event.id} is missing`);
+  }
+  const eventTypes = (
+    await succeed("list webhook event types with the key", 200, () =>
+      integration.GET("/v1/webhooks/event-types", { params: { header: keyHeader } }),
+    )
+  ).data;
+  const denied = await refused("create an artist with the key", 403, () =>
+    integration.POST("/v1/artists", { params: { header: keyHeader }, body: { name: "Not allowed" } }),
+  );
+  say(
+    `auth: API key ${key.prefix}… reads ${seen.pagination.total} events and ${eventTypes.length} webhook event types; ` +
+      `writing is refused (${denied.error})`,
+  );
+  await succeed("revoke the API key", 200, () =>
+    auth.DELETE("/v1/companies/{id}/api-keys/{key_id}", { params: { path: { id: company.id, key_id: key.id } } }),
+  );
+  for (let attempt = 1; ; attempt++) {
+    const { response } = await ask("list events with a revoked key", () =>
+      integration.GET("/v1/events", { params: { header: keyHeader } }),
+    );
+    if (response.status === 401) {
+      break;
+    }
+    if (attempt === 50) {
+      throw new Unexpected(`list events with a revoked key: still ${response.status} after 5 s`);
+    }
+    await sleep(100);
+  }
+  say("auth: the revoked key is refused");
 
   // The books: in every currency the debits equal the credits.
   const financial = createClient<FinancialPaths>({ baseUrl: urls.financial, headers });

@@ -41,5 +41,7 @@ async fn a_typed_typescript_client_runs_the_story() {
     let report =
         format!("stdout:\n{}\nstderr:\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "scripts/ts-client.sh failed ({}):\n{report}", out.status);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("typescript client story: ok"), "{report}");
+    let told = String::from_utf8_lossy(&out.stdout);
+    assert!(told.contains("the revoked key is refused"), "an integration's API key is part of the story: {report}");
+    assert!(told.contains("typescript client story: ok"), "{report}");
 }
