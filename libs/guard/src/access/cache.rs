@@ -1,7 +1,8 @@
 //! Answers from auth kept per (session, company) only while auth's change
 //! stream is heard, and dropped by what each change touches.
 
-use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -9,7 +10,7 @@ use marquee_proto::auth::v1 as pb;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::checks::{Guard, now_ms};
+use super::checks::{Decision, Guard, now_ms};
 
 impl Guard {
     /// Follows auth's `WatchAccess` stream until `shutdown`, dropping what each
@@ -45,7 +46,7 @@ impl Guard {
                 }
             }
             self.inner.last_heard_ms.store(0, Ordering::Release);
-            self.inner.cache.invalidate_all();
+            self.inner.cache.forget_all();
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = tokio::time::sleep(backoff) => {}
@@ -57,16 +58,122 @@ impl Guard {
     fn forget(&self, change: &pb::AccessChange) {
         let session = Uuid::parse_str(&change.session_id).ok();
         let company = Uuid::parse_str(&change.company_id).ok();
+        self.inner.cache.forget(session, company);
+    }
+}
+
+/// The answers kept. An answer asked for before a change was heard may tell
+/// of the time before it, so it is not kept: every forgetting is counted, and
+/// an answer is kept only if none happened while it was asked for.
+pub(super) struct Decisions {
+    entries: moka::future::Cache<(Uuid, Uuid), Arc<Decision>>,
+    forgotten: AtomicU64,
+}
+
+/// When an answer was asked for, in forgettings.
+#[derive(Clone, Copy)]
+pub(super) struct Asked(u64);
+
+impl Decisions {
+    pub(super) fn new(hard_ttl: Duration) -> Self {
+        Self {
+            entries: moka::future::Cache::builder()
+                .max_capacity(500_000)
+                .time_to_live(hard_ttl)
+                .support_invalidation_closures()
+                .build(),
+            forgotten: AtomicU64::new(0),
+        }
+    }
+
+    pub(super) async fn get(&self, key: &(Uuid, Uuid)) -> Option<Arc<Decision>> {
+        self.entries.get(key).await
+    }
+
+    /// Taken before asking auth.
+    pub(super) fn asking(&self) -> Asked {
+        Asked(self.forgotten.load(Ordering::Acquire))
+    }
+
+    /// Keeps an answer asked for at `asked`, unless something was forgotten
+    /// since. Checked again after the insert: a forgetting between the check
+    /// and the insert would otherwise miss the entry.
+    pub(super) async fn keep(&self, key: (Uuid, Uuid), decision: Arc<Decision>, asked: Asked) {
+        if self.forgotten.load(Ordering::Acquire) != asked.0 {
+            return;
+        }
+        self.entries.insert(key, decision).await;
+        if self.forgotten.load(Ordering::Acquire) != asked.0 {
+            self.entries.invalidate(&key).await;
+        }
+    }
+
+    /// Drops what a change touches: a session's answers, else a company's,
+    /// else everything.
+    pub(super) fn forget(&self, session: Option<Uuid>, company: Option<Uuid>) {
+        self.forgotten.fetch_add(1, Ordering::AcqRel);
         let result = match (session, company) {
-            (Some(s), _) => self.inner.cache.invalidate_entries_if(move |k, _| k.0 == s),
-            (None, Some(c)) => self.inner.cache.invalidate_entries_if(move |k, _| k.1 == c),
+            (Some(s), _) => self.entries.invalidate_entries_if(move |k, _| k.0 == s),
+            (None, Some(c)) => self.entries.invalidate_entries_if(move |k, _| k.1 == c),
             (None, None) => {
-                self.inner.cache.invalidate_all();
+                self.entries.invalidate_all();
                 return;
             }
         };
         if result.is_err() {
-            self.inner.cache.invalidate_all();
+            self.entries.invalidate_all();
         }
+    }
+
+    pub(super) fn forget_all(&self) {
+        self.forget(None, None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::time::Instant;
+
+    use super::*;
+
+    fn decision() -> Arc<Decision> {
+        Arc::new(Decision {
+            session_active: true,
+            membership: 1,
+            user_id: Uuid::now_v7(),
+            session_id: Uuid::now_v7(),
+            modules: BTreeSet::new(),
+            permissions: Arc::new(BTreeSet::new()),
+            limits: Arc::new(BTreeMap::new()),
+            revision: 1,
+            fetched: Instant::now(),
+            ttl: Duration::from_secs(30),
+        })
+    }
+
+    #[tokio::test]
+    async fn an_answer_asked_for_before_a_change_is_not_kept() {
+        let decisions = Decisions::new(Duration::from_secs(60));
+        let (session, company, other) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+
+        let asked = decisions.asking();
+        decisions.keep((session, company), decision(), asked).await;
+        assert!(decisions.get(&(session, company)).await.is_some(), "nothing changed meanwhile: kept");
+
+        // The session is revoked while another answer for it is on its way.
+        let asked = decisions.asking();
+        decisions.forget(Some(session), None);
+        assert!(decisions.get(&(session, company)).await.is_none(), "the kept answer is dropped");
+        decisions.keep((session, company), decision(), asked).await;
+        assert!(decisions.get(&(session, company)).await.is_none(), "the answer from before the change is not kept");
+
+        // A change elsewhere drops only its own answers.
+        let asked = decisions.asking();
+        decisions.keep((session, other), decision(), asked).await;
+        decisions.forget(None, Some(company));
+        assert!(decisions.get(&(session, other)).await.is_some());
+        decisions.forget_all();
+        assert!(decisions.get(&(session, other)).await.is_none());
     }
 }

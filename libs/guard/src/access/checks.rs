@@ -47,7 +47,7 @@ pub(super) struct Inner {
     pub(super) tokens: TokenValidator,
     pub(super) budgets: Budgets,
     pub(super) settings: GuardSettings,
-    pub(super) cache: moka::future::Cache<(Uuid, Uuid), Arc<Decision>>,
+    pub(super) cache: super::cache::Decisions,
     pub(super) last_heard_ms: AtomicI64,
     pub(super) asked: AtomicU64,
 }
@@ -87,11 +87,7 @@ impl Guard {
                 balanced,
                 tokens,
                 budgets: Budgets::new(counters),
-                cache: moka::future::Cache::builder()
-                    .max_capacity(500_000)
-                    .time_to_live(settings.config.hard_ttl)
-                    .support_invalidation_closures()
-                    .build(),
+                cache: super::cache::Decisions::new(settings.config.hard_ttl),
                 settings,
                 last_heard_ms: AtomicI64::new(0),
                 asked: AtomicU64::new(0),
@@ -228,6 +224,7 @@ impl Guard {
         }
         self.inner.asked.fetch_add(1, Ordering::Relaxed);
         metrics::counter!("access_resolutions_total").increment(1);
+        let asked = self.inner.cache.asking();
         let answer = self
             .ask_auth(|mut client, budget| async move {
                 let mut request = tonic::Request::new(pb::ResolveAccessRequest {
@@ -270,7 +267,7 @@ impl Guard {
             ttl,
         });
         if self.is_live() && !ttl.is_zero() {
-            self.inner.cache.insert(key, decision.clone()).await;
+            self.inner.cache.keep(key, decision.clone(), asked).await;
         }
         Ok(decision)
     }
