@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use marquee_proto::auth::v1 as pb;
+use moka::ops::compute::Op;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -96,13 +97,25 @@ impl Decisions {
     }
 
     /// Keeps an answer asked for at `asked`, unless something was forgotten
-    /// since. Checked again after the insert: a forgetting between the check
-    /// and the insert would otherwise miss the entry.
+    /// since, or a fresh answer of a later revision is kept already (an
+    /// answer from a replica that lags never replaces a newer one). Checked
+    /// again after the insert: a forgetting between the check and the insert
+    /// would otherwise miss the entry.
     pub(super) async fn keep(&self, key: (Uuid, Uuid), decision: Arc<Decision>, asked: Asked) {
         if self.forgotten.load(Ordering::Acquire) != asked.0 {
             return;
         }
-        self.entries.insert(key, decision).await;
+        let revision = decision.revision;
+        self.entries
+            .entry(key)
+            .and_compute_with(|kept| {
+                let newer_kept = kept.is_some_and(|k| {
+                    let k = k.value();
+                    k.revision > revision && k.fetched.elapsed() < k.ttl
+                });
+                std::future::ready(if newer_kept { Op::Nop } else { Op::Put(decision) })
+            })
+            .await;
         if self.forgotten.load(Ordering::Acquire) != asked.0 {
             self.entries.invalidate(&key).await;
         }
@@ -138,6 +151,10 @@ mod tests {
     use super::*;
 
     fn decision() -> Arc<Decision> {
+        at_revision(1)
+    }
+
+    fn at_revision(revision: u64) -> Arc<Decision> {
         Arc::new(Decision {
             session_active: true,
             membership: 1,
@@ -146,7 +163,7 @@ mod tests {
             modules: BTreeSet::new(),
             permissions: Arc::new(BTreeSet::new()),
             limits: Arc::new(BTreeMap::new()),
-            revision: 1,
+            revision,
             fetched: Instant::now(),
             ttl: Duration::from_secs(30),
         })
@@ -175,5 +192,16 @@ mod tests {
         assert!(decisions.get(&(session, other)).await.is_some());
         decisions.forget_all();
         assert!(decisions.get(&(session, other)).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_lagging_answer_never_replaces_a_newer_one() {
+        let decisions = Decisions::new(Duration::from_secs(60));
+        let key = (Uuid::now_v7(), Uuid::now_v7());
+        decisions.keep(key, at_revision(5), decisions.asking()).await;
+        decisions.keep(key, at_revision(4), decisions.asking()).await;
+        assert_eq!(decisions.get(&key).await.map(|d| d.revision), Some(5));
+        decisions.keep(key, at_revision(6), decisions.asking()).await;
+        assert_eq!(decisions.get(&key).await.map(|d| d.revision), Some(6));
     }
 }
