@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use marquee_proto::integration::v1 as pb;
 use sea_orm::entity::prelude::*;
-use sea_orm::{ConnectionTrait, DatabaseConnection, QueryOrder, QuerySelect, Set};
+use sea_orm::{ConnectionTrait, DatabaseConnection, ExprTrait, QueryOrder, QuerySelect, Set};
 use tonic::{Request, Response, Status};
 
 pub mod row {
@@ -106,12 +106,17 @@ impl pb::integration_events_server::IntegrationEvents for Feed {
             .exec(&self.db)
             .await
             .map_err(internal)?;
-        // What base holds needs no second copy here past a day's look back.
-        row::Entity::delete_many()
-            .filter(row::Column::AcknowledgedAt.lt(Utc::now() - KEPT_AFTER_ACKNOWLEDGED))
-            .exec(&self.db)
-            .await
-            .map_err(internal)?;
+        // What base holds needs no second copy here past a day's look back;
+        // a batch at a time, and the acknowledgement stands if this fails.
+        let old = sea_orm::sea_query::Query::select()
+            .column(row::Column::Id)
+            .from(row::Entity)
+            .and_where(Expr::col(row::Column::AcknowledgedAt).lt(Utc::now() - KEPT_AFTER_ACKNOWLEDGED))
+            .limit(PRUNED_AT_ONCE)
+            .to_owned();
+        if let Err(e) = row::Entity::delete_many().filter(row::Column::Id.in_subquery(old)).exec(&self.db).await {
+            tracing::warn!(error = %e, "acknowledged integration events could not be pruned");
+        }
         Ok(Response::new(pb::AcknowledgeResponse {
             acknowledged: u32::try_from(done.rows_affected).unwrap_or(u32::MAX),
         }))
@@ -120,6 +125,8 @@ impl pb::integration_events_server::IntegrationEvents for Feed {
 
 /// How long an acknowledged event stays, for a look back.
 const KEPT_AFTER_ACKNOWLEDGED: chrono::Duration = chrono::Duration::days(1);
+/// At most this many acknowledged events are pruned per acknowledgement.
+const PRUNED_AT_ONCE: u64 = 1000;
 
 /// The feed's table and index, for the migrations of the services that keep one.
 pub mod schema {

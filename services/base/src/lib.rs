@@ -74,6 +74,7 @@ impl App {
             webhooks,
         };
         tasks.spawn("webhook-dispatch", state.webhooks.clone().run(state.db.clone(), shutdown.clone()));
+        tasks.spawn("webhook-retention", state.webhooks.clone().forget_old(state.db.clone(), shutdown.clone()));
         for (source, url) in
             [("auth", state.config.guard.auth_grpc_url.clone()), ("financial", state.config.financial_grpc_url.clone())]
         {

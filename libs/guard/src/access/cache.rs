@@ -25,6 +25,9 @@ impl Guard {
                 s = client.watch_access(pb::WatchAccessRequest {}) => s,
             };
             if let Ok(response) = opened {
+                // What changed while no stream was heard was never told: an
+                // answer asked for before now is not kept.
+                self.inner.cache.forget_all();
                 let mut stream = response.into_inner();
                 backoff = Duration::from_millis(100);
                 loop {
@@ -93,7 +96,7 @@ impl Decisions {
 
     /// Taken before asking auth.
     pub(super) fn asking(&self) -> Asked {
-        Asked(self.forgotten.load(Ordering::Acquire))
+        Asked(self.forgotten.load(Ordering::SeqCst))
     }
 
     /// Keeps an answer asked for at `asked`, unless something was forgotten
@@ -102,7 +105,7 @@ impl Decisions {
     /// again after the insert: a forgetting between the check and the insert
     /// would otherwise miss the entry.
     pub(super) async fn keep(&self, key: (Uuid, Uuid), decision: Arc<Decision>, asked: Asked) {
-        if self.forgotten.load(Ordering::Acquire) != asked.0 {
+        if self.forgotten.load(Ordering::SeqCst) != asked.0 {
             return;
         }
         let revision = decision.revision;
@@ -116,7 +119,7 @@ impl Decisions {
                 std::future::ready(if newer_kept { Op::Nop } else { Op::Put(decision) })
             })
             .await;
-        if self.forgotten.load(Ordering::Acquire) != asked.0 {
+        if self.forgotten.load(Ordering::SeqCst) != asked.0 {
             self.entries.invalidate(&key).await;
         }
     }
@@ -124,7 +127,7 @@ impl Decisions {
     /// Drops what a change touches: a session's answers, else a company's,
     /// else everything.
     pub(super) fn forget(&self, session: Option<Uuid>, company: Option<Uuid>) {
-        self.forgotten.fetch_add(1, Ordering::AcqRel);
+        self.forgotten.fetch_add(1, Ordering::SeqCst);
         let result = match (session, company) {
             (Some(s), _) => self.entries.invalidate_entries_if(move |k, _| k.0 == s),
             (None, Some(c)) => self.entries.invalidate_entries_if(move |k, _| k.1 == c),

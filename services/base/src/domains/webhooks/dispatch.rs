@@ -26,10 +26,15 @@ const IN_FLIGHT: usize = 32;
 /// Endpoints of one company served at once, so one company's slow receivers
 /// never hold every slot.
 const PER_COMPANY: usize = 4;
-/// Messages fanned out, and deliveries looked at, per round.
+/// Messages fanned out, and endpoints looked at, per round.
 const ROUND: u64 = 64;
+/// Deliveries one worker takes for its endpoint.
+const PER_ENDPOINT: u64 = 16;
 /// How often finished deliveries past their retention are forgotten.
 const SWEEP_EVERY: chrono::Duration = chrono::Duration::minutes(1);
+/// How long attempts under way may finish once the replica stops (within
+/// the time the service gives its tasks).
+const DRAIN: Duration = Duration::from_secs(4);
 
 fn body(event_type: &str, data: &impl Serialize, at: DateTime<Utc>) -> Result<String, DbErr> {
     marquee_webhooks::message_body(event_type, data, at).map_err(|e| DbErr::Custom(e.to_string()))
@@ -115,23 +120,41 @@ impl Serving {
 
 impl Dispatcher {
     /// Looks for work every `poll` and serves each endpoint in a worker of its
-    /// own, so a slow or silent receiver delays only its own deliveries.
+    /// own, so a slow or silent receiver holds only its own slot.
     pub async fn run(self, db: DatabaseConnection, shutdown: CancellationToken) {
         let serving = Serving::default();
         let mut workers = JoinSet::new();
-        let mut swept_at: Option<DateTime<Utc>> = None;
         loop {
             if let Err(e) = self.fan_out(&db).await {
                 tracing::warn!(error = %e, "webhook fan-out failed; trying again");
             }
-            if let Err(e) = self.serve_due(&db, &serving, &mut workers).await {
+            if let Err(e) = self.serve_due(&db, &serving, &mut workers, &shutdown).await {
                 tracing::warn!(error = %e, "webhook dispatch failed; trying again");
             }
-            while workers.try_join_next().is_some() {}
+            while let Some(ended) = workers.try_join_next() {
+                if let Err(e) = ended {
+                    tracing::error!(error = %e, "a webhook worker ended abnormally");
+                }
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = tokio::time::sleep(self.poll) => {}
+            }
+        }
+        // Workers start no attempt once stopping; those under way may end
+        // (their claims would otherwise hold their deliveries for a lease).
+        let _ = tokio::time::timeout(DRAIN, async { while workers.join_next().await.is_some() {} }).await;
+    }
+
+    /// Forgets finished deliveries past the retention, and the messages no
+    /// delivery needs, once a minute, a batch at a time.
+    pub async fn forget_old(self, db: DatabaseConnection, shutdown: CancellationToken) {
+        let mut swept_at: Option<DateTime<Utc>> = None;
+        loop {
             let now = self.clock.now();
             if swept_at.is_none_or(|at| now - at >= SWEEP_EVERY) {
                 swept_at = Some(now);
-                match repo::sweep(&db, now - self.retention).await {
+                match self.sweep(&db, now - self.retention, &shutdown).await {
                     Ok((0, 0)) => {}
                     Ok((deliveries, messages)) => {
                         tracing::info!(deliveries, messages, "old webhook deliveries forgotten")
@@ -140,42 +163,54 @@ impl Dispatcher {
                 }
             }
             tokio::select! {
-                _ = shutdown.cancelled() => break,
+                _ = shutdown.cancelled() => return,
                 _ = tokio::time::sleep(self.poll) => {}
             }
         }
-        // Attempts under way may end (their claims would otherwise hold their
-        // deliveries for a lease); none is started.
-        let _ =
-            tokio::time::timeout(self.sender.timeout(), async { while workers.join_next().await.is_some() {} }).await;
+    }
+
+    async fn sweep(
+        &self,
+        db: &DatabaseConnection,
+        before: DateTime<Utc>,
+        shutdown: &CancellationToken,
+    ) -> Result<(u64, u64), DbErr> {
+        let (mut deliveries, mut messages) = (0, 0);
+        loop {
+            let n = repo::sweep_deliveries(db, before).await?;
+            deliveries += n;
+            if n == 0 || shutdown.is_cancelled() {
+                break;
+            }
+        }
+        loop {
+            let n = repo::sweep_messages(db, before).await?;
+            messages += n;
+            if n == 0 || shutdown.is_cancelled() {
+                break;
+            }
+        }
+        Ok((deliveries, messages))
     }
 
     /// Starts a worker for each endpoint with deliveries due that no worker
-    /// serves yet, within the slots free.
+    /// serves yet, the most overdue first, within the slots free.
     async fn serve_due(
         &self,
         db: &DatabaseConnection,
         serving: &Serving,
         workers: &mut JoinSet<()>,
+        shutdown: &CancellationToken,
     ) -> Result<(), DbErr> {
         let (busy, full) = serving.snapshot();
         if busy.len() >= IN_FLIGHT {
             return Ok(());
         }
-        let mut due = repo::due(db, self.clock.now(), ROUND, busy, full).await?;
-        due.sort_by_key(|d| (d.endpoint_id, d.message_id));
-        let mut by_endpoint: Vec<(Uuid, Vec<delivery_row::Model>)> = Vec::new();
-        for d in due {
-            match by_endpoint.last_mut() {
-                Some((endpoint, list)) if *endpoint == d.endpoint_id => list.push(d),
-                _ => by_endpoint.push((d.endpoint_id, vec![d])),
-            }
-        }
-        for (endpoint, list) in by_endpoint {
-            let Some(slot) = serving.take(endpoint, list[0].company_id) else { continue };
-            let (this, db) = (self.clone(), db.clone());
+        for (endpoint, company) in repo::due_endpoints(db, self.clock.now(), ROUND, busy, full).await? {
+            let Some(slot) = serving.take(endpoint, company) else { continue };
+            let (this, db, shutdown) = (self.clone(), db.clone(), shutdown.clone());
             workers.spawn(async move {
-                if let Err(e) = this.serve(&db, endpoint, list).await {
+                if let Err(e) = this.serve(&db, endpoint, &shutdown).await {
                     tracing::warn!(error = %e, %endpoint, "webhook deliveries to an endpoint failed; trying again");
                 }
                 drop(slot);
@@ -184,16 +219,16 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// One endpoint's deliveries, one after another, oldest message first
-    /// (so a receiver sees them in order, and a 410 stops the rest).
-    async fn serve(
-        &self,
-        db: &DatabaseConnection,
-        endpoint: Uuid,
-        list: Vec<delivery_row::Model>,
-    ) -> Result<(), DbErr> {
+    /// One endpoint's deliveries due, one after another, oldest message first,
+    /// until one fails: the receiver's trouble then waits for its retry, and
+    /// its slot goes to whoever is most overdue.
+    async fn serve(&self, db: &DatabaseConnection, endpoint: Uuid, shutdown: &CancellationToken) -> Result<(), DbErr> {
+        let list = repo::due_for_endpoint(db, endpoint, self.clock.now(), PER_ENDPOINT).await?;
         let endpoint = repo::endpoint_by_id(db, &self.sealer, endpoint).await?;
         for d in list {
+            if shutdown.is_cancelled() {
+                break;
+            }
             // Claimed only now, just before its attempt, so the claim outlasts
             // the attempt however long the ones before took.
             let lease = chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::minutes(2));
@@ -201,7 +236,6 @@ impl Dispatcher {
                 continue;
             }
             if !self.attempt(db, d, endpoint.clone()).await? {
-                // The receiver is gone: the endpoint's other deliveries failed with it.
                 break;
             }
         }
@@ -246,6 +280,9 @@ impl Dispatcher {
         txn.commit().await
     }
 
+    /// One attempt at a claimed delivery; whether the endpoint's next one
+    /// follows (this one succeeded, or its endpoint is gone and the rest fail
+    /// at once).
     async fn attempt(
         &self,
         db: &DatabaseConnection,
@@ -292,13 +329,14 @@ impl Dispatcher {
         metrics::counter!("webhook_attempts_total", "outcome" => status.as_str()).increment(1);
         let outcome = Outcome { attempt: &attempt, at, status, next_attempt_at };
         if !repo::record(db, d.id, d.attempts + 1, outcome).await? {
-            // Claimed again meanwhile (a redelivery): that attempt's word counts.
-            return Ok(true);
-        }
-        if attempt.gone() {
-            repo::disable_endpoint(db, endpoint.company_id, endpoint.id, "the receiver answered 410 Gone", at).await?;
+            // Failed meanwhile with its endpoint (deleted or disabled).
+            repo::release(db, d.id, d.attempts + 1).await?;
             return Ok(false);
         }
-        Ok(true)
+        if attempt.gone() {
+            // The endpoint's other deliveries fail with it.
+            repo::disable_endpoint(db, endpoint.company_id, endpoint.id, "the receiver answered 410 Gone", at).await?;
+        }
+        Ok(attempt.succeeded())
     }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use marquee_kit::Sealer;
 use marquee_webhooks::Secret;
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Func, OnConflict, Query};
 use sea_orm::{ConnectionTrait, ExprTrait, PaginatorTrait, QueryOrder, QuerySelect, Set};
 
 use super::model::{Delivery, DeliveryStatus, Endpoint, message_id};
@@ -197,7 +197,12 @@ pub async fn count_endpoints(db: &impl ConnectionTrait, company: Uuid) -> Result
 }
 
 /// Deletes an endpoint; its deliveries still waiting fail.
-pub async fn delete_endpoint(db: &impl ConnectionTrait, company: Uuid, id: Uuid) -> Result<bool, DbErr> {
+pub async fn delete_endpoint(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
     let done = endpoint_row::Entity::delete_many()
         .filter(endpoint_row::Column::CompanyId.eq(company))
         .filter(endpoint_row::Column::Id.eq(id))
@@ -206,7 +211,7 @@ pub async fn delete_endpoint(db: &impl ConnectionTrait, company: Uuid, id: Uuid)
     if done.rows_affected != 1 {
         return Ok(false);
     }
-    fail_waiting(db, company, id, "the endpoint was deleted").await?;
+    fail_waiting(db, company, id, "the endpoint was deleted", now).await?;
     Ok(true)
 }
 
@@ -227,13 +232,22 @@ pub async fn disable_endpoint(
         .filter(endpoint_row::Column::Id.eq(id))
         .exec(db)
         .await?;
-    fail_waiting(db, company, id, "the endpoint is disabled").await
+    fail_waiting(db, company, id, "the endpoint is disabled", now).await
 }
 
-async fn fail_waiting(db: &impl ConnectionTrait, company: Uuid, endpoint: Uuid, why: &str) -> Result<(), DbErr> {
+/// Fails an endpoint's waiting deliveries, finished now (an attempt under
+/// way keeps its claim until it ends).
+async fn fail_waiting(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    endpoint: Uuid,
+    why: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     delivery_row::Entity::update_many()
         .col_expr(delivery_row::Column::Status, Expr::value(DeliveryStatus::Failed.as_str()))
         .col_expr(delivery_row::Column::LastError, Expr::value(why))
+        .col_expr(delivery_row::Column::NextAttemptAt, Expr::value(now))
         .filter(delivery_row::Column::CompanyId.eq(company))
         .filter(delivery_row::Column::EndpointId.eq(endpoint))
         .filter(delivery_row::Column::Status.eq(DeliveryStatus::Pending.as_str()))
@@ -350,16 +364,20 @@ pub async fn fan_out(
 
 // ---- deliveries
 
-/// Deliveries due, soonest first, leaving out the endpoints already being
-/// served and the companies already holding their share of the attempts.
-pub async fn due(
+/// Endpoints (with their companies) that have deliveries due, the most
+/// overdue first, leaving out those already being served and the companies
+/// already holding their share of the attempts.
+pub async fn due_endpoints(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
     limit: u64,
     busy_endpoints: Vec<Uuid>,
     full_companies: Vec<Uuid>,
-) -> Result<Vec<delivery_row::Model>, DbErr> {
+) -> Result<Vec<(Uuid, Uuid)>, DbErr> {
     let mut query = delivery_row::Entity::find()
+        .select_only()
+        .column(delivery_row::Column::EndpointId)
+        .column(delivery_row::Column::CompanyId)
         .filter(delivery_row::Column::Status.eq(DeliveryStatus::Pending.as_str()))
         .filter(delivery_row::Column::NextAttemptAt.lte(now));
     if !busy_endpoints.is_empty() {
@@ -368,7 +386,31 @@ pub async fn due(
     if !full_companies.is_empty() {
         query = query.filter(delivery_row::Column::CompanyId.is_not_in(full_companies));
     }
-    query.order_by_asc(delivery_row::Column::NextAttemptAt).limit(limit).all(db).await
+    query
+        .group_by(delivery_row::Column::EndpointId)
+        .group_by(delivery_row::Column::CompanyId)
+        .order_by_asc(Func::min(Expr::col(delivery_row::Column::NextAttemptAt)))
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// An endpoint's deliveries due, oldest message first.
+pub async fn due_for_endpoint(
+    db: &impl ConnectionTrait,
+    endpoint: Uuid,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<delivery_row::Model>, DbErr> {
+    delivery_row::Entity::find()
+        .filter(delivery_row::Column::EndpointId.eq(endpoint))
+        .filter(delivery_row::Column::Status.eq(DeliveryStatus::Pending.as_str()))
+        .filter(delivery_row::Column::NextAttemptAt.lte(now))
+        .order_by_asc(delivery_row::Column::MessageId)
+        .limit(limit)
+        .all(db)
+        .await
 }
 
 /// Takes a delivery for one attempt: counts the attempt and sets its next
@@ -420,6 +462,18 @@ pub async fn record(db: &impl ConnectionTrait, id: Uuid, attempt: i32, o: Outcom
         .exec(db)
         .await?;
     Ok(done.rows_affected == 1)
+}
+
+/// Lets go of a claim whose attempt could not be recorded (the delivery was
+/// failed meanwhile, with its endpoint), so a redelivery is not refused.
+pub async fn release(db: &impl ConnectionTrait, id: Uuid, attempt: i32) -> Result<(), DbErr> {
+    delivery_row::Entity::update_many()
+        .col_expr(delivery_row::Column::ClaimedUntil, Expr::value(None::<DateTime<Utc>>))
+        .filter(delivery_row::Column::Id.eq(id))
+        .filter(delivery_row::Column::Attempts.eq(attempt))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 fn delivery_of(r: delivery_row::Model) -> Delivery {
@@ -481,26 +535,46 @@ pub async fn redeliver(db: &impl ConnectionTrait, company: Uuid, id: Uuid, now: 
     Ok(done.rows_affected == 1)
 }
 
-/// Forgets finished deliveries last attempted before `before`, and messages
-/// made before it that no delivery needs any more; how many of each.
-pub async fn sweep(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<(u64, u64), DbErr> {
+/// At most this many rows go per statement of the sweep.
+const SWEEP_BATCH: u64 = 1000;
+
+/// Forgets up to a batch of finished deliveries last attempted before
+/// `before`; how many.
+pub async fn sweep_deliveries(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, DbErr> {
     // A finished delivery's next attempt time is the time it finished.
-    let deliveries = delivery_row::Entity::delete_many()
-        .filter(
-            delivery_row::Column::Status.is_in([DeliveryStatus::Succeeded.as_str(), DeliveryStatus::Failed.as_str()]),
-        )
-        .filter(delivery_row::Column::NextAttemptAt.lt(before))
-        .exec(db)
-        .await?;
-    let still_needed = sea_orm::sea_query::Query::select()
-        .column(delivery_row::Column::MessageId)
+    let batch = Query::select()
+        .column(delivery_row::Column::Id)
         .from(delivery_row::Entity)
+        .and_where(
+            Expr::col(delivery_row::Column::Status)
+                .is_in([DeliveryStatus::Succeeded.as_str(), DeliveryStatus::Failed.as_str()]),
+        )
+        .and_where(Expr::col(delivery_row::Column::NextAttemptAt).lt(before))
+        .limit(SWEEP_BATCH)
         .to_owned();
-    let messages = message_row::Entity::delete_many()
-        .filter(message_row::Column::FannedOut.eq(true))
-        .filter(message_row::Column::CreatedAt.lt(before))
-        .filter(message_row::Column::Id.not_in_subquery(still_needed))
-        .exec(db)
-        .await?;
-    Ok((deliveries.rows_affected, messages.rows_affected))
+    let done = delivery_row::Entity::delete_many().filter(delivery_row::Column::Id.in_subquery(batch)).exec(db).await?;
+    Ok(done.rows_affected)
+}
+
+/// Forgets up to a batch of messages made before `before` that no delivery
+/// needs any more; how many.
+pub async fn sweep_messages(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, DbErr> {
+    let needed = Query::select()
+        .expr(Expr::val(1))
+        .from(delivery_row::Entity)
+        .and_where(
+            Expr::col((delivery_row::Entity, delivery_row::Column::MessageId))
+                .equals((message_row::Entity, message_row::Column::Id)),
+        )
+        .to_owned();
+    let batch = Query::select()
+        .column(message_row::Column::Id)
+        .from(message_row::Entity)
+        .and_where(Expr::col(message_row::Column::FannedOut).eq(true))
+        .and_where(Expr::col(message_row::Column::CreatedAt).lt(before))
+        .and_where(Expr::exists(needed).not())
+        .limit(SWEEP_BATCH)
+        .to_owned();
+    let done = message_row::Entity::delete_many().filter(message_row::Column::Id.in_subquery(batch)).exec(db).await?;
+    Ok(done.rows_affected)
 }

@@ -137,7 +137,7 @@ pub async fn update(
 
 pub async fn delete(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<(), Error> {
     let txn = state.db.begin().await?;
-    if !repo::delete_endpoint(&txn, ctx.company_id, id).await? {
+    if !repo::delete_endpoint(&txn, ctx.company_id, id, state.clock.now()).await? {
         return Err(Error::NotFound("webhook endpoint"));
     }
     txn.commit().await?;
@@ -182,6 +182,8 @@ pub async fn redeliver(state: &AppState, ctx: &AccessContext, id: Uuid) -> Resul
         return Err(Error::EndpointDisabled("enable the endpoint before redelivering to it".to_owned()));
     }
     if !repo::redeliver(&state.db, ctx.company_id, id, state.clock.now()).await? {
+        // Forgotten meanwhile, or held by an attempt.
+        repo::delivery(&state.db, ctx.company_id, id).await?.ok_or(Error::NotFound("webhook delivery"))?;
         return Err(Error::DeliveryInFlight(
             "an attempt is on its way to the receiver; redeliver once it has ended".to_owned(),
         ));
