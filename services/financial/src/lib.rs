@@ -44,7 +44,14 @@ impl App {
         let (protected, mut docs) = routes::table(guard.clone()).into_parts();
         let openapi = docs.document("Marquee financial", env!("CARGO_PKG_VERSION"), "The accounting truth: ledger, expenses and incomes, settlements, payouts and reports. Every route needs a bearer access token and x-org.");
         let ledger = domains::ledger::service::writer(skeleton.db.clone(), options.clock.clone());
-        let state = AppState { db: skeleton.db.clone(), clock: options.clock, config: Arc::new(config), guard, ledger };
+        let state = AppState {
+            db: skeleton.db.clone(),
+            reads: skeleton.reads.clone(),
+            clock: options.clock,
+            config: Arc::new(config),
+            guard,
+            ledger,
+        };
         let live = state.guard.clone();
         let ready = Ready::when(state.db.clone(), "not hearing auth's access stream", move || live.is_live());
         let router = skeleton.edge(protected.with_state(state.clone()), ready, openapi);

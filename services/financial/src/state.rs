@@ -10,6 +10,9 @@ use crate::config::Config;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// Reads outside any transaction (beside SQLite's one writer;
+    /// PostgreSQL's pool itself).
+    pub reads: DatabaseConnection,
     pub clock: Clock,
     pub config: Arc<Config>,
     pub guard: Guard,

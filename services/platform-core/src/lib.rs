@@ -64,6 +64,7 @@ impl App {
             .unwrap_or_else(|| TokenValidator::from_jwks_url(config.auth_jwks_url.clone(), config.tokens.clone()));
         let state = AppState {
             db,
+            reads: skeleton.reads.clone(),
             catalog: Arc::new(catalog),
             tokens,
             bus,

@@ -15,6 +15,9 @@ use crate::domains::plans::model::Plan;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// Reads outside any transaction (beside SQLite's one writer;
+    /// PostgreSQL's pool itself).
+    pub reads: DatabaseConnection,
     pub catalog: Arc<Catalog>,
     pub tokens: TokenValidator,
     pub bus: Bus,

@@ -59,7 +59,7 @@ pub async fn summary(
     Query(q): Query<SummaryQuery>,
 ) -> Result<Data<Vec<Line>>, ApiError> {
     let mut sums: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
-    for r in records::all(&state.db, ctx.company_id, None).await.map_err(Error::from)? {
+    for r in records::all(&state.reads, ctx.company_id, None).await.map_err(Error::from)? {
         let booked = matches!(r.status, Status::Approved | Status::Paid);
         let in_period = q.from.is_none_or(|f| r.created_at >= f) && q.to.is_none_or(|t| r.created_at < t);
         if !booked || !in_period {
@@ -98,7 +98,7 @@ pub struct OpenPayables {
 
 /// Approved expenses not yet paid.
 pub async fn open_payables(Ctx(ctx): Ctx, State(state): State<AppState>) -> Result<Data<OpenPayables>, ApiError> {
-    let items: Vec<Record> = records::all(&state.db, ctx.company_id, None)
+    let items: Vec<Record> = records::all(&state.reads, ctx.company_id, None)
         .await
         .map_err(Error::from)?
         .into_iter()

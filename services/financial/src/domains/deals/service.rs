@@ -121,5 +121,5 @@ pub async fn show_and_booked(
 
 /// The sheet an event would settle on now, before any settlement exists.
 pub async fn preview(state: &AppState, ctx: &AccessContext, event: Uuid, currency: &str) -> Result<Sheet, Error> {
-    Ok(sheet::compute(&show(&state.db, ctx.company_id, event, currency).await?))
+    Ok(sheet::compute(&show(&state.reads, ctx.company_id, event, currency).await?))
 }

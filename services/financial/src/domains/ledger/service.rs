@@ -47,7 +47,7 @@ pub async fn create_account(state: &AppState, ctx: &AccessContext, input: NewAcc
 }
 
 pub async fn account(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<Account, Error> {
-    repo::account(&state.db, ctx.company_id, id).await?.ok_or(Error::NotFound("account"))
+    repo::account(&state.reads, ctx.company_id, id).await?.ok_or(Error::NotFound("account"))
 }
 
 pub async fn accounts(
@@ -56,7 +56,7 @@ pub async fn accounts(
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<Account>, u64), Error> {
-    Ok(repo::accounts(&state.db, ctx.company_id, offset, limit).await?)
+    Ok(repo::accounts(&state.reads, ctx.company_id, offset, limit).await?)
 }
 
 fn request_hash(input: &EntryIn) -> String {
@@ -359,7 +359,7 @@ async fn record(
 }
 
 pub async fn entry(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<Entry, Error> {
-    repo::entry(&state.db, ctx.company_id, id).await?.ok_or(Error::NotFound("entry"))
+    repo::entry(&state.reads, ctx.company_id, id).await?.ok_or(Error::NotFound("entry"))
 }
 
 pub async fn entries(
@@ -368,7 +368,7 @@ pub async fn entries(
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<Entry>, u64), Error> {
-    Ok(repo::entries(&state.db, ctx.company_id, offset, limit).await?)
+    Ok(repo::entries(&state.reads, ctx.company_id, offset, limit).await?)
 }
 
 /// Entries are never changed: a correction is a reversing entry, once.
@@ -431,7 +431,7 @@ pub async fn balance_at(
     let account = account(state, ctx, id).await?;
     let (at, balance) = match at {
         None => (None, account.balance),
-        Some(at) => (Some(at), account.kind.natural(repo::balance_at(&state.db, ctx.company_id, id, at).await?)),
+        Some(at) => (Some(at), account.kind.natural(repo::balance_at(&state.reads, ctx.company_id, id, at).await?)),
     };
     Ok(serde_json::json!({"accountId": id, "currency": account.currency, "at": at, "balance": balance}))
 }
@@ -444,7 +444,7 @@ pub async fn statement(
     limit: u64,
 ) -> Result<(Vec<StatementLine>, u64), Error> {
     let account = account(state, ctx, id).await?;
-    let (opening, rows, total) = repo::statement(&state.db, ctx.company_id, id, offset, limit).await?;
+    let (opening, rows, total) = repo::statement(&state.reads, ctx.company_id, id, offset, limit).await?;
     let mut running = opening;
     let lines = rows
         .into_iter()
@@ -471,7 +471,7 @@ pub async fn statement(
 /// Every account with its balance, and per currency the debit and credit
 /// balances, which match in a consistent ledger.
 pub async fn trial_balance(state: &AppState, ctx: &AccessContext) -> Result<TrialBalance, Error> {
-    let accounts = repo::all_accounts(&state.db, ctx.company_id).await?;
+    let accounts = repo::all_accounts(&state.reads, ctx.company_id).await?;
     let mut totals: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for a in &accounts {
         let debit_positive = a.kind.natural(a.balance);

@@ -115,7 +115,7 @@ pub async fn create(state: &AppState, ctx: &AccessContext, kind: Kind, input: Re
 }
 
 async fn find(state: &AppState, ctx: &AccessContext, kind: Kind, id: Uuid) -> Result<Record, Error> {
-    repo::find(&state.db, ctx.company_id, kind, id).await?.ok_or(Error::NotFound(kind.noun()))
+    repo::find(&state.reads, ctx.company_id, kind, id).await?.ok_or(Error::NotFound(kind.noun()))
 }
 
 /// A record with its status history and the edits of its draft.
@@ -126,8 +126,8 @@ pub async fn get(
     id: Uuid,
 ) -> Result<(Record, Vec<Transition>, Vec<Edit>), Error> {
     let record = find(state, ctx, kind, id).await?;
-    let history = repo::transitions(&state.db, ctx.company_id, id).await?;
-    let edits = repo::edits(&state.db, ctx.company_id, id).await?;
+    let history = repo::transitions(&state.reads, ctx.company_id, id).await?;
+    let edits = repo::edits(&state.reads, ctx.company_id, id).await?;
     Ok((record, history, edits))
 }
 
@@ -139,7 +139,7 @@ pub async fn list(
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<Record>, u64), Error> {
-    Ok(repo::list(&state.db, ctx.company_id, kind, filter, offset, limit).await?)
+    Ok(repo::list(&state.reads, ctx.company_id, kind, filter, offset, limit).await?)
 }
 
 fn author_only(record: &Record, ctx: &AccessContext, what: &str) -> Result<(), Error> {
@@ -403,5 +403,5 @@ pub async fn parked(
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<ParkedFact>, u64), Error> {
-    Ok(repo::parked(&state.db, ctx.company_id, offset, limit).await?)
+    Ok(repo::parked(&state.reads, ctx.company_id, offset, limit).await?)
 }

@@ -54,7 +54,7 @@ async fn figures(db: &impl sea_orm::ConnectionTrait, company: Uuid, stored: &Sto
 async fn view(state: &AppState, company: Uuid, stored: Stored) -> Result<Settlement, Error> {
     let figures = match stored.figures.clone() {
         Some(frozen) => frozen,
-        None => figures(&state.db, company, &stored).await?,
+        None => figures(&state.reads, company, &stored).await?,
     };
     Ok(Settlement {
         id: stored.id,
@@ -108,7 +108,7 @@ pub async fn create(state: &AppState, ctx: &AccessContext, input: SettlementIn) 
 }
 
 pub async fn get(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result<Settlement, Error> {
-    let stored = repo::find(&state.db, ctx.company_id, id).await?.ok_or(Error::NotFound("settlement"))?;
+    let stored = repo::find(&state.reads, ctx.company_id, id).await?.ok_or(Error::NotFound("settlement"))?;
     view(state, ctx.company_id, stored).await
 }
 
@@ -118,7 +118,7 @@ pub async fn list(
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<Settlement>, u64), Error> {
-    let (rows, total) = repo::list(&state.db, ctx.company_id, offset, limit).await?;
+    let (rows, total) = repo::list(&state.reads, ctx.company_id, offset, limit).await?;
     let mut items = Vec::new();
     for stored in rows {
         items.push(view(state, ctx.company_id, stored).await?);
@@ -320,5 +320,5 @@ async fn finish_void(
 }
 
 pub async fn payouts(state: &AppState, ctx: &AccessContext, settlement: Option<Uuid>) -> Result<Vec<Payout>, Error> {
-    Ok(repo::payouts(&state.db, ctx.company_id, settlement).await?)
+    Ok(repo::payouts(&state.reads, ctx.company_id, settlement).await?)
 }

@@ -23,7 +23,7 @@ impl FromRequestParts<AppState> for Operator {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let PlatformAdmin(claims) = PlatformAdmin::from_request_parts(parts, state).await?;
-        if repo::is_ended(&state.db, claims.sid, state.clock.now()).await.map_err(Error::from)? {
+        if repo::is_ended(&state.reads, claims.sid, state.clock.now()).await.map_err(Error::from)? {
             return Err(ApiError::unauthorized("SESSION_REVOKED", "the session has ended"));
         }
         Ok(Operator(claims))

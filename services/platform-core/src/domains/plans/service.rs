@@ -110,7 +110,7 @@ pub async fn revise(
 /// The latest version of each code, a page at a time.
 pub async fn list_latest(state: &AppState, kind: PlanKind, page: PageParams) -> Result<(Vec<Plan>, u64), Error> {
     let mut latest: Vec<Plan> = Vec::new();
-    for plan in repo::all(&state.db, kind).await? {
+    for plan in repo::all(&state.reads, kind).await? {
         if latest.last().is_none_or(|l| l.code != plan.code) {
             latest.push(plan);
         }
@@ -126,7 +126,7 @@ pub async fn list_latest(state: &AppState, kind: PlanKind, page: PageParams) -> 
 
 /// Every version of a code, newest first.
 pub async fn versions(state: &AppState, kind: PlanKind, code: &str) -> Result<Vec<Plan>, Error> {
-    let versions = repo::versions(&state.db, kind, code).await?;
+    let versions = repo::versions(&state.reads, kind, code).await?;
     if versions.is_empty() {
         return Err(Error::NotFound(kind.noun()));
     }
@@ -143,7 +143,7 @@ pub async fn by_ids(state: &AppState, ids: &[Uuid]) -> Result<Vec<Plan>, Error> 
         }
     }
     if !missing.is_empty() {
-        for plan in repo::by_ids(&state.db, &missing).await? {
+        for plan in repo::by_ids(&state.reads, &missing).await? {
             state.plans.insert(plan.id, plan.clone());
             found.push(plan);
         }

@@ -42,7 +42,7 @@ async fn hydrate(state: &AppState, record: Record) -> Result<Subscription, Error
 }
 
 pub async fn get(state: &AppState, company_id: Uuid) -> Result<Option<Subscription>, Error> {
-    match repo::find(&state.db, company_id).await? {
+    match repo::find(&state.reads, company_id).await? {
         Some(record) => Ok(Some(hydrate(state, record).await?)),
         None => Ok(None),
     }
@@ -264,5 +264,5 @@ pub async fn history(
     company_id: Uuid,
     page: PageParams,
 ) -> Result<(Vec<SubscriptionChange>, u64), Error> {
-    Ok(repo::changes(&state.db, company_id, page.offset(), page.limit()).await?)
+    Ok(repo::changes(&state.reads, company_id, page.offset(), page.limit()).await?)
 }
