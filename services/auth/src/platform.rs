@@ -65,7 +65,7 @@ pub struct Platform {
     timeout: Duration,
     /// Entitlements by company, with the company's access revision they were
     /// fetched at (read before the fetch).
-    cache: moka::future::Cache<Uuid, (Entitlements, u64)>,
+    cache: moka::future::Cache<Uuid, (Arc<Entitlements>, u64)>,
     catalog: Arc<RwLock<Option<Catalog>>>,
     /// When the change stream was last heard from (Unix ms); 0 when down.
     last_heard_ms: Arc<AtomicI64>,
@@ -112,7 +112,7 @@ impl Platform {
         company: Uuid,
         fresh: bool,
         at_revision: u64,
-    ) -> Result<Entitlements, PlatformError> {
+    ) -> Result<Arc<Entitlements>, PlatformError> {
         Ok(self.entitlements_fetched(company, fresh, at_revision).await?.0)
     }
 
@@ -124,7 +124,7 @@ impl Platform {
         company: Uuid,
         fresh: bool,
         at_revision: u64,
-    ) -> Result<(Entitlements, bool, u64), PlatformError> {
+    ) -> Result<(Arc<Entitlements>, bool, u64), PlatformError> {
         if !fresh
             && self.is_live()
             && let Some((cached, fetched_at)) = self.cache.get(&company).await
@@ -134,12 +134,14 @@ impl Platform {
             return Ok((cached, false, fetched_at));
         }
         let mut client = self.client.clone();
-        let answer: Entitlements = client
-            .get_entitlements(pb::GetEntitlementsRequest { company_id: company.to_string() })
-            .await
-            .map_err(|s| unavailable(s.message()))?
-            .into_inner()
-            .into();
+        let answer: Arc<Entitlements> = Arc::new(
+            client
+                .get_entitlements(pb::GetEntitlementsRequest { company_id: company.to_string() })
+                .await
+                .map_err(|s| unavailable(s.message()))?
+                .into_inner()
+                .into(),
+        );
         if self.is_live() {
             self.cache.insert(company, (answer.clone(), at_revision)).await;
         }
@@ -148,7 +150,7 @@ impl Platform {
 
     /// Labels entitlements just fetched with the revision that counts them,
     /// once the caller has settled it.
-    pub async fn counted_at(&self, company: Uuid, entitlements: &Entitlements, revision: u64) {
+    pub async fn counted_at(&self, company: Uuid, entitlements: &Arc<Entitlements>, revision: u64) {
         if self.is_live() {
             self.cache.insert(company, (entitlements.clone(), revision)).await;
         }

@@ -8,6 +8,7 @@ use crate::domains::companies::model::{ADMIN, MemberStatus, Membership, OWNER, p
 use crate::domains::companies::repo;
 use crate::error::Error;
 use crate::events::{AccessChange, ChangeKind};
+use crate::platform::{Catalog, Entitlements};
 use crate::state::AppState;
 
 /// What a member holds in a company before entitlements are applied.
@@ -80,14 +81,14 @@ async fn cached_grants(
     read: Option<Grants>,
 ) -> Result<Arc<Grants>, Error> {
     let key = (company, user, revision);
-    if let Some(hit) = state.grants_cache.0.get(&key).await {
+    if let Some(hit) = state.grants_cache.grants.get(&key).await {
         return Ok(hit);
     }
     let fresh = Arc::new(match read {
         Some(read) => read,
         None => grants(state, &state.reads, company, user).await?,
     });
-    state.grants_cache.0.insert(key, fresh.clone()).await;
+    state.grants_cache.grants.insert(key, fresh.clone()).await;
     Ok(fresh)
 }
 
@@ -190,18 +191,7 @@ pub async fn resolve(state: &AppState, company: Uuid, user: Uuid, min_revision: 
         Some(MemberStatus::Active) => "active",
     };
     let catalog = state.platform.catalog().await?;
-    let (modules, permissions, limits) = if entitlements.entitled {
-        let permissions = grants
-            .permissions
-            .iter()
-            .filter(|p| entitlements.permissions.contains(*p))
-            .filter(|p| catalog.get(*p).is_some_and(|m| entitlements.modules.contains(m)))
-            .cloned()
-            .collect();
-        (entitlements.modules.clone(), permissions, entitlements.limits.clone())
-    } else {
-        Default::default()
-    };
+    let effective = effective(state, company, user, &grants, &entitlements, &catalog);
     let now_ms = state.clock.now().timestamp_millis();
     let mut ttl = u32::try_from(state.config.access_cache_ttl.as_millis()).unwrap_or(u32::MAX);
     if !state.platform.is_live() {
@@ -215,12 +205,73 @@ pub async fn resolve(state: &AppState, company: Uuid, user: Uuid, min_revision: 
         user_id: user,
         membership,
         roles: grants.roles.iter().map(|(_, n, _)| n.clone()).collect(),
-        modules,
-        permissions,
-        limits,
+        modules: effective.modules.clone(),
+        permissions: effective.permissions.clone(),
+        limits: effective.limits.clone(),
         revision,
         cache_ttl_ms: ttl,
     })
+}
+
+/// The modules, permissions and limits a member's grants give under the
+/// company's entitlements and the catalog. The same three (the same
+/// allocations: anything changed is a new one) always give the same, so this
+/// is worked out once for them rather than on every answer.
+pub struct Effective {
+    grants: Arc<Grants>,
+    entitlements: Arc<Entitlements>,
+    catalog: Catalog,
+    modules: BTreeSet<String>,
+    permissions: BTreeSet<String>,
+    limits: BTreeMap<String, i64>,
+}
+
+impl Effective {
+    fn of(grants: &Arc<Grants>, entitlements: &Arc<Entitlements>, catalog: &Catalog) -> Self {
+        let (modules, permissions, limits) = if entitlements.entitled {
+            let permissions = grants
+                .permissions
+                .iter()
+                .filter(|p| entitlements.permissions.contains(*p))
+                .filter(|p| catalog.get(*p).is_some_and(|m| entitlements.modules.contains(m)))
+                .cloned()
+                .collect();
+            (entitlements.modules.clone(), permissions, entitlements.limits.clone())
+        } else {
+            Default::default()
+        };
+        Self {
+            grants: grants.clone(),
+            entitlements: entitlements.clone(),
+            catalog: catalog.clone(),
+            modules,
+            permissions,
+            limits,
+        }
+    }
+
+    fn is_of(&self, grants: &Arc<Grants>, entitlements: &Arc<Entitlements>, catalog: &Catalog) -> bool {
+        Arc::ptr_eq(&self.grants, grants)
+            && Arc::ptr_eq(&self.entitlements, entitlements)
+            && Arc::ptr_eq(&self.catalog, catalog)
+    }
+}
+
+fn effective(
+    state: &AppState,
+    company: Uuid,
+    user: Uuid,
+    grants: &Arc<Grants>,
+    entitlements: &Arc<Entitlements>,
+    catalog: &Catalog,
+) -> Arc<Effective> {
+    let key = (company, user);
+    if let Some(known) = state.grants_cache.effective.get(&key).filter(|e| e.is_of(grants, entitlements, catalog)) {
+        return known;
+    }
+    let worked_out = Arc::new(Effective::of(grants, entitlements, catalog));
+    state.grants_cache.effective.insert(key, worked_out.clone());
+    worked_out
 }
 
 fn nothing(company: Uuid, user: Uuid, revision: u64, membership: &'static str) -> Access {
