@@ -62,6 +62,55 @@ async fn concurrent_registrations_never_oversell() {
     assert_eq!(waiting.body["pagination"]["total"], 20);
 }
 
+/// A waiting list longer than what is read at a time: a cancellation that
+/// frees many seats promotes the waiting in their order, page after page, and
+/// the sales report sums each type's waiting seats.
+#[tokio::test]
+async fn a_long_waiting_list_is_promoted_in_order_and_counted_per_type() {
+    let f = fleet().await;
+    let t = f.tenant().await;
+    let event = event_on_sale(&f, &t).await;
+    let new_type =
+        |name: &str| json!({"name": name, "priceMinor": 1000, "currency": "EUR", "capacity": 40, "perOrderMax": 40});
+    let types = format!("/v1/events/{event}/ticket-types");
+    let floor = f.post(&t, &types, &new_type("Floor")).await.data()["id"].as_str().unwrap().to_owned();
+    let balcony = f.post(&t, &types, &new_type("Balcony")).await.data()["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/events/{event}/registrations");
+    let mut group = buyer(&floor, 0);
+    group["quantity"] = json!(40);
+    let group = f.post(&t, &path, &group).await;
+    assert_eq!(group.data()["status"], "confirmed", "{:?}", group.body);
+    let mut waiting = Vec::new();
+    for n in 1..=45 {
+        let r = f.post(&t, &path, &buyer(&floor, n)).await;
+        assert_eq!(r.data()["status"], "waitlisted");
+        waiting.push(r.data()["id"].as_str().unwrap().to_owned());
+    }
+    let mut balcony_group = buyer(&balcony, 100);
+    balcony_group["quantity"] = json!(40);
+    assert_eq!(f.post(&t, &path, &balcony_group).await.data()["status"], "confirmed");
+    let mut pair = buyer(&balcony, 101);
+    pair["quantity"] = json!(2);
+    assert_eq!(f.post(&t, &path, &pair).await.data()["status"], "waitlisted");
+    let waitlisted = |sales: &Value, id: &str| {
+        sales.as_array().unwrap().iter().find(|s| s["ticketTypeId"] == id).unwrap()["waitlisted"].clone()
+    };
+    let sales = f.get(&t, &format!("/v1/events/{event}/sales")).await;
+    assert_eq!((waitlisted(sales.data(), &floor), waitlisted(sales.data(), &balcony)), (json!(45), json!(2)));
+
+    let group_id = group.data()["id"].as_str().unwrap();
+    assert_eq!(f.post(&t, &format!("{path}/{group_id}/cancel"), &json!({})).await.status, 200);
+    let list = f.get(&t, &format!("{path}?limit=100")).await;
+    let status_of = |id: &str| {
+        list.data().as_array().unwrap().iter().find(|r| r["id"] == id).unwrap()["status"].as_str().unwrap().to_owned()
+    };
+    let promoted: Vec<String> = waiting.iter().map(|id| status_of(id)).collect();
+    assert_eq!(promoted[..40], vec!["confirmed".to_owned(); 40][..], "the first forty, across pages");
+    assert_eq!(promoted[40..], vec!["waitlisted".to_owned(); 5][..], "the rest still wait");
+    let sales = f.get(&t, &format!("/v1/events/{event}/sales")).await;
+    assert_eq!((waitlisted(sales.data(), &floor), waitlisted(sales.data(), &balcony)), (json!(5), json!(2)));
+}
+
 #[tokio::test]
 async fn sold_out_once_every_type_is_full_and_a_replay_outlives_the_sale() {
     let f = fleet().await;

@@ -306,18 +306,57 @@ pub async fn check_in(db: &impl ConnectionTrait, id: Uuid, at: DateTime<Utc>) ->
 }
 
 /// The waitlist of a ticket type, first come first served.
-pub async fn waitlist(db: &impl ConnectionTrait, company: Uuid, ticket_type: Uuid) -> Result<Vec<Registration>, DbErr> {
-    registration_row::Entity::find()
-        .filter(registration_row::Column::CompanyId.eq(company))
-        .filter(registration_row::Column::TicketTypeId.eq(ticket_type))
-        .filter(registration_row::Column::Status.eq(Status::Waitlisted.as_str()))
-        .order_by_asc(registration_row::Column::CreatedAt)
-        .order_by_asc(registration_row::Column::Id)
+/// A ticket type's waiting list in its order, at most `limit` of it, after
+/// `after` (the last one already seen): a long list is read a page at a time.
+pub async fn waitlist(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    ticket_type: Uuid,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: u64,
+) -> Result<Vec<Registration>, DbErr> {
+    use registration_row::Column as C;
+    let mut query = registration_row::Entity::find()
+        .filter(C::CompanyId.eq(company))
+        .filter(C::TicketTypeId.eq(ticket_type))
+        .filter(C::Status.eq(Status::Waitlisted.as_str()));
+    if let Some((at, id)) = after {
+        query = query.filter(
+            sea_orm::Condition::any()
+                .add(C::CreatedAt.gt(at))
+                .add(sea_orm::Condition::all().add(C::CreatedAt.eq(at)).add(C::Id.gt(id))),
+        );
+    }
+    query
+        .order_by_asc(C::CreatedAt)
+        .order_by_asc(C::Id)
+        .limit(limit)
         .all(db)
         .await?
         .into_iter()
         .map(registration_of)
         .collect()
+}
+
+/// The seats waiting for each of these ticket types, summed by the database.
+pub async fn waiting_seats(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    ticket_types: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, u32>, DbErr> {
+    use registration_row::Column as C;
+    let sums: Vec<(Uuid, i64)> = registration_row::Entity::find()
+        .select_only()
+        .column(C::TicketTypeId)
+        .column_as(Expr::cust("CAST(COALESCE(SUM(quantity), 0) AS BIGINT)"), "seats")
+        .filter(C::CompanyId.eq(company))
+        .filter(C::TicketTypeId.is_in(ticket_types.iter().copied()))
+        .filter(C::Status.eq(Status::Waitlisted.as_str()))
+        .group_by(C::TicketTypeId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(sums.into_iter().map(|(t, seats)| (t, u32::try_from(seats).unwrap_or(u32::MAX))).collect())
 }
 
 pub async fn registrations(

@@ -198,6 +198,9 @@ pub struct Claim {
 /// The queue every registration goes through (see [`marquee_db::GroupCommit`]).
 pub type Claims = GroupCommit<Claim, Result<Registration, Error>>;
 
+/// How much of a waiting list is read at a time.
+const WAITLIST_PAGE: u64 = 32;
+
 /// Registrations committed together at most.
 const BATCH: usize = 64;
 
@@ -443,29 +446,47 @@ pub async fn cancel(state: &AppState, ctx: &AccessContext, event: Uuid, id: Uuid
         report(&txn, ctx.company_id, &t, &r, true, now).await?;
         let freed = BTreeMap::from([(r.ticket_type_id, r.quantity)]);
         seats::give_back(&txn, ctx.company_id, &freed, Bucket::Sold).await?;
-        for waiting in repo::waitlist(&txn, ctx.company_id, r.ticket_type_id).await? {
-            let wanted = BTreeMap::from([(r.ticket_type_id, waiting.quantity)]);
-            if seats::take(&txn, ctx.company_id, &wanted, Bucket::Sold).await? == Taken::No {
+        // Read a page at a time: a long waiting list is never loaded whole
+        // to fill the few seats a cancellation frees.
+        let mut after = None;
+        'promote: loop {
+            let page = repo::waitlist(&txn, ctx.company_id, r.ticket_type_id, after, WAITLIST_PAGE).await?;
+            let last_page = page.len() < WAITLIST_PAGE as usize;
+            for waiting in page {
+                after = Some((waiting.created_at, waiting.id));
+                let wanted = BTreeMap::from([(r.ticket_type_id, waiting.quantity)]);
+                if seats::take(&txn, ctx.company_id, &wanted, Bucket::Sold).await? == Taken::No {
+                    break 'promote;
+                }
+                // A waiting registration canceled meanwhile keeps nothing: its
+                // seats go back and the next in line is asked.
+                if !repo::set_status(
+                    &txn,
+                    waiting.id,
+                    Status::Waitlisted,
+                    Status::Confirmed,
+                    Some(check_in_code()),
+                    now,
+                )
+                .await?
+                {
+                    seats::give_back(&txn, ctx.company_id, &wanted, Bucket::Sold).await?;
+                    continue;
+                }
+                report(&txn, ctx.company_id, &t, &waiting, false, now).await?;
+                let change = Change {
+                    at: now,
+                    entity: "registration",
+                    entity_id: waiting.id,
+                    action: "promoted",
+                    before: serde_json::json!({"status": "waitlisted"}),
+                    after: serde_json::json!({"status": "confirmed"}),
+                };
+                activity::record(&txn, ctx, change).await?;
+            }
+            if last_page {
                 break;
             }
-            // A waiting registration canceled meanwhile keeps nothing: its
-            // seats go back and the next in line is asked.
-            if !repo::set_status(&txn, waiting.id, Status::Waitlisted, Status::Confirmed, Some(check_in_code()), now)
-                .await?
-            {
-                seats::give_back(&txn, ctx.company_id, &wanted, Bucket::Sold).await?;
-                continue;
-            }
-            report(&txn, ctx.company_id, &t, &waiting, false, now).await?;
-            let change = Change {
-                at: now,
-                entity: "registration",
-                entity_id: waiting.id,
-                action: "promoted",
-                before: serde_json::json!({"status": "waitlisted"}),
-                after: serde_json::json!({"status": "confirmed"}),
-            };
-            activity::record(&txn, ctx, change).await?;
         }
         reopen_if_room(&txn, ctx.company_id, event, now).await?;
     }
@@ -514,9 +535,12 @@ pub async fn registrations(
 }
 
 pub async fn sales(state: &AppState, ctx: &AccessContext, event: Uuid) -> Result<Vec<Sales>, Error> {
+    let types = types(state, ctx, event).await?;
+    let ids: Vec<Uuid> = types.iter().map(|t| t.id).collect();
+    let waiting = repo::waiting_seats(&state.db, ctx.company_id, &ids).await?;
     let mut out = Vec::new();
-    for t in types(state, ctx, event).await? {
-        let waitlisted = repo::waitlist(&state.db, ctx.company_id, t.id).await?.iter().map(|r| r.quantity).sum();
+    for t in types {
+        let waitlisted = waiting.get(&t.id).copied().unwrap_or(0);
         out.push(Sales {
             ticket_type_id: t.id,
             name: t.name,
