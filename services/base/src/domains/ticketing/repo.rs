@@ -305,7 +305,6 @@ pub async fn check_in(db: &impl ConnectionTrait, id: Uuid, at: DateTime<Utc>) ->
     Ok(done.rows_affected == 1)
 }
 
-/// The waitlist of a ticket type, first come first served.
 /// A ticket type's waiting list in its order, at most `limit` of it, after
 /// `after` (the last one already seen): a long list is read a page at a time.
 pub async fn waitlist(
