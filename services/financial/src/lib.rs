@@ -44,6 +44,7 @@ impl App {
         let (protected, mut docs) = routes::table(guard.clone()).into_parts();
         let openapi = docs.document("Marquee financial", env!("CARGO_PKG_VERSION"), "The accounting truth: ledger, expenses and incomes, settlements, payouts and reports. Every route needs a bearer access token and x-org.");
         let ledger = domains::ledger::service::writer(skeleton.db.clone(), options.clock.clone());
+        let facts = domains::records::service::fact_writer(skeleton.db.clone(), options.clock.clone());
         let state = AppState {
             db: skeleton.db.clone(),
             reads: skeleton.reads.clone(),
@@ -51,6 +52,7 @@ impl App {
             config: Arc::new(config),
             guard,
             ledger,
+            facts,
         };
         let live = state.guard.clone();
         let ready = Ready::when(state.db.clone(), "not hearing auth's access stream", move || live.is_live());

@@ -18,4 +18,6 @@ pub struct AppState {
     pub guard: Guard,
     /// Posted entries go through it (group commit).
     pub ledger: crate::domains::ledger::service::Writer,
+    /// Facts from base go through it (group commit).
+    pub facts: crate::domains::records::service::FactWriter,
 }

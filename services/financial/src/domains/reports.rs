@@ -9,7 +9,7 @@ use marquee_kit::extract::{Issues, Validate};
 use marquee_kit::{ApiError, Data, FieldIssue, Query};
 use serde::{Deserialize, Serialize};
 
-use crate::domains::records::model::{Kind, Record, Status};
+use crate::domains::records::model::{BookedSum, Kind, Record, SummaryGroup};
 use crate::domains::records::repo as records;
 use crate::error::Error;
 use crate::state::AppState;
@@ -52,41 +52,42 @@ pub struct Line {
     pub net: i64,
 }
 
-/// Approved and paid records in the period, summed per group and currency.
+/// Approved and paid records in the period, summed per group and currency
+/// by the database.
 pub async fn summary(
     Ctx(ctx): Ctx,
     State(state): State<AppState>,
     Query(q): Query<SummaryQuery>,
 ) -> Result<Data<Vec<Line>>, ApiError> {
-    let mut sums: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
-    for r in records::all(&state.reads, ctx.company_id, None).await.map_err(Error::from)? {
-        let booked = matches!(r.status, Status::Approved | Status::Paid);
-        let in_period = q.from.is_none_or(|f| r.created_at >= f) && q.to.is_none_or(|t| r.created_at < t);
-        if !booked || !in_period {
-            continue;
-        }
-        let group = match q.group_by {
-            GroupBy::Category => r.category.clone(),
-            GroupBy::Event => r.event_id.map_or_else(|| "none".to_owned(), |e| e.to_string()),
-            GroupBy::Month => r.created_at.format("%Y-%m").to_string(),
-        };
-        let s = sums.entry((group, r.currency.clone())).or_default();
-        match r.kind {
-            Kind::Income => s.0 = s.0.saturating_add(r.amount),
-            Kind::Expense => s.1 = s.1.saturating_add(r.amount),
+    let group = match q.group_by {
+        GroupBy::Category => SummaryGroup::Category,
+        GroupBy::Event => SummaryGroup::Event,
+        GroupBy::Month => SummaryGroup::Month,
+    };
+    let sums = records::booked_sums(&state.reads, ctx.company_id, q.from, q.to, group).await.map_err(Error::from)?;
+    Ok(Data(lines(sums)?))
+}
+
+/// One line per group and currency, income beside expense. A total past what
+/// an amount can hold is refused rather than shown wrong.
+fn lines(sums: Vec<BookedSum>) -> Result<Vec<Line>, Error> {
+    let mut totals: BTreeMap<(String, String), (i128, i128)> = BTreeMap::new();
+    for sum in sums {
+        let total = totals.entry((sum.group, sum.currency)).or_default();
+        match sum.kind {
+            Kind::Income => total.0 += sum.amount,
+            Kind::Expense => total.1 += sum.amount,
         }
     }
-    Ok(Data(
-        sums.into_iter()
-            .map(|((group, currency), (income, expense))| Line {
-                group,
-                currency,
-                income,
-                expense,
-                net: income - expense,
-            })
-            .collect(),
-    ))
+    let fit = |n: i128| {
+        i64::try_from(n).map_err(|_| Error::field("from", "the totals are too large: report a shorter period"))
+    };
+    totals
+        .into_iter()
+        .map(|((group, currency), (income, expense))| {
+            Ok(Line { group, currency, income: fit(income)?, expense: fit(expense)?, net: fit(income - expense)? })
+        })
+        .collect()
 }
 
 #[derive(Debug, Serialize, schemars::JsonSchema)]
@@ -98,12 +99,7 @@ pub struct OpenPayables {
 
 /// Approved expenses not yet paid.
 pub async fn open_payables(Ctx(ctx): Ctx, State(state): State<AppState>) -> Result<Data<OpenPayables>, ApiError> {
-    let items: Vec<Record> = records::all(&state.reads, ctx.company_id, None)
-        .await
-        .map_err(Error::from)?
-        .into_iter()
-        .filter(|r| r.kind == Kind::Expense && r.status == Status::Approved)
-        .collect();
+    let items = records::open_payables(&state.reads, ctx.company_id).await.map_err(Error::from)?;
     let mut totals = BTreeMap::new();
     for r in &items {
         let t: &mut i64 = totals.entry(r.currency.clone()).or_default();

@@ -2,6 +2,7 @@
 
 use marquee_kit::grpc::ServiceCredentials;
 use marquee_proto::financial::v1::facts_client::FactsClient;
+use marquee_proto::financial::v1::{Money, SaleKind, TicketSale};
 pub use marquee_test_support::Tenant;
 use marquee_test_support::{Api, Financial, Peers, Running, start_financial};
 use marquee_testkit::{Reply, TestClient, TestDb};
@@ -71,4 +72,37 @@ impl Fleet {
     ) -> Reply {
         self.client.call(method, path, Some(token), Some(tenant.company), body).await
     }
+}
+
+/// A sale of one ticket for `amount` EUR.
+pub fn ticket_sale(company: Uuid, event: Uuid, source: String, amount: i64) -> TicketSale {
+    TicketSale {
+        source_id: source,
+        company_id: company.to_string(),
+        event_id: event.to_string(),
+        registration_id: Uuid::now_v7().to_string(),
+        kind: SaleKind::Sale as i32,
+        amount: Some(Money { amount_minor: amount, currency: "EUR".into() }),
+        quantity: 1,
+        occurred_at_unix_ms: 0,
+        order_id: String::new(),
+    }
+}
+
+/// Writes an account squatting the system code `income:EUR` for the
+/// tenant, as one could make before codes were reserved; its id.
+pub async fn squat_income(f: &Fleet, t: &Tenant) -> Uuid {
+    use marquee_financial::domains::ledger::model::{Account, Kind};
+    let squatter = Account {
+        id: Uuid::now_v7(),
+        code: "income:EUR".into(),
+        name: "my income".into(),
+        kind: Kind::Asset,
+        currency: "EUR".into(),
+        no_negative: true,
+        balance: 0,
+        created_at: chrono::Utc::now(),
+    };
+    marquee_financial::domains::ledger::repo::insert_account(&f.db, t.company, &squatter, t.owner_id).await.unwrap();
+    squatter.id
 }

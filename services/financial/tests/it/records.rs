@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::fleet::{Facts, Fleet, Tenant, fleet};
+use crate::fleet::{Facts, Fleet, Tenant, fleet, squat_income, ticket_sale};
 
 pub async fn balance_of(f: &Fleet, t: &Tenant, code: &str) -> i64 {
     let accounts = f.get(t, "/v1/ledger/accounts?limit=100").await;
@@ -324,24 +324,13 @@ async fn system_account_codes_are_reserved() {
 
 #[tokio::test]
 async fn a_fact_the_rules_refuse_is_parked_visibly_and_acknowledged() {
-    use marquee_financial::domains::ledger::model::{Account, Kind as AccountKind};
-    use marquee_financial::domains::ledger::repo::{self as ledger, account_row};
+    use marquee_financial::domains::ledger::repo::account_row;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 
     let f = fleet().await;
     let t = f.tenant().await;
     // An account squatting a system code, as one could make before codes were reserved.
-    let squatter = Account {
-        id: Uuid::now_v7(),
-        code: "income:EUR".into(),
-        name: "my income".into(),
-        kind: AccountKind::Asset,
-        currency: "EUR".into(),
-        no_negative: true,
-        balance: 0,
-        created_at: chrono::Utc::now(),
-    };
-    ledger::insert_account(&f.db, t.company, &squatter, t.owner_id).await.unwrap();
+    let squatter = squat_income(&f, &t).await;
     let sale = TicketSale {
         source_id: "ticket-sale:squatted".into(),
         company_id: t.company.to_string(),
@@ -381,7 +370,7 @@ async fn a_fact_the_rules_refuse_is_parked_visibly_and_acknowledged() {
     // Once the account is out of the way, the next delivery records it and unparks it.
     account_row::Entity::update_many()
         .col_expr(account_row::Column::Code, Expr::value("legacy-income"))
-        .filter(account_row::Column::Id.eq(squatter.id))
+        .filter(account_row::Column::Id.eq(squatter))
         .exec(&f.db)
         .await
         .unwrap();
@@ -411,4 +400,66 @@ async fn a_fact_that_fails_for_a_passing_reason_is_answered_unavailable_for_a_re
     };
     let err = client.record_ticket_sale(sale).await.unwrap_err();
     assert_eq!(err.code(), tonic::Code::Unavailable, "{err:?}: not parked, base retries");
+}
+
+/// `group_commit_{batches,jobs}_total` of a path, from financial's metrics.
+async fn group_commits(f: &Fleet, path: &str) -> (u64, u64) {
+    let text = f.api.http.get(f.api.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let count = |name: &str| {
+        let prefix = format!("{name}{{path=\"{path}\"}} ");
+        text.lines().find_map(|l| l.strip_prefix(prefix.as_str())).map_or(0, |v| v.trim().parse().unwrap())
+    };
+    (count("group_commit_batches_total"), count("group_commit_jobs_total"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn facts_arriving_together_are_recorded_together_and_a_refused_one_fails_only_itself() {
+    let f = Arc::new(fleet().await);
+    let (squatted, fine) = (f.tenant().await, f.tenant().await);
+    squat_income(&f, &squatted).await;
+    let sale = |company: Uuid, source: String, amount: i64| ticket_sale(company, Uuid::now_v7(), source, amount);
+    // 60 at once: 12 for the company whose income account is squatted, 45
+    // sales for the other, and one of those sent three more times.
+    let mut sales = Vec::new();
+    for i in 0..12 {
+        sales.push(sale(squatted.company, format!("sale:squatted:{i}"), 100));
+    }
+    for i in 0..45 {
+        sales.push(sale(fine.company, format!("sale:fine:{i}"), 1_000 + i));
+    }
+    for _ in 0..3 {
+        sales.push(sale(fine.company, "sale:fine:7".into(), 1_007));
+    }
+    let before = group_commits(&f, "facts").await;
+    let mut sent = tokio::task::JoinSet::new();
+    for s in sales {
+        let f = f.clone();
+        sent.spawn(
+            async move { (s.source_id.clone(), f.facts().await.record_ticket_sale(s).await.unwrap().into_inner()) },
+        );
+    }
+    let acks = sent.join_all().await;
+    let after = group_commits(&f, "facts").await;
+    for (source, ack) in &acks {
+        if source.starts_with("sale:squatted") {
+            assert!(ack.parked && ack.parked_reason.starts_with("SYSTEM_ACCOUNT_TAKEN"), "{source}: {ack:?}");
+        } else {
+            assert!(!ack.parked && !ack.record_id.is_empty(), "{source}: {ack:?}");
+        }
+    }
+    let sevens: Vec<_> = acks.iter().filter(|(s, _)| s == "sale:fine:7").map(|(_, a)| a).collect();
+    assert_eq!(sevens.iter().filter(|a| !a.replayed).count(), 1, "recorded once, the others are replays: {sevens:?}");
+    assert!(sevens.iter().all(|a| a.record_id == sevens[0].record_id), "one record");
+    let (batches, jobs) = (after.0 - before.0, after.1 - before.1);
+    assert!(jobs >= 60 && batches < jobs, "facts shared transactions: {batches} batches for {jobs} facts");
+
+    let expected: i64 = (0..45).map(|i| 1_000 + i).sum();
+    assert_eq!(balance_of(&f, &fine, "income:EUR").await, expected, "every sale once, none of the other company's");
+    assert_eq!(balance_of(&f, &fine, "cash:EUR").await, expected);
+    assert_eq!(f.get(&fine, "/v1/incomes?category=ticket_sale&limit=100").await.body["pagination"]["total"], 45);
+    assert_eq!(f.get(&fine, "/v1/ledger/trial-balance").await.data()["totals"][0]["difference"], 0);
+    assert_eq!(f.get(&fine, "/v1/parked-facts").await.body["pagination"]["total"], 0);
+    assert_eq!(f.get(&squatted, "/v1/parked-facts").await.body["pagination"]["total"], 12, "each refused on its own");
+    assert_eq!(balance_of(&f, &squatted, "cash:EUR").await, 0, "nothing half-posted");
+    assert_eq!(f.get(&squatted, "/v1/incomes?category=ticket_sale").await.body["pagination"]["total"], 0);
 }

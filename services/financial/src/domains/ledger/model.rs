@@ -54,7 +54,7 @@ pub enum Direction {
 /// `{name}:{CURRENCY}`: facts from base and the records and settlements
 /// workflows post to them. Their code family is reserved: nobody creates an
 /// account whose code starts with one of these names and a colon.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum System {
     Cash,
     Expenses,

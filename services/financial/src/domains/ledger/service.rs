@@ -135,41 +135,64 @@ async fn try_batch(
     jobs: &[Pending],
 ) -> Result<Vec<Result<Entry, Error>>, BatchFailed> {
     let txn = db.begin().await?;
+    let group: Vec<GroupEntry<'_>> =
+        jobs.iter().map(|j| GroupEntry { poster: j.poster, input: &j.input, hash: Some(j.hash.clone()) }).collect();
+    let answers = post_group_within(&txn, clock.now(), &group).await?;
+    txn.commit().await?;
+    Ok(answers)
+}
+
+/// One entry of a group written by [`post_group_within`].
+pub struct GroupEntry<'a> {
+    pub poster: Poster,
+    pub input: &'a EntryIn,
+    /// The request's hash, kept beside an idempotency key.
+    pub hash: Option<String>,
+}
+
+/// Writes a group of entries inside `txn`: the accounts they touch are
+/// locked once, in id order; each entry is checked on its own against the
+/// balances its predecessors in the group left, and only the accepted ones
+/// are written, with one statement for the entries, one for the postings
+/// and one for the balances. Each entry gets its own answer; only a
+/// database failure fails the group.
+pub async fn post_group_within(
+    txn: &DatabaseTransaction,
+    now: chrono::DateTime<chrono::Utc>,
+    group: &[GroupEntry<'_>],
+) -> Result<Vec<Result<Entry, Error>>, sea_orm::DbErr> {
     let named: BTreeSet<(Uuid, Uuid)> =
-        jobs.iter().flat_map(|j| j.input.postings.iter().map(|p| (j.poster.company_id, p.account_id))).collect();
+        group.iter().flat_map(|g| g.input.postings.iter().map(|p| (g.poster.company_id, p.account_id))).collect();
     let named: Vec<(Uuid, Uuid)> = named.into_iter().collect();
     let mut locked: BTreeMap<Uuid, repo::Locked> =
-        repo::lock_accounts(&txn, &named).await?.into_iter().map(|l| (l.account.id, l)).collect();
+        repo::lock_accounts(txn, &named).await?.into_iter().map(|l| (l.account.id, l)).collect();
     let keys: Vec<(Uuid, String)> =
-        jobs.iter().filter_map(|j| j.input.idempotency_key.clone().map(|k| (j.poster.company_id, k))).collect();
-    let mut taken = repo::taken_keys(&txn, &keys).await?;
-    let now = clock.now();
-    let mut answers = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        answers.push(accept(job, &mut locked, &mut taken, now));
-    }
-    let rows: Vec<(Uuid, &Entry, Option<String>)> = jobs
+        group.iter().filter_map(|g| g.input.idempotency_key.clone().map(|k| (g.poster.company_id, k))).collect();
+    let mut taken = repo::taken_keys(txn, &keys).await?;
+    let answers: Vec<Result<Entry, Error>> =
+        group.iter().map(|g| accept(g.poster, g.input, &mut locked, &mut taken, now)).collect();
+    let rows: Vec<(Uuid, &Entry, Option<String>)> = group
         .iter()
         .zip(&answers)
-        .filter_map(|(job, answer)| answer.as_ref().ok().map(|e| (job.poster.company_id, e, Some(job.hash.clone()))))
+        .filter_map(|(g, answer)| answer.as_ref().ok().map(|e| (g.poster.company_id, e, g.hash.clone())))
         .collect();
-    repo::insert_entries(&txn, &rows).await?;
+    repo::insert_entries(txn, &rows).await?;
     let moved: Vec<(Uuid, i64)> = locked.values().filter(|l| l.moved).map(|l| (l.account.id, l.stored)).collect();
-    repo::set_balances(&txn, &moved).await?;
-    txn.commit().await?;
+    repo::set_balances(txn, &moved).await?;
     Ok(answers)
 }
 
 /// Checks one entry of a batch against the balances as the batch left them
 /// so far, and moves them when it is accepted.
 fn accept(
-    job: &Pending,
+    poster: Poster,
+    input: &EntryIn,
     locked: &mut BTreeMap<Uuid, repo::Locked>,
     taken: &mut HashSet<(Uuid, String)>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Entry, Error> {
-    let company = job.poster.company_id;
-    if let Some(key) = &job.input.idempotency_key
+    let company = poster.company_id;
+    if let Some(key) = &input.idempotency_key
         && taken.contains(&(company, key.clone()))
     {
         // As a refused insert would be: `post` answers the original.
@@ -177,7 +200,7 @@ fn accept(
             constraint: "journal_entries_idempotency_key".to_owned(),
         }));
     }
-    let deltas = movements(&job.input, |id| locked.get(id).filter(|l| l.company_id == company).map(|l| &l.account))?;
+    let deltas = movements(input, |id| locked.get(id).filter(|l| l.company_id == company).map(|l| &l.account))?;
     let mut after = Vec::with_capacity(deltas.len());
     for (id, delta) in &deltas {
         let Some(l) = locked.get(id) else { continue };
@@ -193,10 +216,10 @@ fn accept(
             l.moved = true;
         }
     }
-    if let Some(key) = &job.input.idempotency_key {
+    if let Some(key) = &input.idempotency_key {
         taken.insert((company, key.clone()));
     }
-    Ok(entry_of(job.poster, job.input.clone(), None, now))
+    Ok(entry_of(poster, input.clone(), None, now))
 }
 
 /// Whether an account may hold this (stored, debit-positive) balance: a
@@ -230,12 +253,12 @@ impl From<&AccessContext> for Poster {
 /// Posts an entry inside the caller's transaction (records and facts move
 /// money in the same transaction as their own change).
 pub async fn post_within(
-    state: &AppState,
+    clock: &Clock,
     poster: Poster,
     txn: &DatabaseTransaction,
     input: EntryIn,
 ) -> Result<Entry, Error> {
-    record(&state.clock, poster, txn, input, None, None).await
+    record(clock, poster, txn, input, None, None).await
 }
 
 fn reserved_prefix(code: &str) -> String {

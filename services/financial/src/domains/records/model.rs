@@ -213,6 +213,27 @@ pub struct RecordFilter {
 
 impl Validate for RecordFilter {}
 
+/// How a summary groups booked records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SummaryGroup {
+    Category,
+    Event,
+    Month,
+}
+
+/// Records booked (approved or paid) in one group, currency and kind, summed
+/// by the database. `amount` is exact: a sum of many large amounts can pass
+/// what one amount may hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookedSum {
+    /// The category, the event's id (`none` without one), or the month (`YYYY-MM`, UTC).
+    pub group: String,
+    pub currency: String,
+    pub kind: Kind,
+    pub amount: i128,
+    pub quantity: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::SystemCategory;

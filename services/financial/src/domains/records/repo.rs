@@ -3,7 +3,9 @@
 use sea_orm::entity::prelude::*;
 use sea_orm::{ConnectionTrait, ExprTrait, PaginatorTrait, QueryOrder, QuerySelect, Set};
 
-use super::model::{Change, Edit, Kind, ParkedFact, Record, RecordFilter, Status, Transition};
+use super::model::{
+    BookedSum, Change, Edit, Kind, ParkedFact, Record, RecordFilter, Status, SummaryGroup, SystemCategory, Transition,
+};
 
 pub mod record_row {
     use sea_orm::entity::prelude::*;
@@ -225,12 +227,7 @@ pub async fn list(
     Ok((rows.into_iter().map(record_of).collect::<Result<_, _>>()?, total))
 }
 
-pub async fn insert_transition(
-    db: &impl ConnectionTrait,
-    company: Uuid,
-    record: Uuid,
-    t: &Transition,
-) -> Result<(), DbErr> {
+fn transition_of(company: Uuid, record: Uuid, t: &Transition) -> transition_row::ActiveModel {
     transition_row::ActiveModel {
         id: Set(Uuid::now_v7()),
         company_id: Set(company),
@@ -241,8 +238,66 @@ pub async fn insert_transition(
         note: Set(t.note.clone()),
         at: Set(t.at),
     }
-    .insert(db)
-    .await?;
+}
+
+/// Records of a group, each with its company and its first transition, in
+/// one statement for the records and one for the transitions.
+pub async fn insert_group(db: &impl ConnectionTrait, group: &[(Uuid, &Record, Transition)]) -> Result<(), DbErr> {
+    if group.is_empty() {
+        return Ok(());
+    }
+    let rows = group.iter().map(|(company, r, _)| row_of(*company, r)).collect::<Result<Vec<_>, _>>()?;
+    record_row::Entity::insert_many(rows).exec_without_returning(db).await?;
+    let transitions = group.iter().map(|(company, r, t)| transition_of(*company, r.id, t));
+    transition_row::Entity::insert_many(transitions).exec_without_returning(db).await?;
+    Ok(())
+}
+
+fn company_and_source(
+    sources: &[(Uuid, &str)],
+    company: impl ColumnTrait,
+    source: impl ColumnTrait,
+) -> sea_orm::Condition {
+    sources.iter().fold(sea_orm::Condition::any(), |any, (c, s)| any.add(company.eq(*c).and(source.eq(*s))))
+}
+
+/// The records already made from these facts ((company, source) pairs), each
+/// with its company.
+pub async fn by_sources(db: &impl ConnectionTrait, sources: &[(Uuid, &str)]) -> Result<Vec<(Uuid, Record)>, DbErr> {
+    if sources.is_empty() {
+        return Ok(Vec::new());
+    }
+    record_row::Entity::find()
+        .filter(company_and_source(sources, record_row::Column::CompanyId, record_row::Column::SourceId))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let company = r.company_id;
+            record_of(r).map(|record| (company, record))
+        })
+        .collect()
+}
+
+/// Forgets the parked facts that are recorded now, in one statement.
+pub async fn unpark_many(db: &impl ConnectionTrait, sources: &[(Uuid, &str)]) -> Result<(), DbErr> {
+    if sources.is_empty() {
+        return Ok(());
+    }
+    parked_row::Entity::delete_many()
+        .filter(company_and_source(sources, parked_row::Column::CompanyId, parked_row::Column::SourceId))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn insert_transition(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    record: Uuid,
+    t: &Transition,
+) -> Result<(), DbErr> {
+    transition_of(company, record, t).insert(db).await?;
     Ok(())
 }
 
@@ -271,13 +326,161 @@ pub async fn transitions(db: &impl ConnectionTrait, company: Uuid, record: Uuid)
         .collect()
 }
 
-/// Every record of a company (optionally of one event), for settlements and reports.
-pub async fn all(db: &impl ConnectionTrait, company: Uuid, event: Option<Uuid>) -> Result<Vec<Record>, DbErr> {
-    let mut query = record_row::Entity::find().filter(record_row::Column::CompanyId.eq(company));
-    if let Some(e) = event {
-        query = query.filter(record_row::Column::EventId.eq(e));
+/// Amounts are summed in two parts split here, each part's sum far inside
+/// i64 for any number of rows (an amount is at most 10^15), and joined in
+/// i128: a total never overflows in the database, on either backend.
+const SPLIT: i64 = 1_000_000_000;
+
+fn high_low_quantity<Q: QuerySelect>(query: Q) -> Q {
+    query
+        .expr_as(Expr::cust(format!("CAST(SUM(amount / {SPLIT}) AS BIGINT)")), "high")
+        .expr_as(Expr::cust(format!("CAST(SUM(amount % {SPLIT}) AS BIGINT)")), "low")
+        .expr_as(Expr::cust("CAST(SUM(quantity) AS BIGINT)"), "quantity")
+}
+
+fn joined(high: i64, low: i64) -> i128 {
+    i128::from(high) * i128::from(SPLIT) + i128::from(low)
+}
+
+fn booked() -> sea_orm::sea_query::SimpleExpr {
+    record_row::Column::Status.is_in([Status::Approved.as_str(), Status::Paid.as_str()])
+}
+
+/// The company's booked records created in `[from, to)`, summed per group,
+/// currency and kind in the database (one statement, whatever the count).
+pub async fn booked_sums(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    from: Option<DateTimeUtc>,
+    to: Option<DateTimeUtc>,
+    group: SummaryGroup,
+) -> Result<Vec<BookedSum>, DbErr> {
+    let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
+    let mut query =
+        record_row::Entity::find().select_only().filter(record_row::Column::CompanyId.eq(company)).filter(booked());
+    if let Some(from) = from {
+        query = query.filter(record_row::Column::CreatedAt.gte(from));
     }
-    query.order_by_asc(record_row::Column::CreatedAt).all(db).await?.into_iter().map(record_of).collect()
+    if let Some(to) = to {
+        query = query.filter(record_row::Column::CreatedAt.lt(to));
+    }
+    let by = |query: sea_orm::Select<record_row::Entity>, expr: sea_orm::sea_query::SimpleExpr| {
+        high_low_quantity(
+            query
+                .expr_as(expr.clone(), "grp")
+                .column(record_row::Column::Currency)
+                .column(record_row::Column::Kind)
+                .group_by(expr)
+                .group_by(record_row::Column::Currency)
+                .group_by(record_row::Column::Kind),
+        )
+    };
+    let rows: Vec<(String, String, String, i64, i64, i64)> = match group {
+        SummaryGroup::Category => by(query, Expr::col(record_row::Column::Category)).into_tuple().all(db).await?,
+        // SQLite keeps times as RFC 3339 text in UTC: its first seven
+        // characters are the month.
+        SummaryGroup::Month if postgres => {
+            by(query, Expr::cust("to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM')")).into_tuple().all(db).await?
+        }
+        SummaryGroup::Month => by(query, Expr::cust("substr(created_at, 1, 7)")).into_tuple().all(db).await?,
+        SummaryGroup::Event => {
+            let rows: Vec<(Option<Uuid>, String, String, i64, i64, i64)> =
+                by(query, Expr::col(record_row::Column::EventId)).into_tuple().all(db).await?;
+            rows.into_iter()
+                .map(|(event, currency, kind, high, low, quantity)| {
+                    (event.map_or_else(|| "none".to_owned(), |e| e.to_string()), currency, kind, high, low, quantity)
+                })
+                .collect()
+        }
+    };
+    rows.into_iter()
+        .map(|(group, currency, kind, high, low, quantity)| {
+            Ok(BookedSum {
+                group,
+                currency,
+                kind: Kind::parse(&kind).ok_or_else(|| corrupt(&kind))?,
+                amount: joined(high, low),
+                quantity,
+            })
+        })
+        .collect()
+}
+
+/// Ticket money is income `ticket_sale` and expense `ticket_refund`: the
+/// rows an event has by the thousand.
+fn ticket_money() -> sea_orm::Condition {
+    sea_orm::Condition::any()
+        .add(
+            record_row::Column::Kind
+                .eq(Kind::Income.as_str())
+                .and(record_row::Column::Category.eq(SystemCategory::TicketSale.as_str())),
+        )
+        .add(
+            record_row::Column::Kind
+                .eq(Kind::Expense.as_str())
+                .and(record_row::Column::Category.eq(SystemCategory::TicketRefund.as_str())),
+        )
+}
+
+/// An event's booked ticket money in `currency`: (sales, tickets sold),
+/// (refunds, tickets refunded), summed by the database.
+pub async fn ticket_sums(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    event: Uuid,
+    currency: &str,
+) -> Result<((i128, i64), (i128, i64)), DbErr> {
+    let rows: Vec<(String, i64, i64, i64)> = high_low_quantity(
+        record_row::Entity::find()
+            .select_only()
+            .column(record_row::Column::Kind)
+            .filter(record_row::Column::CompanyId.eq(company))
+            .filter(record_row::Column::EventId.eq(event))
+            .filter(record_row::Column::Currency.eq(currency))
+            .filter(booked())
+            .filter(ticket_money())
+            .group_by(record_row::Column::Kind),
+    )
+    .into_tuple()
+    .all(db)
+    .await?;
+    let (mut sales, mut refunds) = ((0, 0), (0, 0));
+    for (kind, high, low, quantity) in rows {
+        let sum = (joined(high, low), quantity);
+        if kind == Kind::Income.as_str() { sales = sum } else { refunds = sum }
+    }
+    Ok((sales, refunds))
+}
+
+/// The company's records meeting `condition`, oldest first.
+async fn records_where(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    condition: sea_orm::Condition,
+) -> Result<Vec<Record>, DbErr> {
+    record_row::Entity::find()
+        .filter(record_row::Column::CompanyId.eq(company))
+        .filter(condition)
+        .order_by_asc(record_row::Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(record_of)
+        .collect()
+}
+
+/// An event's records other than its ticket money (fees, expenses: a few).
+pub async fn all_but_ticket_money(db: &impl ConnectionTrait, company: Uuid, event: Uuid) -> Result<Vec<Record>, DbErr> {
+    let condition = sea_orm::Condition::all().add(record_row::Column::EventId.eq(event)).add(ticket_money().not());
+    records_where(db, company, condition).await
+}
+
+/// The company's approved expenses not yet paid, oldest first.
+pub async fn open_payables(db: &impl ConnectionTrait, company: Uuid) -> Result<Vec<Record>, DbErr> {
+    let condition = sea_orm::Condition::all()
+        .add(record_row::Column::Kind.eq(Kind::Expense.as_str()))
+        .add(record_row::Column::Status.eq(Status::Approved.as_str()));
+    records_where(db, company, condition).await
 }
 
 pub async fn insert_edit(db: &impl ConnectionTrait, company: Uuid, record: Uuid, e: &Edit) -> Result<(), DbErr> {

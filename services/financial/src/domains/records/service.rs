@@ -1,9 +1,11 @@
 //! The rules of expense and income records, and the facts base reports.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
+use marquee_db::{BatchFailed, GroupCommit};
 use marquee_guard::AccessContext;
-use sea_orm::{DatabaseTransaction, TransactionTrait};
+use marquee_kit::Clock;
+use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -12,8 +14,8 @@ use super::model::{
     Transition,
 };
 use super::repo;
-use crate::domains::ledger::model::{Direction, EntryIn, PostingIn, System};
-use crate::domains::ledger::service::{Poster, post_within, system_account};
+use crate::domains::ledger::model::{Account, Direction, EntryIn, PostingIn, System};
+use crate::domains::ledger::service::{GroupEntry, Poster, post_group_within, post_within, system_account};
 use crate::error::Error;
 use crate::state::AppState;
 
@@ -38,7 +40,7 @@ fn movement(kind: Kind, status: Status, category: &str) -> Option<(System, Syste
 
 /// Posts the record's movement for its new status, in `txn`.
 async fn post_movement(
-    state: &AppState,
+    clock: &Clock,
     txn: &DatabaseTransaction,
     poster: Poster,
     record: &mut Record,
@@ -46,10 +48,19 @@ async fn post_movement(
     let Some((debit, credit)) = movement(record.kind, record.status, &record.category) else {
         return Ok(());
     };
-    let now = state.clock.now();
+    let now = clock.now();
     let d = system_account(txn, poster.company_id, debit, &record.currency, now).await?;
     let c = system_account(txn, poster.company_id, credit, &record.currency, now).await?;
-    let entry = EntryIn {
+    let entry = movement_entry(record, &d, &c, now);
+    let posted = post_within(clock, poster, txn, entry).await?;
+    record.entry_ids.push(posted.id);
+    Ok(())
+}
+
+/// The entry moving a record's amount from `credit` to `debit`.
+fn movement_entry(record: &Record, debit: &Account, credit: &Account, now: chrono::DateTime<chrono::Utc>) -> EntryIn {
+    let (d, c) = (debit, credit);
+    EntryIn {
         description: format!(
             "{} {} ({}): {}",
             record.kind.noun(),
@@ -74,10 +85,7 @@ async fn post_movement(
                 currency: record.currency.clone(),
             },
         ],
-    };
-    let posted = post_within(state, poster, txn, entry).await?;
-    record.entry_ids.push(posted.id);
-    Ok(())
+    }
 }
 
 pub async fn create(state: &AppState, ctx: &AccessContext, kind: Kind, input: RecordIn) -> Result<Record, Error> {
@@ -221,7 +229,7 @@ async fn advance(
     record.status = to;
     record.updated_at = now;
     let txn = state.db.begin().await?;
-    post_movement(state, &txn, Poster::from(ctx), &mut record).await?;
+    post_movement(&state.clock, &txn, Poster::from(ctx), &mut record).await?;
     if !repo::update_if(&txn, ctx.company_id, &record, from).await? {
         return Err(Error::ConcurrentChange("the record changed meanwhile".to_owned()));
     }
@@ -325,7 +333,10 @@ pub enum Outcome {
 /// Records a fact; a business refusal parks it. Only a failure that may pass
 /// (the database unreachable) is an error, so base's outbox retries it.
 pub async fn receive_fact(state: &AppState, fact: Fact) -> Result<Outcome, Error> {
-    let refusal = match record_fact(state, &fact).await {
+    let written = state.facts.submit(fact.clone()).await.unwrap_or_else(|| {
+        Err(Error::Db(marquee_db::DbError::Unavailable("the fact's group commit failed".to_owned())))
+    });
+    let refusal = match written {
         Ok((record, replayed)) => return Ok(Outcome::Recorded { record, replayed }),
         Err(e) if e.is_refusal() => marquee_kit::ApiError::from(e),
         Err(e) => return Err(e),
@@ -346,13 +357,161 @@ pub async fn receive_fact(state: &AppState, fact: Fact) -> Result<Outcome, Error
     Ok(Outcome::Parked(repo::park(&state.db, fact.company_id, parking, state.clock.now()).await?))
 }
 
-async fn record_fact(state: &AppState, fact: &Fact) -> Result<(Record, bool), Error> {
-    if let Some(existing) = repo::by_source(&state.db, fact.company_id, &fact.source_id).await? {
-        return Ok((existing, true));
+/// The queue facts go through (see [`marquee_db::GroupCommit`]): a sale
+/// arrives for every ticket sold, and the facts waiting together are
+/// recorded in one transaction.
+pub type FactWriter = GroupCommit<Fact, Result<(Record, bool), Error>>;
+
+/// Facts recorded together at most (base's relay sends 16 at once).
+const FACT_BATCH: usize = 64;
+
+/// One batch in flight: a company's facts post to the same few system
+/// accounts, so a second batch would wait on the first one's row locks.
+pub fn fact_writer(db: DatabaseConnection, clock: Clock) -> FactWriter {
+    GroupCommit::start("facts", FACT_BATCH, 1, move |facts| {
+        let (db, clock) = (db.clone(), clock.clone());
+        async move { record_facts(&db, &clock, facts).await }
+    })
+}
+
+async fn record_facts(db: &DatabaseConnection, clock: &Clock, facts: Vec<Fact>) -> Vec<Result<(Record, bool), Error>> {
+    let outcome = try_facts(db, clock, &facts).await;
+    marquee_db::settle("facts", facts, outcome, |fact| async move { record_fact(db, clock, &fact).await }).await
+}
+
+/// A fact of the batch on its way: its record, and what it moves.
+struct Fresh {
+    index: usize,
+    record: Record,
+    accounts: Option<(System, System)>,
+}
+
+/// Records a batch of facts in one transaction: the facts already recorded
+/// (or sent twice in the batch) are replays; the others' records, entries,
+/// balances and transitions are written with one statement each, their
+/// system accounts locked once in id order. A fact the rules refuse (a
+/// system account taken, a balance past what it can hold) is recorded alone
+/// after the batch, so it fails only itself.
+async fn try_facts(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    facts: &[Fact],
+) -> Result<Vec<Result<(Record, bool), Error>>, BatchFailed> {
+    let now = clock.now();
+    let txn = db.begin().await?;
+    let sources: Vec<(Uuid, &str)> = facts.iter().map(|f| (f.company_id, f.source_id.as_str())).collect();
+    let known: HashMap<(Uuid, String), Record> = repo::by_sources(&txn, &sources)
+        .await?
+        .into_iter()
+        .filter_map(|(company, r)| r.source_id.clone().map(|source| ((company, source), r)))
+        .collect();
+    let mut answers: Vec<Option<Result<(Record, bool), Error>>> = facts.iter().map(|_| None).collect();
+    let mut first_of: HashMap<(Uuid, &str), usize> = HashMap::new();
+    let mut again: Vec<(usize, usize)> = Vec::new();
+    let mut fresh: Vec<Fresh> = Vec::new();
+    for (index, fact) in facts.iter().enumerate() {
+        if let Some(existing) = known.get(&(fact.company_id, fact.source_id.clone())) {
+            answers[index] = Some(Ok((existing.clone(), true)));
+        } else if let Some(&first) = first_of.get(&(fact.company_id, fact.source_id.as_str())) {
+            again.push((index, first));
+        } else {
+            first_of.insert((fact.company_id, fact.source_id.as_str()), index);
+            let record = record_of_fact(fact, now);
+            let accounts = movement(record.kind, record.status, &record.category);
+            fresh.push(Fresh { index, record, accounts });
+        }
     }
-    let now = state.clock.now();
-    let poster = Poster { company_id: fact.company_id, user_id: fact.author };
-    let mut record = Record {
+    // The system accounts, made on first use; one that is taken leaves its
+    // facts to be recorded alone (and parked) after the batch.
+    let mut systems: BTreeMap<(Uuid, System, String), Option<Account>> = BTreeMap::new();
+    for f in &fresh {
+        let company = facts[f.index].company_id;
+        for system in f.accounts.iter().flat_map(|(d, c)| [*d, *c]) {
+            let key = (company, system, f.record.currency.clone());
+            if systems.contains_key(&key) {
+                continue;
+            }
+            let account = match system_account(&txn, company, system, &f.record.currency, now).await {
+                Ok(account) => Some(account),
+                Err(e) if e.is_refusal() => None,
+                Err(Error::Db(e)) => return Err(batch_failed(e)),
+                Err(_) => None,
+            };
+            systems.insert(key, account);
+        }
+    }
+    let account = |f: &Fresh, system: System| {
+        systems.get(&(facts[f.index].company_id, system, f.record.currency.clone())).cloned().flatten()
+    };
+    let mut moving: Vec<(usize, Poster, EntryIn)> = Vec::new();
+    let mut alone: Vec<usize> = Vec::new();
+    for (at, f) in fresh.iter().enumerate() {
+        let Some((debit, credit)) = f.accounts else { continue };
+        match (account(f, debit), account(f, credit)) {
+            (Some(d), Some(c)) => {
+                let poster = Poster { company_id: facts[f.index].company_id, user_id: facts[f.index].author };
+                moving.push((at, poster, movement_entry(&f.record, &d, &c, now)));
+            }
+            _ => alone.push(at),
+        }
+    }
+    let group: Vec<GroupEntry<'_>> =
+        moving.iter().map(|(_, poster, input)| GroupEntry { poster: *poster, input, hash: None }).collect();
+    let posted = post_group_within(&txn, now, &group).await?;
+    for ((at, _, _), entry) in moving.iter().zip(posted) {
+        match entry {
+            Ok(entry) => fresh[*at].record.entry_ids.push(entry.id),
+            Err(_) => alone.push(*at),
+        }
+    }
+    let written: Vec<(Uuid, &Record, Transition)> = fresh
+        .iter()
+        .enumerate()
+        .filter(|(at, _)| !alone.contains(at))
+        .map(|(_, f)| {
+            let fact = &facts[f.index];
+            (fact.company_id, &f.record, first_transition(fact, f.record.status, now))
+        })
+        .collect();
+    repo::insert_group(&txn, &written).await?;
+    let recorded: Vec<(Uuid, &str)> =
+        written.iter().filter_map(|(company, r, _)| r.source_id.as_deref().map(|source| (*company, source))).collect();
+    // Parked earlier and recorded now: no longer waiting.
+    repo::unpark_many(&txn, &recorded).await?;
+    txn.commit().await?;
+    for (at, f) in fresh.iter().enumerate() {
+        if !alone.contains(&at) {
+            answers[f.index] = Some(Ok((f.record.clone(), false)));
+        }
+    }
+    for (index, first) in again {
+        if let Some(Ok((record, _))) = &answers[first] {
+            answers[index] = Some(Ok((record.clone(), true)));
+        }
+    }
+    let mut results = Vec::with_capacity(facts.len());
+    for (fact, answer) in facts.iter().zip(answers) {
+        results.push(match answer {
+            Some(answer) => answer,
+            None => record_fact(db, clock, fact).await,
+        });
+    }
+    Ok(results)
+}
+
+fn batch_failed(e: marquee_db::DbError) -> BatchFailed {
+    match e {
+        marquee_db::DbError::Conflict { .. } => BatchFailed::Conflict,
+        marquee_db::DbError::Unavailable(reason) => BatchFailed::Refused(reason),
+        marquee_db::DbError::Unexpected(cause) => {
+            tracing::error!(error = %cause, "a group of facts failed");
+            BatchFailed::Refused("the facts could not be recorded".to_owned())
+        }
+    }
+}
+
+fn record_of_fact(fact: &Fact, now: chrono::DateTime<chrono::Utc>) -> Record {
+    Record {
         id: Uuid::now_v7(),
         kind: fact.kind,
         amount: fact.amount,
@@ -370,27 +529,41 @@ async fn record_fact(state: &AppState, fact: &Fact) -> Result<(Record, bool), Er
         created_by: fact.author,
         created_at: now,
         updated_at: now,
-    };
-    let txn = state.db.begin().await?;
-    post_movement(state, &txn, poster, &mut record).await?;
+    }
+}
+
+fn first_transition(fact: &Fact, status: Status, now: chrono::DateTime<chrono::Utc>) -> Transition {
+    Transition {
+        from_status: None,
+        to_status: status,
+        actor_id: fact.author,
+        note: Some(format!("fact {}", fact.source_id)),
+        at: now,
+    }
+}
+
+/// One fact in its own transaction (a batch that a constraint refused, or
+/// a fact the rules refuse).
+async fn record_fact(db: &DatabaseConnection, clock: &Clock, fact: &Fact) -> Result<(Record, bool), Error> {
+    if let Some(existing) = repo::by_source(db, fact.company_id, &fact.source_id).await? {
+        return Ok((existing, true));
+    }
+    let now = clock.now();
+    let poster = Poster { company_id: fact.company_id, user_id: fact.author };
+    let mut record = record_of_fact(fact, now);
+    let txn = db.begin().await?;
+    post_movement(clock, &txn, poster, &mut record).await?;
     match repo::insert(&txn, fact.company_id, &record).await.map_err(Error::from) {
         // The same fact arrived twice at once: the other one recorded it.
         Err(Error::Db(marquee_db::DbError::Conflict { .. })) => {
             drop(txn);
             let existing =
-                repo::by_source(&state.db, fact.company_id, &fact.source_id).await?.ok_or(Error::NotFound("record"))?;
+                repo::by_source(db, fact.company_id, &fact.source_id).await?.ok_or(Error::NotFound("record"))?;
             return Ok((existing, true));
         }
         other => other?,
     }
-    let t = Transition {
-        from_status: None,
-        to_status: record.status,
-        actor_id: fact.author,
-        note: Some(format!("fact {}", fact.source_id)),
-        at: now,
-    };
-    repo::insert_transition(&txn, fact.company_id, record.id, &t).await?;
+    repo::insert_transition(&txn, fact.company_id, record.id, &first_transition(fact, record.status, now)).await?;
     // Parked earlier and recorded now: no longer waiting.
     repo::unpark(&txn, fact.company_id, &fact.source_id).await?;
     txn.commit().await?;

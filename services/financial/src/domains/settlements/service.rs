@@ -168,7 +168,7 @@ pub async fn finalize(state: &AppState, ctx: &AccessContext, id: Uuid) -> Result
             idempotency_key: None,
             postings,
         };
-        Some(post_within(state, Poster::from(ctx), &txn, input).await?.id)
+        Some(post_within(&state.clock, Poster::from(ctx), &txn, input).await?.id)
     } else {
         None
     };
@@ -225,7 +225,7 @@ pub async fn payout(state: &AppState, ctx: &AccessContext, id: Uuid, input: Payo
     let payables = system_account(&txn, ctx.company_id, System::SettlementPayables, &stored.currency, now).await?;
     let cash = system_account(&txn, ctx.company_id, System::Cash, &stored.currency, now).await?;
     let entry = post_within(
-        state,
+        &state.clock,
         Poster::from(ctx),
         &txn,
         EntryIn {
