@@ -12,6 +12,66 @@ pub use sea_orm;
 pub mod group_commit;
 pub use group_commit::{BatchFailed, GroupCommit, lanes_for, settle};
 
+/// Which (company, value) pairs already name a row of `E` (a group commit's
+/// idempotency keys or sources), `column` being unique per company: one
+/// statement per hundred pairs, a `UNION ALL` of one equality lookup each.
+/// An equality on every column of a unique index is always planned as an
+/// index lookup, where one `IN` over all the values is planned from
+/// statistics that lag behind a table that just grew (PostgreSQL then reads
+/// every row of the company for each batch).
+pub async fn taken_pairs<E: sea_orm::EntityTrait>(
+    db: &impl ConnectionTrait,
+    company: E::Column,
+    column: E::Column,
+    pairs: &[(uuid::Uuid, String)],
+) -> Result<std::collections::HashSet<(uuid::Uuid, String)>, DbErr> {
+    use sea_orm::sea_query::UnionType;
+    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect, QueryTrait};
+    let mut found = std::collections::HashSet::new();
+    for chunk in pairs.chunks(100) {
+        let mut lookups = chunk.iter().map(|(c, v)| {
+            E::find()
+                .select_only()
+                .column(company)
+                .column(column)
+                .filter(company.eq(*c))
+                .filter(column.eq(v.as_str()))
+                .into_query()
+        });
+        let Some(mut statement) = lookups.next() else { continue };
+        for lookup in lookups {
+            statement.union(UnionType::All, lookup);
+        }
+        for row in db.query_all_raw(db.get_database_backend().build(&statement)).await? {
+            let c: uuid::Uuid = row.try_get_by_index(0)?;
+            if let Some(v) = row.try_get_by_index::<Option<String>>(1)? {
+                found.insert((c, v));
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Rows named by (company, value) pairs: `company = c AND column IN (…)` per
+/// company. Written as one `(company = c AND column = v) OR …` per pair
+/// instead, PostgreSQL takes the shared company out of the disjunction and
+/// reads every row of the company, checking each against every value: a
+/// lookup that slows as the company's rows grow.
+pub fn per_company<C, V>(pairs: &[(uuid::Uuid, V)], company: C, column: C) -> sea_orm::Condition
+where
+    C: sea_orm::ColumnTrait,
+    V: Into<sea_orm::Value> + Clone,
+{
+    use sea_orm::ExprTrait;
+    let mut by_company: std::collections::BTreeMap<uuid::Uuid, Vec<V>> = Default::default();
+    for (c, v) in pairs {
+        by_company.entry(*c).or_default().push(v.clone());
+    }
+    by_company
+        .into_iter()
+        .fold(sea_orm::Condition::any(), |any, (c, values)| any.add(company.eq(c).and(column.is_in(values))))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     /// A unique or foreign-key constraint refused the write.

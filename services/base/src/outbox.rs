@@ -218,9 +218,10 @@ impl Outbox {
 }
 
 /// Facts sent per round, and at once: financial's receiver is idempotent by
-/// source id and records each fact on its own, so their order does not matter.
-const BATCH: u64 = 100;
-const IN_FLIGHT: usize = 16;
+/// source id and records each fact on its own, so their order does not
+/// matter; the facts that arrive together there share one transaction.
+const BATCH: u64 = 128;
+const IN_FLIGHT: usize = 64;
 
 /// One round: sends what is due; true when it found a full batch (more wait).
 async fn deliver(db: &DatabaseConnection, client: &Client, clock: &Clock) -> Result<bool, DbErr> {

@@ -44,13 +44,5 @@ pub async fn taken_keys<E: EntityTrait>(
     key: E::Column,
     keys: &[(Uuid, String)],
 ) -> Result<std::collections::HashSet<(Uuid, String)>, DbErr> {
-    use sea_orm::{ExprTrait, QuerySelect};
-    if keys.is_empty() {
-        return Ok(Default::default());
-    }
-    let any =
-        keys.iter().fold(sea_orm::Condition::any(), |any, (c, k)| any.add(company.eq(*c).and(key.eq(k.as_str()))));
-    let found: Vec<(Uuid, Option<String>)> =
-        E::find().select_only().column(company).column(key).filter(any).into_tuple().all(db).await?;
-    Ok(found.into_iter().filter_map(|(c, k)| k.map(|k| (c, k))).collect())
+    marquee_db::taken_pairs::<E>(db, company, key, keys).await
 }

@@ -279,9 +279,7 @@ pub async fn lock(db: &impl ConnectionTrait, named: &[(Uuid, Uuid)]) -> Result<(
     if named.is_empty() {
         return Ok((counters, read));
     }
-    let any_type = named.iter().fold(sea_orm::Condition::any(), |any, (company, id)| {
-        any.add(type_row::Column::CompanyId.eq(*company).and(type_row::Column::Id.eq(*id)))
-    });
+    let any_type = marquee_db::per_company(named, type_row::Column::CompanyId, type_row::Column::Id);
     for t in type_row::Entity::find()
         .filter(any_type)
         .order_by_asc(type_row::Column::Id)
@@ -294,9 +292,9 @@ pub async fn lock(db: &impl ConnectionTrait, named: &[(Uuid, Uuid)]) -> Result<(
         counters.types.insert(t.id, Counter { company: t.company_id, room, used, taken: 0 });
         read.push(crate::domains::ticketing::repo::type_of(t)?);
     }
-    let any_link = counters.types.iter().fold(sea_orm::Condition::any(), |any, (id, c)| {
-        any.add(quota_type_row::Column::CompanyId.eq(c.company).and(quota_type_row::Column::TicketTypeId.eq(*id)))
-    });
+    let linked: Vec<(Uuid, Uuid)> = counters.types.iter().map(|(id, c)| (c.company, *id)).collect();
+    let any_link =
+        marquee_db::per_company(&linked, quota_type_row::Column::CompanyId, quota_type_row::Column::TicketTypeId);
     let links = if counters.types.is_empty() {
         Vec::new()
     } else {

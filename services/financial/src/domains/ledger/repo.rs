@@ -297,7 +297,7 @@ pub async fn lock_accounts(db: &impl ConnectionTrait, named: &[(Uuid, Uuid)]) ->
         return Ok(Vec::new());
     }
     account_row::Entity::find()
-        .filter(per_company(named, account_row::Column::CompanyId, account_row::Column::Id))
+        .filter(marquee_db::per_company(named, account_row::Column::CompanyId, account_row::Column::Id))
         .order_by_asc(account_row::Column::Id)
         .lock(LockType::NoKeyUpdate)
         .all(db)
@@ -310,40 +310,18 @@ pub async fn lock_accounts(db: &impl ConnectionTrait, named: &[(Uuid, Uuid)]) ->
         .collect()
 }
 
-/// `(company = c AND column IN (…c's values)) OR …` for (company, value)
-/// pairs: each company matched only on its own values, by the indexes that
-/// begin with the company.
-fn per_company<C: ColumnTrait, V: Into<sea_orm::Value> + Clone>(
-    pairs: &[(Uuid, V)],
-    company: C,
-    column: C,
-) -> sea_orm::Condition {
-    let mut by_company: std::collections::BTreeMap<Uuid, Vec<V>> = Default::default();
-    for (c, v) in pairs {
-        by_company.entry(*c).or_default().push(v.clone());
-    }
-    by_company
-        .into_iter()
-        .fold(sea_orm::Condition::any(), |any, (c, values)| any.add(company.eq(c).and(column.is_in(values))))
-}
-
 /// Which of these (company, idempotency key) pairs already name an entry.
 pub async fn taken_keys(
     db: &impl ConnectionTrait,
     keys: &[(Uuid, String)],
 ) -> Result<std::collections::HashSet<(Uuid, String)>, DbErr> {
-    if keys.is_empty() {
-        return Ok(Default::default());
-    }
-    let found: Vec<(Uuid, Option<String>)> = entry_row::Entity::find()
-        .select_only()
-        .column(entry_row::Column::CompanyId)
-        .column(entry_row::Column::IdempotencyKey)
-        .filter(per_company(keys, entry_row::Column::CompanyId, entry_row::Column::IdempotencyKey))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(found.into_iter().filter_map(|(company, key)| key.map(|k| (company, k))).collect())
+    marquee_db::taken_pairs::<entry_row::Entity>(
+        db,
+        entry_row::Column::CompanyId,
+        entry_row::Column::IdempotencyKey,
+        keys,
+    )
+    .await
 }
 
 /// Sets balances (debit-positive, as stored) of accounts whose row locks this

@@ -253,22 +253,25 @@ pub async fn insert_group(db: &impl ConnectionTrait, group: &[(Uuid, &Record, Tr
     Ok(())
 }
 
-fn company_and_source(
-    sources: &[(Uuid, &str)],
-    company: impl ColumnTrait,
-    source: impl ColumnTrait,
-) -> sea_orm::Condition {
-    sources.iter().fold(sea_orm::Condition::any(), |any, (c, s)| any.add(company.eq(*c).and(source.eq(*s))))
-}
-
 /// The records already made from these facts ((company, source) pairs), each
 /// with its company.
 pub async fn by_sources(db: &impl ConnectionTrait, sources: &[(Uuid, &str)]) -> Result<Vec<(Uuid, Record)>, DbErr> {
-    if sources.is_empty() {
+    let pairs: Vec<(Uuid, String)> = sources.iter().map(|(c, s)| (*c, (*s).to_owned())).collect();
+    let taken: Vec<(Uuid, String)> = marquee_db::taken_pairs::<record_row::Entity>(
+        db,
+        record_row::Column::CompanyId,
+        record_row::Column::SourceId,
+        &pairs,
+    )
+    .await?
+    .into_iter()
+    .collect();
+    // Most facts are new: the records themselves are read only for replays.
+    if taken.is_empty() {
         return Ok(Vec::new());
     }
     record_row::Entity::find()
-        .filter(company_and_source(sources, record_row::Column::CompanyId, record_row::Column::SourceId))
+        .filter(marquee_db::per_company(&taken, record_row::Column::CompanyId, record_row::Column::SourceId))
         .all(db)
         .await?
         .into_iter()
@@ -285,7 +288,7 @@ pub async fn unpark_many(db: &impl ConnectionTrait, sources: &[(Uuid, &str)]) ->
         return Ok(());
     }
     parked_row::Entity::delete_many()
-        .filter(company_and_source(sources, parked_row::Column::CompanyId, parked_row::Column::SourceId))
+        .filter(marquee_db::per_company(sources, parked_row::Column::CompanyId, parked_row::Column::SourceId))
         .exec(db)
         .await?;
     Ok(())

@@ -362,7 +362,7 @@ pub async fn receive_fact(state: &AppState, fact: Fact) -> Result<Outcome, Error
 /// recorded in one transaction.
 pub type FactWriter = GroupCommit<Fact, Result<(Record, bool), Error>>;
 
-/// Facts recorded together at most (base's relay sends 16 at once).
+/// Facts recorded together at most (base's relay sends 64 at once).
 const FACT_BATCH: usize = 64;
 
 /// One batch in flight: a company's facts post to the same few system
