@@ -13,7 +13,7 @@ use marquee_kit::grpc::ServiceCredentials;
 use marquee_proto::financial::v1 as pb;
 use marquee_proto::financial::v1::facts_client::FactsClient;
 use sea_orm::entity::prelude::*;
-use sea_orm::{ConnectionTrait, DatabaseConnection, PaginatorTrait, QueryOrder, QuerySelect, Set};
+use sea_orm::{ConnectionTrait, DatabaseConnection, PaginatorTrait, QuerySelect, Set};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -226,10 +226,11 @@ const IN_FLIGHT: usize = 64;
 /// One round: sends what is due; true when it found a full batch (more wait).
 async fn deliver(db: &DatabaseConnection, client: &Client, clock: &Clock) -> Result<bool, DbErr> {
     let now = clock.now();
+    // No ORDER BY: the order does not matter (see BATCH), and sorting the
+    // due rows first reads every one of them, a backlog's too.
     let due = row::Entity::find()
         .filter(row::Column::DeliveredAt.is_null())
         .filter(row::Column::NextAttemptAt.lte(now))
-        .order_by_asc(row::Column::CreatedAt)
         .limit(BATCH)
         .all(db)
         .await?;
