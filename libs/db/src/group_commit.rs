@@ -90,6 +90,21 @@ impl<J: Send + 'static, R: Send + 'static> GroupCommit<J, R> {
     }
 }
 
+/// Begins a batch's transaction. On PostgreSQL its statements are planned
+/// for their own values (`plan_cache_mode`, for this transaction only): a
+/// prepared statement otherwise keeps the plan it got while its tables were
+/// small (a sequential scan), and a batch's lookups then read the whole
+/// table, slower with every row, until the next `ANALYZE`. One planning per
+/// batch statement is cheap beside that.
+pub async fn begin_batch(db: &sea_orm::DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let txn = db.begin().await?;
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan").await?;
+    }
+    Ok(txn)
+}
+
 /// Where a batch failed as a whole.
 pub enum BatchFailed {
     /// A constraint refused it before its commit (say, a key another replica

@@ -262,7 +262,7 @@ async fn rotate(db: &DatabaseConnection, clock: &Clock, jobs: Vec<Rotation>) -> 
 
 async fn try_rotate(db: &DatabaseConnection, clock: &Clock, jobs: &[Rotation]) -> Result<Vec<bool>, BatchFailed> {
     let now = clock.now();
-    let txn = db.begin().await?;
+    let txn = marquee_db::begin_batch(db).await?;
     let tokens: Vec<repo::Rotating> = jobs
         .iter()
         .map(|j| repo::Rotating { id: j.token, sealed_pair: j.sealed.clone(), reissue_until: now + j.grace })

@@ -340,7 +340,7 @@ async fn reserve_batch(
     hold: Duration,
     jobs: &[Reservation],
 ) -> Result<Vec<Result<Order, Error>>, BatchFailed> {
-    let txn = db.begin().await?;
+    let txn = marquee_db::begin_batch(db).await?;
     let found = events::find_each(&txn, &jobs.iter().map(|j| (j.company, j.event)).collect::<Vec<_>>()).await?;
     let named: BTreeSet<(Uuid, Uuid)> =
         jobs.iter().flat_map(|j| j.input.items.iter().map(|i| (j.company, i.ticket_type_id))).collect();

@@ -239,7 +239,7 @@ async fn try_batch(
     clock: &Clock,
     jobs: &[Claim],
 ) -> Result<Vec<Result<Registration, Error>>, BatchFailed> {
-    let txn = db.begin().await?;
+    let txn = marquee_db::begin_batch(db).await?;
     let events = events::find_each(&txn, &jobs.iter().map(|j| (j.company, j.event)).collect::<Vec<_>>()).await?;
     let named: BTreeSet<(Uuid, Uuid)> = jobs.iter().map(|j| (j.company, j.input.ticket_type_id)).collect();
     let (counters, types) = seats::lock(&txn, &named.into_iter().collect::<Vec<_>>()).await?;

@@ -134,7 +134,7 @@ async fn try_batch(
     clock: &Clock,
     jobs: &[Pending],
 ) -> Result<Vec<Result<Entry, Error>>, BatchFailed> {
-    let txn = db.begin().await?;
+    let txn = marquee_db::begin_batch(db).await?;
     let group: Vec<GroupEntry<'_>> =
         jobs.iter().map(|j| GroupEntry { poster: j.poster, input: &j.input, hash: Some(j.hash.clone()) }).collect();
     let answers = post_group_within(&txn, clock.now(), &group).await?;

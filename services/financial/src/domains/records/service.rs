@@ -398,7 +398,7 @@ async fn try_facts(
     facts: &[Fact],
 ) -> Result<Vec<Result<(Record, bool), Error>>, BatchFailed> {
     let now = clock.now();
-    let txn = db.begin().await?;
+    let txn = marquee_db::begin_batch(db).await?;
     let sources: Vec<(Uuid, &str)> = facts.iter().map(|f| (f.company_id, f.source_id.as_str())).collect();
     let known: HashMap<(Uuid, String), Record> = repo::by_sources(&txn, &sources)
         .await?
