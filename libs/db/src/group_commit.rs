@@ -119,7 +119,13 @@ pub enum BatchFailed {
 
 impl From<sea_orm::DbErr> for BatchFailed {
     fn from(e: sea_orm::DbErr) -> Self {
-        match crate::classify(e) {
+        crate::classify(e).into()
+    }
+}
+
+impl From<crate::DbError> for BatchFailed {
+    fn from(e: crate::DbError) -> Self {
+        match e {
             crate::DbError::Conflict { .. } => Self::Conflict,
             crate::DbError::Unavailable(reason) => Self::Refused(reason),
             crate::DbError::Unexpected(cause) => {

@@ -384,6 +384,8 @@ struct Fresh {
     index: usize,
     record: Record,
     accounts: Option<(System, System)>,
+    /// Refused here: recorded on its own after the batch.
+    alone: bool,
 }
 
 /// Records a batch of facts in one transaction: the facts already recorded
@@ -418,7 +420,7 @@ async fn try_facts(
             first_of.insert((fact.company_id, fact.source_id.as_str()), index);
             let record = record_of_fact(fact, now);
             let accounts = movement(record.kind, record.status, &record.category);
-            fresh.push(Fresh { index, record, accounts });
+            fresh.push(Fresh { index, record, accounts, alone: false });
         }
     }
     // The system accounts, made on first use; one that is taken leaves its
@@ -434,7 +436,7 @@ async fn try_facts(
             let account = match system_account(&txn, company, system, &f.record.currency, now).await {
                 Ok(account) => Some(account),
                 Err(e) if e.is_refusal() => None,
-                Err(Error::Db(e)) => return Err(batch_failed(e)),
+                Err(Error::Db(e)) => return Err(e.into()),
                 Err(_) => None,
             };
             systems.insert(key, account);
@@ -444,15 +446,14 @@ async fn try_facts(
         systems.get(&(facts[f.index].company_id, system, f.record.currency.clone())).cloned().flatten()
     };
     let mut moving: Vec<(usize, Poster, EntryIn)> = Vec::new();
-    let mut alone: Vec<usize> = Vec::new();
-    for (at, f) in fresh.iter().enumerate() {
+    for (at, f) in fresh.iter_mut().enumerate() {
         let Some((debit, credit)) = f.accounts else { continue };
         match (account(f, debit), account(f, credit)) {
             (Some(d), Some(c)) => {
                 let poster = Poster { company_id: facts[f.index].company_id, user_id: facts[f.index].author };
                 moving.push((at, poster, movement_entry(&f.record, &d, &c, now)));
             }
-            _ => alone.push(at),
+            _ => f.alone = true,
         }
     }
     let group: Vec<GroupEntry<'_>> =
@@ -461,14 +462,13 @@ async fn try_facts(
     for ((at, _, _), entry) in moving.iter().zip(posted) {
         match entry {
             Ok(entry) => fresh[*at].record.entry_ids.push(entry.id),
-            Err(_) => alone.push(*at),
+            Err(_) => fresh[*at].alone = true,
         }
     }
     let written: Vec<(Uuid, &Record, Transition)> = fresh
         .iter()
-        .enumerate()
-        .filter(|(at, _)| !alone.contains(at))
-        .map(|(_, f)| {
+        .filter(|f| !f.alone)
+        .map(|f| {
             let fact = &facts[f.index];
             (fact.company_id, &f.record, first_transition(fact, f.record.status, now))
         })
@@ -479,10 +479,8 @@ async fn try_facts(
     // Parked earlier and recorded now: no longer waiting.
     repo::unpark_many(&txn, &recorded).await?;
     txn.commit().await?;
-    for (at, f) in fresh.iter().enumerate() {
-        if !alone.contains(&at) {
-            answers[f.index] = Some(Ok((f.record.clone(), false)));
-        }
+    for f in fresh.iter().filter(|f| !f.alone) {
+        answers[f.index] = Some(Ok((f.record.clone(), false)));
     }
     for (index, first) in again {
         if let Some(Ok((record, _))) = &answers[first] {
@@ -497,17 +495,6 @@ async fn try_facts(
         });
     }
     Ok(results)
-}
-
-fn batch_failed(e: marquee_db::DbError) -> BatchFailed {
-    match e {
-        marquee_db::DbError::Conflict { .. } => BatchFailed::Conflict,
-        marquee_db::DbError::Unavailable(reason) => BatchFailed::Refused(reason),
-        marquee_db::DbError::Unexpected(cause) => {
-            tracing::error!(error = %cause, "a group of facts failed");
-            BatchFailed::Refused("the facts could not be recorded".to_owned())
-        }
-    }
 }
 
 fn record_of_fact(fact: &Fact, now: chrono::DateTime<chrono::Utc>) -> Record {
