@@ -100,7 +100,7 @@ impl App {
             config.peer_timeout,
             config.stream_stale_after,
         )?;
-        let state = AppState {
+        let state = AppState::new(state::Shared {
             db: db.clone(),
             reads: skeleton.reads.clone(),
             clock: options.clock.clone(),
@@ -113,7 +113,7 @@ impl App {
             events: events.clone(),
             grants_cache: Default::default(),
             rotations: domains::sessions::service::rotations(db.clone(), options.clock.clone()),
-        };
+        });
         domains::users::service::bootstrap_admin(&state)
             .await
             .map_err(|e| anyhow::anyhow!("cannot create the platform admin: {e}"))?;

@@ -14,9 +14,26 @@ use crate::events::Events;
 use crate::platform::Platform;
 use marquee_mail::Outbox;
 
-/// Everything a request or a gRPC call needs, built once at start.
+/// Everything a request or a gRPC call needs, built once at start. Shared:
+/// every request clones it, and a clone is one reference count rather than
+/// one per pool, cache and client inside.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub db: DatabaseConnection,
     /// Reads outside any transaction (beside SQLite's one writer;
     /// PostgreSQL's pool itself): the hot paths' reads before their writes.

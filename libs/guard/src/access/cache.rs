@@ -69,29 +69,71 @@ impl Guard {
 /// The answers kept. An answer asked for before a change was heard may tell
 /// of the time before it, so it is not kept: every forgetting is counted, and
 /// an answer is kept only if none happened while it was asked for.
+///
+/// A change drops a session's or a company's answers by marking when it was
+/// heard (in forgettings); an answer kept before the mark is no longer given.
+/// A mark costs one insert, where dropping the answers themselves would scan
+/// every answer kept, once per change (thousands a second when companies
+/// sign up).
 pub(super) struct Decisions {
-    entries: moka::future::Cache<(Uuid, Uuid), Arc<Decision>>,
+    entries: moka::future::Cache<(Uuid, Uuid), Kept>,
     forgotten: AtomicU64,
+    /// The last forgetting of each session or company that had one, kept as
+    /// long as an answer from before it could be.
+    marks: moka::sync::Cache<Uuid, u64>,
+    /// The last forgetting of everything (also when a mark had to be dropped
+    /// for room, so that no answer outlives a mark it should obey).
+    all: Arc<AtomicU64>,
+}
+
+/// An answer, and the forgetting it was asked at.
+#[derive(Clone)]
+struct Kept {
+    decision: Arc<Decision>,
+    asked: u64,
 }
 
 /// When an answer was asked for, in forgettings.
 #[derive(Clone, Copy)]
 pub(super) struct Asked(u64);
 
+/// Changes remembered at most; past that, an evicted mark forgets everything.
+const MARKS: u64 = 200_000;
+
 impl Decisions {
     pub(super) fn new(hard_ttl: Duration) -> Self {
+        Self::remembering(hard_ttl, MARKS)
+    }
+
+    fn remembering(hard_ttl: Duration, marks: u64) -> Self {
+        let all = Arc::new(AtomicU64::new(0));
+        let evicted = all.clone();
         Self {
-            entries: moka::future::Cache::builder()
-                .max_capacity(500_000)
-                .time_to_live(hard_ttl)
-                .support_invalidation_closures()
-                .build(),
+            entries: moka::future::Cache::builder().max_capacity(500_000).time_to_live(hard_ttl).build(),
             forgotten: AtomicU64::new(0),
+            marks: moka::sync::Cache::builder()
+                .max_capacity(marks)
+                // An answer lives at most `hard_ttl`: a mark older than that
+                // has nothing left to drop.
+                .time_to_live(hard_ttl)
+                .eviction_listener(move |_, mark: u64, cause| {
+                    if cause == moka::notification::RemovalCause::Size {
+                        evicted.fetch_max(mark, Ordering::SeqCst);
+                    }
+                })
+                .build(),
+            all,
         }
     }
 
     pub(super) async fn get(&self, key: &(Uuid, Uuid)) -> Option<Arc<Decision>> {
-        self.entries.get(key).await
+        self.entries.get(key).await.filter(|kept| self.given(key, kept)).map(|kept| kept.decision)
+    }
+
+    /// Whether no change touching `key` was heard after `kept` was asked for.
+    fn given(&self, key: &(Uuid, Uuid), kept: &Kept) -> bool {
+        let marked_since = |id: &Uuid| self.marks.get(id).is_some_and(|mark| mark > kept.asked);
+        self.all.load(Ordering::SeqCst) <= kept.asked && !marked_since(&key.0) && !marked_since(&key.1)
     }
 
     /// Taken before asking auth.
@@ -101,43 +143,38 @@ impl Decisions {
 
     /// Keeps an answer asked for at `asked`, unless something was forgotten
     /// since, or a fresh answer of a later revision is kept already (an
-    /// answer from a replica that lags never replaces a newer one). Checked
-    /// again after the insert: a forgetting between the check and the insert
-    /// would otherwise miss the entry.
+    /// answer from a replica that lags never replaces a newer one). A
+    /// forgetting between the check and the insert marks a number above
+    /// `asked`, so the entry is not given.
     pub(super) async fn keep(&self, key: (Uuid, Uuid), decision: Arc<Decision>, asked: Asked) {
         if self.forgotten.load(Ordering::SeqCst) != asked.0 {
             return;
         }
         let revision = decision.revision;
+        let kept = Kept { decision, asked: asked.0 };
         self.entries
             .entry(key)
-            .and_compute_with(|kept| {
-                let newer_kept = kept.is_some_and(|k| {
-                    let k = k.value();
-                    k.revision > revision && k.fetched.elapsed() < k.ttl
+            .and_compute_with(|current| {
+                let newer_kept = current.is_some_and(|k| {
+                    let given = self.given(&key, k.value());
+                    let k = &k.value().decision;
+                    given && k.revision > revision && k.fetched.elapsed() < k.ttl
                 });
-                std::future::ready(if newer_kept { Op::Nop } else { Op::Put(decision) })
+                std::future::ready(if newer_kept { Op::Nop } else { Op::Put(kept) })
             })
             .await;
-        if self.forgotten.load(Ordering::SeqCst) != asked.0 {
-            self.entries.invalidate(&key).await;
-        }
     }
 
     /// Drops what a change touches: a session's answers, else a company's,
     /// else everything.
     pub(super) fn forget(&self, session: Option<Uuid>, company: Option<Uuid>) {
-        self.forgotten.fetch_add(1, Ordering::SeqCst);
-        let result = match (session, company) {
-            (Some(s), _) => self.entries.invalidate_entries_if(move |k, _| k.0 == s),
-            (None, Some(c)) => self.entries.invalidate_entries_if(move |k, _| k.1 == c),
-            (None, None) => {
+        let mark = self.forgotten.fetch_add(1, Ordering::SeqCst) + 1;
+        match session.or(company) {
+            Some(id) => self.marks.insert(id, mark),
+            None => {
+                self.all.fetch_max(mark, Ordering::SeqCst);
                 self.entries.invalidate_all();
-                return;
             }
-        };
-        if result.is_err() {
-            self.entries.invalidate_all();
         }
     }
 
@@ -195,6 +232,31 @@ mod tests {
         assert!(decisions.get(&(session, other)).await.is_some());
         decisions.forget_all();
         assert!(decisions.get(&(session, other)).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_change_that_cannot_be_remembered_drops_every_answer() {
+        let decisions = Decisions::remembering(Duration::from_secs(60), 4);
+        let (session, company) = (Uuid::now_v7(), Uuid::now_v7());
+        decisions.keep((session, company), decision(), decisions.asking()).await;
+        for _ in 0..64 {
+            decisions.forget(None, Some(Uuid::now_v7()));
+        }
+        decisions.marks.run_pending_tasks();
+        assert!(decisions.marks.entry_count() <= 4, "room for four marks only");
+        assert!(decisions.get(&(session, company)).await.is_none(), "a mark was let go: everything is forgotten");
+        decisions.keep((session, company), decision(), decisions.asking()).await;
+        assert!(decisions.get(&(session, company)).await.is_some(), "asked after the changes: kept");
+    }
+
+    #[tokio::test]
+    async fn a_dropped_answer_gives_way_to_any_new_one() {
+        let decisions = Decisions::new(Duration::from_secs(60));
+        let key = (Uuid::now_v7(), Uuid::now_v7());
+        decisions.keep(key, at_revision(5), decisions.asking()).await;
+        decisions.forget(None, Some(key.1));
+        decisions.keep(key, at_revision(4), decisions.asking()).await;
+        assert_eq!(decisions.get(&key).await.map(|d| d.revision), Some(4));
     }
 
     #[tokio::test]

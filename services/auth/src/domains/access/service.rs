@@ -58,7 +58,7 @@ pub async fn grants(
 
 /// The grants a [`repo::Standing`] gives, and the revision it was read at.
 async fn grants_of(state: &AppState, standing: repo::Standing) -> Result<(u64, Grants), Error> {
-    let repo::Standing { revision, membership, roles, direct } = standing;
+    let repo::Standing { revision, membership, roles, direct, .. } = standing;
     let Some(membership) = membership else {
         return Ok((revision, Grants::default()));
     };
@@ -143,8 +143,8 @@ pub async fn entitlements_changed(state: &AppState, company: Uuid, entitlements_
 pub async fn resolve(state: &AppState, company: Uuid, user: Uuid, min_revision: u64) -> Result<Access, Error> {
     let memo = state.events.memo();
     let known = memo.and_then(|m| m.revision(company));
-    let (mut revision, fresh, read) = match known {
-        Some(known) if known >= min_revision => (known, false, None),
+    let (mut revision, fresh, mut read, mut counted_read) = match known {
+        Some(known) if known >= min_revision => (known, false, None, None),
         // Unknown here, or older than asked: a first visit's one statement
         // reads the revision with the member's grants.
         _ => {
@@ -152,6 +152,7 @@ pub async fn resolve(state: &AppState, company: Uuid, user: Uuid, min_revision: 
                 // No such company: no membership, nothing.
                 return Ok(nothing(company, user, 0, "none"));
             };
+            let counted_read = standing.entitlements_counted;
             let (read, grants) = grants_of(state, standing).await?;
             if let Some(memo) = memo {
                 memo.remember_revision(company, read);
@@ -159,7 +160,7 @@ pub async fn resolve(state: &AppState, company: Uuid, user: Uuid, min_revision: 
             if read < min_revision {
                 return Err(Error::RevisionNotReached(min_revision));
             }
-            (read, known.is_some(), Some((read, grants)))
+            (read, known.is_some(), Some((read, grants)), Some(counted_read))
         }
     };
     let (entitlements, fetched, counted) = state.platform.entitlements_fetched(company, fresh, revision).await?;
@@ -167,17 +168,34 @@ pub async fn resolve(state: &AppState, company: Uuid, user: Uuid, min_revision: 
     // that counts them.
     revision = revision.max(counted);
     if fetched {
-        match repo::raise_for_entitlements(&state.db, company, entitlements.revision).await? {
-            // Entitlements newer than what the company's revision counts
-            // (their notice is still on its way) raise it now.
-            Some(raised) => {
-                revision = raised;
-                state.events.publish(AccessChange::company(ChangeKind::EntitlementsChanged, company, raised)).await;
+        // Entitlements just fetched: does the company's revision count them
+        // yet? A first visit read what it counts with the grants; a revision
+        // known from the memo has it read now, in the same one statement
+        // that reads the grants. When it does, that revision stands, with no
+        // write and no second read.
+        if counted_read.is_none()
+            && let Some(standing) = repo::standing(&state.reads, company, user).await?
+        {
+            counted_read = Some(standing.entitlements_counted);
+            let (at, grants) = grants_of(state, standing).await?;
+            revision = revision.max(at);
+            read = Some((at, grants));
+        }
+        let counted_already = counted_read.is_some_and(|counted| entitlements.revision <= counted);
+        if !counted_already {
+            match repo::raise_for_entitlements(&state.db, company, entitlements.revision).await? {
+                // Entitlements newer than what the company's revision counts
+                // (their notice is still on its way) raise it now.
+                Some(raised) => {
+                    revision = raised;
+                    state.events.publish(AccessChange::company(ChangeKind::EntitlementsChanged, company, raised)).await;
+                }
+                // Counted already: perhaps by the notice's handler, between
+                // its write and this replica's memo learning it, so the
+                // revision read above may be older. The database's is the one
+                // that counts them.
+                None => revision = revision.max(self::revision(state, company, true).await?.unwrap_or(revision)),
             }
-            // Counted already: perhaps by the notice's handler, between its
-            // write and this replica's memo learning it, so the revision read
-            // above may be older. The database's is the one that counts them.
-            None => revision = revision.max(self::revision(state, company, true).await?.unwrap_or(revision)),
         }
         state.platform.counted_at(company, &entitlements, revision).await;
     }

@@ -265,6 +265,56 @@ pub async fn refresh_by_hash(db: &impl ConnectionTrait, hash: &str) -> Result<Op
     Ok(found.and_then(|(token, session)| Some((token, decode(session?)))))
 }
 
+/// What a refresh needs of the session's holder.
+#[derive(Debug, Clone)]
+pub struct Holder {
+    pub base_role: String,
+    pub disabled: bool,
+}
+
+/// The refresh token with this hash, its session and the session's holder,
+/// in one statement (a refresh's whole read).
+pub async fn refresh_with_holder(
+    db: &impl ConnectionTrait,
+    hash: &str,
+) -> Result<Option<(RefreshToken, Session, Option<Holder>)>, DbErr> {
+    use crate::domains::users::model::Status;
+    use crate::domains::users::repo::user_row;
+    use sea_orm::sea_query::{Alias, Expr as E, JoinType};
+    use sea_orm::{ExprTrait, FromQueryResult, QueryTrait};
+    let of_session: sea_orm::RelationDef = refresh_row::Entity::belongs_to(session_row::Entity)
+        .from(refresh_row::Column::SessionId)
+        .to(session_row::Column::Id)
+        .into();
+    let mut query = refresh_row::Entity::find()
+        .filter(refresh_row::Column::TokenHash.eq(hash))
+        .join(sea_orm::JoinType::InnerJoin, of_session)
+        .select_also(session_row::Entity)
+        .into_query();
+    query
+        .expr_as(E::col((user_row::Entity, user_row::Column::BaseRole)), Alias::new("holder_role"))
+        .expr_as(E::col((user_row::Entity, user_row::Column::Status)), Alias::new("holder_status"))
+        .join(
+            JoinType::LeftJoin,
+            user_row::Entity,
+            E::col((user_row::Entity, user_row::Column::Id)).equals((session_row::Entity, session_row::Column::UserId)),
+        )
+        .limit(1);
+    let Some(row) = db.query_one(&query).await? else {
+        return Ok(None);
+    };
+    let token = refresh_row::Model::from_query_result(&row, "A_")?;
+    let session = decode(session_row::Model::from_query_result(&row, "B_")?);
+    let holder = match row.try_get::<Option<String>>("", "holder_role")? {
+        Some(base_role) => {
+            let status: String = row.try_get("", "holder_status")?;
+            Some(Holder { base_role, disabled: status == Status::Disabled.as_str() })
+        }
+        None => None,
+    };
+    Ok(Some((token, session, holder)))
+}
+
 /// Marks a token rotated, keeping the sealed successor pair for retries; false
 /// if another request rotated it first.
 pub async fn rotate_refresh(

@@ -127,26 +127,23 @@ pub async fn login(state: &AppState, input: LoginIn, client: &ClientMeta) -> Res
 
 /// A new access token and a new refresh token for a session.
 async fn issue(state: &AppState, db: &impl ConnectionTrait, user: &User, session: Uuid) -> Result<TokenPair, Error> {
-    let (pair, hash) = new_pair(state, user, session)?;
+    let (pair, hash) = new_pair(state, user.id, &user.base_role, session)?;
     repo::insert_refresh(db, session, hash, state.clock.now()).await?;
     Ok(pair)
 }
 
-/// A new pair for a session, and the hash its refresh token is stored under.
-fn new_pair(state: &AppState, user: &User, session: Uuid) -> Result<(TokenPair, String), Error> {
+/// A new pair for `user`'s session, and the hash its refresh token is
+/// stored under.
+fn new_pair(state: &AppState, user: Uuid, role: &str, session: Uuid) -> Result<(TokenPair, String), Error> {
     let refresh_token = random_token();
     let hash = token_hash(&refresh_token);
     let pair = TokenPair {
-        access_token: access_token(state, user, session)?,
+        access_token: sign_access(state, user, session, role, state.config.access_token_ttl)?,
         refresh_token,
         token_type: "Bearer".to_owned(),
         expires_in: state.config.access_token_ttl.as_secs(),
     };
     Ok((pair, hash))
-}
-
-fn access_token(state: &AppState, user: &User, session: Uuid) -> Result<String, Error> {
-    sign_access(state, user.id, session, &user.base_role, state.config.access_token_ttl)
 }
 
 /// Signs an access token for `sub` in `sid`, valid for `ttl`.
@@ -185,19 +182,19 @@ pub async fn refresh(state: &AppState, presented: &str, client: &ClientMeta) -> 
     let now = state.clock.now();
     // Read beside the writer (from the last commit): the rotation itself is
     // conditional, so a token rotated meanwhile is found out by the write.
-    let (token, session) =
-        repo::refresh_by_hash(&state.reads, &token_hash(presented)).await?.ok_or(Error::InvalidRefreshToken)?;
+    let (token, session, holder) =
+        repo::refresh_with_holder(&state.reads, &token_hash(presented)).await?.ok_or(Error::InvalidRefreshToken)?;
     if token.rotated_at.is_some() {
         return retry_or_reuse(state, &token, &session, client).await;
     }
     if !session.is_live(now, state.config.session_idle_timeout) {
         return Err(Error::SessionEnded);
     }
-    let user = users::by_id(&state.reads, session.user_id).await?.ok_or(Error::SessionEnded)?;
-    if user.status == Status::Disabled {
+    let holder = holder.ok_or(Error::SessionEnded)?;
+    if holder.disabled {
         return Err(Error::AccountDisabled);
     }
-    let (pair, hash) = new_pair(state, &user, session.id)?;
+    let (pair, hash) = new_pair(state, session.user_id, &holder.base_role, session.id)?;
     let sealed = state.config.sealer.seal(&serde_json::to_vec(&pair).unwrap_or_default());
     let grace = dur(state.config.refresh_retry_grace);
     let rotation = Rotation { token: token.id, session: session.id, hash, sealed, grace };

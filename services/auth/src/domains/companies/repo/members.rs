@@ -219,6 +219,8 @@ pub async fn delete_membership(db: &impl ConnectionTrait, membership: Uuid) -> R
 #[derive(Debug, Default)]
 pub struct Standing {
     pub revision: u64,
+    /// The entitlements revision that `revision` already counts.
+    pub entitlements_counted: u64,
     pub membership: Option<Membership>,
     /// System roles first, then by name.
     pub roles: Vec<Role>,
@@ -237,6 +239,7 @@ pub async fn standing(db: &impl ConnectionTrait, company: Uuid, user: Uuid) -> R
     let mut held = Query::select()
         .expr_as(E::val("held"), Alias::new("part"))
         .expr_as(E::col((c, company_row::Column::Revision)), Alias::new("revision"))
+        .expr_as(E::col((c, company_row::Column::EntitlementsRevision)), Alias::new("entitlements_revision"))
         .expr_as(E::col((m, membership_row::Column::Id)), Alias::new("membership_id"))
         .expr_as(E::col((m, membership_row::Column::Status)), Alias::new("status"))
         .expr_as(E::col((m, membership_row::Column::CreatedAt)), Alias::new("member_since"))
@@ -269,7 +272,7 @@ pub async fn standing(db: &impl ConnectionTrait, company: Uuid, user: Uuid) -> R
         .to_owned();
     let granted = Query::select()
         .expr(E::val("granted"))
-        .exprs([null(), null(), null(), null(), null(), null(), null(), null()])
+        .exprs([null(), null(), null(), null(), null(), null(), null(), null(), null()])
         .expr(E::col((g, grant_row::Column::Permission)))
         .from(g)
         .inner_join(m, E::col((m, membership_row::Column::Id)).equals((g, grant_row::Column::MembershipId)))
@@ -287,6 +290,8 @@ pub async fn standing(db: &impl ConnectionTrait, company: Uuid, user: Uuid) -> R
         }
         let standing = found.get_or_insert_with(Standing::default);
         standing.revision = u64::try_from(row.try_get::<i64>("", "revision")?).map_err(corrupt)?;
+        standing.entitlements_counted =
+            u64::try_from(row.try_get::<i64>("", "entitlements_revision")?).map_err(corrupt)?;
         if let Some(id) = row.try_get::<Option<Uuid>>("", "membership_id")? {
             let status: String = row.try_get("", "status")?;
             standing.membership = Some(Membership {
