@@ -250,21 +250,6 @@ pub async fn rotate_refreshes(
     Ok(rotated.into_iter().map(|r| r.id).collect())
 }
 
-/// The refresh token with this hash and its session, in one statement.
-pub async fn refresh_by_hash(db: &impl ConnectionTrait, hash: &str) -> Result<Option<(RefreshToken, Session)>, DbErr> {
-    let of_session: sea_orm::RelationDef = refresh_row::Entity::belongs_to(session_row::Entity)
-        .from(refresh_row::Column::SessionId)
-        .to(session_row::Column::Id)
-        .into();
-    let found = refresh_row::Entity::find()
-        .filter(refresh_row::Column::TokenHash.eq(hash))
-        .join(sea_orm::JoinType::InnerJoin, of_session)
-        .select_also(session_row::Entity)
-        .one(db)
-        .await?;
-    Ok(found.and_then(|(token, session)| Some((token, decode(session?)))))
-}
-
 /// What a refresh needs of the session's holder.
 #[derive(Debug, Clone)]
 pub struct Holder {

@@ -182,8 +182,9 @@ pub async fn refresh(state: &AppState, presented: &str, client: &ClientMeta) -> 
     let now = state.clock.now();
     // Read beside the writer (from the last commit): the rotation itself is
     // conditional, so a token rotated meanwhile is found out by the write.
+    let presented_hash = token_hash(presented);
     let (token, session, holder) =
-        repo::refresh_with_holder(&state.reads, &token_hash(presented)).await?.ok_or(Error::InvalidRefreshToken)?;
+        repo::refresh_with_holder(&state.reads, &presented_hash).await?.ok_or(Error::InvalidRefreshToken)?;
     if token.rotated_at.is_some() {
         return retry_or_reuse(state, &token, &session, client).await;
     }
@@ -204,8 +205,8 @@ pub async fn refresh(state: &AppState, presented: &str, client: &ClientMeta) -> 
     if !rotated {
         // A concurrent request rotated it first (answer as its retry), or the
         // session ended meanwhile.
-        let (token, session) =
-            repo::refresh_by_hash(&state.db, &token_hash(presented)).await?.ok_or(Error::InvalidRefreshToken)?;
+        let (token, session, _) =
+            repo::refresh_with_holder(&state.db, &presented_hash).await?.ok_or(Error::InvalidRefreshToken)?;
         if token.rotated_at.is_none() {
             return Err(Error::SessionEnded);
         }
