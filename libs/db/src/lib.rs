@@ -346,6 +346,23 @@ mod tests {
         let _ = std::fs::remove_dir_all(dir);
     }
 
+    /// Built with the planner stability guarantee (`.cargo/config.toml`):
+    /// without it, every page of a list (its LIMIT and OFFSET bound as
+    /// parameters) is compiled again each time it is read.
+    #[tokio::test]
+    async fn the_embedded_sqlite_plans_a_statement_once_whatever_its_values() {
+        let db = connect("sqlite::memory:", 1).await.unwrap();
+        let options = db
+            .query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), "PRAGMA compile_options"))
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get_by_index::<String>(0))
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        assert!(options.iter().any(|o| o == "ENABLE_QPSG"), "compiled with {options:?}");
+    }
+
     #[test]
     fn passwords_never_reach_messages() {
         assert_eq!(redact("postgres://app:s3cret@db:5432/auth"), "postgres://app:***@db:5432/auth");
