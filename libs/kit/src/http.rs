@@ -12,7 +12,6 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use opentelemetry::trace::TraceContextExt;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
@@ -64,32 +63,44 @@ impl Default for HttpSettings {
 }
 
 /// Wraps a service's router with the fleet's layers and JSON fallbacks.
+///
+/// The layers are one stack, applied once: each `Router::layer` call wraps
+/// every route in one more boxed service, and a request clones every box
+/// below the one it enters (the state of its handler with each).
 pub fn finish(router: Router, settings: &HttpSettings) -> Router {
-    let router = router
-        .fallback(|| async { ApiError::from_status(StatusCode::NOT_FOUND) })
-        .method_not_allowed_fallback(|| async { ApiError::from_status(StatusCode::METHOD_NOT_ALLOWED) })
-        .layer(axum::extract::DefaultBodyLimit::max(settings.body_limit))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(answer_panic))
+    let edge = tower::ServiceBuilder::new()
+        .layer(middleware::from_fn(observe))
+        .layer(cors(&settings.cors_origins))
+        .layer(tower::util::MapResponseLayer::new(security_headers as fn(Response) -> Response))
+        // Outside the timeout, so that its 408 gets the envelope too.
         .layer(middleware::from_fn(envelope_bare_errors))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             settings.request_timeout,
-        ));
-    security_headers(router).layer(cors(&settings.cors_origins)).layer(middleware::from_fn(observe))
+        ))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(answer_panic))
+        .layer(axum::extract::DefaultBodyLimit::max(settings.body_limit));
+    router
+        .fallback(|| async { ApiError::from_status(StatusCode::NOT_FOUND) })
+        .method_not_allowed_fallback(|| async { ApiError::from_status(StatusCode::METHOD_NOT_ALLOWED) })
+        .layer(edge)
 }
 
-fn security_headers(router: Router) -> Router {
-    let headers: [(HeaderName, &'static str); 6] = [
-        (header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains"),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-        (header::REFERRER_POLICY, "no-referrer"),
-        (header::CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'"),
-        (header::CACHE_CONTROL, "no-store"),
+/// The headers every answer carries unless its handler set its own.
+fn security_headers(mut response: Response) -> Response {
+    static HEADERS: [(HeaderName, HeaderValue); 6] = [
+        (header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000; includeSubDomains")),
+        (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+        (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'")),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
     ];
-    headers.into_iter().fold(router, |router, (name, value)| {
-        router.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)))
-    })
+    let headers = response.headers_mut();
+    for (name, value) in &HEADERS {
+        headers.entry(name).or_insert_with(|| value.clone());
+    }
+    response
 }
 
 fn cors(origins: &[String]) -> CorsLayer {
@@ -259,5 +270,39 @@ mod tests {
         assert_eq!(body["error"], "INTERNAL");
         assert_eq!(body["message"], "internal error", "nothing of the panic reaches the client");
         assert!(body["requestId"].is_string());
+    }
+
+    #[tokio::test]
+    async fn a_request_past_its_time_is_an_enveloped_408_with_the_fleet_headers() {
+        async fn slow() -> &'static str {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            "too late"
+        }
+        let settings = HttpSettings { request_timeout: Duration::from_millis(50), ..HttpSettings::default() };
+        let app = finish(Router::new().route("/slow", get(slow)), &settings);
+        let response = app.oneshot(Request::get("/slow").body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+        assert!(response.headers().contains_key(&REQUEST_ID));
+        let body = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"], "TIMEOUT");
+    }
+
+    #[tokio::test]
+    async fn a_handler_header_is_kept_and_the_rest_are_added() {
+        async fn cached() -> ([(header::HeaderName, &'static str); 1], &'static str) {
+            ([(header::CACHE_CONTROL, "public, max-age=60")], "{}")
+        }
+        let app = finish(Router::new().route("/cached", get(cached)), &HttpSettings::default());
+        let response = app.oneshot(Request::get("/cached").body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "public, max-age=60");
+        assert_eq!(response.headers()[header::X_FRAME_OPTIONS], "DENY");
+        let missing = finish(Router::new(), &HttpSettings::default())
+            .oneshot(Request::get("/nowhere").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        assert_eq!(missing.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     }
 }
