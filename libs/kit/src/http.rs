@@ -168,8 +168,9 @@ async fn observe(mut request: Request, next: Next) -> Response {
         .get(&REQUEST_ID)
         .and_then(accept_request_id)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        request.headers_mut().insert(REQUEST_ID, v);
+    let request_id_header = HeaderValue::from_str(&request_id).ok();
+    if let Some(v) = &request_id_header {
+        request.headers_mut().insert(REQUEST_ID, v.clone());
     }
     let route = request
         .extensions()
@@ -210,7 +211,7 @@ async fn observe(mut request: Request, next: Next) -> Response {
     } else {
         tracing::debug!(parent: &span, status, elapsed_ms = (elapsed * 1e6).round() / 1e3, "request served");
     }
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
+    if let Some(v) = request_id_header {
         response.headers_mut().insert(REQUEST_ID, v);
     }
     response

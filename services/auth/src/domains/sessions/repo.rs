@@ -3,6 +3,7 @@ use sea_orm::entity::prelude::*;
 use sea_orm::{ConnectionTrait, QueryOrder, QuerySelect, Set};
 
 use super::model::{RevokeReason, Session};
+use crate::domains::users::model::Status;
 
 pub mod session_row {
     use sea_orm::entity::prelude::*;
@@ -254,7 +255,7 @@ pub async fn rotate_refreshes(
 #[derive(Debug, Clone)]
 pub struct Holder {
     pub base_role: String,
-    pub disabled: bool,
+    pub status: Status,
 }
 
 /// The refresh token with this hash, its session and the session's holder,
@@ -263,7 +264,6 @@ pub async fn refresh_with_holder(
     db: &impl ConnectionTrait,
     hash: &str,
 ) -> Result<Option<(RefreshToken, Session, Option<Holder>)>, DbErr> {
-    use crate::domains::users::model::Status;
     use crate::domains::users::repo::user_row;
     use sea_orm::sea_query::{Alias, Expr as E, JoinType};
     use sea_orm::{ExprTrait, FromQueryResult, QueryTrait};
@@ -293,7 +293,7 @@ pub async fn refresh_with_holder(
     let holder = match row.try_get::<Option<String>>("", "holder_role")? {
         Some(base_role) => {
             let status: String = row.try_get("", "holder_status")?;
-            Some(Holder { base_role, disabled: status == Status::Disabled.as_str() })
+            Some(Holder { base_role, status: Status::stored(&status) })
         }
         None => None,
     };

@@ -192,7 +192,7 @@ pub async fn refresh(state: &AppState, presented: &str, client: &ClientMeta) -> 
         return Err(Error::SessionEnded);
     }
     let holder = holder.ok_or(Error::SessionEnded)?;
-    if holder.disabled {
+    if holder.status == Status::Disabled {
         return Err(Error::AccountDisabled);
     }
     let (pair, hash) = new_pair(state, session.user_id, &holder.base_role, session.id)?;

@@ -59,6 +59,11 @@ impl Status {
             Self::Disabled => "disabled",
         }
     }
+
+    /// The status a stored value means: only "disabled" disables.
+    pub fn stored(raw: &str) -> Self {
+        if raw == Self::Disabled.as_str() { Self::Disabled } else { Self::Active }
+    }
 }
 
 /// The identity core.

@@ -78,7 +78,7 @@ fn decode(row: user_row::Model) -> User {
         email: row.email,
         password_hash: row.password_hash,
         base_role: row.base_role,
-        status: if row.status == Status::Disabled.as_str() { Status::Disabled } else { Status::Active },
+        status: Status::stored(&row.status),
         email_verified_at: row.email_verified_at,
         created_at: row.created_at,
         updated_at: row.updated_at,
