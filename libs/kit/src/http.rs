@@ -222,6 +222,11 @@ pub trait Readiness: Send + Sync + 'static {
     fn check(&self) -> impl std::future::Future<Output = Result<(), String>> + Send;
 }
 
+/// How long `/readyz` waits for its checks: under the probe's own timeout
+/// (2 s in the chart), so a check that hangs is a "not ready" that says why,
+/// not a probe that times out without a word.
+const READINESS_BOUND: Duration = Duration::from_millis(1500);
+
 /// `/healthz` (the process is alive) and `/readyz` (it can serve: its database
 /// and required peers answer).
 pub fn health_routes<R: Readiness + Clone>(readiness: R) -> Router {
@@ -235,7 +240,10 @@ pub fn health_routes<R: Readiness + Clone>(readiness: R) -> Router {
                     if crate::server::is_draining() {
                         return ApiError::unavailable("DRAINING", "the service is stopping", 1).into_response();
                     }
-                    match readiness.check().await {
+                    let checked = tokio::time::timeout(READINESS_BOUND, readiness.check()).await.unwrap_or_else(|_| {
+                        Err(format!("the readiness checks took longer than {} ms", READINESS_BOUND.as_millis()))
+                    });
+                    match checked {
                         Ok(()) => crate::envelope::Data(serde_json::json!({"status": "ready"})).into_response(),
                         Err(reason) => {
                             tracing::warn!(%reason, "not ready");
@@ -288,6 +296,28 @@ mod tests {
         let body = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
         let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(body["error"], "TIMEOUT");
+    }
+
+    #[derive(Clone)]
+    struct Hung;
+
+    impl Readiness for Hung {
+        async fn check(&self) -> Result<(), String> {
+            std::future::pending().await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_readiness_check_that_hangs_is_not_ready_before_the_probe_gives_up() {
+        let app = finish(health_routes(Hung), &HttpSettings::default());
+        let asked = Instant::now();
+        let response = app.oneshot(Request::get("/readyz").body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(asked.elapsed() < Duration::from_secs(2), "answered in {:?}", asked.elapsed());
+        let body = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"], "NOT_READY");
+        assert!(body["message"].as_str().unwrap().contains("took longer"), "{body}");
     }
 
     #[tokio::test]

@@ -34,9 +34,15 @@ pub struct TestClient {
     pub http: reqwest::Client,
 }
 
+/// Longer than any service's own request timeout (30 s), so an answer that
+/// is slow still arrives, while a service that stopped answering fails the
+/// test with the request it hung on instead of stalling it.
+const PATIENCE: std::time::Duration = std::time::Duration::from_secs(45);
+
 impl TestClient {
     pub fn new(base: impl Into<String>) -> Self {
-        Self { base: base.into(), http: reqwest::Client::new() }
+        let http = reqwest::Client::builder().timeout(PATIENCE).build().expect("an HTTP client");
+        Self { base: base.into(), http }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -44,7 +50,10 @@ impl TestClient {
     }
 
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
-        let response = request.send().await.expect("request reached the service");
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(e) => panic!("no answer from {}: {e}", e.url().map_or("the service", |u| u.as_str())),
+        };
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.bytes().await.expect("body");
