@@ -7,12 +7,50 @@
 //! taken at once: nothing waits for company, the batches form by themselves
 //! while the previous one is committing.
 //!
+//! Under load, a path may *regather*: the writers a batch has just answered
+//! come back with their next write a moment later, just after the next batch
+//! was taken without them. With one batch in flight, batches then alternate
+//! between two halves of the writers, and each commit (on PostgreSQL, one
+//! WAL flush) carries half of what it could. A regathering path gives the
+//! writers the last batch answered [`Batching::regather`] from their answer
+//! to join the next one; a writer that comes after a quiet moment is taken
+//! at once.
+//!
 //! Metrics per path: `group_commit_batches_total` and
 //! `group_commit_jobs_total` (their ratio is the mean batch size).
 
 use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
+
+/// How one path's jobs are batched.
+#[derive(Debug, Clone, Copy)]
+pub struct Batching {
+    /// Jobs in one batch at most.
+    pub max: usize,
+    /// Batches in flight at once: one on SQLite, whose single writer takes
+    /// them in turn, and for writes that crowd onto the same rows; several
+    /// on PostgreSQL for writes to different rows, so that one batch's round
+    /// trips and commit overlap the next one's.
+    pub lanes: usize,
+    /// How long after the last batch answered its writers the next batch
+    /// may wait for them to come back; zero never waits. A job that comes
+    /// later than that is taken at once.
+    pub regather: Duration,
+}
+
+impl Batching {
+    /// Up to `max` jobs a batch, `lanes` batches in flight, no regathering.
+    pub fn new(max: usize, lanes: usize) -> Self {
+        Self { max, lanes, regather: Duration::ZERO }
+    }
+
+    pub fn regathering(self, regather: Duration) -> Self {
+        Self { regather, ..self }
+    }
+}
 
 /// A queue in front of one batch function; cheap to clone.
 pub struct GroupCommit<J, R> {
@@ -26,28 +64,43 @@ impl<J, R> Clone for GroupCommit<J, R> {
 }
 
 impl<J: Send + 'static, R: Send + 'static> GroupCommit<J, R> {
-    /// Starts the task that runs `batch` on up to `max` waiting jobs at a
-    /// time, with at most `lanes` batches in flight at once (one on SQLite,
-    /// whose single writer takes them in turn; several on PostgreSQL, so
-    /// that one batch's round trips and commit overlap the next one's).
+    /// Starts the task that runs `batch` on the waiting jobs as `shape` says.
     /// `batch` answers one result per job, in the jobs' order. The task ends
     /// when the last handle is dropped. `path` names it in the metrics.
-    pub fn start<F, Fut>(path: &'static str, max: usize, lanes: usize, batch: F) -> Self
+    pub fn start<F, Fut>(path: &'static str, shape: Batching, batch: F) -> Self
     where
         F: Fn(Vec<J>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Vec<R>> + Send + 'static,
     {
-        let max = max.max(1);
-        let batch = std::sync::Arc::new(batch);
-        let lanes = std::sync::Arc::new(tokio::sync::Semaphore::new(lanes.max(1)));
+        let max = shape.max.max(1);
+        let batch = Arc::new(batch);
+        let lanes = Arc::new(tokio::sync::Semaphore::new(shape.lanes.max(1)));
+        // How many writers the last batch to finish answered, and when.
+        let answered = Arc::new(std::sync::Mutex::new((0usize, tokio::time::Instant::now())));
         let (queue, mut waiting) = mpsc::channel::<(J, oneshot::Sender<R>)>(max * 8);
         tokio::spawn(async move {
             let mut taken = Vec::with_capacity(max);
             // A lane first, then the jobs: while every lane is busy, the
             // jobs that come wait together for the next batch.
-            while let Ok(lane) = lanes.clone().acquire_owned().await
-                && waiting.recv_many(&mut taken, max).await > 0
-            {
+            while let Ok(lane) = lanes.clone().acquire_owned().await {
+                let queued = waiting.len();
+                if waiting.recv_many(&mut taken, max).await == 0 {
+                    break;
+                }
+                if !shape.regather.is_zero() {
+                    // The writers waiting already, and those just answered,
+                    // who are expected back within the regather window.
+                    let (returning, at) = *answered.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let expected = (queued + returning).min(max);
+                    let until = at + shape.regather;
+                    while taken.len() < expected && tokio::time::Instant::now() < until {
+                        let missing = expected - taken.len();
+                        let more = waiting.recv_many(&mut taken, missing);
+                        if !matches!(tokio::time::timeout_at(until, more).await, Ok(n) if n > 0) {
+                            break;
+                        }
+                    }
+                }
                 // A writer that gave up (its request timed out or was
                 // dropped) is told nothing, so its write is not made either.
                 let (jobs, answers): (Vec<J>, Vec<oneshot::Sender<R>>) =
@@ -57,7 +110,7 @@ impl<J: Send + 'static, R: Send + 'static> GroupCommit<J, R> {
                 }
                 metrics::counter!("group_commit_batches_total", "path" => path).increment(1);
                 metrics::counter!("group_commit_jobs_total", "path" => path).increment(jobs.len() as u64);
-                let batch = batch.clone();
+                let (batch, answered) = (batch.clone(), answered.clone());
                 tokio::spawn(async move {
                     // Its own task, so a panic in one batch drops that
                     // batch's answers (their senders see it) and the queue
@@ -65,6 +118,8 @@ impl<J: Send + 'static, R: Send + 'static> GroupCommit<J, R> {
                     match tokio::spawn(async move { batch(jobs).await }).await {
                         Ok(results) => {
                             debug_assert_eq!(results.len(), answers.len(), "one result per job");
+                            *answered.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                                (answers.len(), tokio::time::Instant::now());
                             for (answer, result) in answers.into_iter().zip(results) {
                                 let _ = answer.send(result);
                             }
@@ -147,6 +202,18 @@ pub fn lanes_for(db: &sea_orm::DatabaseConnection) -> usize {
     }
 }
 
+/// How long a batch of a one-lane path waits for returning writers under
+/// load ([`Batching::regather`]): on PostgreSQL every commit waits for its
+/// WAL flush (milliseconds on a real disk), so a batch that carries every
+/// writer saves whole flushes; SQLite's commits in WAL mode flush nothing,
+/// and a batch there is never kept waiting.
+pub fn regather_for(db: &sea_orm::DatabaseConnection) -> Duration {
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => Duration::ZERO,
+        _ => Duration::from_millis(1),
+    }
+}
+
 /// Every job's answer from a batch's outcome: the batch's own answers when
 /// it committed; when a conflict refused it, each job tried `alone`; when
 /// the database failed it, a refusal to retry later for each.
@@ -188,7 +255,7 @@ mod tests {
     async fn jobs_waiting_together_share_a_batch_and_each_gets_its_own_answer() {
         let batches = Arc::new(AtomicUsize::new(0));
         let counted = batches.clone();
-        let commit = GroupCommit::start("test", 16, 1, move |jobs: Vec<i64>| {
+        let commit = GroupCommit::start("test", Batching::new(16, 1), move |jobs: Vec<i64>| {
             counted.fetch_add(1, Ordering::SeqCst);
             async move {
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -206,7 +273,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_batch_that_panics_refuses_its_jobs_and_the_queue_goes_on() {
-        let commit = GroupCommit::start("test", 4, 1, |jobs: Vec<i64>| async move {
+        let commit = GroupCommit::start("test", Batching::new(4, 1), |jobs: Vec<i64>| async move {
             assert!(!jobs.contains(&7), "seven is refused");
             jobs
         });
@@ -218,7 +285,7 @@ mod tests {
     async fn a_writer_that_gave_up_is_not_written() {
         let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
         let written = seen.clone();
-        let commit = GroupCommit::start("test", 4, 1, move |jobs: Vec<i64>| {
+        let commit = GroupCommit::start("test", Batching::new(4, 1), move |jobs: Vec<i64>| {
             written.lock().unwrap().extend(jobs.iter().copied());
             async move {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -233,6 +300,66 @@ mod tests {
         assert_eq!(first.await.unwrap(), Some(1));
         assert_eq!(commit.submit(3).await, Some(3));
         assert_eq!(*seen.lock().unwrap(), [1, 3], "the job nobody waited for was never written");
+    }
+
+    /// Eight writers who each come back a few milliseconds after their
+    /// answer, ten times: the batches a path makes of them.
+    async fn batches_of_returning_writers(shape: Batching) -> usize {
+        let batches = Arc::new(AtomicUsize::new(0));
+        let counted = batches.clone();
+        let commit = GroupCommit::start("test", shape, move |jobs: Vec<u64>| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            async move {
+                tokio::time::sleep(std::time::Duration::from_millis(15)).await;
+                jobs
+            }
+        });
+        let writers: Vec<_> = (1..=8u64)
+            .map(|writer| {
+                let commit = commit.clone();
+                tokio::spawn(async move {
+                    for _ in 0..10 {
+                        assert_eq!(commit.submit(writer).await, Some(writer));
+                        tokio::time::sleep(std::time::Duration::from_millis(writer)).await;
+                    }
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.await.unwrap();
+        }
+        batches.load(Ordering::SeqCst)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writers_who_come_back_at_once_share_the_next_batch_when_the_path_regathers() {
+        let regathered =
+            batches_of_returning_writers(Batching::new(64, 1).regathering(std::time::Duration::from_millis(40))).await;
+        let alone = batches_of_returning_writers(Batching::new(64, 1)).await;
+        assert!(regathered <= 13, "80 writes of 8 returning writers took {regathered} batches, not about 10");
+        assert!(alone >= 16, "without regathering the writers split the batches between them ({alone} batches)");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_regathering_batch_waits_no_longer_than_its_window_and_not_at_all_after_a_quiet_moment() {
+        let window = std::time::Duration::from_millis(100);
+        let commit =
+            GroupCommit::start("test", Batching::new(64, 1).regathering(window), |jobs: Vec<i64>| async move {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                jobs.into_iter().map(Ok::<i64, i64>).collect::<Vec<_>>()
+            });
+        assert_eq!(futures_join(&commit, 8).await.len(), 8);
+        // Only one of the eight comes back: the batch waits out its window, no more.
+        let asked = std::time::Instant::now();
+        assert_eq!(commit.submit(1).await, Some(Ok(1)));
+        let waited = asked.elapsed();
+        assert!(waited < window + std::time::Duration::from_millis(60), "a lone writer waited {waited:?}");
+        // After a quiet moment longer than the window, a writer is taken at once.
+        tokio::time::sleep(window + std::time::Duration::from_millis(20)).await;
+        let asked = std::time::Instant::now();
+        assert_eq!(commit.submit(2).await, Some(Ok(2)));
+        let waited = asked.elapsed();
+        assert!(waited < std::time::Duration::from_millis(50), "after a quiet moment a writer waited {waited:?}");
     }
 
     async fn futures_join(commit: &GroupCommit<i64, Result<i64, i64>>, n: i64) -> Vec<Option<Result<i64, i64>>> {

@@ -1,7 +1,7 @@
 //! The rules of signing in and staying signed in.
 
 use chrono::Duration;
-use marquee_db::{BatchFailed, GroupCommit};
+use marquee_db::{BatchFailed, Batching, GroupCommit};
 use marquee_guard::{ACCESS_TOKEN_TYPE, AccessClaims};
 use marquee_kit::Clock;
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
@@ -235,10 +235,14 @@ pub type Rotations = GroupCommit<Rotation, Result<bool, Error>>;
 const ROTATIONS_PER_COMMIT: usize = 64;
 
 pub fn rotations(db: DatabaseConnection, clock: Clock) -> Rotations {
-    GroupCommit::start("refresh_rotations", ROTATIONS_PER_COMMIT, marquee_db::lanes_for(&db), move |jobs| {
-        let (db, clock) = (db.clone(), clock.clone());
-        async move { rotate(&db, &clock, jobs).await }
-    })
+    GroupCommit::start(
+        "refresh_rotations",
+        Batching::new(ROTATIONS_PER_COMMIT, marquee_db::lanes_for(&db)),
+        move |jobs| {
+            let (db, clock) = (db.clone(), clock.clone());
+            async move { rotate(&db, &clock, jobs).await }
+        },
+    )
 }
 
 /// Rotates the waiting tokens of live sessions in one transaction: one

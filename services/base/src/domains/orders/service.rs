@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
-use marquee_db::{BatchFailed, GroupCommit};
+use marquee_db::{BatchFailed, Batching, GroupCommit};
 use marquee_guard::AccessContext;
 use marquee_kit::Clock;
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
@@ -317,7 +317,8 @@ const BATCH: usize = 64;
 const LANES: usize = 1;
 
 pub fn reservations(db: DatabaseConnection, clock: Clock, hold: Duration) -> Reservations {
-    GroupCommit::start("order_reservations", BATCH, LANES, move |jobs| {
+    let shape = Batching::new(BATCH, LANES).regathering(marquee_db::regather_for(&db));
+    GroupCommit::start("order_reservations", shape, move |jobs| {
         let (db, clock) = (db.clone(), clock.clone());
         async move {
             let outcome = reserve_batch(&db, &clock, hold, &jobs).await;

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use marquee_db::{BatchFailed, DbError, GroupCommit};
+use marquee_db::{BatchFailed, Batching, DbError, GroupCommit};
 use marquee_guard::AccessContext;
 use marquee_kit::Clock;
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
@@ -209,7 +209,8 @@ const BATCH: usize = 64;
 const LANES: usize = 1;
 
 pub fn claims(db: DatabaseConnection, clock: Clock) -> Claims {
-    GroupCommit::start("registrations", BATCH, LANES, move |jobs| {
+    let shape = Batching::new(BATCH, LANES).regathering(marquee_db::regather_for(&db));
+    GroupCommit::start("registrations", shape, move |jobs| {
         let (db, clock) = (db.clone(), clock.clone());
         async move { write_batch(&db, &clock, jobs).await }
     })

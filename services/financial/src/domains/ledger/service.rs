@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use marquee_db::{BatchFailed, GroupCommit};
+use marquee_db::{BatchFailed, Batching, GroupCommit};
 use marquee_guard::AccessContext;
 use marquee_kit::{Clock, FieldIssue};
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
@@ -106,7 +106,8 @@ const BATCH: usize = 64;
 const LANES: usize = 1;
 
 pub fn writer(db: DatabaseConnection, clock: Clock) -> Writer {
-    GroupCommit::start("ledger_entries", BATCH, LANES, move |jobs| {
+    let shape = Batching::new(BATCH, LANES).regathering(marquee_db::regather_for(&db));
+    GroupCommit::start("ledger_entries", shape, move |jobs| {
         let (db, clock) = (db.clone(), clock.clone());
         async move { write_batch(&db, &clock, jobs).await }
     })

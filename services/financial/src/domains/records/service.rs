@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use marquee_db::{BatchFailed, GroupCommit};
+use marquee_db::{BatchFailed, Batching, GroupCommit};
 use marquee_guard::AccessContext;
 use marquee_kit::Clock;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
@@ -368,7 +368,7 @@ const FACT_BATCH: usize = 64;
 /// One batch in flight: a company's facts post to the same few system
 /// accounts, so a second batch would wait on the first one's row locks.
 pub fn fact_writer(db: DatabaseConnection, clock: Clock) -> FactWriter {
-    GroupCommit::start("facts", FACT_BATCH, 1, move |facts| {
+    GroupCommit::start("facts", Batching::new(FACT_BATCH, 1), move |facts| {
         let (db, clock) = (db.clone(), clock.clone());
         async move { record_facts(&db, &clock, facts).await }
     })
