@@ -107,6 +107,9 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(ApiError::field("body", "must be a JSON object"));
     }
+    if let Some(field) = nul_character_in(bytes) {
+        return Err(ApiError::field(field, NUL_REFUSED));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -138,6 +141,47 @@ fn describe_json_error(e: &serde_json::Error) -> String {
     }
 }
 
+/// Text stored in PostgreSQL cannot hold U+0000: such a value is refused as
+/// the input it is, before it could fail a write (and a group commit's
+/// neighbours with it).
+const NUL_REFUSED: &str = "must not contain the NUL character (\\u0000)";
+
+/// Where a JSON body spells U+0000 (`\u0000`; JSON has no other way to carry
+/// it), as the path of its field (`postings[1].currency`); `body` when it is
+/// a key or the body is not valid JSON (its decoding then says why).
+fn nul_character_in(bytes: &[u8]) -> Option<String> {
+    let mut i = 0;
+    let mut found = false;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            if bytes.get(i + 1..i + 6) == Some(b"u0000".as_slice()) {
+                found = true;
+                break;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    if !found {
+        return None;
+    }
+    fn walk(value: &serde_json::Value, path: &str) -> Option<String> {
+        match value {
+            serde_json::Value::String(s) => s.contains('\0').then(|| path.to_owned()),
+            serde_json::Value::Array(items) => {
+                items.iter().enumerate().find_map(|(i, v)| walk(v, &format!("{path}[{i}]")))
+            }
+            serde_json::Value::Object(fields) => fields
+                .iter()
+                .find_map(|(k, v)| walk(v, &if path.is_empty() { k.clone() } else { format!("{path}.{k}") })),
+            _ => None,
+        }
+    }
+    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    Some(walk(&value, "").unwrap_or_else(|| "body".to_owned()))
+}
+
 /// The field named by serde's "missing field `x`".
 fn missing_field(message: &str) -> Option<&str> {
     message.strip_prefix("missing field `")?.split('`').next()
@@ -162,6 +206,11 @@ where
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
+        if let Some((name, _)) =
+            form_urlencoded::parse(query.as_bytes()).find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return Err(ApiError::field(name.replace('\0', ""), NUL_REFUSED));
+        }
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
@@ -293,5 +342,45 @@ mod if_match_tests {
         for bad in ["", "\"\"", "\"-1\"", "abc", "\"18446744073709551616\"", "\"1\", \"2\""] {
             assert_eq!(IfMatch::parse(bad), None, "{bad}");
         }
+    }
+}
+
+#[cfg(test)]
+mod nul_tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Line {
+        currency: String,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Entry {
+        description: String,
+        postings: Vec<Line>,
+    }
+
+    fn field_of(body: &str) -> Option<String> {
+        match decode_json::<Entry>(body.as_bytes()) {
+            Ok(_) => None,
+            Err(e) => Some(format!("{} {}", e.details[0].field, e.details[0].issue)),
+        }
+    }
+
+    #[test]
+    fn a_nul_character_is_refused_naming_its_field_and_an_escaped_backslash_is_not_one() {
+        let nul = field_of(r#"{"description": "ok", "postings": [{"currency": "EUR"}, {"currency": "E\u0000R"}]}"#);
+        assert_eq!(nul.as_deref().map(|f| f.split(' ').next().unwrap()), Some("postings[1].currency"), "{nul:?}");
+        assert!(nul.unwrap().contains("NUL"));
+        // `\\u0000` is a backslash followed by the letters u0000: plain text.
+        assert_eq!(field_of(r#"{"description": "a\\u0000b", "postings": []}"#), None);
+        assert_eq!(
+            field_of(r#"{"description": "a\\\\\u0000", "postings": []}"#).unwrap().split(' ').next(),
+            Some("description")
+        );
     }
 }

@@ -343,6 +343,10 @@ async fn a_refused_entry_amid_accepted_ones_fails_only_itself() {
     }
     for _ in 0..4 {
         sends.push(("plain", t.clone(), transfer(&costs, &equity, 1, "EUR")));
+        // Text PostgreSQL cannot store: refused as input, never a failed batch.
+        let mut nul = transfer(&costs, &equity, 3, "EUR");
+        nul["reference"] = json!("invoice\u{0}42");
+        sends.push(("nul", t.clone(), nul));
     }
     let barrier = Arc::new(tokio::sync::Barrier::new(sends.len()));
     let mut tasks = Vec::new();
@@ -366,6 +370,7 @@ async fn a_refused_entry_amid_accepted_ones_fails_only_itself() {
                 keyed_ids.insert(r.data()["id"].as_str().unwrap().to_owned());
             }
             ("plain", 201) => {}
+            ("nul", 400) => assert_eq!(r.fields(), ["reference"]),
             (kind, status) => panic!("{kind}: {status} {:?}", r.body),
         }
     }
