@@ -383,4 +383,24 @@ mod nul_tests {
             Some("description")
         );
     }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Search {
+        q: Option<String>,
+    }
+
+    impl Validate for Search {}
+
+    async fn ask(uri: &'static str) -> Result<Option<String>, ApiError> {
+        let (mut parts, ()) = axum::http::Request::get(uri).body(()).unwrap().into_parts();
+        Query::<Search>::from_request_parts(&mut parts, &()).await.map(|Query(s)| s.q)
+    }
+
+    #[tokio::test]
+    async fn a_nul_character_in_a_query_is_refused_naming_its_parameter() {
+        let refused = ask("/acts?q=a%00b").await.unwrap_err();
+        assert_eq!((refused.status, refused.details[0].field.as_str()), (StatusCode::BAD_REQUEST, "q"));
+        assert_eq!(ask("/acts?q=a%20b").await.unwrap(), Some("a b".to_owned()));
+    }
 }
