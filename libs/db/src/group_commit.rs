@@ -160,6 +160,20 @@ pub async fn begin_batch(db: &sea_orm::DatabaseConnection) -> Result<sea_orm::Da
     Ok(txn)
 }
 
+/// From here to the end of a batch's transaction, PostgreSQL plans and caches
+/// its statements as usual again (see [`begin_batch`]). Each row an insert
+/// writes has its foreign keys checked by a cached statement of their own:
+/// planned afresh for every row of every batch, those checks cost a batch of
+/// postings more than its inserts. Lookups whose plan must follow the data
+/// go before this; inserts of rows whose references are checked go after.
+pub async fn plan_as_usual(txn: &sea_orm::DatabaseTransaction) -> Result<(), sea_orm::DbErr> {
+    use sea_orm::ConnectionTrait;
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        txn.execute_unprepared("SET LOCAL plan_cache_mode = auto").await?;
+    }
+    Ok(())
+}
+
 /// Where a batch failed as a whole.
 pub enum BatchFailed {
     /// A constraint refused it before its commit (say, a key another replica

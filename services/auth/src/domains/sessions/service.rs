@@ -273,10 +273,12 @@ async fn try_rotate(db: &DatabaseConnection, clock: &Clock, jobs: &[Rotation]) -
     // A token sent twice in one batch is rotated by the first of the two.
     let answers: Vec<bool> = jobs.iter().map(|j| rotated.remove(&j.token)).collect();
     let won: Vec<&Rotation> = jobs.iter().zip(&answers).filter(|(_, won)| **won).map(|(j, _)| j).collect();
-    let successors: Vec<(Uuid, String)> = won.iter().map(|j| (j.session, j.hash.clone())).collect();
-    repo::insert_refreshes(&txn, &successors, now).await?;
     let sessions: Vec<Uuid> = won.iter().map(|j| j.session).collect();
     repo::touch_all(&txn, &sessions, now).await?;
+    // Each successor has its session checked: not planned again for each.
+    marquee_db::plan_as_usual(&txn).await?;
+    let successors: Vec<(Uuid, String)> = won.iter().map(|j| (j.session, j.hash.clone())).collect();
+    repo::insert_refreshes(&txn, &successors, now).await?;
     txn.commit().await?;
     Ok(answers)
 }

@@ -379,6 +379,8 @@ async fn reserve_batch(
         answers.push(answer);
     }
     counters.store(&txn, Bucket::Held).await?;
+    // The rows below have their references checked one by one: not planned again for each.
+    marquee_db::plan_as_usual(&txn).await?;
     repo::insert_orders(&txn, &rows).await?;
     activity::record_many(&txn, changes).await?;
     txn.commit().await?;

@@ -269,6 +269,8 @@ async fn try_batch(
         answers.push(answer.map(|(r, _)| r));
     }
     batch.counters.store(&txn, Bucket::Sold).await?;
+    // The rows below have their references checked one by one: not planned again for each.
+    marquee_db::plan_as_usual(&txn).await?;
     repo::insert_registrations(&txn, &rows).await?;
     outbox::enqueue_many(&txn, facts, batch.now).await?;
     activity::record_many(&txn, changes).await?;

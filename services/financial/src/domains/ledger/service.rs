@@ -154,8 +154,8 @@ pub struct GroupEntry<'a> {
 /// Writes a group of entries inside `txn`: the accounts they touch are
 /// locked once, in id order; each entry is checked on its own against the
 /// balances its predecessors in the group left, and only the accepted ones
-/// are written, with one statement for the entries, one for the postings
-/// and one for the balances. Each entry gets its own answer; only a
+/// are written, with one statement for the balances, one for the entries
+/// and one for the postings. Each entry gets its own answer; only a
 /// database failure fails the group.
 pub async fn post_group_within(
     txn: &DatabaseTransaction,
@@ -177,9 +177,11 @@ pub async fn post_group_within(
         .zip(&answers)
         .filter_map(|(g, answer)| answer.as_ref().ok().map(|e| (g.poster.company_id, e, g.hash.clone())))
         .collect();
-    repo::insert_entries(txn, &rows).await?;
     let moved: Vec<(Uuid, i64)> = locked.values().filter(|l| l.moved).map(|l| (l.account.id, l.stored)).collect();
     repo::set_balances(txn, &moved).await?;
+    // Two references checked per posting: not planned again for each.
+    marquee_db::plan_as_usual(txn).await?;
+    repo::insert_entries(txn, &rows).await?;
     Ok(answers)
 }
 
