@@ -234,6 +234,15 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // A NUL reaches a parameter only spelled `%00`.
+        if parts.uri.path().contains("%00") {
+            let params = axum::extract::RawPathParams::from_request_parts(parts, state).await;
+            let name = params
+                .ok()
+                .and_then(|params| params.iter().find(|(_, v)| v.contains('\0')).map(|(k, _)| k.to_owned()))
+                .unwrap_or_else(|| "path".to_owned());
+            return Err(ApiError::field(name, NUL_REFUSED));
+        }
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(Path(value)),
             Err(rejection) => {
@@ -395,6 +404,25 @@ mod nul_tests {
     async fn ask(uri: &'static str) -> Result<Option<String>, ApiError> {
         let (mut parts, ()) = axum::http::Request::get(uri).body(()).unwrap().into_parts();
         Query::<Search>::from_request_parts(&mut parts, &()).await.map(|Query(s)| s.q)
+    }
+
+    #[tokio::test]
+    async fn a_nul_character_in_a_path_parameter_is_refused_naming_it() {
+        use tower::ServiceExt;
+        async fn show(Path(code): Path<String>) -> String {
+            code
+        }
+        let app = axum::Router::new().route("/v1/packages/{code}", axum::routing::get(show));
+        let ask = |uri: &'static str| {
+            let app = app.clone();
+            async move { app.oneshot(axum::http::Request::get(uri).body(axum::body::Body::empty()).unwrap()).await.unwrap() }
+        };
+        let refused = ask("/v1/packages/ab%00c").await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+        let body = http_body_util::BodyExt::collect(refused.into_body()).await.unwrap().to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["details"][0]["field"], "code", "{body}");
+        assert_eq!(ask("/v1/packages/ab%20c").await.status(), StatusCode::OK);
     }
 
     #[tokio::test]
