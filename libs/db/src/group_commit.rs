@@ -50,6 +50,13 @@ impl Batching {
     pub fn regathering(self, regather: Duration) -> Self {
         Self { regather, ..self }
     }
+
+    /// For writes that crowd onto the same rows (accounts, ticket types):
+    /// one batch in flight, since a second would only wait on the first
+    /// one's row locks, regathering where a commit waits for a flush.
+    pub fn crowded(max: usize, db: &sea_orm::DatabaseConnection) -> Self {
+        Self::new(max, 1).regathering(regather_for(db))
+    }
 }
 
 /// A queue in front of one batch function; cheap to clone.
@@ -216,12 +223,12 @@ pub fn lanes_for(db: &sea_orm::DatabaseConnection) -> usize {
     }
 }
 
-/// How long a batch of a one-lane path waits for returning writers under
+/// How long a batch of a crowded path waits for returning writers under
 /// load ([`Batching::regather`]): on PostgreSQL every commit waits for its
 /// WAL flush (milliseconds on a real disk), so a batch that carries every
 /// writer saves whole flushes; SQLite's commits in WAL mode flush nothing,
 /// and a batch there is never kept waiting.
-pub fn regather_for(db: &sea_orm::DatabaseConnection) -> Duration {
+fn regather_for(db: &sea_orm::DatabaseConnection) -> Duration {
     match db.get_database_backend() {
         sea_orm::DbBackend::Sqlite => Duration::ZERO,
         _ => Duration::from_millis(1),

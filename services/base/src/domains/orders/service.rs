@@ -312,13 +312,8 @@ pub type Reservations = GroupCommit<Reservation, Result<Order, Error>>;
 /// Orders committed together at most.
 const BATCH: usize = 64;
 
-/// One batch in flight: buyers crowd onto the same ticket types, so a
-/// second batch would only wait on the first one's row locks.
-const LANES: usize = 1;
-
 pub fn reservations(db: DatabaseConnection, clock: Clock, hold: Duration) -> Reservations {
-    let shape = Batching::new(BATCH, LANES).regathering(marquee_db::regather_for(&db));
-    GroupCommit::start("order_reservations", shape, move |jobs| {
+    GroupCommit::start("order_reservations", Batching::crowded(BATCH, &db), move |jobs| {
         let (db, clock) = (db.clone(), clock.clone());
         async move {
             let outcome = reserve_batch(&db, &clock, hold, &jobs).await;

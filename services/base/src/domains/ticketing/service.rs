@@ -204,13 +204,8 @@ const WAITLIST_PAGE: u64 = 32;
 /// Registrations committed together at most.
 const BATCH: usize = 64;
 
-/// One batch in flight: buyers crowd onto the same ticket types, so a
-/// second batch would only wait on the first one's row locks.
-const LANES: usize = 1;
-
 pub fn claims(db: DatabaseConnection, clock: Clock) -> Claims {
-    let shape = Batching::new(BATCH, LANES).regathering(marquee_db::regather_for(&db));
-    GroupCommit::start("registrations", shape, move |jobs| {
+    GroupCommit::start("registrations", Batching::crowded(BATCH, &db), move |jobs| {
         let (db, clock) = (db.clone(), clock.clone());
         async move { write_batch(&db, &clock, jobs).await }
     })

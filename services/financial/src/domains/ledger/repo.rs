@@ -402,21 +402,6 @@ pub async fn taken_keys(
     db: &impl ConnectionTrait,
     keys: &[(Uuid, String)],
 ) -> Result<std::collections::HashSet<(Uuid, String)>, DbErr> {
-    if keys.is_empty() {
-        return Ok(Default::default());
-    }
-    if on_postgres(db) {
-        let keys = keys.iter().map(|(company, key)| json!({"company_id": company, "key": key})).collect();
-        let found = db
-            .query_all_raw(with_rows(
-                "SELECT e.company_id, e.idempotency_key FROM journal_entries e \
-                 JOIN jsonb_to_recordset($1) AS k(company_id uuid, key text) \
-                 ON e.company_id = k.company_id AND e.idempotency_key = k.key",
-                keys,
-            ))
-            .await?;
-        return found.iter().map(|row| Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?))).collect();
-    }
     marquee_db::taken_pairs::<entry_row::Entity>(
         db,
         entry_row::Column::CompanyId,
