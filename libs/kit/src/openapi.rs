@@ -3,7 +3,6 @@
 //! its request body, query, path parameters and answer are read from the
 //! handler's signature. No route can be served without being documented.
 
-use std::collections::BTreeMap;
 use std::future::Future;
 
 use axum::Router;
@@ -167,33 +166,30 @@ impl DocReturn for axum::response::Response {
     }
 }
 
-/// One schema generator and the operations documented with it.
-pub struct Docs {
-    generator: SchemaGenerator,
-    operations: Vec<Operation>,
-}
+/// How one handler describes itself: its arguments' and answer's parts.
+type Describe = fn(&mut Operation, &mut SchemaGenerator);
 
-impl Default for Docs {
-    fn default() -> Self {
-        let settings = SchemaSettings::draft2020_12().with(|s| s.definitions_path = "/components/schemas".into());
-        Self { generator: settings.into_generator(), operations: Vec::new() }
-    }
+/// The operations documented so far. Their schemas are generated only when
+/// the document is written, in one pass whose working memory is all given
+/// back before the service takes a request: generated route by route, the
+/// schemas' trees were interleaved with the router's own allocations, and
+/// the megabytes they left behind stayed resident for the process's life.
+#[derive(Default)]
+pub struct Docs {
+    operations: Vec<(Operation, Describe)>,
 }
 
 impl Docs {
     pub fn add<H: Documented<D>, D>(&mut self, method: &Method, path: &str, permission: Option<&str>) {
-        let mut op = Operation {
+        let op = Operation {
             method: method.as_str().to_ascii_lowercase(),
             path: path.to_owned(),
             permission: permission.map(str::to_owned),
+            authenticated: permission.is_some(),
+            company_scoped: permission.is_some(),
             ..Operation::default()
         };
-        H::describe(&mut op, &mut self.generator);
-        if permission.is_some() {
-            op.authenticated = true;
-            op.company_scoped = true;
-        }
-        self.operations.push(op);
+        self.operations.push((op, H::describe));
     }
 
     /// The same, for a handler whose type has no name (a closure).
@@ -202,33 +198,83 @@ impl Docs {
     }
 
     pub fn merge(&mut self, other: Docs) {
-        let mut other = other;
-        for (name, schema) in other.generator.take_definitions(true) {
-            self.generator.definitions_mut().insert(name, schema);
-        }
         self.operations.extend(other.operations);
     }
 
-    /// The OpenAPI 3.1 document of every operation added.
-    pub fn document(&mut self, title: &str, version: &str, description: &str) -> Value {
-        let mut paths: BTreeMap<String, serde_json::Map<String, Value>> = BTreeMap::new();
-        for op in &self.operations {
-            paths.entry(op.path.clone()).or_default().insert(op.method.clone(), operation(op));
-        }
-        let mut schemas: serde_json::Map<String, Value> = self.generator.definitions().clone().into_iter().collect();
+    /// The OpenAPI 3.1 document of every operation added, written out: the
+    /// document never changes while the process runs, and its bytes take a
+    /// fraction of the memory its tree does. Each operation is written as
+    /// soon as it is shaped, so the whole tree never exists at once.
+    pub fn document(self, title: &str, version: &str, description: &str) -> bytes::Bytes {
+        let settings = SchemaSettings::draft2020_12().with(|s| s.definitions_path = "/components/schemas".into());
+        let mut generator = settings.into_generator();
+        let mut operations: Vec<Operation> = self
+            .operations
+            .into_iter()
+            .map(|(mut op, describe)| {
+                describe(&mut op, &mut generator);
+                op
+            })
+            .collect();
+        // In the order a JSON object's keys are written: by path, then method.
+        operations.sort_by(|a, b| (&a.path, &a.method).cmp(&(&b.path, &b.method)));
+        let mut schemas: serde_json::Map<String, Value> = generator.take_definitions(false).into_iter().collect();
         schemas.insert("Error".into(), error_schema());
         schemas.insert("Pagination".into(), pagination_schema());
-        let mut document = json!({
-            "openapi": "3.1.0",
-            "info": {"title": title, "version": version, "description": description},
-            "paths": paths,
-            "components": {
-                "schemas": schemas,
-                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
-            },
-        });
-        spell_out_any(&mut document);
-        document
+        let mut schemas = Value::Object(schemas);
+        spell_out_any(&mut schemas);
+        let mut components = serde_json::Map::new();
+        components.insert("schemas".into(), schemas);
+        components.insert(
+            "securitySchemes".into(),
+            json!({"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}),
+        );
+        let document = Document {
+            components: Value::Object(components),
+            info: json!({"title": title, "version": version, "description": description}),
+            openapi: "3.1.0",
+            paths: Paths(&operations),
+        };
+        bytes::Bytes::from(serde_json::to_vec(&document).unwrap_or_default())
+    }
+}
+
+/// The document, its keys in the order a JSON object's keys are written.
+#[derive(serde::Serialize)]
+struct Document<'a> {
+    components: Value,
+    info: Value,
+    openapi: &'static str,
+    paths: Paths<'a>,
+}
+
+/// Every path and its operations, sorted by path and method.
+struct Paths<'a>(&'a [Operation]);
+
+impl serde::Serialize for Paths<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut paths = serializer.serialize_map(None)?;
+        for same_path in self.0.chunk_by(|a, b| a.path == b.path) {
+            paths.serialize_entry(&same_path[0].path, &Methods(same_path))?;
+        }
+        paths.end()
+    }
+}
+
+/// One path's operations, each shaped only while it is written.
+struct Methods<'a>(&'a [Operation]);
+
+impl serde::Serialize for Methods<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut methods = serializer.serialize_map(Some(self.0.len()))?;
+        for op in self.0 {
+            let mut described = operation(op);
+            spell_out_any(&mut described);
+            methods.serialize_entry(&op.method, &described)?;
+        }
+        methods.end()
     }
 }
 
@@ -404,14 +450,11 @@ impl<S: Clone + Send + Sync + 'static> DocRouter<S> {
 }
 
 /// `GET /openapi.json`, serving the document.
-pub fn serve(document: Value) -> axum::Router {
-    // Written out once: the document never changes while the process runs,
-    // and its bytes take a fraction of the memory its tree does.
-    let body = bytes::Bytes::from(serde_json::to_vec(&document).unwrap_or_default());
+pub fn serve(document: bytes::Bytes) -> axum::Router {
     axum::Router::new().route(
         "/openapi.json",
         axum::routing::get(move || {
-            let body = body.clone();
+            let body = document.clone();
             async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], body) }
         }),
     )

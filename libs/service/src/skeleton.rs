@@ -174,7 +174,7 @@ impl Skeleton {
     /// The REST edge: `api` with `/healthz`, `/readyz`, `/openapi.json` and
     /// `/metrics`, behind the fleet's layers (envelope, limits, headers, CORS,
     /// request ids, traces).
-    pub fn edge<R: Readiness + Clone>(&self, api: Router, readiness: R, document: serde_json::Value) -> Router {
+    pub fn edge<R: Readiness + Clone>(&self, api: Router, readiness: R, document: axum::body::Bytes) -> Router {
         let api = api
             .merge(marquee_kit::http::health_routes(readiness))
             .merge(marquee_kit::openapi::serve(document))

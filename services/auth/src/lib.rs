@@ -141,7 +141,7 @@ impl App {
 
     /// Serves REST and gRPC until the shutdown token fires.
     pub async fn run(self) -> anyhow::Result<()> {
-        let (routes, mut docs) = marquee_kit::openapi::DocRouter::new()
+        let (routes, docs) = marquee_kit::openapi::DocRouter::new()
             .merge(domains::keys::routes::router())
             .merge(domains::users::routes::router())
             .merge(domains::sessions::routes::router())

@@ -43,7 +43,7 @@ impl App {
                 .map_err(|e| anyhow::anyhow!(e))?;
         let (tasks, shutdown) = (&skeleton.tasks, &skeleton.shutdown);
         tasks.spawn("access-watch", guard.clone().watch(shutdown.clone()));
-        let (protected, mut docs) = routes::table(guard.clone()).into_parts();
+        let (protected, docs) = routes::table(guard.clone()).into_parts();
         let openapi = docs.document("Marquee base", env!("CARGO_PKG_VERSION"), "The business application: artists, venues, vendors, events, calendar, ticketing, offers, workspace, media and crew. Every route needs a bearer access token and x-org.");
         let media = domains::media::store::MediaStore::open(&config.media.backend).context("media storage")?;
         let config_sealer = config.ticket_sealer.clone();

@@ -41,7 +41,7 @@ impl App {
             Guard::from_config(&config.guard, "financial", config.service.internal_service_token.expose(), counters)
                 .map_err(|e| anyhow::anyhow!(e))?;
         skeleton.tasks.spawn("access-watch", guard.clone().watch(skeleton.shutdown.clone()));
-        let (protected, mut docs) = routes::table(guard.clone()).into_parts();
+        let (protected, docs) = routes::table(guard.clone()).into_parts();
         let openapi = docs.document("Marquee financial", env!("CARGO_PKG_VERSION"), "The accounting truth: ledger, expenses and incomes, settlements, payouts and reports. Every route needs a bearer access token and x-org.");
         let ledger = domains::ledger::service::writer(skeleton.db.clone(), options.clock.clone());
         let facts = domains::records::service::fact_writer(skeleton.db.clone(), options.clock.clone());

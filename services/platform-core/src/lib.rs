@@ -77,7 +77,7 @@ impl App {
 
     /// Serves REST and gRPC until the shutdown token fires.
     pub async fn run(self) -> anyhow::Result<()> {
-        let (routes, mut docs) = marquee_kit::openapi::DocRouter::new()
+        let (routes, docs) = marquee_kit::openapi::DocRouter::new()
             .merge(domains::catalog::routes::router())
             .merge(domains::plans::routes::router())
             .merge(domains::subscriptions::routes::router())
