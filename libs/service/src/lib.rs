@@ -11,6 +11,13 @@ use marquee_config::{ConfigError, Env, Secret};
 use marquee_kit::http::HttpSettings;
 use marquee_telemetry::TelemetrySettings;
 
+/// Every Marquee process allocates through mimalloc. Under load the system
+/// allocator's locks and consolidation took about a sixth of base's CPU
+/// serving a list; mimalloc's per-thread heaps take a fraction of that, and
+/// it gives memory back to the system after a burst.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The shortest service credential accepted: shorter ones are guessable.
 pub const MIN_SERVICE_TOKEN_LEN: usize = 16;
 

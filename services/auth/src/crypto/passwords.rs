@@ -2,6 +2,7 @@
 //! queue, so load beyond what the cores can hash is turned away at once
 //! instead of waiting ever longer.
 
+use std::alloc::System;
 use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -166,21 +167,26 @@ fn matches(password: &[u8], stored: &PasswordHash) -> bool {
 /// the thread's arena after they are freed: freeing 19 MiB hashes that way kept
 /// about 250 MB in auth after a load. A larger chunk leaves the threshold
 /// alone, and its pages past the hash's size are never touched, so never resident.
+/// It comes from the system allocator (glibc), not the process's (mimalloc):
+/// glibc unmaps a chunk this large the moment it is freed, where mimalloc keeps
+/// freed pages until later work purges them, and an idle auth kept 40 MB.
 const SCRATCH_MIN_BLOCKS: usize = 32 * 1024 + 1;
 
 /// A hashing thread gives its working memory back after this long without work.
 const SCRATCH_IDLE: Duration = Duration::from_secs(1);
 
+type Scratch = allocator_api2::vec::Vec<Block, System>;
+
 thread_local! {
     /// The hashing thread's argon2 working memory, kept from one hash to the
     /// next so a busy thread neither allocates nor faults in 19 MiB per hash.
-    static SCRATCH: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+    static SCRATCH: RefCell<Scratch> = const { RefCell::new(Scratch::new_in(System)) };
 }
 
 fn with_scratch<T>(blocks: usize, work: impl FnOnce(&mut [Block]) -> T) -> T {
     SCRATCH.with_borrow_mut(|scratch| {
         if scratch.len() < blocks {
-            let mut fresh = Vec::with_capacity(blocks.max(SCRATCH_MIN_BLOCKS));
+            let mut fresh = Scratch::with_capacity_in(blocks.max(SCRATCH_MIN_BLOCKS), System);
             fresh.resize(blocks, Block::default());
             *scratch = fresh;
         }
@@ -189,7 +195,7 @@ fn with_scratch<T>(blocks: usize, work: impl FnOnce(&mut [Block]) -> T) -> T {
 }
 
 fn release_scratch() {
-    SCRATCH.with_borrow_mut(|scratch| *scratch = Vec::new());
+    SCRATCH.with_borrow_mut(|scratch| *scratch = Scratch::new_in(System));
 }
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -374,12 +380,12 @@ mod tests {
         };
         let held = || {
             let _ = hash_with(CHEAP, b"load");
-            SCRATCH.with_borrow(Vec::capacity)
+            SCRATCH.with_borrow(Scratch::capacity)
         };
         let (a, b) = on_both_threads(held).await;
         assert!(a.is_some_and(|c| c >= SCRATCH_MIN_BLOCKS) && b.is_some_and(|c| c >= SCRATCH_MIN_BLOCKS));
         tokio::time::sleep(SCRATCH_IDLE * 2).await;
-        let (a, b) = on_both_threads(|| SCRATCH.with_borrow(Vec::capacity)).await;
+        let (a, b) = on_both_threads(|| SCRATCH.with_borrow(Scratch::capacity)).await;
         assert_eq!((a, b), (Some(0), Some(0)), "both threads gave their memory back");
     }
 }
