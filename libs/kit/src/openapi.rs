@@ -203,8 +203,8 @@ impl Docs {
 
     /// The OpenAPI 3.1 document of every operation added, written out: the
     /// document never changes while the process runs, and its bytes take a
-    /// fraction of the memory its tree does. Each operation is written as
-    /// soon as it is shaped, so the whole tree never exists at once.
+    /// fraction of the memory its tree does. Each path's operations are
+    /// shaped only as they are written, so the paths' tree never exists whole.
     pub fn document(self, title: &str, version: &str, description: &str) -> bytes::Bytes {
         let settings = SchemaSettings::draft2020_12().with(|s| s.definitions_path = "/components/schemas".into());
         let mut generator = settings.into_generator();
@@ -216,8 +216,11 @@ impl Docs {
                 op
             })
             .collect();
-        // In the order a JSON object's keys are written: by path, then method.
+        // In the order a JSON object's keys are written: by path, then method;
+        // an operation documented twice keeps its last description, as a map would.
+        operations.reverse();
         operations.sort_by(|a, b| (&a.path, &a.method).cmp(&(&b.path, &b.method)));
+        operations.dedup_by(|a, b| a.path == b.path && a.method == b.method);
         let mut schemas: serde_json::Map<String, Value> = generator.take_definitions(false).into_iter().collect();
         schemas.insert("Error".into(), error_schema());
         schemas.insert("Pagination".into(), pagination_schema());
@@ -458,4 +461,39 @@ pub fn serve(document: bytes::Bytes) -> axum::Router {
             async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], body) }
         }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn count() -> Data<u32> {
+        Data(1)
+    }
+
+    async fn name() -> Data<String> {
+        Data(String::new())
+    }
+
+    #[test]
+    fn the_document_lists_each_operation_once_in_key_order() {
+        let mut docs = Docs::default();
+        docs.add_handler(&name, &Method::GET, "/b");
+        docs.add_handler(&count, &Method::POST, "/a");
+        docs.add_handler(&count, &Method::GET, "/a");
+        // Documented again: the last description stands, as in a map.
+        docs.add_handler(&name, &Method::GET, "/a");
+        let bytes = docs.document("Test", "1", "a test");
+        let text = std::str::from_utf8(&bytes).expect("UTF-8");
+        assert!(text.starts_with(r#"{"components":"#), "keys in order: {text}");
+        assert_eq!(text.matches(r#""get":"#).count(), 2, "GET /a once, GET /b once");
+        let at = |needle: &str| text.find(needle).expect(needle);
+        assert!(at(r#""/a":"#) < at(r#""/b":"#) && at(r#""get":"#) < at(r#""post":"#));
+        let document: Value = serde_json::from_slice(&bytes).expect("JSON");
+        let data = &document["paths"]["/a"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
+            ["data"];
+        assert_eq!(data["type"], "string");
+        assert_eq!(document["info"]["title"], "Test");
+        assert_eq!(document["openapi"], "3.1.0");
+    }
 }

@@ -11,10 +11,10 @@ use marquee_config::{ConfigError, Env, Secret};
 use marquee_kit::http::HttpSettings;
 use marquee_telemetry::TelemetrySettings;
 
-/// Every Marquee process allocates through mimalloc. Under load the system
-/// allocator's locks and consolidation took about a sixth of base's CPU
-/// serving a list; mimalloc's per-thread heaps take a fraction of that, and
-/// it gives memory back to the system after a burst.
+/// Every service allocates through mimalloc (SQLite's own allocations and
+/// argon2's working memory excepted). Under load the system allocator's locks
+/// and consolidation took about a sixth of base's CPU serving a list;
+/// mimalloc's per-thread heaps take half as much.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
