@@ -205,6 +205,8 @@ operator:
 {{- if $svc.ports.grpc -}}
 {{- $env = append $env (dict "name" "GRPC_ADDR" "value" (printf "0.0.0.0:%s" (include "marquee.int" $svc.ports.grpc))) -}}
 {{- end -}}
+{{- /* mimalloc never asks for transparent huge pages; on a node that gives them to every process unasked, this turns them off for the pod: 10-20 MB each at idle. */ -}}
+{{- $env = append $env (dict "name" "MIMALLOC_ALLOW_THP" "value" "0") -}}
 {{- $env = append $env (dict "name" "LOG_FORMAT" "value" $v.config.logFormat) -}}
 {{- $env = append $env (dict "name" "LOG_LEVEL" "value" $v.config.logLevel) -}}
 {{- $env = append $env (dict "name" "JWT_ISSUER" "value" $v.config.jwtIssuer) -}}
