@@ -105,6 +105,31 @@ macro_rules! configured {
     };
 }
 
+/// Declares a service's `AppState`: its `Shared` parts, built once at start,
+/// behind one pointer. A request clones the state more than once (axum's
+/// `State`), and a clone is then one reference count rather than one per
+/// pool, cache and queue inside. Fields read through it as `state.db`.
+#[macro_export]
+macro_rules! app_state {
+    ($shared:ident) => {
+        #[derive(Clone)]
+        pub struct AppState(::std::sync::Arc<$shared>);
+
+        impl AppState {
+            pub fn new(shared: $shared) -> Self {
+                Self(::std::sync::Arc::new(shared))
+            }
+        }
+
+        impl ::std::ops::Deref for AppState {
+            type Target = $shared;
+            fn deref(&self) -> &$shared {
+                &self.0
+            }
+        }
+    };
+}
+
 /// A service's application, as the shared command line serves it.
 pub trait Service: Sized {
     type Config: Configured;

@@ -14,25 +14,9 @@ use crate::events::Events;
 use crate::platform::Platform;
 use marquee_mail::Outbox;
 
-/// Everything a request or a gRPC call needs, built once at start. Shared:
-/// every request clones it, and a clone is one reference count rather than
-/// one per pool, cache and client inside.
-#[derive(Clone)]
-pub struct AppState(Arc<Shared>);
+marquee_service::app_state!(Shared);
 
-impl AppState {
-    pub fn new(shared: Shared) -> Self {
-        Self(Arc::new(shared))
-    }
-}
-
-impl std::ops::Deref for AppState {
-    type Target = Shared;
-    fn deref(&self) -> &Shared {
-        &self.0
-    }
-}
-
+/// Everything a request or a gRPC call needs, built once at start.
 pub struct Shared {
     pub db: DatabaseConnection,
     /// Reads outside any transaction (beside SQLite's one writer;

@@ -22,7 +22,7 @@ use migration_base::Migrator;
 use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
-pub use state::AppState;
+pub use state::{AppState, Shared};
 
 pub use marquee_service::Options;
 
@@ -58,7 +58,7 @@ impl App {
             lease: config.webhooks.timeout + Duration::from_secs(60),
             retention: config.webhooks.retention,
         };
-        let state = AppState {
+        let state = AppState::new(Shared {
             db: skeleton.db.clone(),
             reads: skeleton.reads.clone(),
             clock: options.clock.clone(),
@@ -72,7 +72,7 @@ impl App {
             registrations: domains::ticketing::service::claims(skeleton.db.clone(), options.clock.clone()),
             reservations: domains::orders::service::reservations(skeleton.db.clone(), options.clock.clone(), hold),
             webhooks,
-        };
+        });
         tasks.spawn("webhook-dispatch", state.webhooks.clone().run(state.db.clone(), shutdown.clone()));
         tasks.spawn("webhook-retention", state.webhooks.clone().forget_old(state.db.clone(), shutdown.clone()));
         for (source, url) in

@@ -16,7 +16,7 @@ use marquee_service::{GrpcServices, Ready, Skeleton};
 use migration_financial::Migrator;
 
 pub use config::Config;
-pub use state::AppState;
+pub use state::{AppState, Shared};
 
 pub use marquee_service::Options;
 
@@ -45,7 +45,7 @@ impl App {
         let openapi = docs.document("Marquee financial", env!("CARGO_PKG_VERSION"), "The accounting truth: ledger, expenses and incomes, settlements, payouts and reports. Every route needs a bearer access token and x-org.");
         let ledger = domains::ledger::service::writer(skeleton.db.clone(), options.clock.clone());
         let facts = domains::records::service::fact_writer(skeleton.db.clone(), options.clock.clone());
-        let state = AppState {
+        let state = AppState::new(Shared {
             db: skeleton.db.clone(),
             reads: skeleton.reads.clone(),
             clock: options.clock,
@@ -53,7 +53,7 @@ impl App {
             guard,
             ledger,
             facts,
-        };
+        });
         let live = state.guard.clone();
         let ready = Ready::when(state.db.clone(), "not hearing auth's access stream", move || live.is_live());
         let router = skeleton.edge(protected.with_state(state.clone()), ready, openapi);

@@ -6,9 +6,10 @@ use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
 
+marquee_service::app_state!(Shared);
+
 /// Everything a request needs, built once at start.
-#[derive(Clone)]
-pub struct AppState {
+pub struct Shared {
     pub db: DatabaseConnection,
     /// Reads outside any transaction (beside SQLite's one writer;
     /// PostgreSQL's pool itself).

@@ -21,7 +21,7 @@ use migration_platform_core::Migrator;
 
 pub use config::Config;
 use domains::catalog::Catalog;
-pub use state::AppState;
+pub use state::{AppState, Shared};
 
 /// How the service is started.
 #[derive(Default)]
@@ -62,7 +62,7 @@ impl App {
         let tokens = options
             .tokens
             .unwrap_or_else(|| TokenValidator::from_jwks_url(config.auth_jwks_url.clone(), config.tokens.clone()));
-        let state = AppState {
+        let state = AppState::new(Shared {
             db,
             reads: skeleton.reads.clone(),
             catalog: Arc::new(catalog),
@@ -71,7 +71,7 @@ impl App {
             clock: options.clock,
             config: Arc::new(config),
             plans: moka::sync::Cache::new(10_000),
-        };
+        });
         Ok(Self { state, skeleton })
     }
 

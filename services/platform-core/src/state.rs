@@ -11,9 +11,10 @@ use crate::config::Config;
 use crate::domains::catalog::Catalog;
 use crate::domains::plans::model::Plan;
 
+marquee_service::app_state!(Shared);
+
 /// Everything a request or a gRPC call needs, built once at start.
-#[derive(Clone)]
-pub struct AppState {
+pub struct Shared {
     pub db: DatabaseConnection,
     /// Reads outside any transaction (beside SQLite's one writer;
     /// PostgreSQL's pool itself).
