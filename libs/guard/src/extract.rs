@@ -1,6 +1,8 @@
 //! Axum extractors: `Authenticated` (a valid access token) and
 //! `PlatformAdmin` (a valid token whose user is a platform operator).
 
+use std::sync::Arc;
+
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -49,7 +51,7 @@ where
             .ok_or_else(|| ApiError::unauthorized("MISSING_TOKEN", "an Authorization: Bearer token is required"))?;
         let claims = TokenValidator::from_ref(state).validate(token).await?;
         tracing::Span::current().record("user_id", tracing::field::display(claims.sub));
-        Ok(Authenticated(claims))
+        Ok(Authenticated(Arc::unwrap_or_clone(claims)))
     }
 }
 

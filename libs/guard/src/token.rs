@@ -94,6 +94,14 @@ enum KeySource {
     Fixed,
 }
 
+/// A token already checked: the key that signed it, the key set it was
+/// checked under, and its claims.
+struct Verified {
+    kid: String,
+    key_set: u64,
+    claims: Arc<AccessClaims>,
+}
+
 struct KeyCache {
     keys: HashMap<String, (DecodingKey, Algorithm)>,
     fetched_at: Option<Instant>,
@@ -113,7 +121,10 @@ struct Inner {
     /// (32 bytes instead of the whole token), with the key that signed them: a
     /// token seen again costs a digest, a lookup and a clock check instead of a
     /// signature verification, for as long as that key is still published.
-    verified: moka::sync::Cache<[u8; 32], (String, AccessClaims)>,
+    verified: moka::sync::Cache<[u8; 32], Arc<Verified>>,
+    /// Bumped whenever the published keys are replaced: a token verified
+    /// under the keys still current needs no look at them.
+    key_set: AtomicU64,
     fetching: Mutex<()>,
     fetches: AtomicU64,
 }
@@ -140,6 +151,7 @@ impl TokenValidator {
                     .max_capacity(50_000)
                     .time_to_live(Duration::from_secs(300))
                     .build(),
+                key_set: AtomicU64::new(0),
                 fetching: Mutex::new(()),
                 fetches: AtomicU64::new(0),
             }),
@@ -151,6 +163,7 @@ impl TokenValidator {
         let mut cache = self.inner.cache.write().await;
         cache.keys = keys_of(jwks);
         cache.fetched_at = Some(Instant::now());
+        self.inner.key_set.fetch_add(1, Ordering::AcqRel);
     }
 
     /// How many times the JWKS has been fetched.
@@ -159,13 +172,13 @@ impl TokenValidator {
     }
 
     /// Checks the token and returns its claims.
-    pub async fn validate(&self, token: &str) -> Result<AccessClaims, TokenError> {
+    pub async fn validate(&self, token: &str) -> Result<Arc<AccessClaims>, TokenError> {
         if token.len() > 8 * 1024 {
             return Err(TokenError::Malformed);
         }
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        if let Some((kid, claims)) = self.inner.verified.get(&digest) {
-            let now = jsonwebtoken::get_current_timestamp();
+        if let Some(seen) = self.inner.verified.get(&digest) {
+            let (now, claims) = (jsonwebtoken::get_current_timestamp(), &seen.claims);
             let leeway = self.inner.settings.leeway.as_secs();
             let in_time = now < claims.exp.unsigned_abs().saturating_add(leeway)
                 && claims.nbf.unsigned_abs() <= now.saturating_add(leeway);
@@ -173,14 +186,18 @@ impl TokenValidator {
                 self.inner.verified.invalidate(&digest);
                 return Err(TokenError::Expired);
             }
-            if self.inner.cache.read().await.keys.contains_key(&kid) {
-                return Ok(claims);
+            if seen.key_set == self.inner.key_set.load(Ordering::Acquire)
+                || self.inner.cache.read().await.keys.contains_key(&seen.kid)
+            {
+                return Ok(seen.claims.clone());
             }
             // Its key is no longer published: check it from scratch.
             self.inner.verified.invalidate(&digest);
         }
         let header = decode_header(token).map_err(|_| TokenError::Malformed)?;
         let kid = header.kid.ok_or(TokenError::UnknownKey)?;
+        // Read before the key: keys replaced meanwhile count as a change.
+        let key_set = self.inner.key_set.load(Ordering::Acquire);
         let (key, alg) = self.key_for(&kid).await?;
         if header.alg != alg {
             return Err(TokenError::AlgorithmRejected);
@@ -208,8 +225,9 @@ impl TokenValidator {
         if data.claims.typ != ACCESS_TOKEN_TYPE {
             return Err(TokenError::WrongType);
         }
-        self.inner.verified.insert(digest, (kid, data.claims.clone()));
-        Ok(data.claims)
+        let claims = Arc::new(data.claims);
+        self.inner.verified.insert(digest, Arc::new(Verified { kid, key_set, claims: claims.clone() }));
+        Ok(claims)
     }
 
     async fn key_for(&self, kid: &str) -> Result<(DecodingKey, Algorithm), TokenError> {
@@ -268,6 +286,7 @@ impl TokenValidator {
             Some(jwks) => {
                 cache.keys = keys_of(&jwks);
                 cache.fetched_at = Some(Instant::now());
+                self.inner.key_set.fetch_add(1, Ordering::AcqRel);
                 Ok(())
             }
             None => {

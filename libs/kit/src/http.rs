@@ -3,12 +3,13 @@
 //! headers, CORS, a body limit, a timeout, and error envelopes for answers
 //! produced outside our handlers (unknown route, wrong method, too large).
 
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use opentelemetry::trace::TraceContextExt;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -20,12 +21,12 @@ use crate::error::ApiError;
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 tokio::task_local! {
-    static CURRENT_REQUEST_ID: String;
+    static CURRENT_REQUEST_ID: HeaderValue;
 }
 
 /// The id of the request being served on this task, if any.
 pub fn current_request_id() -> Option<String> {
-    CURRENT_REQUEST_ID.try_with(Clone::clone).ok()
+    CURRENT_REQUEST_ID.try_with(|id| id.to_str().ok().map(str::to_owned)).ok().flatten()
 }
 
 /// Settings of the REST edge shared by every service.
@@ -66,14 +67,14 @@ impl Default for HttpSettings {
 ///
 /// The layers are one stack, applied once: each `Router::layer` call wraps
 /// every route in one more boxed service, and a request clones every box
-/// below the one it enters (the state of its handler with each).
+/// below the one it enters (the state of its handler with each). What only
+/// looks at the answer is a plain map of it.
 pub fn finish(router: Router, settings: &HttpSettings) -> Router {
     let edge = tower::ServiceBuilder::new()
-        .layer(middleware::from_fn(observe))
+        .layer(AroundLayer::new(Observe::default()))
         .layer(cors(&settings.cors_origins))
-        .layer(tower::util::MapResponseLayer::new(security_headers as fn(Response) -> Response))
         // Outside the timeout, so that its 408 gets the envelope too.
-        .layer(middleware::from_fn(envelope_bare_errors))
+        .layer(tower::util::MapResponseLayer::new(finish_answer))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             settings.request_timeout,
@@ -84,6 +85,98 @@ pub fn finish(router: Router, settings: &HttpSettings) -> Router {
         .fallback(|| async { ApiError::from_status(StatusCode::NOT_FOUND) })
         .method_not_allowed_fallback(|| async { ApiError::from_status(StatusCode::METHOD_NOT_ALLOWED) })
         .layer(edge)
+}
+
+/// Middleware that runs around each request with the service below it, as
+/// `axum::middleware::from_fn` does, without boxing that service and its
+/// answer again for every request: one allocation per request, its own.
+pub trait Around: Clone + Send + Sync + 'static {
+    fn around<S: Below>(
+        &self,
+        request: Request,
+        inner: S,
+    ) -> impl std::future::Future<Output = Response> + Send + 'static;
+}
+
+/// The service below an [`Around`]: a route, which never fails.
+pub trait Below:
+    tower::Service<Request, Response = Response, Error = std::convert::Infallible, Future: Send + 'static> + Send + 'static
+{
+}
+
+impl<S> Below for S
+where
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible> + Send + 'static,
+    S::Future: Send + 'static,
+{
+}
+
+/// Hands the request to the service below.
+pub async fn pass<S: Below>(mut inner: S, request: Request) -> Response {
+    match inner.call(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+/// The layer of an [`Around`].
+#[derive(Clone)]
+pub struct AroundLayer<A>(A);
+
+impl<A> AroundLayer<A> {
+    pub fn new(around: A) -> Self {
+        Self(around)
+    }
+}
+
+impl<A: Clone, S> tower::Layer<S> for AroundLayer<A> {
+    type Service = AroundService<A, S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        AroundService { around: self.0.clone(), inner }
+    }
+}
+
+/// The service of an [`Around`].
+#[derive(Clone)]
+pub struct AroundService<A, S> {
+    around: A,
+    inner: S,
+}
+
+impl<A, S, B> tower::Service<axum::http::Request<B>> for AroundService<A, S>
+where
+    A: Around,
+    B: axum::body::HttpBody<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: axum::http::Request<B>) -> Self::Future {
+        // The service made ready is the one that serves; a fresh clone
+        // stays behind for the next request (tower's convention).
+        let fresh = self.inner.clone();
+        let ready = std::mem::replace(&mut self.inner, fresh);
+        let answer = self.around.around(request.map(axum::body::Body::new), ready);
+        Box::pin(async move { Ok(answer.await) })
+    }
+}
+
+/// What every answer gets on its way out: the error envelope when something
+/// other than our handlers produced it, then the security headers.
+fn finish_answer<B>(response: axum::http::Response<B>) -> Response
+where
+    B: axum::body::HttpBody<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    security_headers(envelope_bare_errors(response.map(axum::body::Body::new)))
 }
 
 /// The headers every answer carries unless its handler set its own.
@@ -135,8 +228,7 @@ fn answer_panic(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
 
 /// Answers produced by the router or a layer come without our envelope
 /// (an empty 405, a plain 413). Give them the same error body as ours.
-async fn envelope_bare_errors(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
+fn envelope_bare_errors(response: Response) -> Response {
     let status = response.status();
     let is_json =
         response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
@@ -152,68 +244,140 @@ async fn envelope_bare_errors(request: Request, next: Next) -> Response {
     enveloped
 }
 
-fn accept_request_id(value: &HeaderValue) -> Option<String> {
-    let s = value.to_str().ok()?;
-    let ok = !s.is_empty()
+/// A caller's request id is kept when it is short and plain.
+fn acceptable_request_id(value: &HeaderValue) -> bool {
+    let s = value.as_bytes();
+    !s.is_empty()
         && s.len() <= 128
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
-    ok.then(|| s.to_owned())
+        && s.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+fn new_request_id() -> HeaderValue {
+    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    let id = uuid::Uuid::now_v7().hyphenated().encode_lower(&mut text);
+    HeaderValue::from_str(id).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
+}
+
+/// Each route's RED metric handles, made once per route, method and status:
+/// a metric's key (its labels as strings) and its place in the registry cost
+/// more to find than the count itself.
+#[derive(Clone, Default)]
+struct Observe {
+    handles: Arc<RwLock<HashMap<Box<str>, Vec<RouteHandles>>>>,
+}
+
+struct RouteHandles {
+    method: &'static str,
+    status: u16,
+    requests: metrics::Counter,
+    duration: metrics::Histogram,
+}
+
+/// The method as a label: any other than the usual ones is "other", so a
+/// client making up methods cannot make up metric series.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+impl Observe {
+    fn record(&self, method: &'static str, route: &str, status: u16, elapsed: f64) {
+        let found = |handles: &HashMap<Box<str>, Vec<RouteHandles>>| {
+            handles.get(route).and_then(|known| known.iter().find(|h| h.method == method && h.status == status)).map(
+                |h| {
+                    h.requests.increment(1);
+                    h.duration.record(elapsed);
+                },
+            )
+        };
+        if found(&self.handles.read().unwrap_or_else(PoisonError::into_inner)).is_some() {
+            return;
+        }
+        let labels = [("method", method.to_owned()), ("route", route.to_owned()), ("status", status.to_string())];
+        let made = RouteHandles {
+            method,
+            status,
+            requests: metrics::counter!("http_requests_total", &labels),
+            duration: metrics::histogram!("http_request_duration_seconds", &labels),
+        };
+        made.requests.increment(1);
+        made.duration.record(elapsed);
+        let mut handles = self.handles.write().unwrap_or_else(PoisonError::into_inner);
+        let known = handles.entry(route.into()).or_default();
+        if !known.iter().any(|h| h.method == method && h.status == status) {
+            known.push(made);
+        }
+    }
+}
+
+impl Around for Observe {
+    fn around<S: Below>(
+        &self,
+        request: Request,
+        inner: S,
+    ) -> impl std::future::Future<Output = Response> + Send + 'static {
+        observe(self.clone(), request, inner)
+    }
 }
 
 /// Request id (accepted from the caller or generated), one span per request
 /// joined to the caller's W3C trace, and RED metrics per route.
-async fn observe(mut request: Request, next: Next) -> Response {
-    let request_id = request
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(accept_request_id)
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    let request_id_header = HeaderValue::from_str(&request_id).ok();
-    if let Some(v) = &request_id_header {
-        request.headers_mut().insert(REQUEST_ID, v.clone());
-    }
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let method = request.method().clone();
+async fn observe<S: Below>(observed: Observe, mut request: Request, inner: S) -> Response {
+    let request_id = match request.headers().get(&REQUEST_ID) {
+        Some(given) if acceptable_request_id(given) => given.clone(),
+        _ => {
+            let made = new_request_id();
+            request.headers_mut().insert(REQUEST_ID, made.clone());
+            made
+        }
+    };
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let method = method_label(request.method());
 
     let span = tracing::info_span!(
         "http",
         otel.name = %format!("{method} {route}"),
         otel.kind = "server",
-        request_id = %request_id,
+        request_id = request_id.to_str().unwrap_or_default(),
         trace_id = tracing::field::Empty,
-        http.method = %method,
-        http.route = %route,
+        http.method = method,
+        http.route = route,
         http.status = tracing::field::Empty,
         company_id = tracing::field::Empty,
         user_id = tracing::field::Empty,
     );
-    let parent = crate::grpc::extract_trace_context(request.headers());
-    let _ = span.set_parent(parent);
-    let trace_id = span.context().span().span_context().trace_id();
-    if trace_id != opentelemetry::trace::TraceId::INVALID {
-        span.record("trace_id", tracing::field::display(trace_id));
+    // A span the log level leaves out has no trace to join.
+    if !span.is_disabled() {
+        let parent = crate::grpc::extract_trace_context(request.headers());
+        let _ = span.set_parent(parent);
+        let trace_id = span.context().span().span_context().trace_id();
+        if trace_id != opentelemetry::trace::TraceId::INVALID {
+            span.record("trace_id", tracing::field::display(trace_id));
+        }
     }
 
     let started = Instant::now();
-    let mut response = CURRENT_REQUEST_ID.scope(request_id.clone(), next.run(request).instrument(span.clone())).await;
+    let served = pass(inner, request).instrument(span.clone());
+    let mut response = CURRENT_REQUEST_ID.scope(request_id.clone(), served).await;
     let status = response.status().as_u16();
     span.record("http.status", status);
     let elapsed = started.elapsed().as_secs_f64();
-    let labels = [("method", method.to_string()), ("route", route), ("status", status.to_string())];
-    metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed);
+    observed.record(method, route, status, elapsed);
     if status >= 500 {
         tracing::warn!(parent: &span, status, "request failed");
     } else {
         tracing::debug!(parent: &span, status, elapsed_ms = (elapsed * 1e6).round() / 1e3, "request served");
     }
-    if let Some(v) = request_id_header {
-        response.headers_mut().insert(REQUEST_ID, v);
-    }
+    response.headers_mut().insert(REQUEST_ID, request_id);
     response
 }
 
@@ -296,6 +460,34 @@ mod tests {
         let body = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
         let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(body["error"], "TIMEOUT");
+    }
+
+    #[tokio::test]
+    async fn the_handler_sees_the_callers_request_id_and_the_answer_carries_it() {
+        async fn echo() -> String {
+            current_request_id().unwrap_or_default()
+        }
+        let app = finish(Router::new().route("/echo", get(echo)), &HttpSettings::default());
+        let asked = Request::get("/echo").header(&REQUEST_ID, "trace-me-42").body(Body::empty()).unwrap();
+        let response = app.clone().oneshot(asked).await.unwrap();
+        assert_eq!(response.headers()[&REQUEST_ID], "trace-me-42");
+        let body = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+        assert_eq!(&body[..], b"trace-me-42");
+        // A malformed id is replaced by one of our own, which the handler sees too.
+        let asked = Request::get("/echo").header(&REQUEST_ID, "no spaces allowed").body(Body::empty()).unwrap();
+        let response = app.oneshot(asked).await.unwrap();
+        let given = response.headers()[&REQUEST_ID].to_str().unwrap().to_owned();
+        assert!(uuid::Uuid::parse_str(&given).is_ok(), "{given}");
+        let body = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+        assert_eq!(body, given.as_bytes());
+    }
+
+    #[test]
+    fn a_made_up_method_is_counted_as_other_so_it_cannot_make_up_metric_series() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::DELETE), "DELETE");
+        assert_eq!(method_label(&Method::from_bytes(b"BREW").unwrap()), "other");
+        assert_eq!(method_label(&Method::CONNECT), "other");
     }
 
     #[derive(Clone)]

@@ -132,6 +132,11 @@ impl Decisions {
 
     /// Whether no change touching `key` was heard after `kept` was asked for.
     fn given(&self, key: &(Uuid, Uuid), kept: &Kept) -> bool {
+        // Every mark is a number the forgetting counter reached: when nothing
+        // was forgotten since the answer was asked for, no mark can be later.
+        if self.forgotten.load(Ordering::SeqCst) <= kept.asked {
+            return true;
+        }
         let marked_since = |id: &Uuid| self.marks.get(id).is_some_and(|mark| mark > kept.asked);
         self.all.load(Ordering::SeqCst) <= kept.asked && !marked_since(&key.0) && !marked_since(&key.1)
     }

@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::handler::Handler;
 use axum::http::Method;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter};
+use marquee_kit::http::Below;
 use serde::Serialize;
 
 use super::*;
@@ -35,18 +35,28 @@ struct Needs {
     permission: &'static str,
 }
 
-async fn enforce(State(needs): State<Needs>, mut request: Request, next: Next) -> Response {
+impl marquee_kit::http::Around for Needs {
+    fn around<S: Below>(
+        &self,
+        request: Request,
+        inner: S,
+    ) -> impl std::future::Future<Output = Response> + Send + 'static {
+        enforce(self.clone(), request, inner)
+    }
+}
+
+async fn enforce<S: Below>(needs: Needs, mut request: Request, inner: S) -> Response {
     let token = request
         .headers()
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, t)| scheme.eq_ignore_ascii_case("bearer") && !t.trim().is_empty())
-        .map(|(_, t)| t.trim().to_owned());
-    match needs.guard.check(request.headers(), token.as_deref(), needs.permission).await {
+        .map(|(_, t)| t.trim());
+    match needs.guard.check(request.headers(), token, needs.permission).await {
         Ok(context) => {
             request.extensions_mut().insert(context);
-            next.run(request).await
+            marquee_kit::http::pass(inner, request).await
         }
         Err(e) => e.into_response(),
     }
@@ -66,7 +76,7 @@ impl<S: Clone + Send + Sync + 'static> RouteTable<S> {
         let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
         let handler: MethodRouter<S> = axum::routing::on(filter, handler);
         let needs = Needs { guard: self.guard.clone(), permission };
-        self.router = self.router.route(path, handler.layer(axum::middleware::from_fn_with_state(needs, enforce)));
+        self.router = self.router.route(path, handler.layer(marquee_kit::http::AroundLayer::new(needs)));
         self.entries.push(RoutePermission { method: method.to_string(), path, permission });
         self
     }
