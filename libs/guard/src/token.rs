@@ -96,6 +96,7 @@ enum KeySource {
 
 /// A token already checked: the key that signed it, the key set it was
 /// checked under, and its claims.
+#[derive(Clone)]
 struct Verified {
     kid: String,
     key_set: u64,
@@ -104,6 +105,8 @@ struct Verified {
 
 struct KeyCache {
     keys: HashMap<String, (DecodingKey, Algorithm)>,
+    /// The set `keys` were read from, to tell a real change from a reload.
+    published: JwkSet,
     fetched_at: Option<Instant>,
 }
 
@@ -133,20 +136,21 @@ impl TokenValidator {
     /// Keys from Auth's JWKS URL, fetched on first use.
     pub fn from_jwks_url(url: impl Into<String>, settings: TokenSettings) -> Self {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(3)).build().unwrap_or_default();
-        Self::new(KeySource::Url { url: url.into(), http }, HashMap::new(), settings)
+        Self::new(KeySource::Url { url: url.into(), http }, JwkSet::default(), settings)
     }
 
     /// Keys given directly.
     pub fn from_jwks(jwks: &JwkSet, settings: TokenSettings) -> Self {
-        Self::new(KeySource::Fixed, keys_of(jwks), settings)
+        Self::new(KeySource::Fixed, jwks.clone(), settings)
     }
 
-    fn new(source: KeySource, keys: HashMap<String, (DecodingKey, Algorithm)>, settings: TokenSettings) -> Self {
+    fn new(source: KeySource, published: JwkSet, settings: TokenSettings) -> Self {
+        let keys = keys_of(&published);
         Self {
             inner: Arc::new(Inner {
                 settings,
                 source,
-                cache: RwLock::new(KeyCache { keys, fetched_at: None }),
+                cache: RwLock::new(KeyCache { keys, published, fetched_at: None }),
                 verified: moka::sync::Cache::builder()
                     .max_capacity(50_000)
                     .time_to_live(Duration::from_secs(300))
@@ -161,9 +165,19 @@ impl TokenValidator {
     /// Replaces fixed keys (Auth after a rotation).
     pub async fn set_keys(&self, jwks: &JwkSet) {
         let mut cache = self.inner.cache.write().await;
-        cache.keys = keys_of(jwks);
+        self.publish(&mut cache, jwks);
+    }
+
+    /// Takes `jwks` as the published keys. Only a set that differs counts as
+    /// a change (a reload of the same keys keeps the tokens checked under
+    /// them), and the change is counted before any key goes.
+    fn publish(&self, cache: &mut KeyCache, jwks: &JwkSet) {
+        if cache.published != *jwks {
+            self.inner.key_set.fetch_add(1, Ordering::AcqRel);
+            cache.keys = keys_of(jwks);
+            cache.published = jwks.clone();
+        }
         cache.fetched_at = Some(Instant::now());
-        self.inner.key_set.fetch_add(1, Ordering::AcqRel);
     }
 
     /// How many times the JWKS has been fetched.
@@ -186,10 +200,15 @@ impl TokenValidator {
                 self.inner.verified.invalidate(&digest);
                 return Err(TokenError::Expired);
             }
-            if seen.key_set == self.inner.key_set.load(Ordering::Acquire)
-                || self.inner.cache.read().await.keys.contains_key(&seen.kid)
-            {
+            let key_set = self.inner.key_set.load(Ordering::Acquire);
+            if seen.key_set == key_set {
                 return Ok(seen.claims.clone());
+            }
+            if self.inner.cache.read().await.keys.contains_key(&seen.kid) {
+                // Its key is still published: the shortcut holds under these keys.
+                let claims = seen.claims.clone();
+                self.inner.verified.insert(digest, Arc::new(Verified { key_set, ..Verified::clone(&seen) }));
+                return Ok(claims);
             }
             // Its key is no longer published: check it from scratch.
             self.inner.verified.invalidate(&digest);
@@ -246,9 +265,12 @@ impl TokenValidator {
         match known {
             Some(key) if fresh_enough => Ok(key),
             Some(key) => {
-                // Stale but known: refresh, and keep using what we had if Auth is away.
-                let _ = self.refetch().await;
-                Ok(self.lookup(kid).await.unwrap_or(key))
+                // Stale but known: refresh, and keep using what we had only
+                // while Auth is away; a key Auth no longer publishes is refused.
+                match self.refetch().await {
+                    Ok(()) => self.lookup(kid).await.ok_or(TokenError::UnknownKey),
+                    Err(_) => Ok(key),
+                }
             }
             None if may_refetch => {
                 self.refetch().await?;
@@ -284,9 +306,7 @@ impl TokenValidator {
         let mut cache = self.inner.cache.write().await;
         match fetched {
             Some(jwks) => {
-                cache.keys = keys_of(&jwks);
-                cache.fetched_at = Some(Instant::now());
-                self.inner.key_set.fetch_add(1, Ordering::AcqRel);
+                self.publish(&mut cache, &jwks);
                 Ok(())
             }
             None => {

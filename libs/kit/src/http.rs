@@ -89,7 +89,8 @@ pub fn finish(router: Router, settings: &HttpSettings) -> Router {
 
 /// Middleware that runs around each request with the service below it, as
 /// `axum::middleware::from_fn` does, without boxing that service and its
-/// answer again for every request: one allocation per request, its own.
+/// answer once more for every request: the service below is handed over as
+/// it is, and only the middleware's own future is boxed.
 pub trait Around: Clone + Send + Sync + 'static {
     fn around<S: Below>(
         &self,
@@ -111,7 +112,8 @@ where
 {
 }
 
-/// Hands the request to the service below.
+/// Hands the request to the service below: the one given to
+/// [`Around::around`], which its layer has made ready (call it only once).
 pub async fn pass<S: Below>(mut inner: S, request: Request) -> Response {
     match inner.call(request).await {
         Ok(response) => response,
@@ -333,12 +335,10 @@ impl Around for Observe {
 async fn observe<S: Below>(observed: Observe, mut request: Request, inner: S) -> Response {
     let request_id = match request.headers().get(&REQUEST_ID) {
         Some(given) if acceptable_request_id(given) => given.clone(),
-        _ => {
-            let made = new_request_id();
-            request.headers_mut().insert(REQUEST_ID, made.clone());
-            made
-        }
+        _ => new_request_id(),
     };
+    // One value below this layer, whatever the caller sent.
+    request.headers_mut().insert(REQUEST_ID, request_id.clone());
     let matched = request.extensions().get::<MatchedPath>().cloned();
     let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
     let method = method_label(request.method());
@@ -453,13 +453,15 @@ mod tests {
         }
         let settings = HttpSettings { request_timeout: Duration::from_millis(50), ..HttpSettings::default() };
         let app = finish(Router::new().route("/slow", get(slow)), &settings);
-        let response = app.oneshot(Request::get("/slow").body(Body::empty()).unwrap()).await.unwrap();
+        let asked = Request::get("/slow").header(&REQUEST_ID, "slow-one").body(Body::empty()).unwrap();
+        let response = app.oneshot(asked).await.unwrap();
         assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
         assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
-        assert!(response.headers().contains_key(&REQUEST_ID));
+        assert_eq!(response.headers()[&REQUEST_ID], "slow-one");
         let body = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
         let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(body["error"], "TIMEOUT");
+        assert_eq!(body["requestId"], "slow-one", "the envelope names the request it answers");
     }
 
     #[tokio::test]
@@ -527,5 +529,6 @@ mod tests {
             .unwrap();
         assert_eq!(missing.status(), StatusCode::NOT_FOUND);
         assert_eq!(missing.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert!(missing.headers().contains_key(&REQUEST_ID), "an unknown route's answer has its request id too");
     }
 }
