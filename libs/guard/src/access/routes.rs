@@ -46,13 +46,7 @@ impl marquee_kit::http::Around for Needs {
 }
 
 async fn enforce<S: Below>(needs: Needs, mut request: Request, inner: S) -> Response {
-    let token = request
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, t)| scheme.eq_ignore_ascii_case("bearer") && !t.trim().is_empty())
-        .map(|(_, t)| t.trim());
+    let token = crate::extract::bearer_in(request.headers());
     match needs.guard.check(request.headers(), token, needs.permission).await {
         Ok(context) => {
             request.extensions_mut().insert(context);
