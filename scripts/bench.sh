@@ -105,18 +105,37 @@ start() { # NAME HTTP GRPC [ENV=VALUE…]
   echo "$name did not start:"; cat "$run/$name.log"; exit 1
 }
 # A figure's profile: what each service used while it ran (CPU seconds,
-# statements, group commits), what the load generator used, and the
+# statements, group commits, and per group-committed path its batches and their seconds), what the load generator used, and the
 # machine's busy CPU, so that a figure below its target shows where the
 # time went.
 hz=$(getconf CLK_TCK)
 declare -A port_of=([auth]=18081 [platform-core]=18082 [base]=18083 [financial]=18084)
+# Each group-committed path's batches, the writes they carried, the seconds
+# they took and the seconds their commits took, as JSON keyed by path.
+groups() {
+  awk '/^group_commit_(batches_total|jobs_total|batch_seconds_sum|commit_seconds_sum)\{/ {
+    match($0, /path="[^"]*"/); path = substr($0, RSTART + 6, RLENGTH - 7)
+    name = $1; sub(/\{.*/, "", name); seen[path] = 1; value[path, name] += $NF
+  }
+  END {
+    printf "{"; sep = ""
+    for (p in seen) {
+      printf "%s\"%s\":{\"batches\":%.0f,\"jobs\":%.0f,\"seconds\":%.4f,\"commitSeconds\":%.4f}", sep, p,
+        value[p, "group_commit_batches_total"], value[p, "group_commit_jobs_total"], value[p, "group_commit_batch_seconds_sum"],
+        value[p, "group_commit_commit_seconds_sum"]
+      sep = ","
+    }
+    printf "}"
+  }'
+}
 usage() {
   local s metrics json="{"
   for s in auth platform-core base financial; do
     metrics=$(curl -s "http://127.0.0.1:${port_of[$s]}/metrics")
     json+="\"$s\":{\"cpu\":$(awk -v hz="$hz" '{printf "%.2f", ($14 + $15) / hz}' "/proc/${pid_of[$s]}/stat"),"
     json+="\"statements\":$(awk '/^db_statements_total/ {n += $NF} END {printf "%.0f", n}' <<<"$metrics"),"
-    json+="\"commits\":$(awk '/^group_commit_batches_total/ {n += $NF} END {printf "%.0f", n}' <<<"$metrics")},"
+    json+="\"commits\":$(awk '/^group_commit_batches_total/ {n += $NF} END {printf "%.0f", n}' <<<"$metrics"),"
+    json+="\"groups\":$(groups <<<"$metrics")},"
   done
   json+="\"machine\":$(awk -v hz="$hz" '/^cpu / {printf "%.2f", ($2 + $3 + $4 + $7 + $8 + $9) / hz}' /proc/stat),"
   echo "$json\"at\":$(date +%s.%N)}"

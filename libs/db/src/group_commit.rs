@@ -17,7 +17,11 @@
 //! at once.
 //!
 //! Metrics per path: `group_commit_batches_total` and
-//! `group_commit_jobs_total` (their ratio is the mean batch size).
+//! `group_commit_jobs_total` (their ratio is the mean batch size),
+//! `group_commit_batch_seconds` (from a batch's taking to its answers) and
+//! `group_commit_commit_seconds` (its commit alone, [`commit_batch`]: on
+//! PostgreSQL the WAL flush). With the wall clock they show where a path's
+//! time goes: gathering writers, statements, or the flush.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -119,11 +123,14 @@ impl<J: Send + 'static, R: Send + 'static> GroupCommit<J, R> {
                 metrics::counter!("group_commit_jobs_total", "path" => path).increment(jobs.len() as u64);
                 let (batch, answered) = (batch.clone(), answered.clone());
                 tokio::spawn(async move {
+                    let started = tokio::time::Instant::now();
                     // Its own task, so a panic in one batch drops that
                     // batch's answers (their senders see it) and the queue
                     // goes on.
                     match tokio::spawn(async move { batch(jobs).await }).await {
                         Ok(results) => {
+                            metrics::histogram!("group_commit_batch_seconds", "path" => path)
+                                .record(started.elapsed().as_secs_f64());
                             debug_assert_eq!(results.len(), answers.len(), "one result per job");
                             *answered.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
                                 (answers.len(), tokio::time::Instant::now());
@@ -158,13 +165,43 @@ impl<J: Send + 'static, R: Send + 'static> GroupCommit<J, R> {
 /// small (a sequential scan), and a batch's lookups then read the whole
 /// table, slower with every row, until the next `ANALYZE`. One planning per
 /// batch statement is cheap beside that.
+///
+/// A connection the server dropped while it was in use a moment ago (a
+/// restart) fails here, before anything of the batch ran; the pool closes
+/// it and the batch begins again on another, so that a whole batch of
+/// writers is not refused for it. Every connection the pool holds may be
+/// such a one, so it tries once more than it holds.
 pub async fn begin_batch(db: &sea_orm::DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    let held = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => usize::try_from(db.get_postgres_connection_pool().size()).unwrap_or(1),
+        _ => 1,
+    };
+    let mut attempt = 1;
+    loop {
+        match try_begin_batch(db).await {
+            Err(e) if attempt <= held && crate::dead_connection(&e) => attempt += 1,
+            begun => return begun,
+        }
+    }
+}
+
+async fn try_begin_batch(db: &sea_orm::DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
     use sea_orm::{ConnectionTrait, TransactionTrait};
     let txn = db.begin().await?;
     if db.get_database_backend() == sea_orm::DbBackend::Postgres {
         txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan").await?;
     }
     Ok(txn)
+}
+
+/// Commits a batch's transaction, timing it (`group_commit_commit_seconds`):
+/// on PostgreSQL the commit waits for its WAL flush, which bounds how many
+/// batches a path with one batch in flight commits a second.
+pub async fn commit_batch(path: &'static str, txn: sea_orm::DatabaseTransaction) -> Result<(), sea_orm::DbErr> {
+    let started = tokio::time::Instant::now();
+    let committed = txn.commit().await;
+    metrics::histogram!("group_commit_commit_seconds", "path" => path).record(started.elapsed().as_secs_f64());
+    committed
 }
 
 /// From here to the end of a batch's transaction, PostgreSQL plans and caches

@@ -10,15 +10,20 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbE
 pub use sea_orm;
 
 pub mod group_commit;
-pub use group_commit::{BatchFailed, Batching, GroupCommit, begin_batch, lanes_for, plan_as_usual, settle};
+pub use group_commit::{
+    BatchFailed, Batching, GroupCommit, begin_batch, commit_batch, lanes_for, plan_as_usual, settle,
+};
 
 /// Which (company, value) pairs already name a row of `E` (a group commit's
-/// idempotency keys or sources), `column` being unique per company: one
-/// statement per hundred pairs, a `UNION ALL` of one equality lookup each.
-/// An equality on every column of a unique index is always planned as an
-/// index lookup, where one `IN` over all the values is planned from
-/// statistics that lag behind a table that just grew (PostgreSQL then reads
-/// every row of the company for each batch).
+/// idempotency keys or sources), `column` being unique per company.
+///
+/// On PostgreSQL the pairs travel as one JSON parameter joined to the table:
+/// one short statement whatever their number, planned in a batch for the
+/// table as it is ([`begin_batch`]), so a table that grew is read through its
+/// unique index. A `UNION ALL` of one lookup per pair, planned afresh for
+/// every batch, took a quarter of a ledger batch's time. SQLite gets that
+/// union (one statement per hundred pairs): an equality on every column of a
+/// unique index is always an index lookup there.
 pub async fn taken_pairs<E: sea_orm::EntityTrait>(
     db: &impl ConnectionTrait,
     company: E::Column,
@@ -26,8 +31,36 @@ pub async fn taken_pairs<E: sea_orm::EntityTrait>(
     pairs: &[(uuid::Uuid, String)],
 ) -> Result<std::collections::HashSet<(uuid::Uuid, String)>, DbErr> {
     use sea_orm::sea_query::UnionType;
-    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect, QueryTrait};
+    use sea_orm::{ColumnTrait, IdenStatic, QueryFilter, QuerySelect, QueryTrait};
     let mut found = std::collections::HashSet::new();
+    let mut collect = |rows: Vec<sea_orm::QueryResult>| -> Result<(), DbErr> {
+        for row in rows {
+            let c: uuid::Uuid = row.try_get_by_index(0)?;
+            if let Some(v) = row.try_get_by_index::<Option<String>>(1)? {
+                found.insert((c, v));
+            }
+        }
+        Ok(())
+    };
+    if pairs.is_empty() {
+        return Ok(found);
+    }
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        // Names from the entity's definition, never from input.
+        let (table, c, v) = (E::default().table_name(), company.as_str(), column.as_str());
+        let rows: Vec<serde_json::Value> =
+            pairs.iter().map(|(company, value)| serde_json::json!({"c": company, "v": value})).collect();
+        let statement = sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            format!(
+                "SELECT t.\"{c}\", t.\"{v}\" FROM \"{table}\" t \
+                 JOIN jsonb_to_recordset($1) AS k(c uuid, v text) ON t.\"{c}\" = k.c AND t.\"{v}\" = k.v"
+            ),
+            [sea_orm::Value::from(serde_json::Value::Array(rows))],
+        );
+        collect(db.query_all_raw(statement).await?)?;
+        return Ok(found);
+    }
     for chunk in pairs.chunks(100) {
         let mut lookups = chunk.iter().map(|(c, v)| {
             E::find()
@@ -42,12 +75,7 @@ pub async fn taken_pairs<E: sea_orm::EntityTrait>(
         for lookup in lookups {
             statement.union(UnionType::All, lookup);
         }
-        for row in db.query_all_raw(db.get_database_backend().build(&statement)).await? {
-            let c: uuid::Uuid = row.try_get_by_index(0)?;
-            if let Some(v) = row.try_get_by_index::<Option<String>>(1)? {
-                found.insert((c, v));
-            }
-        }
+        collect(db.query_all_raw(db.get_database_backend().build(&statement)).await?)?;
     }
     Ok(found)
 }
@@ -129,6 +157,21 @@ pub fn classify(e: DbErr) -> DbError {
     }
 }
 
+/// Whether a connection from the pool turned out to be dead (the server
+/// dropped it): another one may work at once. Not a pool that timed out or
+/// closed, which another try would only wait on again.
+pub(crate) fn dead_connection(e: &DbErr) -> bool {
+    use sea_orm::sqlx::Error;
+    match e {
+        DbErr::Conn(RuntimeErr::SqlxError(cause))
+        | DbErr::Exec(RuntimeErr::SqlxError(cause))
+        | DbErr::Query(RuntimeErr::SqlxError(cause)) => {
+            !matches!(cause.as_ref(), Error::PoolTimedOut | Error::PoolClosed) && connection_lost(cause)
+        }
+        _ => false,
+    }
+}
+
 /// Whether a statement failed because the server went away (killed,
 /// restarting, shutting down, unreachable) rather than because of the
 /// statement: a refusal to retry later, never an internal error.
@@ -200,6 +243,16 @@ pub async fn migrate<M: sea_orm_migration::MigratorTrait>(url: &str) -> Result<(
     Ok(())
 }
 
+/// A pooled connection idle for this long is tested (a round trip) before it
+/// is handed out; one in use within it is not. Testing every one cost each
+/// statement a second round trip (a database process woken, a SQLite worker
+/// thread handed a message) before its own, on every hot path. A connection
+/// the server or the network dropped while idle is found before use as
+/// before; one broken while busy fails its statement (a 503 to retry) and is
+/// closed when it goes back to the pool, which tests it then. The window is
+/// the one long-standing Java pools use.
+const PING_AFTER_IDLE: Duration = Duration::from_millis(500);
+
 /// Opens a pool. For SQLite the file's folder is created, the file too, and
 /// writes are serialised through one connection in WAL mode: SQLite allows one
 /// writer at a time, and one connection makes that explicit instead of a
@@ -231,18 +284,16 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         .min_connections(1)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
-        .sqlx_logging(false);
+        .test_before_acquire_if_idle_for(PING_AFTER_IDLE)
+        .sqlx_logging(false)
+        // Every connection the pool opens, including those replacing old ones.
+        .map_sqlx_sqlite_opts(|o| o.pragma("synchronous", "NORMAL"));
     let mut db = Database::connect(options)
         .await
         .map_err(|e| DbError::Unavailable(format!("cannot open {}: {e}", redact(&url))))?;
     counted(&mut db);
     if backend == Backend::Sqlite {
-        for pragma in [
-            "PRAGMA journal_mode = WAL",
-            "PRAGMA synchronous = NORMAL",
-            "PRAGMA foreign_keys = ON",
-            "PRAGMA busy_timeout = 5000",
-        ] {
+        for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 5000"] {
             db.execute_unprepared(pragma).await.map_err(classify)?;
         }
     }
@@ -267,6 +318,7 @@ pub async fn connect_reads(url: &str, writer: &DatabaseConnection) -> Result<Dat
         .min_connections(1)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire_if_idle_for(PING_AFTER_IDLE)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| {
             o.read_only(true).create_if_missing(false).busy_timeout(Duration::from_secs(5)).pragma("query_only", "ON")

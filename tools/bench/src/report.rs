@@ -356,6 +356,57 @@ fn profile_table(figures: &BTreeMap<String, Value>, cores: f64) -> String {
     md
 }
 
+/// Each group-committed path's batches while its figure ran: how many writes
+/// each carried, how long one took from its taking to its answers, how much
+/// of that was the commit (on PostgreSQL the WAL flush), and, for a path with
+/// one batch in flight, the cycle and the time between batches, when it
+/// gathered the writers for the next one: its rate is then the writes per
+/// batch over the cycle, so the shares name its bound.
+fn batch_table(figures: &BTreeMap<String, Value>) -> String {
+    const SERVICES: [&str; 4] = ["auth", "platform-core", "base", "financial"];
+    const BATCHED: [(&str, &str, &str); 5] = [
+        ("refresh", "refresh_rotations", "refresh rotations"),
+        ("ledger_50", "ledger_entries", "ledger entries, 50 accounts"),
+        ("ledger_10", "ledger_entries", "ledger entries, 10 hot accounts"),
+        ("registrations", "registrations", "registrations"),
+        ("orders", "order_reservations", "order reservations"),
+    ];
+    let mut md = String::from(
+        "| path | writes per batch | batches / s | in the batch ms | of which the commit ms | batches in flight | cycle ms | between batches ms |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    for (figure, path, label) in BATCHED {
+        let Some(p) = figures.get(&format!("profile_{figure}")) else { continue };
+        let delta = |key: &str| -> f64 {
+            SERVICES
+                .iter()
+                .map(|s| f(&p["after"][s]["groups"][path], key) - f(&p["before"][s]["groups"][path], key))
+                .sum()
+        };
+        let (batches, busy) = (delta("batches"), delta("seconds"));
+        if batches < 1.0 || busy <= 0.0 {
+            continue;
+        }
+        let wall = (f(&p["after"], "at") - f(&p["before"], "at")).max(1e-9);
+        let (in_batch, in_flight) = (busy / batches, busy / wall);
+        // With several batches in flight, a cycle is not one batch after another.
+        let (cycle, between) = if in_flight <= 1.0 {
+            let cycle = wall / batches;
+            (format!("{:.2}", cycle * 1e3), format!("{:.2}", (cycle - in_batch).max(0.0) * 1e3))
+        } else {
+            ("—".to_owned(), "—".to_owned())
+        };
+        let _ = writeln!(
+            md,
+            "| {label} | {:.1} | {:.0} | {:.2} | {:.2} | {in_flight:.2} | {cycle} | {between} |",
+            delta("jobs") / batches,
+            batches / wall,
+            in_batch * 1e3,
+            delta("commitSeconds") / batches * 1e3,
+        );
+    }
+    md
+}
+
 pub fn write(figures_path: &str, conditions_path: &str, analysis_path: &str, out_dir: &str) -> anyhow::Result<()> {
     let conditions: Value =
         serde_json::from_str(&std::fs::read_to_string(conditions_path).context("conditions")?).context("conditions")?;
@@ -400,6 +451,12 @@ pub fn write(figures_path: &str, conditions_path: &str, analysis_path: &str, out
             let _ = writeln!(md, "Where the time went ({label}, same run):\n");
             md.push_str(&profile_table(figures, conditions["cores"].as_f64().unwrap_or(1.0)));
             md.push('\n');
+            let batches = batch_table(figures);
+            if batches.lines().count() > 2 {
+                let _ = writeln!(md, "Group commits ({label}, same run):\n");
+                md.push_str(&batches);
+                md.push('\n');
+            }
         }
         json_backends.insert(backend.clone(), json!({"label": label, "figures": figures, "verdicts": verdicts}));
     }
@@ -492,5 +549,41 @@ Transfer/sec:      9.69MB
             row,
             "| ledger, 10 hot accounts | 1000 | financial 4.00 | 0.100 | financial 2.000 (sum 2.000) | 1.500 | 4.500 | 100 % of 2 |"
         );
+    }
+
+    #[test]
+    fn a_batch_table_splits_each_cycle_into_the_batch_its_commit_and_the_gathering() {
+        let at = |path: &str, batches: f64, jobs: f64, seconds: f64, commit: f64, at: f64| {
+            let service = json!({"cpu": 0.0, "statements": 0.0, "commits": 0.0});
+            let mut groups = json!({
+                "facts": {"batches": batches, "jobs": batches, "seconds": seconds, "commitSeconds": commit}
+            });
+            groups[path] = json!({"batches": batches, "jobs": jobs, "seconds": seconds, "commitSeconds": commit});
+            json!({"auth": service, "platform-core": service, "base": service,
+                "financial": {"cpu": 0.0, "statements": 0.0, "commits": batches, "groups": groups},
+                "machine": 0.0, "at": at})
+        };
+        let mut figures = BTreeMap::new();
+        // 1,000 entries in 100 batches over 2 s: each batch 15 ms, 10 of them committing.
+        figures.insert(
+            "profile_ledger_50".to_owned(),
+            json!({"before": at("ledger_entries", 10.0, 100.0, 1.0, 0.5, 0.0),
+                "after": at("ledger_entries", 110.0, 1100.0, 2.5, 1.5, 2.0), "requests": 1000, "loadCpu": 0.0}),
+        );
+        // 400 rotations in 100 batches over 1 s, four lanes: 3.5 batches in flight.
+        figures.insert(
+            "profile_refresh".to_owned(),
+            json!({"before": at("refresh_rotations", 0.0, 0.0, 0.0, 0.0, 0.0),
+                "after": at("refresh_rotations", 100.0, 400.0, 3.5, 1.0, 1.0), "requests": 400, "loadCpu": 0.0}),
+        );
+        let table = batch_table(&figures);
+        let row = |start: &str| table.lines().find(|l| l.starts_with(start)).unwrap().to_owned();
+        assert_eq!(
+            row("| ledger entries, 50"),
+            "| ledger entries, 50 accounts | 10.0 | 50 | 15.00 | 10.00 | 0.75 | 20.00 | 5.00 |",
+            "another path's batches (facts) are not counted"
+        );
+        assert_eq!(row("| refresh"), "| refresh rotations | 4.0 | 100 | 35.00 | 10.00 | 3.50 | — | — |");
+        assert!(!table.contains("| registrations |"), "a path without its profile is left out");
     }
 }

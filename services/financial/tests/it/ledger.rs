@@ -382,3 +382,52 @@ async fn a_refused_entry_amid_accepted_ones_fails_only_itself() {
     assert_eq!(f.get(&t, "/v1/ledger/entries").await.body["pagination"]["total"], 1 + 10 + 1 + 4);
     assert_eq!(f.get(&t, "/v1/ledger/trial-balance").await.data()["totals"][0]["difference"], 0);
 }
+
+/// Connections PostgreSQL dropped (a restart, a proxy's idle timeout) are
+/// replaced without refusing the writes that meet them: pooled connections
+/// are no longer tested before every use, only after a quiet moment, so an
+/// entry's batch that meets a dead one begins again on another, and after a
+/// quiet moment the pool finds them before use.
+#[tokio::test]
+async fn connections_the_database_dropped_are_replaced_without_refusing_writes() {
+    use sea_orm::ConnectionTrait;
+    let f = fleet().await;
+    if f.db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        // A SQLite file has no server to drop its connections.
+        return;
+    }
+    let t = f.tenant().await;
+    let cash = account(&f, &t, "cash", "asset", "EUR", false).await;
+    let equity = account(&f, &t, "equity", "equity", "EUR", false).await;
+    for _ in 0..8 {
+        assert_eq!(f.post(&t, "/v1/ledger/entries", &transfer(&cash, &equity, 10, "EUR")).await.status, 201);
+    }
+    // Four connections open at once, back in the pool idle.
+    let mut open = Vec::new();
+    for _ in 0..4 {
+        open.push(sea_orm::TransactionTrait::begin(&f.db).await.unwrap());
+    }
+    drop(open);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let dropped =
+        f.db.query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() \
+             AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND usename = current_user",
+        ))
+        .await
+        .unwrap();
+    assert!(dropped.len() >= 3, "financial's idle connections were dropped ({} of them)", dropped.len());
+    // At once, before the pool would test them: an entry's batch begins
+    // again on another connection until one works.
+    let r = f.post(&t, "/v1/ledger/entries", &transfer(&cash, &equity, 10, "EUR")).await;
+    assert_eq!(r.status, 201, "the entry right after the drop: {:?}", r.body);
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    for n in 0..4 {
+        let r = f.post(&t, "/v1/ledger/entries", &transfer(&cash, &equity, 10, "EUR")).await;
+        assert_eq!(r.status, 201, "entry {n} after the drop: {:?}", r.body);
+        let r = f.get(&t, &format!("/v1/ledger/accounts/{cash}")).await;
+        assert_eq!(r.status, 200, "read {n} after the drop: {:?}", r.body);
+    }
+    assert_eq!(balance(&f, &t, &cash).await, 130, "every entry before and after the drop is there");
+}

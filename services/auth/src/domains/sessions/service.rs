@@ -279,7 +279,7 @@ async fn try_rotate(db: &DatabaseConnection, clock: &Clock, jobs: &[Rotation]) -
     marquee_db::plan_as_usual(&txn).await?;
     let successors: Vec<(Uuid, String)> = won.iter().map(|j| (j.session, j.hash.clone())).collect();
     repo::insert_refreshes(&txn, &successors, now).await?;
-    txn.commit().await?;
+    marquee_db::commit_batch("refresh_rotations", txn).await?;
     Ok(answers)
 }
 

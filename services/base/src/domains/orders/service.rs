@@ -378,7 +378,7 @@ async fn reserve_batch(
     marquee_db::plan_as_usual(&txn).await?;
     repo::insert_orders(&txn, &rows).await?;
     activity::record_many(&txn, changes).await?;
-    txn.commit().await?;
+    marquee_db::commit_batch("order_reservations", txn).await?;
     Ok(answers)
 }
 

@@ -272,7 +272,7 @@ async fn try_batch(
     for (company, event) in filled {
         sold_out_if_full(&txn, company, event, batch.now).await?;
     }
-    txn.commit().await?;
+    marquee_db::commit_batch("registrations", txn).await?;
     Ok(answers)
 }
 

@@ -303,10 +303,50 @@ fn micros(at: &chrono::DateTime<chrono::Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-async fn insert_entries_as_rows(
+/// Moves balances (of accounts whose row locks this transaction holds; as
+/// stored, debit-positive) and writes entries with their postings: on
+/// PostgreSQL in one statement (each part travels as one JSON parameter),
+/// elsewhere with [`set_balances`] and [`insert_entries`].
+pub async fn write_group(
     db: &impl ConnectionTrait,
+    balances: &[(Uuid, i64)],
     entries: &[(Uuid, &Entry, Option<String>)],
 ) -> Result<(), DbErr> {
+    if !on_postgres(db) || entries.is_empty() {
+        set_balances(db, balances).await?;
+        return insert_entries(db, entries).await;
+    }
+    let balances: Vec<serde_json::Value> =
+        balances.iter().map(|(id, balance)| json!({"id": id, "balance": balance})).collect();
+    let (entries, postings) = entry_rows(entries);
+    // Data-modifying parts of one statement all run; a posting's reference
+    // to its entry is checked at the statement's end, when the entry is there.
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "WITH balances AS (UPDATE accounts a SET balance = v.balance \
+         FROM jsonb_to_recordset($1) AS v(id uuid, balance bigint) WHERE a.id = v.id), \
+         entries AS (INSERT INTO journal_entries (id, company_id, description, effective_date, reference, \
+         idempotency_key, request_hash, reverses_id, reversed_by_id, created_by, created_at) \
+         SELECT id, company_id, description, effective_date, reference, idempotency_key, request_hash, reverses_id, \
+         NULL, created_by, created_at FROM jsonb_to_recordset($2) AS r(id uuid, company_id uuid, description text, \
+         effective_date date, reference text, idempotency_key text, request_hash text, reverses_id uuid, \
+         created_by uuid, created_at timestamptz)) \
+         INSERT INTO postings (id, company_id, entry_id, account_id, amount, currency, effective_date, seq) \
+         SELECT id, company_id, entry_id, account_id, amount, currency, effective_date, seq \
+         FROM jsonb_to_recordset($3) AS r(id uuid, company_id uuid, entry_id uuid, account_id uuid, amount bigint, \
+         currency text, effective_date date, seq int)",
+        [
+            sea_orm::Value::from(serde_json::Value::Array(balances)),
+            sea_orm::Value::from(serde_json::Value::Array(entries)),
+            sea_orm::Value::from(serde_json::Value::Array(postings)),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Entries and their postings as JSON rows for `jsonb_to_recordset`.
+fn entry_rows(entries: &[(Uuid, &Entry, Option<String>)]) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
     let rows = entries
         .iter()
         .map(|(company, e, request_hash)| {
@@ -318,16 +358,6 @@ async fn insert_entries_as_rows(
             })
         })
         .collect();
-    db.execute_raw(with_rows(
-        "INSERT INTO journal_entries (id, company_id, description, effective_date, reference, idempotency_key, \
-         request_hash, reverses_id, reversed_by_id, created_by, created_at) \
-         SELECT id, company_id, description, effective_date, reference, idempotency_key, request_hash, reverses_id, \
-         NULL, created_by, created_at FROM jsonb_to_recordset($1) AS r(id uuid, company_id uuid, description text, \
-         effective_date date, reference text, idempotency_key text, request_hash text, reverses_id uuid, \
-         created_by uuid, created_at timestamptz)",
-        rows,
-    ))
-    .await?;
     let postings = entries
         .iter()
         .flat_map(|(company, e, _)| {
@@ -339,6 +369,24 @@ async fn insert_entries_as_rows(
             })
         })
         .collect();
+    (rows, postings)
+}
+
+async fn insert_entries_as_rows(
+    db: &impl ConnectionTrait,
+    entries: &[(Uuid, &Entry, Option<String>)],
+) -> Result<(), DbErr> {
+    let (rows, postings) = entry_rows(entries);
+    db.execute_raw(with_rows(
+        "INSERT INTO journal_entries (id, company_id, description, effective_date, reference, idempotency_key, \
+         request_hash, reverses_id, reversed_by_id, created_by, created_at) \
+         SELECT id, company_id, description, effective_date, reference, idempotency_key, request_hash, reverses_id, \
+         NULL, created_by, created_at FROM jsonb_to_recordset($1) AS r(id uuid, company_id uuid, description text, \
+         effective_date date, reference text, idempotency_key text, request_hash text, reverses_id uuid, \
+         created_by uuid, created_at timestamptz)",
+        rows,
+    ))
+    .await?;
     db.execute_raw(with_rows(
         "INSERT INTO postings (id, company_id, entry_id, account_id, amount, currency, effective_date, seq) \
          SELECT id, company_id, entry_id, account_id, amount, currency, effective_date, seq \

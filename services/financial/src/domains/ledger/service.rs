@@ -112,8 +112,7 @@ pub fn writer(db: DatabaseConnection, clock: Clock) -> Writer {
 /// Writes the waiting entries in one transaction: the accounts they touch
 /// are locked once, in id order; each entry is checked on its own against
 /// the balances its predecessors in the batch left, and only the accepted
-/// ones are written, with one statement for the entries, one for the
-/// postings and one for the balances.
+/// ones are written ([`post_group_within`]).
 async fn write_batch(db: &DatabaseConnection, clock: &Clock, jobs: Vec<Pending>) -> Vec<Result<Entry, Error>> {
     let outcome = try_batch(db, clock, &jobs).await;
     marquee_db::settle("ledger_entries", jobs, outcome, |job| write_alone(db, clock, job)).await
@@ -135,7 +134,7 @@ async fn try_batch(
     let group: Vec<GroupEntry<'_>> =
         jobs.iter().map(|j| GroupEntry { poster: j.poster, input: &j.input, hash: Some(j.hash.clone()) }).collect();
     let answers = post_group_within(&txn, clock.now(), &group).await?;
-    txn.commit().await?;
+    marquee_db::commit_batch("ledger_entries", txn).await?;
     Ok(answers)
 }
 
@@ -150,9 +149,9 @@ pub struct GroupEntry<'a> {
 /// Writes a group of entries inside `txn`: the accounts they touch are
 /// locked once, in id order; each entry is checked on its own against the
 /// balances its predecessors in the group left, and only the accepted ones
-/// are written, with one statement for the balances, one for the entries
-/// and one for the postings. Each entry gets its own answer; only a
-/// database failure fails the group.
+/// are written with the balances they moved (on PostgreSQL in one statement,
+/// [`repo::write_group`]). Each entry gets its own answer; only a database
+/// failure fails the group.
 pub async fn post_group_within(
     txn: &DatabaseTransaction,
     now: chrono::DateTime<chrono::Utc>,
@@ -174,10 +173,11 @@ pub async fn post_group_within(
         .filter_map(|(g, answer)| answer.as_ref().ok().map(|e| (g.poster.company_id, e, g.hash.clone())))
         .collect();
     let moved: Vec<(Uuid, i64)> = locked.values().filter(|l| l.moved).map(|l| (l.account.id, l.stored)).collect();
-    repo::set_balances(txn, &moved).await?;
-    // Two references checked per posting: not planned again for each.
+    // Two references checked per posting: not planned again for each. The
+    // balances' update goes with the inserts: keyed by one JSON parameter,
+    // its plan does not depend on the values.
     marquee_db::plan_as_usual(txn).await?;
-    repo::insert_entries(txn, &rows).await?;
+    repo::write_group(txn, &moved, &rows).await?;
     Ok(answers)
 }
 

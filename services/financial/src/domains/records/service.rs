@@ -478,7 +478,7 @@ async fn try_facts(
         written.iter().filter_map(|(company, r, _)| r.source_id.as_deref().map(|source| (*company, source))).collect();
     // Parked earlier and recorded now: no longer waiting.
     repo::unpark_many(&txn, &recorded).await?;
-    txn.commit().await?;
+    marquee_db::commit_batch("facts", txn).await?;
     for f in fresh.iter().filter(|f| !f.alone) {
         answers[f.index] = Some(Ok((f.record.clone(), false)));
     }
