@@ -303,12 +303,14 @@ fn rows(figures: &BTreeMap<String, Value>) -> Vec<Row> {
     rows
 }
 
+/// The services a profile reads, in the fleet's order.
+const SERVICES: [&str; 4] = ["auth", "platform-core", "base", "financial"];
+
 /// Where each profiled figure's time went, per request: the statements each
 /// service ran, the group commits, and the CPU of the fleet, of the load
 /// generator and of the rest of the machine (the database server, the
 /// kernel), with how busy the machine's cores were.
 fn profile_table(figures: &BTreeMap<String, Value>, cores: f64) -> String {
-    const SERVICES: [&str; 4] = ["auth", "platform-core", "base", "financial"];
     const PROFILED: [(&str, &str); 7] = [
         ("list_guarded", "guarded list"),
         ("cold", "cold path"),
@@ -363,7 +365,6 @@ fn profile_table(figures: &BTreeMap<String, Value>, cores: f64) -> String {
 /// gathered the writers for the next one: its rate is then the writes per
 /// batch over the cycle, so the shares name its bound.
 fn batch_table(figures: &BTreeMap<String, Value>) -> String {
-    const SERVICES: [&str; 4] = ["auth", "platform-core", "base", "financial"];
     const BATCHED: [(&str, &str, &str); 5] = [
         ("refresh", "refresh_rotations", "refresh rotations"),
         ("ledger_50", "ledger_entries", "ledger entries, 50 accounts"),

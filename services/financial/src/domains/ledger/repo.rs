@@ -242,7 +242,7 @@ pub async fn insert_entries(
         return Ok(());
     }
     if on_postgres(db) {
-        return insert_entries_as_rows(db, entries).await;
+        return write_rows(db, &[], entries).await;
     }
     let rows = entries.iter().map(|(company, e, request_hash)| entry_row::ActiveModel {
         id: Set(e.id),
@@ -312,15 +312,27 @@ pub async fn write_group(
     balances: &[(Uuid, i64)],
     entries: &[(Uuid, &Entry, Option<String>)],
 ) -> Result<(), DbErr> {
-    if !on_postgres(db) || entries.is_empty() {
-        set_balances(db, balances).await?;
-        return insert_entries(db, entries).await;
+    if on_postgres(db) {
+        return write_rows(db, balances, entries).await;
+    }
+    set_balances(db, balances).await?;
+    insert_entries(db, entries).await
+}
+
+/// [`write_group`] on PostgreSQL. The data-modifying parts of one statement
+/// all run; a posting's reference to its entry is checked at the
+/// statement's end, when the entry is there.
+async fn write_rows(
+    db: &impl ConnectionTrait,
+    balances: &[(Uuid, i64)],
+    entries: &[(Uuid, &Entry, Option<String>)],
+) -> Result<(), DbErr> {
+    if balances.is_empty() && entries.is_empty() {
+        return Ok(());
     }
     let balances: Vec<serde_json::Value> =
         balances.iter().map(|(id, balance)| json!({"id": id, "balance": balance})).collect();
     let (entries, postings) = entry_rows(entries);
-    // Data-modifying parts of one statement all run; a posting's reference
-    // to its entry is checked at the statement's end, when the entry is there.
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "WITH balances AS (UPDATE accounts a SET balance = v.balance \
@@ -370,32 +382,6 @@ fn entry_rows(entries: &[(Uuid, &Entry, Option<String>)]) -> (Vec<serde_json::Va
         })
         .collect();
     (rows, postings)
-}
-
-async fn insert_entries_as_rows(
-    db: &impl ConnectionTrait,
-    entries: &[(Uuid, &Entry, Option<String>)],
-) -> Result<(), DbErr> {
-    let (rows, postings) = entry_rows(entries);
-    db.execute_raw(with_rows(
-        "INSERT INTO journal_entries (id, company_id, description, effective_date, reference, idempotency_key, \
-         request_hash, reverses_id, reversed_by_id, created_by, created_at) \
-         SELECT id, company_id, description, effective_date, reference, idempotency_key, request_hash, reverses_id, \
-         NULL, created_by, created_at FROM jsonb_to_recordset($1) AS r(id uuid, company_id uuid, description text, \
-         effective_date date, reference text, idempotency_key text, request_hash text, reverses_id uuid, \
-         created_by uuid, created_at timestamptz)",
-        rows,
-    ))
-    .await?;
-    db.execute_raw(with_rows(
-        "INSERT INTO postings (id, company_id, entry_id, account_id, amount, currency, effective_date, seq) \
-         SELECT id, company_id, entry_id, account_id, amount, currency, effective_date, seq \
-         FROM jsonb_to_recordset($1) AS r(id uuid, company_id uuid, entry_id uuid, account_id uuid, amount bigint, \
-         currency text, effective_date date, seq int)",
-        postings,
-    ))
-    .await?;
-    Ok(())
 }
 
 /// An account read under its row lock, with the company it belongs to and
@@ -460,19 +446,10 @@ pub async fn taken_keys(
 }
 
 /// Sets balances (debit-positive, as stored) of accounts whose row locks this
-/// transaction holds, in one statement.
-pub async fn set_balances(db: &impl ConnectionTrait, balances: &[(Uuid, i64)]) -> Result<(), DbErr> {
+/// transaction holds, in one statement (SQLite; PostgreSQL moves them with the
+/// entries, [`write_group`]).
+async fn set_balances(db: &impl ConnectionTrait, balances: &[(Uuid, i64)]) -> Result<(), DbErr> {
     let Some(((first, value), rest)) = balances.split_first() else { return Ok(()) };
-    if on_postgres(db) {
-        let rows = balances.iter().map(|(id, balance)| json!({"id": id, "balance": balance})).collect();
-        db.execute_raw(with_rows(
-            "UPDATE accounts a SET balance = v.balance FROM jsonb_to_recordset($1) AS v(id uuid, balance bigint) \
-             WHERE a.id = v.id",
-            rows,
-        ))
-        .await?;
-        return Ok(());
-    }
     let mut case = sea_orm::sea_query::CaseStatement::new().case(account_row::Column::Id.eq(*first), *value);
     for (id, value) in rest {
         case = case.case(account_row::Column::Id.eq(*id), *value);
