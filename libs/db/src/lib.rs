@@ -10,9 +10,7 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbE
 pub use sea_orm;
 
 pub mod group_commit;
-pub use group_commit::{
-    BatchFailed, Batching, GroupCommit, begin_batch, commit_batch, lanes_for, plan_as_usual, settle,
-};
+pub use group_commit::{BatchFailed, Batching, GroupCommit, begin_batch, commit_batch, plan_as_usual, settle};
 
 /// Which (company, value) pairs already name a row of `E` (a group commit's
 /// idempotency keys or sources), `column` being unique per company.

@@ -194,6 +194,21 @@ async fn an_idle_session_ends() {
 }
 
 #[tokio::test]
+async fn each_refresh_marks_the_session_seen() {
+    let a = start().await;
+    let email = unique_email();
+    a.signup(&email, marquee_testkit::PASSWORD).await;
+    let (_, mut refresh) = a.tokens(&email, marquee_testkit::PASSWORD).await;
+    // Three days in all, never a day without a refresh: the session lives.
+    for day in 1..=4 {
+        a.clock.advance(Duration::hours(18));
+        let renewed = a.refresh(&refresh).await;
+        assert_eq!(renewed.status, 200, "refresh {day}: {:?}", renewed.body);
+        refresh = renewed.data()["refreshToken"].as_str().expect("a refresh token").to_owned();
+    }
+}
+
+#[tokio::test]
 async fn profiles_are_edited_and_validated() {
     let a = start().await;
     let email = unique_email();

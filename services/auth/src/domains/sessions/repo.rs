@@ -108,7 +108,7 @@ pub async fn insert(db: &impl ConnectionTrait, s: &Session) -> Result<(), DbErr>
 }
 
 /// Marks these sessions seen at `now`, in one statement.
-pub async fn touch_all(db: &impl ConnectionTrait, ids: &[Uuid], now: DateTime<Utc>) -> Result<(), DbErr> {
+async fn touch_all(db: &impl ConnectionTrait, ids: &[Uuid], now: DateTime<Utc>) -> Result<(), DbErr> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -194,6 +194,20 @@ pub async fn insert_refreshes(
     if tokens.is_empty() {
         return Ok(());
     }
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        let rows: Vec<serde_json::Value> = tokens
+            .iter()
+            .map(|(session, hash)| serde_json::json!({"id": Uuid::now_v7(), "session_id": session, "hash": hash}))
+            .collect();
+        db.execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "INSERT INTO refresh_tokens (id, session_id, token_hash, created_at) SELECT id, session_id, hash, $2 \
+             FROM jsonb_to_recordset($1) AS r(id uuid, session_id uuid, hash text)",
+            [sea_orm::Value::from(serde_json::Value::Array(rows)), now.into()],
+        ))
+        .await?;
+        return Ok(());
+    }
     let rows = tokens.iter().map(|(session, hash)| refresh_row::ActiveModel {
         id: Set(Uuid::now_v7()),
         session_id: Set(*session),
@@ -210,13 +224,16 @@ pub async fn insert_refreshes(
 /// A token to rotate and what its retries are answered with until when.
 pub struct Rotating {
     pub id: Uuid,
+    pub session: Uuid,
     pub sealed_pair: String,
     pub reissue_until: DateTime<Utc>,
 }
 
 /// Rotates those of the tokens not rotated yet whose session is not
-/// revoked, in one statement; the ids it rotated. A token named twice keeps
-/// its first retry answer.
+/// revoked, and marks those sessions seen; the ids it rotated. A token named
+/// twice keeps its first retry answer. On PostgreSQL one statement whose
+/// rows travel as one JSON parameter: the same text, planned alike, for any
+/// number of tokens.
 pub async fn rotate_refreshes(
     db: &impl ConnectionTrait,
     tokens: &[Rotating],
@@ -225,6 +242,29 @@ pub async fn rotate_refreshes(
     use sea_orm::sea_query::CaseStatement;
     if tokens.is_empty() {
         return Ok(Default::default());
+    }
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        let rows: Vec<serde_json::Value> = tokens
+            .iter()
+            .enumerate()
+            .map(|(n, t)| {
+                serde_json::json!({"n": n, "id": t.id, "sealed": t.sealed_pair, "until": micros(&t.reissue_until)})
+            })
+            .collect();
+        let rotated = db
+            .query_all_raw(sea_orm::Statement::from_sql_and_values(
+                sea_orm::DbBackend::Postgres,
+                "WITH v AS (SELECT DISTINCT ON (id) id, sealed, until \
+                 FROM jsonb_to_recordset($1) AS v(n int, id uuid, sealed text, until timestamptz) ORDER BY id, n), \
+                 rotated AS (UPDATE refresh_tokens r SET rotated_at = $2, reissue_sealed = v.sealed, \
+                 reissue_until = v.until FROM v WHERE r.id = v.id AND r.rotated_at IS NULL \
+                 AND r.session_id IN (SELECT id FROM sessions WHERE revoked_at IS NULL) RETURNING r.id, r.session_id), \
+                 seen AS (UPDATE sessions s SET last_seen_at = $2 WHERE s.id IN (SELECT session_id FROM rotated)) \
+                 SELECT id FROM rotated",
+                [sea_orm::Value::from(serde_json::Value::Array(rows)), now.into()],
+            ))
+            .await?;
+        return rotated.iter().map(|row| row.try_get::<Uuid>("", "id")).collect();
     }
     let (mut sealed, mut until) = (CaseStatement::new(), CaseStatement::new());
     for t in tokens {
@@ -248,7 +288,15 @@ pub async fn rotate_refreshes(
         )
         .exec_with_returning(db)
         .await?;
-    Ok(rotated.into_iter().map(|r| r.id).collect())
+    let rotated: std::collections::HashSet<Uuid> = rotated.into_iter().map(|r| r.id).collect();
+    let sessions: Vec<Uuid> = tokens.iter().filter(|t| rotated.contains(&t.id)).map(|t| t.session).collect();
+    touch_all(db, &sessions, now).await?;
+    Ok(rotated)
+}
+
+/// Microseconds, as PostgreSQL keeps them (and as a bound timestamp is cut).
+fn micros(at: &DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// What a refresh needs of the session's holder.

@@ -235,19 +235,15 @@ pub type Rotations = GroupCommit<Rotation, Result<bool, Error>>;
 const ROTATIONS_PER_COMMIT: usize = 64;
 
 pub fn rotations(db: DatabaseConnection, clock: Clock) -> Rotations {
-    GroupCommit::start(
-        "refresh_rotations",
-        Batching::new(ROTATIONS_PER_COMMIT, marquee_db::lanes_for(&db)),
-        move |jobs| {
-            let (db, clock) = (db.clone(), clock.clone());
-            async move { rotate(&db, &clock, jobs).await }
-        },
-    )
+    GroupCommit::start("refresh_rotations", Batching::serial(ROTATIONS_PER_COMMIT, &db), move |jobs| {
+        let (db, clock) = (db.clone(), clock.clone());
+        async move { rotate(&db, &clock, jobs).await }
+    })
 }
 
 /// Rotates the waiting tokens of live sessions in one transaction: one
-/// statement rotates those not rotated yet, one writes their successors, one
-/// marks their sessions seen.
+/// statement rotates those not rotated yet and marks their sessions seen
+/// (two on SQLite), one writes their successors.
 async fn rotate(db: &DatabaseConnection, clock: &Clock, jobs: Vec<Rotation>) -> Vec<Result<bool, Error>> {
     let outcome = try_rotate(db, clock, &jobs).await.map(|rotated| rotated.into_iter().map(Ok).collect());
     marquee_db::settle("refresh_rotations", jobs, outcome, |job| async move {
@@ -267,14 +263,17 @@ async fn try_rotate(db: &DatabaseConnection, clock: &Clock, jobs: &[Rotation]) -
     let txn = marquee_db::begin_batch(db).await?;
     let tokens: Vec<repo::Rotating> = jobs
         .iter()
-        .map(|j| repo::Rotating { id: j.token, sealed_pair: j.sealed.clone(), reissue_until: now + j.grace })
+        .map(|j| repo::Rotating {
+            id: j.token,
+            session: j.session,
+            sealed_pair: j.sealed.clone(),
+            reissue_until: now + j.grace,
+        })
         .collect();
     let mut rotated = repo::rotate_refreshes(&txn, &tokens, now).await?;
     // A token sent twice in one batch is rotated by the first of the two.
     let answers: Vec<bool> = jobs.iter().map(|j| rotated.remove(&j.token)).collect();
     let won: Vec<&Rotation> = jobs.iter().zip(&answers).filter(|(_, won)| **won).map(|(j, _)| j).collect();
-    let sessions: Vec<Uuid> = won.iter().map(|j| j.session).collect();
-    repo::touch_all(&txn, &sessions, now).await?;
     // Each successor has its session checked: not planned again for each.
     marquee_db::plan_as_usual(&txn).await?;
     let successors: Vec<(Uuid, String)> = won.iter().map(|j| (j.session, j.hash.clone())).collect();

@@ -313,7 +313,7 @@ pub type Reservations = GroupCommit<Reservation, Result<Order, Error>>;
 const BATCH: usize = 64;
 
 pub fn reservations(db: DatabaseConnection, clock: Clock, hold: Duration) -> Reservations {
-    GroupCommit::start("order_reservations", Batching::crowded(BATCH, &db), move |jobs| {
+    GroupCommit::start("order_reservations", Batching::serial(BATCH, &db), move |jobs| {
         let (db, clock) = (db.clone(), clock.clone());
         async move {
             let outcome = reserve_batch(&db, &clock, hold, &jobs).await;

@@ -205,7 +205,7 @@ const WAITLIST_PAGE: u64 = 32;
 const BATCH: usize = 64;
 
 pub fn claims(db: DatabaseConnection, clock: Clock) -> Claims {
-    GroupCommit::start("registrations", Batching::crowded(BATCH, &db), move |jobs| {
+    GroupCommit::start("registrations", Batching::serial(BATCH, &db), move |jobs| {
         let (db, clock) = (db.clone(), clock.clone());
         async move { write_batch(&db, &clock, jobs).await }
     })
