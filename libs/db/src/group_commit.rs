@@ -37,8 +37,8 @@ pub struct Batching {
     /// Batches in flight at once. SQLite's single writer takes them in turn;
     /// on PostgreSQL, where the database's CPU is the limit, more lanes
     /// split the same writers into smaller batches that each pay a whole
-    /// transaction (measured on the refresh rotations: four lanes made 15 %
-    /// fewer refreshes a second than one, two lanes 8 % fewer).
+    /// transaction (measured on the refresh rotations: four lanes made 13 %
+    /// fewer refreshes a second than one, two lanes 9 % fewer).
     pub lanes: usize,
     /// How long after the last batch answered its writers the next batch
     /// may wait for them to come back; zero never waits. A job that comes
