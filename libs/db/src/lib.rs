@@ -12,6 +12,19 @@ pub use sea_orm;
 pub mod group_commit;
 pub use group_commit::{BatchFailed, Batching, GroupCommit, begin_batch, commit_batch, plan_as_usual, settle};
 
+/// A batch's rows bound as one PostgreSQL parameter, for `jsonb_to_recordset`:
+/// the statement's text, and so its plan, is then the same for any number
+/// of rows, where one that spells out its values is planned again for each.
+pub fn json_rows(rows: Vec<serde_json::Value>) -> sea_orm::Value {
+    sea_orm::Value::from(serde_json::Value::Array(rows))
+}
+
+/// A timestamp inside [`json_rows`]: to the microsecond, as PostgreSQL keeps
+/// it and as a bound timestamp is cut.
+pub fn micros(at: &chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
 /// Which (company, value) pairs already name a row of `E` (a group commit's
 /// idempotency keys or sources), `column` being unique per company.
 ///
@@ -54,7 +67,7 @@ pub async fn taken_pairs<E: sea_orm::EntityTrait>(
                 "SELECT t.\"{c}\", t.\"{v}\" FROM \"{table}\" t \
                  JOIN jsonb_to_recordset($1) AS k(c uuid, v text) ON t.\"{c}\" = k.c AND t.\"{v}\" = k.v"
             ),
-            [sea_orm::Value::from(serde_json::Value::Array(rows))],
+            [json_rows(rows)],
         );
         collect(db.query_all_raw(statement).await?)?;
         return Ok(found);

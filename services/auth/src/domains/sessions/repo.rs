@@ -203,7 +203,7 @@ pub async fn insert_refreshes(
             sea_orm::DbBackend::Postgres,
             "INSERT INTO refresh_tokens (id, session_id, token_hash, created_at) SELECT id, session_id, hash, $2 \
              FROM jsonb_to_recordset($1) AS r(id uuid, session_id uuid, hash text)",
-            [sea_orm::Value::from(serde_json::Value::Array(rows)), now.into()],
+            [marquee_db::json_rows(rows), now.into()],
         ))
         .await?;
         return Ok(());
@@ -248,7 +248,7 @@ pub async fn rotate_refreshes(
             .iter()
             .enumerate()
             .map(|(n, t)| {
-                serde_json::json!({"n": n, "id": t.id, "sealed": t.sealed_pair, "until": micros(&t.reissue_until)})
+                serde_json::json!({"n": n, "id": t.id, "sealed": t.sealed_pair, "until": marquee_db::micros(&t.reissue_until)})
             })
             .collect();
         let rotated = db
@@ -261,7 +261,7 @@ pub async fn rotate_refreshes(
                  AND r.session_id IN (SELECT id FROM sessions WHERE revoked_at IS NULL) RETURNING r.id, r.session_id), \
                  seen AS (UPDATE sessions s SET last_seen_at = $2 WHERE s.id IN (SELECT session_id FROM rotated)) \
                  SELECT id FROM rotated",
-                [sea_orm::Value::from(serde_json::Value::Array(rows)), now.into()],
+                [marquee_db::json_rows(rows), now.into()],
             ))
             .await?;
         return rotated.iter().map(|row| row.try_get::<Uuid>("", "id")).collect();
@@ -292,11 +292,6 @@ pub async fn rotate_refreshes(
     let sessions: Vec<Uuid> = tokens.iter().filter(|t| rotated.contains(&t.id)).map(|t| t.session).collect();
     touch_all(db, &sessions, now).await?;
     Ok(rotated)
-}
-
-/// Microseconds, as PostgreSQL keeps them (and as a bound timestamp is cut).
-fn micros(at: &DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// What a refresh needs of the session's holder.

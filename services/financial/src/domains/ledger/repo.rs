@@ -295,12 +295,7 @@ fn on_postgres(db: &impl ConnectionTrait) -> bool {
 }
 
 fn with_rows(sql: &str, rows: Vec<serde_json::Value>) -> Statement {
-    Statement::from_sql_and_values(DbBackend::Postgres, sql, [sea_orm::Value::from(serde_json::Value::Array(rows))])
-}
-
-/// Microseconds, as PostgreSQL keeps them (and as a bound timestamp is cut).
-fn micros(at: &chrono::DateTime<chrono::Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, [marquee_db::json_rows(rows)])
 }
 
 /// Moves balances (of accounts whose row locks this transaction holds; as
@@ -347,11 +342,7 @@ async fn write_rows(
          SELECT id, company_id, entry_id, account_id, amount, currency, effective_date, seq \
          FROM jsonb_to_recordset($3) AS r(id uuid, company_id uuid, entry_id uuid, account_id uuid, amount bigint, \
          currency text, effective_date date, seq int)",
-        [
-            sea_orm::Value::from(serde_json::Value::Array(balances)),
-            sea_orm::Value::from(serde_json::Value::Array(entries)),
-            sea_orm::Value::from(serde_json::Value::Array(postings)),
-        ],
+        [marquee_db::json_rows(balances), marquee_db::json_rows(entries), marquee_db::json_rows(postings)],
     ))
     .await?;
     Ok(())
@@ -366,7 +357,7 @@ fn entry_rows(entries: &[(Uuid, &Entry, Option<String>)]) -> (Vec<serde_json::Va
                 "id": e.id, "company_id": company, "description": e.description,
                 "effective_date": e.effective_date, "reference": e.reference,
                 "idempotency_key": e.idempotency_key, "request_hash": request_hash,
-                "reverses_id": e.reverses_id, "created_by": e.created_by, "created_at": micros(&e.created_at),
+                "reverses_id": e.reverses_id, "created_by": e.created_by, "created_at": marquee_db::micros(&e.created_at),
             })
         })
         .collect();
