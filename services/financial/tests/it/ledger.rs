@@ -431,3 +431,45 @@ async fn connections_the_database_dropped_are_replaced_without_refusing_writes()
     }
     assert_eq!(balance(&f, &t, &cash).await, 130, "every entry before and after the drop is there");
 }
+
+/// A batch's idempotency keys are looked up through their index. Joined to
+/// the table as a JSON parameter, they were planned as the hundred rows the
+/// planner assumes of a set-returning function, and while the ledger held
+/// fewer than some tens of thousands of entries, hashing all of them looked
+/// cheaper: every batch read the whole table, slower with every entry.
+#[tokio::test]
+async fn a_batch_looks_its_idempotency_keys_up_through_their_index() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let f = fleet().await;
+    if f.db.get_database_backend() != DbBackend::Postgres {
+        // SQLite looks an equality on every column of a unique index up through it.
+        return;
+    }
+    let t = f.tenant().await;
+    f.db.execute_unprepared(&format!(
+        "INSERT INTO journal_entries (id, company_id, description, effective_date, idempotency_key, created_by, \
+         created_at) SELECT gen_random_uuid(), '{}', 'earlier', '2027-01-15', 'key-' || n, '{}', now() \
+         FROM generate_series(1, 10000) AS n",
+        t.company, t.owner_id
+    ))
+    .await
+    .unwrap();
+    f.db.execute_unprepared("ANALYZE journal_entries").await.unwrap();
+
+    let txn = marquee_db::begin_batch(&f.db).await.unwrap();
+    let keys: Vec<(uuid::Uuid, String)> =
+        ["key-17", "key-9999", "never used"].iter().map(|k| (t.company, (*k).to_owned())).collect();
+    let taken = marquee_financial::domains::ledger::repo::taken_keys(&txn, &keys).await.unwrap();
+    assert_eq!(taken, keys[..2].iter().cloned().collect(), "the keys in use, and only those");
+    let scans = txn
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables WHERE relname = 'journal_entries'",
+        ))
+        .await
+        .unwrap()
+        .expect("the table's scans in this transaction");
+    let (whole, indexed): (i64, i64) = (scans.try_get("", "seq_scan").unwrap(), scans.try_get("", "idx_scan").unwrap());
+    assert_eq!(whole, 0, "no batch reads the whole ledger to find its keys");
+    assert!(indexed >= 1, "the keys were looked up through the index ({indexed} lookups)");
+}
