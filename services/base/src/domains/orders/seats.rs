@@ -190,28 +190,35 @@ pub async fn give_back(db: &impl ConnectionTrait, company: Uuid, wants: &Wants, 
 }
 
 /// Held seats become sold (a reservation is paid): no room is needed, the
-/// seats are already counted.
-pub async fn sell_held(db: &impl ConnectionTrait, company: Uuid, wants: &Wants) -> Result<(), DbErr> {
+/// seats are already counted. True when a type or quota touched is now sold
+/// to its limit, the only case in which its event may have sold out. The
+/// links are read before the first counter is locked, so the lock is held
+/// by the updates alone.
+pub async fn sell_held(db: &impl ConnectionTrait, company: Uuid, wants: &Wants) -> Result<bool, DbErr> {
+    let quotas = quota_wants(db, company, wants).await?;
+    let mut sold_out = false;
     for (&id, &q) in wants {
         let q = n(q)?;
-        type_row::Entity::update_many()
+        let rows = type_row::Entity::update_many()
             .col_expr(type_row::Column::Held, Expr::col(type_row::Column::Held).sub(q))
             .col_expr(type_row::Column::Sold, Expr::col(type_row::Column::Sold).add(q))
             .filter(type_row::Column::CompanyId.eq(company))
             .filter(type_row::Column::Id.eq(id))
-            .exec(db)
+            .exec_with_returning(db)
             .await?;
+        sold_out |= rows.iter().any(|t| t.sold + t.comps + t.kills >= t.capacity);
     }
-    for (id, q) in quota_wants(db, company, wants).await? {
+    for (id, q) in quotas {
         let q = n(q)?;
-        quota_row::Entity::update_many()
+        let rows = quota_row::Entity::update_many()
             .col_expr(quota_row::Column::Held, Expr::col(quota_row::Column::Held).sub(q))
             .col_expr(quota_row::Column::Sold, Expr::col(quota_row::Column::Sold).add(q))
             .filter(quota_row::Column::Id.eq(id))
-            .exec(db)
+            .exec_with_returning(db)
             .await?;
+        sold_out |= rows.iter().any(|t| t.sold >= t.size);
     }
-    Ok(())
+    Ok(sold_out)
 }
 
 /// Whether every one of `types` can sell no more: each is sold to its own

@@ -669,7 +669,6 @@ async fn confirm_once(state: &AppState, ctx: &AccessContext, id: Uuid, input: &C
     if !repo::mark_paid(&txn, id, order.status, payment_ref, now).await? {
         return Err(Error::ChangedMeanwhile("order"));
     }
-    seats::sell_held(&txn, company, &all_seats(&order)).await?;
     waitlist::settle(&txn, order.id, EntryStatus::Used, now).await?;
     let tickets = tickets_of(&order, now);
     repo::insert_tickets(&txn, company, &tickets).await?;
@@ -690,8 +689,12 @@ async fn confirm_once(state: &AppState, ctx: &AccessContext, id: Uuid, input: &C
         };
         outbox::enqueue(&txn, company, format!("order:{}:sale", order.id), &fact, now).await?;
     }
-    ticketing::service::sold_out_if_full(&txn, company, order.event_id, now).await?;
     change(&txn, company, ctx.user_id, &order, "paid", before, now).await?;
+    // The ticket type's counter is the row every buyer of the type shares:
+    // it is moved last, so its lock is held only until the commit.
+    if seats::sell_held(&txn, company, &all_seats(&order)).await? {
+        ticketing::service::sold_out_if_full(&txn, company, order.event_id, now).await?;
+    }
     txn.commit().await?;
     state.outbox.wake();
     reread(state, company, id).await
