@@ -15,6 +15,14 @@ headers included, is still sent and must be refused.
 """
 
 import schemathesis
+
+# schemathesis imports its transports on first use, from whichever of its
+# workers gets there first, and two workers importing them at once have
+# crashed a run ("cannot import name 'ASGI_TRANSPORT'", "AST constructor
+# recursion depth mismatch"). Imported here, once, before any worker starts.
+import schemathesis.transport.asgi  # noqa: F401
+import schemathesis.transport.requests  # noqa: F401
+import schemathesis.transport.wsgi  # noqa: F401
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.meta import CoverageScenario, negated_parameters
 
