@@ -35,11 +35,10 @@ pub fn micros(at: &chrono::DateTime<chrono::Utc>) -> String {
 /// than some tens of thousands of rows, hashing all of them looks cheaper
 /// than a hundred index lookups: each batch read the whole table, slower
 /// with every row (measured: 3 ms of a ledger batch's 6 at 23,000 entries,
-/// for a batch that names one key). A `UNION ALL`
-/// of one lookup per pair, planned afresh for every batch, took a quarter of
-/// a ledger batch's time. SQLite gets that union (one statement per hundred
-/// pairs): an equality on every column of a unique index is always an index
-/// lookup there.
+/// for a batch that names one key). A `UNION ALL` of one lookup per pair,
+/// planned afresh for every batch, took a quarter of a ledger batch's time.
+/// SQLite gets that union (one statement per hundred pairs): an equality on
+/// every column of a unique index is always an index lookup there.
 pub async fn taken_pairs<E: sea_orm::EntityTrait>(
     db: &impl ConnectionTrait,
     company: E::Column,
