@@ -89,6 +89,12 @@ impl Budgets {
             Store::Shared(shared) => shared.hit_each(keys, window).await,
         }
     }
+
+    /// One hit on `key`, whose budget is `limit` a window.
+    pub async fn hit(&self, key: &str, limit: u64, window: Duration) -> Result<Hit, CounterError> {
+        let hits = self.hit_each(&[(key, limit)], window).await?;
+        hits.into_iter().next().ok_or_else(|| CounterError::Unavailable("no count returned".to_owned()))
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -107,6 +107,7 @@ impl App {
             config: Arc::new(config),
             keys,
             passwords,
+            address_budgets: marquee_counters::Budgets::new(counters.clone()),
             counters,
             outbox: Outbox::default(),
             platform: platform.clone(),

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use marquee_counters::Counters;
+use marquee_counters::{Budgets, Counters};
 use marquee_guard::TokenValidator;
 use marquee_kit::Clock;
 use sea_orm::DatabaseConnection;
@@ -26,7 +26,12 @@ pub struct Shared {
     pub config: Arc<Config>,
     pub keys: KeyRing,
     pub passwords: Passwords,
+    /// Exact counts: an account's budget and its failed sign-ins.
     pub counters: Counters,
+    /// Per-address budgets, counted on this replica and shared in the
+    /// background ([`Budgets`]): an address's budget costs a request no
+    /// round trip to Redis.
+    pub address_budgets: Budgets,
     pub outbox: Outbox,
     pub platform: Platform,
     pub events: Events,

@@ -439,7 +439,7 @@ async fn connections_the_database_dropped_are_replaced_without_refusing_writes()
 /// cheaper: every batch read the whole table, slower with every entry.
 #[tokio::test]
 async fn a_batch_looks_its_idempotency_keys_up_through_their_index() {
-    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    use sea_orm::{ConnectionTrait, DbBackend};
     let f = fleet().await;
     if f.db.get_database_backend() != DbBackend::Postgres {
         // SQLite looks an equality on every column of a unique index up through it.
@@ -461,15 +461,66 @@ async fn a_batch_looks_its_idempotency_keys_up_through_their_index() {
         ["key-17", "key-9999", "never used"].iter().map(|k| (t.company, (*k).to_owned())).collect();
     let taken = marquee_financial::domains::ledger::repo::taken_keys(&txn, &keys).await.unwrap();
     assert_eq!(taken, keys[..2].iter().cloned().collect(), "the keys in use, and only those");
+    let (whole, indexed) = scans_in(&txn, "journal_entries").await;
+    assert_eq!(whole, 0, "no batch reads the whole ledger to find its keys");
+    assert!(indexed >= 1, "the keys were looked up through the index ({indexed} lookups)");
+}
+
+/// The sequential and the index scans of `table` in this transaction so far
+/// (PostgreSQL).
+async fn scans_in(txn: &sea_orm::DatabaseTransaction, table: &str) -> (i64, i64) {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
     let scans = txn
-        .query_one_raw(Statement::from_string(
+        .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables WHERE relname = 'journal_entries'",
+            "SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables WHERE relname = $1",
+            [table.into()],
         ))
         .await
         .unwrap()
         .expect("the table's scans in this transaction");
-    let (whole, indexed): (i64, i64) = (scans.try_get("", "seq_scan").unwrap(), scans.try_get("", "idx_scan").unwrap());
-    assert_eq!(whole, 0, "no batch reads the whole ledger to find its keys");
-    assert!(indexed >= 1, "the keys were looked up through the index ({indexed} lookups)");
+    (scans.try_get("", "seq_scan").unwrap(), scans.try_get("", "idx_scan").unwrap())
+}
+
+/// A batch locks the accounts its entries name by their key. Joined to the
+/// table as a JSON set, they were planned as a hundred rows, and every batch
+/// hashed all accounts of every company to find the two or three it names.
+#[tokio::test]
+async fn a_batch_locks_its_accounts_through_their_key_and_only_its_own() {
+    use sea_orm::{ConnectionTrait, DbBackend};
+    let f = fleet().await;
+    if f.db.get_database_backend() != DbBackend::Postgres {
+        // SQLite has no row locks: its one writer already excludes others.
+        return;
+    }
+    let (t, other) = (f.tenant().await, f.tenant().await);
+    let cash = account(&f, &t, "cash", "asset", "EUR", false).await;
+    let equity = account(&f, &t, "equity", "equity", "EUR", false).await;
+    let theirs = account(&f, &other, "cash", "asset", "EUR", false).await;
+    for (company, owner) in [(t.company, t.owner_id), (other.company, other.owner_id)] {
+        f.db.execute_unprepared(&format!(
+            "INSERT INTO accounts (id, company_id, code, name, kind, currency, no_negative, balance, created_by, \
+             created_at) SELECT gen_random_uuid(), '{company}', 'acct-' || n, 'account', 'asset', 'EUR', false, 0, \
+             '{owner}', now() FROM generate_series(1, 5000) AS n"
+        ))
+        .await
+        .unwrap();
+    }
+    f.db.execute_unprepared("ANALYZE accounts").await.unwrap();
+
+    let id = |s: &str| s.parse::<uuid::Uuid>().unwrap();
+    let named =
+        [(t.company, id(&equity)), (t.company, id(&cash)), (t.company, id(&theirs)), (t.company, uuid::Uuid::now_v7())];
+    let txn = marquee_db::begin_batch(&f.db).await.unwrap();
+    let locked = marquee_financial::domains::ledger::repo::lock_accounts(&txn, &named).await.unwrap();
+    let mut mine = vec![id(&cash), id(&equity)];
+    mine.sort();
+    assert_eq!(
+        locked.iter().map(|l| l.account.id).collect::<Vec<_>>(),
+        mine,
+        "the company's own accounts, in key order; never another company's, whatever it names"
+    );
+    let (whole, indexed) = scans_in(&txn, "accounts").await;
+    assert_eq!(whole, 0, "no batch reads every account to lock its own");
+    assert!(indexed >= 1, "the accounts were found through an index ({indexed} lookups)");
 }

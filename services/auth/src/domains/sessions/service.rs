@@ -27,7 +27,7 @@ fn dur(d: std::time::Duration) -> Duration {
 pub async fn check_rate(state: &AppState, client: &ClientMeta, account: Option<&Email>) -> Result<(), Error> {
     let config = &state.config;
     if let Some(ip) = &client.ip {
-        let hit = state.counters.hit(&format!("auth:ip:{ip}"), config.rate_window).await?;
+        let hit = state.address_budgets.hit(&format!("auth:ip:{ip}"), config.ip_rate_limit, config.rate_window).await?;
         if hit.count > config.ip_rate_limit {
             return Err(Error::RateLimited { retry_after_secs: hit.retry_after_secs() });
         }
