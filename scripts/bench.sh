@@ -237,9 +237,11 @@ bench_backend() { # BACKEND
   # The floor and the guarded list back to back, three times: a machine that
   # drifts during the run moves both figures of a turn alike. The turn with
   # the median ratio is the one reported; every turn is kept in list_turns.
-  local turn turns=() floors=() guardeds=() profiles=() before load
+  local turn turns=() floors=() guardeds=() profiles=() floor_profiles=() before load
   for turn in 0 1 2; do
-    floors[turn]=$(measure 64 http://127.0.0.1:18090/v1/artists)
+    before=$(usage)
+    floors[turn]=$(loaded measure 64 http://127.0.0.1:18090/v1/artists)
+    floor_profiles[turn]=$(profile_json "$before" "${floors[turn]}")
     before=$(usage)
     load=$(loaded measure 64 http://127.0.0.1:18083/v1/artists -H "authorization: Bearer $token" -H "x-org: $DEMO_ORG")
     guardeds[turn]=$load
@@ -253,6 +255,7 @@ bench_backend() { # BACKEND
   record "$backend" list_floor "${floors[median]}"
   record "$backend" list_guarded "${guardeds[median]}"
   record "$backend" profile_list_guarded "${profiles[median]}"
+  record "$backend" profile_list_floor "${floor_profiles[median]}"
   record "$backend" list_turns "[$(for turn in 0 1 2; do
     printf '%s{"floor":%s,"guarded":%s}' "$([[ $turn == 0 ]] || echo ,)" "${floors[turn]}" "${guardeds[turn]}"
   done)]"

@@ -309,9 +309,12 @@ const SERVICES: [&str; 4] = ["auth", "platform-core", "base", "financial"];
 /// Where each profiled figure's time went, per request: the statements each
 /// service ran, the group commits, and the CPU of the fleet, of the load
 /// generator and of the rest of the machine (the database server, the
-/// kernel), with how busy the machine's cores were.
+/// kernel), with how busy the machine's cores were. Its last column is the
+/// rate the path would make with every core busy at the same CPU a request:
+/// a figure near it is bound by its CPU, one well below by waiting.
 fn profile_table(figures: &BTreeMap<String, Value>, cores: f64) -> String {
-    const PROFILED: [(&str, &str); 7] = [
+    const PROFILED: [(&str, &str); 8] = [
+        ("list_floor", "unguarded list (its server counts as the rest)"),
         ("list_guarded", "guarded list"),
         ("cold", "cold path"),
         ("refresh", "refresh"),
@@ -321,7 +324,7 @@ fn profile_table(figures: &BTreeMap<String, Value>, cores: f64) -> String {
         ("orders", "orders (reserve or pay)"),
     ];
     let mut md = String::from(
-        "| path | requests | statements / request | group commits / request | CPU ms / request: fleet | load generator | database and the rest | cores busy |\n|---|---|---|---|---|---|---|---|\n",
+        "| path | requests | statements / request | group commits / request | CPU ms / request: fleet | load generator | database and the rest | cores busy | at full cores, per s |\n|---|---|---|---|---|---|---|---|---|\n",
     );
     for (name, label) in PROFILED {
         let Some(p) = figures.get(&format!("profile_{name}")) else { continue };
@@ -345,14 +348,15 @@ fn profile_table(figures: &BTreeMap<String, Value>, cores: f64) -> String {
         let wall = (f(&p["after"], "at") - f(&p["before"], "at")).max(1e-9);
         let _ = writeln!(
             md,
-            "| {label} | {requests:.0} | {} | {} | {} (sum {:.3}) | {:.3} | {:.3} | {:.0} % of {cores:.0} |",
+            "| {label} | {requests:.0} | {} | {} | {} (sum {:.3}) | {:.3} | {:.3} | {:.0} % of {cores:.0} | {:.0} |",
             if statements.is_empty() { "none".to_owned() } else { statements.join(", ") },
             if commits > 0.0 { format!("{:.3}", commits / requests) } else { "—".to_owned() },
-            fleet.join(", "),
+            if fleet.is_empty() { "none".to_owned() } else { fleet.join(", ") },
             fleet_cpu * 1e3 / requests,
             load * 1e3 / requests,
             rest * 1e3 / requests,
             100.0 * machine / (cores * wall),
+            cores * requests / machine.max(1e-9),
         );
     }
     md
@@ -548,7 +552,8 @@ Transfer/sec:      9.69MB
         let row = table.lines().find(|l| l.starts_with("| ledger, 10 hot")).unwrap();
         assert_eq!(
             row,
-            "| ledger, 10 hot accounts | 1000 | financial 4.00 | 0.100 | financial 2.000 (sum 2.000) | 1.500 | 4.500 | 100 % of 2 |"
+            "| ledger, 10 hot accounts | 1000 | financial 4.00 | 0.100 | financial 2.000 (sum 2.000) | 1.500 | 4.500 | 100 % of 2 | 250 |",
+            "all cores busy: the ceiling is the rate itself (1,000 requests in 4 s)"
         );
     }
 
