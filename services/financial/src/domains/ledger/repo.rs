@@ -411,8 +411,8 @@ pub async fn lock_accounts(db: &impl ConnectionTrait, named: &[(Uuid, Uuid)]) ->
             ))
             .all(db)
             .await?;
-        // Both arrays match an account another company of the batch named;
-        // it stays locked till the commit, but it is never answered.
+        // The arrays also match an account of one company in the batch that
+        // another one named: it stays locked till the commit, never answered.
         let named: BTreeSet<&(Uuid, Uuid)> = named.iter().collect();
         found.into_iter().filter(|r| named.contains(&(r.company_id, r.id))).collect()
     } else {
