@@ -323,27 +323,35 @@ async fn write_rows(
     if balances.is_empty() && entries.is_empty() {
         return Ok(());
     }
-    let balances: Vec<serde_json::Value> =
-        balances.iter().map(|(id, balance)| json!({"id": id, "balance": balance})).collect();
+    // The balances as arrays, so that each account is updated through its
+    // key (see [`lock_accounts`]).
+    let ids = array_literal(balances.iter().map(|(id, _)| id));
+    let values = array_literal(balances.iter().map(|(_, balance)| balance));
     let (entries, postings) = entry_rows(entries);
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "WITH balances AS (UPDATE accounts a SET balance = v.balance \
-         FROM jsonb_to_recordset($1) AS v(id uuid, balance bigint) WHERE a.id = v.id), \
+         FROM unnest($1::uuid[], $2::bigint[]) AS v(id, balance) WHERE a.id = v.id), \
          entries AS (INSERT INTO journal_entries (id, company_id, description, effective_date, reference, \
          idempotency_key, request_hash, reverses_id, reversed_by_id, created_by, created_at) \
          SELECT id, company_id, description, effective_date, reference, idempotency_key, request_hash, reverses_id, \
-         NULL, created_by, created_at FROM jsonb_to_recordset($2) AS r(id uuid, company_id uuid, description text, \
+         NULL, created_by, created_at FROM jsonb_to_recordset($3) AS r(id uuid, company_id uuid, description text, \
          effective_date date, reference text, idempotency_key text, request_hash text, reverses_id uuid, \
          created_by uuid, created_at timestamptz)) \
          INSERT INTO postings (id, company_id, entry_id, account_id, amount, currency, effective_date, seq) \
          SELECT id, company_id, entry_id, account_id, amount, currency, effective_date, seq \
-         FROM jsonb_to_recordset($3) AS r(id uuid, company_id uuid, entry_id uuid, account_id uuid, amount bigint, \
+         FROM jsonb_to_recordset($4) AS r(id uuid, company_id uuid, entry_id uuid, account_id uuid, amount bigint, \
          currency text, effective_date date, seq int)",
-        [marquee_db::json_rows(balances), marquee_db::json_rows(entries), marquee_db::json_rows(postings)],
+        [ids.into(), values.into(), marquee_db::json_rows(entries), marquee_db::json_rows(postings)],
     ))
     .await?;
     Ok(())
+}
+
+/// Values as a PostgreSQL array literal (`{a,b}`), for a parameter cast to
+/// an array: for uuids and numbers, whose text needs no quoting.
+fn array_literal<T: std::fmt::Display>(values: impl IntoIterator<Item = T>) -> String {
+    format!("{{{}}}", values.into_iter().map(|v| v.to_string()).collect::<Vec<_>>().join(","))
 }
 
 /// Entries and their postings as JSON rows for `jsonb_to_recordset`.
@@ -398,10 +406,8 @@ pub async fn lock_accounts(db: &impl ConnectionTrait, named: &[(Uuid, Uuid)]) ->
         // Arrays, not a JSON set: the planner knows an array's length and
         // finds each account by its key, where it took a JSON set for a
         // hundred rows and hashed every account of every company instead.
-        let array =
-            |ids: BTreeSet<Uuid>| format!("{{{}}}", ids.iter().map(Uuid::to_string).collect::<Vec<_>>().join(","));
-        let ids = array(named.iter().map(|(_, id)| *id).collect());
-        let companies = array(named.iter().map(|(company, _)| *company).collect());
+        let ids = array_literal(named.iter().map(|(_, id)| id).collect::<BTreeSet<_>>());
+        let companies = array_literal(named.iter().map(|(company, _)| company).collect::<BTreeSet<_>>());
         let found = account_row::Entity::find()
             .from_raw_sql(Statement::from_sql_and_values(
                 DbBackend::Postgres,
